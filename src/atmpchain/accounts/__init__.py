@@ -1,0 +1,1 @@
+"""Users, roles, permissions, login sessions and API tokens."""

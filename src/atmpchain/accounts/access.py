@@ -1,0 +1,66 @@
+"""Approving a user's access with an electronic signature (Annex 11 §12, four-eyes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from atmpchain.accounts.common import get_user_for_update, user_snapshot
+from atmpchain.accounts.domain import Actor, Permission
+from atmpchain.accounts.models import User
+from atmpchain.audit.actions import AuditAction
+from atmpchain.errors import InvalidInput
+from atmpchain.signatures.domain import (
+    GRANTER_IS_NOT_APPROVER,
+    SUBJECT_IS_NOT_APPROVER,
+    Meaning,
+)
+from atmpchain.signatures.service import apply_signature
+from atmpchain.uow import UnitOfWork
+
+ACCESS_RECORD = "user_access"
+
+
+def access_content(user: User) -> dict[str, Any]:
+    """What an access approval signs: who the user is, which roles, and whether active."""
+    return {
+        "user_id": user.id,
+        "username": user.username,
+        "full_name": user.full_name,
+        "roles": sorted(r.value for r in user.role_set),
+        "is_active": user.is_active,
+    }
+
+
+def approve_access(
+    uow: UnitOfWork, *, actor: Actor, user_id: int, password: str, comment: str | None = None
+) -> int:
+    """QA signs that a user's roles are right for their job; returns the signature id."""
+    actor.require(Permission.APPROVE_USER_ACCESS)
+    with uow:
+        user = get_user_for_update(uow, user_id)
+        if not user.is_active:
+            raise InvalidInput(
+                f"user '{user.username}' is deactivated; there is no access to approve", "user_id"
+            )
+        SUBJECT_IS_NOT_APPROVER.check(first_by=user.id, second_by=actor.user_id)
+        GRANTER_IS_NOT_APPROVER.check(first_by=user.access_changed_by_id, second_by=actor.user_id)
+        content = access_content(user)
+        signature = apply_signature(
+            uow,
+            actor=actor,
+            password=password,
+            record_type=ACCESS_RECORD,
+            record_id=user.id,
+            content=content,
+            meaning=Meaning.APPROVED,
+            comment=comment,
+        )
+        uow.audit.record(
+            AuditAction.USER_ACCESS_APPROVED,
+            actor=actor,
+            record_type="user",
+            record_id=user.id,
+            after={**user_snapshot(user), "signature_id": signature.id},
+        )
+        uow.commit()
+        return signature.id

@@ -1,0 +1,95 @@
+"""Helpers shared by the account services."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import func, select
+
+from atmpchain.accounts.domain import MACHINE_ROLES, Actor, Role
+from atmpchain.accounts.models import User, UserRole
+from atmpchain.errors import InvalidInput, NotFound
+from atmpchain.uow import UnitOfWork
+
+
+def sha256_hex(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def user_snapshot(user: User) -> dict[str, Any]:
+    """What the audit trail records of a user (never the password hash)."""
+    return {
+        "username": user.username,
+        "full_name": user.full_name,
+        "email": user.email,
+        "roles": sorted(r.value for r in user.role_set),
+        "is_active": user.is_active,
+        "time_zone": user.time_zone,
+    }
+
+
+def actor_of(user: User, default_zone: str = "UTC") -> Actor:
+    """The Actor a user acts as."""
+    return Actor(
+        user_id=user.id,
+        username=user.username,
+        full_name=user.full_name,
+        roles=user.role_set,
+        time_zone=user.time_zone or default_zone,
+    )
+
+
+def parse_roles(values: Iterable[Role | str]) -> frozenset[Role]:
+    roles = set()
+    for value in values:
+        try:
+            roles.add(value if isinstance(value, Role) else Role(value))
+        except ValueError:
+            known = ", ".join(r.value for r in Role)
+            raise InvalidInput(
+                f"role '{value}' does not exist; known roles: {known}", field="roles"
+            ) from None
+    if not roles:
+        raise InvalidInput("a user needs at least one role", field="roles")
+    if roles & MACHINE_ROLES and roles - MACHINE_ROLES:
+        raise InvalidInput("a device account cannot also hold a person's role", field="roles")
+    return frozenset(roles)
+
+
+def check_zone(time_zone: str | None) -> str | None:
+    if not time_zone:
+        return None
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(
+            f"'{time_zone}' is not a time zone such as Europe/Vienna", field="time_zone"
+        ) from None
+    return time_zone
+
+
+def clean_full_name(full_name: str) -> str:
+    value = " ".join(full_name.split())
+    if not 2 <= len(value) <= 200:
+        raise InvalidInput("the full name must have 2 to 200 characters", field="full_name")
+    return value
+
+
+def get_user_for_update(uow: UnitOfWork, user_id: int) -> User:
+    user = uow.session.get(User, user_id, with_for_update=True)
+    if user is None:
+        raise NotFound(f"user {user_id} does not exist", field="user_id")
+    return user
+
+
+def count_active_admins(uow: UnitOfWork) -> int:
+    stmt = (
+        select(func.count())
+        .select_from(User)
+        .join(UserRole)
+        .where(User.is_active.is_(True), UserRole.role == Role.ADMIN)
+    )
+    return int(uow.session.execute(stmt).scalar_one())

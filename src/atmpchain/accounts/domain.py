@@ -1,0 +1,180 @@
+"""People, roles and permissions: the pure rules of who may do what (Annex 11 §12)."""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from atmpchain.errors import InvalidInput, PermissionDenied
+
+
+class Role(enum.Enum):
+    """The roles people (and machines) hold in an ATMP facility."""
+
+    ADMIN = "admin"
+    RESEARCHER = "researcher"
+    PROCESS_SCIENTIST = "process_scientist"
+    OPERATOR = "operator"
+    QC_ANALYST = "qc_analyst"
+    QA = "qa"
+    QUALIFIED_PERSON = "qualified_person"
+    PHARMACIST = "pharmacist"
+    NURSE = "nurse"
+    PHYSICIAN = "physician"
+    TRIAL_COORDINATOR = "trial_coordinator"
+    SPONSOR_GUEST = "sponsor_guest"
+    DEVICE = "device"
+
+    @property
+    def label(self) -> str:
+        """The role's name as people say it."""
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.ADMIN: "System administrator",
+    Role.RESEARCHER: "Researcher",
+    Role.PROCESS_SCIENTIST: "Process scientist",
+    Role.OPERATOR: "Operator",
+    Role.QC_ANALYST: "QC analyst",
+    Role.QA: "Quality assurance",
+    Role.QUALIFIED_PERSON: "Qualified Person",
+    Role.PHARMACIST: "Pharmacist",
+    Role.NURSE: "Nurse",
+    Role.PHYSICIAN: "Physician",
+    Role.TRIAL_COORDINATOR: "Trial coordinator",
+    Role.SPONSOR_GUEST: "Sponsor guest",
+    Role.DEVICE: "Device (sensor or integration)",
+}
+
+#: Roles that belong to machines: they authenticate with API tokens and never sign.
+MACHINE_ROLES = frozenset({Role.DEVICE})
+
+
+class Permission(enum.Enum):
+    """Things a role may do. Each capability adds its own permissions here."""
+
+    VIEW_DASHBOARD = "dashboard.view"
+    MANAGE_USERS = "users.manage"
+    APPROVE_USER_ACCESS = "users.approve_access"
+    MANAGE_API_TOKENS = "api_tokens.manage"
+    READ_AUDIT_TRAIL = "audit.read"
+    EXPORT_AUDIT_TRAIL = "audit.export"
+    VERIFY_AUDIT_TRAIL = "audit.verify"
+    SIGN_RECORDS = "records.sign"
+
+
+_PEOPLE = frozenset(Role) - MACHINE_ROLES
+
+# Who may do what. Kept as data so that the permission matrix test and the users page read the
+# same table the services enforce.
+ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
+    Permission.VIEW_DASHBOARD: _PEOPLE,
+    Permission.MANAGE_USERS: frozenset({Role.ADMIN}),
+    # Annex 11 §12.1: access is granted by the system owner; here QA approves what IT set up, so
+    # the person who grants a role is never the one who approves it.
+    Permission.APPROVE_USER_ACCESS: frozenset({Role.QA}),
+    Permission.MANAGE_API_TOKENS: frozenset({Role.ADMIN}),
+    Permission.READ_AUDIT_TRAIL: frozenset({Role.ADMIN, Role.QA, Role.QUALIFIED_PERSON}),
+    Permission.EXPORT_AUDIT_TRAIL: frozenset({Role.QA, Role.QUALIFIED_PERSON}),
+    Permission.VERIFY_AUDIT_TRAIL: frozenset({Role.ADMIN, Role.QA, Role.QUALIFIED_PERSON}),
+    Permission.SIGN_RECORDS: _PEOPLE - {Role.SPONSOR_GUEST},
+}
+
+
+def permissions_of(roles: frozenset[Role]) -> frozenset[Permission]:
+    """Every permission that any of the roles grants."""
+    return frozenset(p for p, allowed in ROLE_PERMISSIONS.items() if roles & allowed)
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Whoever is acting: a logged-in person, a device with a token, or the system itself."""
+
+    user_id: int | None
+    username: str
+    full_name: str
+    roles: frozenset[Role] = field(default_factory=frozenset)
+    time_zone: str = "UTC"
+
+    def can(self, permission: Permission) -> bool:
+        """Whether the actor's roles grant the permission."""
+        return bool(self.roles & ROLE_PERMISSIONS[permission])
+
+    def require(self, permission: Permission) -> None:
+        """Refuse with PermissionDenied unless the actor holds the permission."""
+        if not self.can(permission):
+            raise PermissionDenied(
+                f"{self.username} may not do this: it needs the permission "
+                f"'{permission.value}', which none of their roles grants"
+            )
+
+
+#: The installation itself, for records written before any person exists (the first admin).
+SYSTEM_ACTOR = Actor(user_id=None, username="system", full_name="atmpchain system")
+
+_USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
+
+
+def normalise_username(username: str) -> str:
+    """Usernames are case-insensitive and stored in lower case."""
+    value = username.strip().lower()
+    if not _USERNAME.match(value):
+        raise InvalidInput(
+            f"username '{username}' must be 2 to 64 characters: a letter first, then letters, "
+            "digits, '.', '_' or '-'",
+            field="username",
+        )
+    return value
+
+
+def check_password_policy(password: str, *, min_length: int, username: str) -> None:
+    """Refuse a password that is short, or that contains the username."""
+    if len(password) < min_length:
+        raise InvalidInput(
+            f"the password must have at least {min_length} characters", field="password"
+        )
+    if username and username.lower() in password.lower():
+        raise InvalidInput("the password must not contain the username", field="password")
+    if password.strip() != password:
+        raise InvalidInput("the password must not start or end with a space", field="password")
+
+
+@dataclass(frozen=True, slots=True)
+class LockoutPolicy:
+    """After `threshold` failed logins in a row the account is locked for `duration`."""
+
+    threshold: int
+    duration: timedelta
+
+    def after_failure(self, failures_before: int, now: datetime) -> tuple[int, datetime | None]:
+        """The new failure count and, if the account now locks, until when."""
+        failures = failures_before + 1
+        if failures >= self.threshold:
+            return failures, now + self.duration
+        return failures, None
+
+
+def is_locked(locked_until: datetime | None, now: datetime) -> bool:
+    """Whether a lock-out is still in force."""
+    return locked_until is not None and locked_until > now
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPolicy:
+    """A login session ends after `idle` without a request, or `max_age` after login."""
+
+    idle: timedelta
+    max_age: timedelta
+
+    def expiry_reason(
+        self, *, created_at: datetime, last_seen_at: datetime, now: datetime
+    ) -> str | None:
+        """Why the session has ended, or None while it is still good."""
+        if now - last_seen_at > self.idle:
+            return "idle time-out"
+        if now - created_at > self.max_age:
+            return "maximum session length reached"
+        return None

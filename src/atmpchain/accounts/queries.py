@@ -1,0 +1,140 @@
+"""Read models of users and tokens for pages, the API and the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from atmpchain.accounts.access import ACCESS_RECORD, access_content
+from atmpchain.accounts.domain import Role, is_locked
+from atmpchain.accounts.models import ApiToken, User
+from atmpchain.errors import NotFound
+from atmpchain.signatures.domain import Meaning, SignatureView
+from atmpchain.signatures.service import latest_signatures, signatures_for
+
+
+@dataclass(frozen=True, slots=True)
+class UserSummary:
+    """A user as listed on the users page."""
+
+    id: int
+    username: str
+    full_name: str
+    email: str | None
+    roles: tuple[Role, ...]
+    is_active: bool
+    locked: bool
+    must_change_password: bool
+    time_zone: str | None
+    created_at: datetime
+    access_approval: SignatureView | None
+
+    @property
+    def access_status(self) -> str:
+        """'approved', 'needs re-approval' (changed since signed) or 'not approved'."""
+        if self.access_approval is None:
+            return "not approved"
+        return "approved" if self.access_approval.valid else "needs re-approval"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenSummary:
+    """An API token as listed for its owner (never the token itself)."""
+
+    id: int
+    username: str
+    name: str
+    prefix: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+def _summaries(session: Session, users: list[User], now: datetime) -> list[UserSummary]:
+    approvals = latest_signatures(
+        session,
+        ACCESS_RECORD,
+        {str(u.id): access_content(u) for u in users},
+        Meaning.APPROVED,
+    )
+    return [_summary(u, now, approvals.get(str(u.id))) for u in users]
+
+
+def _summary(user: User, now: datetime, approval: SignatureView | None) -> UserSummary:
+    return UserSummary(
+        id=user.id,
+        username=user.username,
+        full_name=user.full_name,
+        email=user.email,
+        roles=tuple(sorted(user.role_set, key=lambda r: r.value)),
+        is_active=user.is_active,
+        locked=is_locked(user.locked_until, now),
+        must_change_password=user.must_change_password,
+        time_zone=user.time_zone,
+        created_at=user.created_at,
+        access_approval=approval,
+    )
+
+
+def list_users(
+    session: Session, now: datetime, *, include_inactive: bool = True
+) -> list[UserSummary]:
+    """All users, active first, by username."""
+    stmt = select(User).order_by(User.is_active.desc(), User.username)
+    if not include_inactive:
+        stmt = stmt.where(User.is_active.is_(True))
+    return _summaries(session, list(session.execute(stmt).scalars()), now)
+
+
+def get_user(session: Session, user_id: int, now: datetime) -> UserSummary:
+    """One user, with their latest access approval."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} does not exist", field="user_id")
+    return _summaries(session, [user], now)[0]
+
+
+def find_user_id(session: Session, username: str) -> int:
+    """The id of the user with this username."""
+    user_id = session.execute(
+        select(User.id).where(User.username == username.strip().lower())
+    ).scalar_one_or_none()
+    if user_id is None:
+        raise NotFound(f"there is no user '{username}'", field="username")
+    return user_id
+
+
+def access_signatures(session: Session, user_id: int) -> list[SignatureView]:
+    """Every access signature for a user, each marked valid or not."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} does not exist", field="user_id")
+    return signatures_for(session, ACCESS_RECORD, user.id, access_content(user))
+
+
+def list_tokens(session: Session, user_id: int | None = None) -> list[TokenSummary]:
+    """API tokens, newest first."""
+    stmt = (
+        select(ApiToken, User.username)
+        .join(User, User.id == ApiToken.user_id)
+        .order_by(ApiToken.created_at.desc())
+    )
+    if user_id is not None:
+        stmt = stmt.where(ApiToken.user_id == user_id)
+    return [
+        TokenSummary(
+            id=t.id,
+            username=name,
+            name=t.name,
+            prefix=t.prefix,
+            created_at=t.created_at,
+            expires_at=t.expires_at,
+            revoked_at=t.revoked_at,
+            last_used_at=t.last_used_at,
+        )
+        for t, name in session.execute(stmt)
+    ]

@@ -1,0 +1,265 @@
+"""Logging in and out, login sessions, and re-checking a signer's password."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from atmpchain.accounts.common import actor_of, get_user_for_update, sha256_hex
+from atmpchain.accounts.domain import (
+    MACHINE_ROLES,
+    Actor,
+    LockoutPolicy,
+    SessionPolicy,
+    is_locked,
+)
+from atmpchain.accounts.models import LoginSession, User
+from atmpchain.accounts.passwords import hash_password, needs_rehash, verify_password
+from atmpchain.audit.actions import AuditAction
+from atmpchain.errors import DomainError
+from atmpchain.uow import UnitOfWork
+
+# A session's last-seen time is written at most this often, so that browsing is not a stream of
+# writes; the idle time-out is minutes, so this costs no accuracy that matters.
+TOUCH_EVERY = timedelta(seconds=30)
+
+
+class AuthenticationFailed(DomainError):
+    """Login refused. The message never says whether the username exists."""
+
+    status = 401
+
+    def __init__(self) -> None:
+        super().__init__("the username or password is not correct", field="password")
+
+
+class SignerNotAuthenticated(DomainError):
+    """A signature was refused because the password re-entered was wrong."""
+
+    status = 401
+
+    def __init__(self) -> None:
+        super().__init__(
+            "signature refused: the password is not correct (the attempt is recorded in the "
+            "audit trail)",
+            field="password",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LoginResult:
+    """A new login session; `session_token` goes into the cookie and nowhere else."""
+
+    session_token: str
+    csrf_token: str
+    actor: Actor
+    must_change_password: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """A live login session and who it belongs to."""
+
+    session_id: int
+    csrf_token: str
+    actor: Actor
+    must_change_password: bool
+
+
+def _lockout_policy(uow: UnitOfWork) -> LockoutPolicy:
+    minutes = timedelta(minutes=uow.settings.lockout_minutes)
+    return LockoutPolicy(uow.settings.lockout_threshold, minutes)
+
+
+def _session_policy(uow: UnitOfWork) -> SessionPolicy:
+    return SessionPolicy(
+        idle=timedelta(minutes=uow.settings.session_idle_minutes),
+        max_age=timedelta(hours=uow.settings.session_max_hours),
+    )
+
+
+def _record_password_failure(uow: UnitOfWork, user: User) -> None:
+    """Count a wrong password against the account and record it (login or signature)."""
+    now = uow.clock.now()
+    failures, locked_until = _lockout_policy(uow).after_failure(user.failed_logins, now)
+    user.failed_logins = failures
+    attempted_actor = Actor(user_id=user.id, username=user.username, full_name=user.full_name)
+    if locked_until is not None and not is_locked(user.locked_until, now):
+        user.locked_until = locked_until
+        uow.audit.record(
+            AuditAction.USER_LOCKED_OUT,
+            actor=attempted_actor,
+            record_type="user",
+            record_id=user.id,
+            after={"failed_logins": failures, "locked_until": locked_until},
+        )
+
+
+def login(uow: UnitOfWork, *, username: str, password: str) -> LoginResult:
+    """Check a username and password and open a session; every attempt is audited."""
+    attempted = username.strip().lower()[:64]
+    with uow:
+        user = uow.session.execute(
+            select(User).where(User.username == attempted).with_for_update()
+        ).scalar_one_or_none()
+        now = uow.clock.now()
+        # The password is always verified, even for an unknown or locked user, so that neither
+        # the answer nor its timing tells an attacker which usernames exist.
+        password_ok = verify_password(user.password_hash if user else None, password)
+        refusal: str | None = None
+        if user is None:
+            refusal = "unknown username"
+        elif not user.is_active:
+            refusal = "account deactivated"
+        elif is_locked(user.locked_until, now):
+            refusal = "account locked after failed logins"
+        elif user.role_set & MACHINE_ROLES:
+            refusal = "device accounts cannot log in interactively"
+        elif not password_ok:
+            refusal = "wrong password"
+        if refusal is not None or user is None:
+            who = (
+                Actor(user_id=user.id, username=user.username, full_name=user.full_name)
+                if user
+                else Actor(user_id=None, username=attempted or "(blank)", full_name="")
+            )
+            uow.audit.record(
+                AuditAction.LOGIN_FAILED,
+                actor=who,
+                record_type="user",
+                record_id=user.id if user else "-",
+                after={"reason": refusal},
+            )
+            if user is not None and refusal == "wrong password":
+                _record_password_failure(uow, user)
+            uow.commit()
+            raise AuthenticationFailed()
+        if user.password_hash and needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
+        user.failed_logins = 0
+        user.locked_until = None
+        token = secrets.token_urlsafe(32)
+        csrf = secrets.token_urlsafe(32)
+        session = LoginSession(
+            token_hash=sha256_hex(token),
+            csrf_token=csrf,
+            user_id=user.id,
+            created_at=now,
+            last_seen_at=now,
+        )
+        uow.session.add(session)
+        uow.session.flush()
+        actor = actor_of(user, uow.settings.display_timezone)
+        uow.audit.record(
+            AuditAction.LOGIN_SUCCEEDED,
+            actor=actor,
+            record_type="login_session",
+            record_id=session.id,
+            after={"channel": uow.channel},
+        )
+        uow.commit()
+        return LoginResult(token, csrf, actor, user.must_change_password)
+
+
+def logout(uow: UnitOfWork, *, session_token: str) -> None:
+    """End a login session."""
+    with uow:
+        session = uow.session.execute(
+            select(LoginSession).where(
+                LoginSession.token_hash == sha256_hex(session_token),
+                LoginSession.ended_at.is_(None),
+            )
+        ).scalar_one_or_none()
+        if session is None:
+            return
+        user = get_user_for_update(uow, session.user_id)
+        session.ended_at = uow.clock.now()
+        session.end_reason = "logged out"
+        uow.audit.record(
+            AuditAction.LOGGED_OUT,
+            actor=actor_of(user),
+            record_type="login_session",
+            record_id=session.id,
+        )
+        uow.commit()
+
+
+def resolve_session(uow: UnitOfWork, *, session_token: str) -> SessionInfo | None:
+    """The live session behind a cookie, or None; an expired one is ended and audited."""
+    with uow:
+        row = uow.session.execute(
+            select(LoginSession, User)
+            .join(User, User.id == LoginSession.user_id)
+            .where(
+                LoginSession.token_hash == sha256_hex(session_token),
+                LoginSession.ended_at.is_(None),
+            )
+        ).first()
+        if row is None:
+            return None
+        session, user = row
+        now = uow.clock.now()
+        reason = _session_policy(uow).expiry_reason(
+            created_at=session.created_at, last_seen_at=session.last_seen_at, now=now
+        )
+        if reason is not None or not user.is_active:
+            session.ended_at = now
+            session.end_reason = reason or "account deactivated"
+            uow.audit.record(
+                AuditAction.SESSION_TIMED_OUT,
+                actor=actor_of(user),
+                record_type="login_session",
+                record_id=session.id,
+                after={"reason": session.end_reason},
+            )
+            uow.commit()
+            return None
+        if now - session.last_seen_at >= TOUCH_EVERY:
+            session.last_seen_at = now
+            uow.commit()
+        return SessionInfo(
+            session_id=session.id,
+            csrf_token=session.csrf_token,
+            actor=actor_of(user, uow.settings.display_timezone),
+            must_change_password=user.must_change_password,
+        )
+
+
+def check_signer_password(
+    uow: UnitOfWork, *, actor: Actor, password: str, record_type: str, record_id: str
+) -> None:
+    """Inside a signing transaction: refuse unless `password` is the signer's own.
+
+    A refusal is counted toward the lock-out and audited in a transaction of its own, because the
+    signing transaction is rolled back (21 CFR 11.300(d): attempts at unauthorised use are
+    recorded).
+    """
+    if actor.user_id is None:
+        raise SignerNotAuthenticated()
+    user = get_user_for_update(uow, actor.user_id)
+    now = uow.clock.now()
+    if (
+        not user.is_active
+        or is_locked(user.locked_until, now)
+        or not verify_password(user.password_hash, password)
+    ):
+        user_id = user.id
+
+        def record_refusal(failure_uow: UnitOfWork) -> None:
+            failed = get_user_for_update(failure_uow, user_id)
+            failure_uow.audit.record(
+                AuditAction.SIGNATURE_REFUSED,
+                actor=actor,
+                record_type=record_type,
+                record_id=record_id,
+                after={"reason": "wrong password", "signer_id": user_id},
+            )
+            _record_password_failure(failure_uow, failed)
+
+        uow.on_failure(record_refusal)
+        raise SignerNotAuthenticated()
+    if user.failed_logins:
+        user.failed_logins = 0

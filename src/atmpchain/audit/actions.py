@@ -1,0 +1,49 @@
+"""Every audited action, named once as `capability:subject:action`."""
+
+from __future__ import annotations
+
+import enum
+
+
+class ActionKind(enum.Enum):
+    """What an action does to a record; changes and retirements need a reason (Annex 11 §9)."""
+
+    CREATE = "create"
+    CHANGE = "change"
+    RETIRE = "retire"
+    EVENT = "event"
+
+
+class AuditAction(enum.Enum):
+    """The audited actions. A new capability adds its own members here."""
+
+    kind: ActionKind
+
+    def __new__(cls, value: str, kind: ActionKind) -> AuditAction:
+        member = object.__new__(cls)
+        member._value_ = value
+        member.kind = kind
+        return member
+
+    # accounts
+    USER_CREATED = ("accounts:user:created", ActionKind.CREATE)
+    USER_ROLES_CHANGED = ("accounts:user:roles-changed", ActionKind.CHANGE)
+    USER_DETAILS_CHANGED = ("accounts:user:details-changed", ActionKind.CHANGE)
+    USER_DEACTIVATED = ("accounts:user:deactivated", ActionKind.RETIRE)
+    USER_REACTIVATED = ("accounts:user:reactivated", ActionKind.CHANGE)
+    USER_UNLOCKED = ("accounts:user:unlocked", ActionKind.CHANGE)
+    USER_LOCKED_OUT = ("accounts:user:locked-out", ActionKind.EVENT)
+    USER_ACCESS_APPROVED = ("accounts:user:access-approved", ActionKind.EVENT)
+    PASSWORD_RESET = ("accounts:password:reset", ActionKind.CHANGE)
+    PASSWORD_CHANGED = ("accounts:password:changed", ActionKind.EVENT)
+    LOGIN_SUCCEEDED = ("accounts:session:login", ActionKind.EVENT)
+    LOGIN_FAILED = ("accounts:session:login-failed", ActionKind.EVENT)
+    LOGGED_OUT = ("accounts:session:logout", ActionKind.EVENT)
+    SESSION_TIMED_OUT = ("accounts:session:timed-out", ActionKind.EVENT)
+    API_TOKEN_CREATED = ("accounts:api-token:created", ActionKind.CREATE)
+    API_TOKEN_REVOKED = ("accounts:api-token:revoked", ActionKind.RETIRE)
+    # signatures
+    SIGNATURE_APPLIED = ("signatures:signature:applied", ActionKind.CREATE)
+    SIGNATURE_REFUSED = ("signatures:signature:refused", ActionKind.EVENT)
+    # audit trail itself
+    AUDIT_EXPORTED = ("audit:trail:exported", ActionKind.EVENT)

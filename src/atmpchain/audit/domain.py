@@ -1,0 +1,276 @@
+"""The audit chain's pure rules: canonical content, the hash link, and the walk that verifies it.
+
+Each audit record's hash covers its own content and the previous record's hash, so changing,
+removing or inserting a record anywhere breaks every link after it. The genesis record links to
+GENESIS_HASH. Nothing here touches a database.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from hashlib import sha256
+from typing import Any, NamedTuple, Protocol
+from uuid import UUID
+
+GENESIS_HASH = "0" * 64
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise TypeError("naive datetime in audited content; give it a time zone")
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    raise TypeError(f"cannot put {type(value).__name__} into an audit record")
+
+
+def canonical_json(value: Any) -> str:
+    """One fixed text for a value: sorted keys, no spaces, UTC times, so its hash is stable."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default
+    )
+
+
+def format_timestamp(moment: datetime) -> str:
+    """The timestamp text that is hashed: UTC, microseconds always present."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True, slots=True)
+class AuditContent:
+    """What one audit record says, before it is linked into the chain."""
+
+    occurred_at: datetime
+    actor_id: int | None
+    actor_username: str
+    channel: str
+    action: str
+    record_type: str
+    record_id: str
+    reason: str | None
+    before_json: str | None
+    after_json: str | None
+
+
+def hash_input(
+    seq: int,
+    occurred_at: datetime,
+    actor_id: int | None,
+    actor_username: str,
+    channel: str,
+    action: str,
+    record_type: str,
+    record_id: str,
+    reason: str | None,
+    before_json: str | None,
+    after_json: str | None,
+    prev_hash: str,
+) -> bytes:
+    """The exact bytes hashed for a record.
+
+    Each field is length-prefixed so that no choice of text in one field (a reason containing a
+    separator, say) can be made to read as another field; None is told apart from "".
+    """
+    parts = (
+        str(seq),
+        format_timestamp(occurred_at),
+        "\x00" if actor_id is None else str(actor_id),
+        actor_username,
+        channel,
+        action,
+        record_type,
+        record_id,
+        "\x00" if reason is None else reason,
+        "\x00" if before_json is None else before_json,
+        "\x00" if after_json is None else after_json,
+        prev_hash,
+    )
+    return "".join([f"{len(p)}:{p}" for p in parts]).encode("utf-8")
+
+
+def record_hash(seq: int, content: AuditContent, prev_hash: str) -> str:
+    """SHA-256 of a record linked to its predecessor, as 64 hex digits."""
+    data = hash_input(
+        seq,
+        content.occurred_at,
+        content.actor_id,
+        content.actor_username,
+        content.channel,
+        content.action,
+        content.record_type,
+        content.record_id,
+        content.reason,
+        content.before_json,
+        content.after_json,
+        prev_hash,
+    )
+    return hashlib.sha256(data).hexdigest()
+
+
+class StoredRecord(NamedTuple):
+    """An audit record as read back from storage, in the column order verification reads."""
+
+    seq: int
+    occurred_at: datetime
+    actor_id: int | None
+    actor_username: str
+    channel: str
+    action: str
+    record_type: str
+    record_id: str
+    reason: str | None
+    before_json: str | None
+    after_json: str | None
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    """A kept copy of the chain's head: with it, a removed tail is detected too."""
+
+    seq: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+    @classmethod
+    def parse(cls, text: str) -> Anchor:
+        """Read an anchor written as `SEQ:HASH` (as `atmpchain audit anchor` prints it)."""
+        seq_text, sep, digest = text.strip().partition(":")
+        if not sep or not seq_text.isdigit() or len(digest) != 64:
+            raise ValueError(
+                f"anchor '{text}' is not SEQUENCE:HASH (a number, a colon, 64 hex digits)"
+            )
+        try:
+            int(digest, 16)
+        except ValueError:
+            raise ValueError(f"anchor hash '{digest}' is not 64 hex digits") from None
+        return cls(int(seq_text), digest.lower())
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    """The outcome of walking the chain."""
+
+    ok: bool
+    records_checked: int
+    bytes_hashed: int
+    head: Anchor | None
+    first_bad_seq: int | None = None
+    problem: str | None = None
+
+
+def verify_chain(
+    records: Iterable[StoredRecord] | Iterable[Sequence[Any]], *, anchor: Anchor | None = None
+) -> VerifyReport:
+    """Walk the records in sequence order and report the first one that does not verify."""
+    expected_seq = 1
+    prev_hash = GENESIS_HASH
+    checked = 0
+    hashed = 0
+    last: StoredRecord | None = None
+    hash_at_anchor: str | None = None
+    for row in records:
+        record = row if isinstance(row, StoredRecord) else StoredRecord._make(row)
+        if record.seq != expected_seq:
+            if record.seq > expected_seq:
+                missing = (
+                    f"record {expected_seq} is missing"
+                    if record.seq == expected_seq + 1
+                    else f"records {expected_seq} to {record.seq - 1} are missing"
+                )
+                problem = f"the sequence jumps from {expected_seq - 1} to {record.seq}: {missing}"
+            else:
+                problem = f"record {record.seq} appears out of order after {expected_seq - 1}"
+            return _bad(checked, hashed, last, expected_seq, problem)
+        if record.prev_hash != prev_hash:
+            problem = (
+                f"record {record.seq} does not link to record {record.seq - 1}: a record was "
+                "inserted, removed or altered before it"
+                if record.seq > 1
+                else "record 1 does not start from the genesis hash"
+            )
+            return _bad(checked, hashed, last, record.seq, problem)
+        data = hash_input(*record[:12])
+        hashed += len(data)
+        if sha256(data).hexdigest() != record.hash:
+            problem = (
+                f"record {record.seq} ({record.action} on {record.record_type} "
+                f"{record.record_id}) does not match its hash: its stored content was "
+                "changed after it was written"
+            )
+            return _bad(checked, hashed, last, record.seq, problem)
+        checked += 1
+        if anchor is not None and record.seq == anchor.seq:
+            hash_at_anchor = record.hash
+        prev_hash = record.hash
+        expected_seq += 1
+        last = record
+    head = Anchor(last.seq, last.hash) if last else None
+    if anchor is not None:
+        anchor_problem = _check_anchor(anchor, head, hash_at_anchor)
+        if anchor_problem is not None:
+            first_bad = min(anchor.seq, (head.seq if head else 0) + 1)
+            return VerifyReport(False, checked, hashed, head, first_bad, anchor_problem)
+    return VerifyReport(True, checked, hashed, head)
+
+
+def _check_anchor(anchor: Anchor, head: Anchor | None, hash_at_anchor: str | None) -> str | None:
+    head_seq = head.seq if head else 0
+    if head_seq < anchor.seq:
+        return (
+            f"the chain ends at record {head_seq} but the anchor was taken at record "
+            f"{anchor.seq}: records {head_seq + 1} to {anchor.seq} were removed from the end"
+        )
+    if hash_at_anchor != anchor.hash:
+        return (
+            f"record {anchor.seq} has hash {hash_at_anchor} but the anchor says {anchor.hash}: "
+            "the chain was rewritten since the anchor was taken"
+        )
+    return None
+
+
+def _bad(
+    checked: int, hashed: int, last: StoredRecord | None, seq: int, problem: str
+) -> VerifyReport:
+    head = Anchor(last.seq, last.hash) if last else None
+    return VerifyReport(False, checked, hashed, head, seq, problem)
+
+
+def diff_values(
+    before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
+) -> list[tuple[str, Any, Any]]:
+    """The fields that differ between two snapshots, for showing a change to a reviewer."""
+    keys = sorted(set(before or {}) | set(after or {}))
+    rows = []
+    for key in keys:
+        old = (before or {}).get(key)
+        new = (after or {}).get(key)
+        if old != new:
+            rows.append((key, old, new))
+    return rows
+
+
+class Attributable(Protocol):
+    """Whoever an audit record is attributed to: a user, a device, or the system itself."""
+
+    @property
+    def user_id(self) -> int | None: ...
+
+    @property
+    def username(self) -> str: ...

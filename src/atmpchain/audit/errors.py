@@ -1,0 +1,18 @@
+"""The audit trail's own errors."""
+
+from __future__ import annotations
+
+from atmpchain.errors import DomainError
+
+
+class ReasonRequired(DomainError):
+    """A change to, or retirement of, a GMP record was attempted without a reason."""
+
+    status = 422
+
+    def __init__(self, action: str) -> None:
+        super().__init__(
+            f"a reason is required for '{action}': changes to GMP records must say why "
+            "(EU GMP Annex 11 §9)",
+            field="reason",
+        )

@@ -1,0 +1,135 @@
+"""The one Settings object.
+
+Read from environment variables (`ATMPCHAIN_*`), then an optional TOML file (`atmpchain.toml` in the
+working directory, or the file named by `ATMPCHAIN_CONFIG`), then the defaults below. Environment
+variables win over the file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+DEFAULT_SQLITE_PATH = Path("var") / "atmpchain.db"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says which setting and why."""
+
+
+def _config_file() -> Path:
+    return Path(os.environ.get("ATMPCHAIN_CONFIG", "atmpchain.toml"))
+
+
+class Settings(BaseSettings):
+    """Everything the application can be configured with."""
+
+    model_config = SettingsConfigDict(env_prefix="ATMPCHAIN_", extra="forbid")
+
+    environment: Literal["development", "production"] = "development"
+    database_url: str = Field(
+        default=f"sqlite:///{DEFAULT_SQLITE_PATH}",
+        description="SQLAlchemy URL; sqlite:///path or postgresql+psycopg://user@host/db",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    display_timezone: str = Field(
+        default="UTC", description="IANA zone used for users who have not chosen their own"
+    )
+    # Annex 11 §12: access control. A cleanroom terminal left logged in is an open door.
+    session_idle_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    session_max_hours: int = Field(default=12, ge=1, le=72)
+    lockout_threshold: int = Field(default=5, ge=1, le=100)
+    lockout_minutes: int = Field(default=15, ge=1)
+    password_min_length: int = Field(default=10, ge=8)
+    # None means: secure cookies in production, plain cookies in development (http://127.0.0.1).
+    cookie_secure: bool | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = _config_file()
+        if path.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        parse_database_url(value)
+        return value
+
+    @field_validator("display_timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"'{value}' is not an IANA time zone such as Europe/Vienna") from exc
+        return value
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Whether cookies carry the Secure flag."""
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.environment == "production"
+
+    @property
+    def url(self) -> URL:
+        """The database URL, parsed."""
+        return parse_database_url(self.database_url)
+
+
+def parse_database_url(value: str) -> URL:
+    """Parse and check a database URL, raising ValueError naming the rule broken."""
+    try:
+        url = make_url(value)
+    except ArgumentError as exc:
+        raise ValueError(
+            f"'{value}' is not a database URL (expected sqlite:///path/to/file.db or "
+            "postgresql+psycopg://user@host:5432/dbname)"
+        ) from exc
+    if url.get_backend_name() not in SUPPORTED_BACKENDS:
+        raise ValueError(
+            f"database '{url.get_backend_name()}' is not supported; use sqlite or postgresql"
+        )
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        raise ValueError("an in-memory SQLite database would lose every GMP record; give a file")
+    if url.get_backend_name() == "postgresql" and url.get_driver_name() != "psycopg":
+        url = url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Load settings, turning validation problems into one readable ConfigError."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"]) or "settings"
+            name = f"ATMPCHAIN_{field.upper()}"
+            message = str(err["msg"]).removeprefix("Value error, ")
+            problems.append(f"{name}: {message}")
+        raise ConfigError("invalid configuration: " + "; ".join(problems)) from None

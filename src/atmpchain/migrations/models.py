@@ -1,0 +1,9 @@
+"""Imports every table so that Alembic sees the whole schema."""
+
+from atmpchain.accounts import models as accounts_models
+from atmpchain.audit import models as audit_models
+from atmpchain.db import Base
+from atmpchain.signatures import models as signatures_models
+
+metadata = Base.metadata
+__all__ = ["accounts_models", "audit_models", "metadata", "signatures_models"]
