@@ -12,6 +12,17 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a real password; used to even out timing")
 
 
+def use_parameters(*, time_cost: int, memory_cost: int, parallelism: int = 1) -> None:
+    """Change the cost of new hashes (the test suite lowers it; each hash records its own).
+
+    Existing hashes keep verifying with the parameters they were made with, and are re-hashed
+    at the next login when weaker than the current ones (see `needs_rehash`).
+    """
+    global _hasher, _DUMMY_HASH
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+    _DUMMY_HASH = _hasher.hash("not a real password; used to even out timing")
+
+
 def hash_password(password: str) -> str:
     """An Argon2id hash of the password, with its own salt and parameters."""
     return _hasher.hash(password)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -19,6 +20,8 @@ from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
 GENESIS_HASH = "0" * 64
+_ANCHOR_SEQ = re.compile(r"[0-9]+")
+_ANCHOR_HASH = re.compile(r"[0-9a-fA-F]{64}")
 
 
 def _json_default(value: Any) -> Any:
@@ -152,14 +155,14 @@ class Anchor:
     def parse(cls, text: str) -> Anchor:
         """Read an anchor written as `SEQ:HASH` (as `atmpchain audit anchor` prints it)."""
         seq_text, sep, digest = text.strip().partition(":")
-        if not sep or not seq_text.isdigit() or len(digest) != 64:
+        # ASCII digits only: str.isdigit() also accepts '²', and int(x, 16) accepts '0x', '+'
+        # and surrounding spaces, none of which belong in a kept copy of a SHA-256 digest.
+        if not sep or not _ANCHOR_SEQ.fullmatch(seq_text) or len(digest) != 64:
             raise ValueError(
                 f"anchor '{text}' is not SEQUENCE:HASH (a number, a colon, 64 hex digits)"
             )
-        try:
-            int(digest, 16)
-        except ValueError:
-            raise ValueError(f"anchor hash '{digest}' is not 64 hex digits") from None
+        if not _ANCHOR_HASH.fullmatch(digest):
+            raise ValueError(f"anchor hash '{digest}' is not 64 hex digits")
         return cls(int(seq_text), digest.lower())
 
 

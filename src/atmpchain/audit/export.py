@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable
-from typing import Any, Literal, TextIO
+from typing import IO, Any, Literal
 
 from atmpchain.accounts.domain import Actor, Permission
 from atmpchain.audit.actions import AuditAction
@@ -37,7 +37,7 @@ def _csv_value(value: Any) -> Any:
     return "" if value is None else value
 
 
-def write_entries(entries: Iterable[AuditEntry], out: TextIO, fmt: ExportFormat) -> int:
+def write_entries(entries: Iterable[AuditEntry], out: IO[str], fmt: ExportFormat) -> int:
     """Write entries to `out`; returns how many were written."""
     count = 0
     if fmt == "csv":
@@ -55,7 +55,7 @@ def write_entries(entries: Iterable[AuditEntry], out: TextIO, fmt: ExportFormat)
 
 
 def export_trail(
-    uow: UnitOfWork, *, actor: Actor, out: TextIO, fmt: ExportFormat, flt: AuditFilter
+    uow: UnitOfWork, *, actor: Actor, out: IO[str], fmt: ExportFormat, flt: AuditFilter
 ) -> int:
     """Export the matching records and record who exported what (Annex 11 §9: reviewable)."""
     if actor.user_id is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Mapping
 from typing import Any
 
 from sqlalchemy import select, text
@@ -125,18 +125,25 @@ class AuditWriter:
         return seq + 1, digest
 
 
-def iter_stored(db: Database, *, batch: int = 10_000) -> Iterator[StoredRecord]:
+def iter_stored(db: Database, *, batch: int = 10_000) -> Generator[StoredRecord, None, None]:
     """Stream every audit record in sequence order, without loading the trail into memory."""
     stmt = select(*_VERIFY_COLUMNS).order_by(AuditRecord.seq)
     with db.engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=batch).execute(stmt)
-        for row in result:
-            yield StoredRecord._make(row)
+        try:
+            for row in result:
+                yield StoredRecord._make(row)
+        finally:
+            result.close()
 
 
 def verify(db: Database, *, anchor: Anchor | None = None) -> VerifyReport:
     """Re-walk the whole chain from the database and report the first record that fails."""
-    return verify_chain(iter_stored(db), anchor=anchor)
+    records = iter_stored(db)
+    try:
+        return verify_chain(records, anchor=anchor)
+    finally:
+        records.close()  # release the server-side cursor at once when the walk stops early
 
 
 def head(db: Database) -> Anchor | None:

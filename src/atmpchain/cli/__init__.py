@@ -1,0 +1,1 @@
+"""Command-line adapter: `atmpchain ...` (Typer + Rich)."""

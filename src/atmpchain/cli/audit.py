@@ -1,0 +1,135 @@
+"""`atmpchain audit ...`: verify the chain, print its anchor, export the trail."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from sqlalchemy import func, select
+
+from atmpchain.audit import service as audit_service
+from atmpchain.audit.domain import Anchor, StoredRecord, verify_chain
+from atmpchain.audit.export import ExportFormat, export_trail
+from atmpchain.audit.models import AuditRecord
+from atmpchain.audit.queries import AuditFilter
+from atmpchain.cli import common
+from atmpchain.cli.common import console
+from atmpchain.errors import DomainError
+
+app = typer.Typer(help="Verify, anchor and export the audit trail.", no_args_is_help=True)
+
+
+def _with_progress(
+    records: Iterator[StoredRecord], progress: Progress, total: int
+) -> Iterator[StoredRecord]:
+    task = progress.add_task("verifying", total=total)
+    for n, record in enumerate(records, start=1):
+        if n % 5_000 == 0:
+            progress.update(task, completed=n)
+        yield record
+    progress.update(task, completed=total)
+
+
+@app.command("verify")
+def verify(
+    anchor: Annotated[
+        str | None,
+        typer.Option(
+            help="A head kept earlier (SEQ:HASH, from `audit anchor`): a removed "
+            "tail is then detected too."
+        ),
+    ] = None,
+) -> None:
+    """Re-walk the whole chain; exit 0 if intact, 1 naming the first record that fails."""
+    cfg = common.settings()
+    db = common.database(cfg)
+    try:
+        kept = Anchor.parse(anchor) if anchor else None
+    except ValueError as exc:
+        common.fail(str(exc), code=2)
+    with db.read_session() as session:
+        total = int(session.execute(select(func.count()).select_from(AuditRecord)).scalar_one())
+    records = audit_service.iter_stored(db)
+    try:
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=common.err_console,
+            transient=True,
+        ) as progress:
+            report = verify_chain(_with_progress(records, progress, total), anchor=kept)
+    finally:
+        records.close()
+    if report.ok:
+        head = f"{report.head}" if report.head else "empty chain"
+        console.print(f"[green]OK[/]: {report.records_checked} audit records verify; head {head}")
+        return
+    common.err_console.print(
+        f"[bold red]FAILED[/] at record {report.first_bad_seq}: {report.problem}", highlight=False
+    )
+    common.err_console.print(f"{report.records_checked} records verified before it.")
+    raise typer.Exit(1)
+
+
+@app.command("anchor")
+def anchor() -> None:
+    """Print the chain's current head as SEQ:HASH; keep it elsewhere to detect a cut tail."""
+    cfg = common.settings()
+    db = common.database(cfg)
+    head = audit_service.head(db)
+    if head is None:
+        common.fail("the audit trail is empty")
+    typer.echo(str(head))
+
+
+def _when(value: str | None, option: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        common.fail(f"--{option} '{value}' is not an ISO date or time such as 2026-11-27T00:00Z")
+    if moment.tzinfo is None:
+        common.fail(f"--{option} '{value}' needs a time zone, e.g. 2026-11-27T00:00+01:00 or Z")
+    return moment
+
+
+@app.command("export")
+def export(
+    acting_as: Annotated[
+        str, typer.Option("--as", help="Your username (QA or QP); the export is audited.")
+    ],
+    format: Annotated[ExportFormat, typer.Option("--format", help="csv or jsonl.")] = "csv",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File; default stdout.")
+    ] = None,
+    user: Annotated[str | None, typer.Option(help="Only this user's actions.")] = None,
+    record_type: Annotated[str | None, typer.Option(help="Only this record type.")] = None,
+    record_id: Annotated[str | None, typer.Option(help="Only this record id.")] = None,
+    since: Annotated[str | None, typer.Option(help="From this ISO time (with zone).")] = None,
+    until: Annotated[str | None, typer.Option(help="Before this ISO time (with zone).")] = None,
+) -> None:
+    """Export the audit trail as CSV or JSON Lines (UTC times, values before and after)."""
+    cfg = common.settings()
+    db = common.database(cfg)
+    uow = common.unit_of_work(cfg, db)
+    actor = common.authenticate(uow, acting_as)
+    flt = AuditFilter(
+        user, record_type, record_id, None, _when(since, "since"), _when(until, "until")
+    )
+    try:
+        if output is None:
+            count = export_trail(uow, actor=actor, out=sys.stdout, fmt=format, flt=flt)
+        else:
+            with output.open("w", encoding="utf-8", newline="") as handle:
+                count = export_trail(uow, actor=actor, out=handle, fmt=format, flt=flt)
+    except DomainError as exc:
+        common.fail(exc.message)
+    common.err_console.print(f"{count} audit records exported.")

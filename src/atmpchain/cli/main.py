@@ -1,0 +1,132 @@
+"""The `atmpchain` command."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from atmpchain.cli import audit, common, users
+from atmpchain.cli.common import console
+from atmpchain.errors import DomainError
+
+app = typer.Typer(
+    name="atmpchain",
+    help="atmpchain: chain of identity, custody and GMP records for advanced therapies.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+app.add_typer(users.app, name="user")
+app.add_typer(users.token_app, name="token")
+app.add_typer(audit.app, name="audit")
+
+
+@app.command("init-db")
+def init_db(
+    admin: Annotated[
+        str | None,
+        typer.Option(help="Create this first administrator if there are no users yet."),
+    ] = None,
+    admin_name: Annotated[str, typer.Option(help="The administrator's full name.")] = "",
+) -> None:
+    """Create the database, or upgrade it to this release's schema."""
+    from atmpchain.accounts import users as user_service
+    from atmpchain.accounts.domain import SYSTEM_ACTOR, Role
+    from atmpchain.migrations.runner import head_revision, upgrade
+
+    cfg = common.settings()
+    db = common.database(cfg, check=False)
+    where = db.url.render_as_string(hide_password=True)
+    try:
+        upgrade(db.engine)
+    except Exception as exc:  # shown as one line, e.g. the server refused the connection
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        common.fail(f"cannot initialise the database at {where}: {reason}", code=2)
+    console.print(f"Database at {where} is at schema [bold]{head_revision()}[/].")
+    if admin:
+        from sqlalchemy import select
+
+        from atmpchain.accounts.models import User
+
+        with db.read_session() as session:
+            if session.execute(select(User.id).limit(1)).first() is not None:
+                common.fail("users exist already; add more with `atmpchain user add`")
+        password = typer.prompt(
+            f"Initial password for {admin}", hide_input=True, confirmation_prompt=True
+        )
+        uow = common.unit_of_work(cfg, db)
+        try:
+            user_service.create_user(
+                uow,
+                actor=SYSTEM_ACTOR,
+                username=admin,
+                full_name=admin_name or admin,
+                roles=[Role.ADMIN],
+                password=password,
+                must_change_password=False,
+            )
+        except DomainError as exc:
+            common.fail(exc.message)
+        console.print(f"Administrator [bold]{admin}[/] created.")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Serve the web application and API."""
+    import uvicorn
+
+    from atmpchain.web.app import create_app
+
+    cfg = common.settings()
+    db = common.database(cfg)
+    app_ = create_app(cfg, db=db)
+    listen_host = host or cfg.host
+    listen_port = port or cfg.port
+    console.print(f"Serving atmpchain at [bold]http://{listen_host}:{listen_port}[/]")
+    uvicorn.run(app_, host=listen_host, port=listen_port, log_level="info", proxy_headers=False)
+
+
+@app.command()
+def demo(
+    serve_app: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the application afterwards.")
+    ] = True,
+) -> None:
+    """Create the database with demo users (once), print the logins, and serve."""
+    from rich.table import Table
+
+    from atmpchain.demo import DEMO_DEVICE, DEMO_PASSWORD, DEMO_USERS, seed
+    from atmpchain.migrations.runner import upgrade
+
+    cfg = common.settings()
+    db = common.database(cfg, check=False)
+    try:
+        upgrade(db.engine)
+    except Exception as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        common.fail(f"cannot initialise the database: {reason}", code=2)
+    result = seed(common.unit_of_work(cfg, db))
+    where = db.url.render_as_string(hide_password=True)
+    console.print(
+        f"Demo database: {where} "
+        + ("(demo data created)" if result.created else "(demo data already there)")
+    )
+    table = Table(title="Demo logins (password for all: " + DEMO_PASSWORD + ")")
+    table.add_column("username", style="bold")
+    table.add_column("name")
+    table.add_column("role")
+    for person in DEMO_USERS:
+        table.add_row(person.username, person.full_name, ", ".join(r.label for r in person.roles))
+    console.print(table)
+    if result.device_token:
+        console.print(f"API token for device {DEMO_DEVICE} (shown once): {result.device_token}")
+    if serve_app:
+        serve(host=None, port=None)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

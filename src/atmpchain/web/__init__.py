@@ -1,0 +1,1 @@
+"""Web adapter: JSON API under /api/, server-rendered pages, /healthz, OpenAPI at /docs."""

@@ -1,0 +1,83 @@
+"""create_app(settings): the FastAPI application with its API, pages and error handling."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+
+from atmpchain import __version__
+from atmpchain.clock import Clock, SystemClock
+from atmpchain.config import Settings
+from atmpchain.db import Database
+from atmpchain.web import errors
+from atmpchain.web.api import accounts as accounts_api
+from atmpchain.web.api import audit as audit_api
+from atmpchain.web.deps import AppState, csrf_protect
+from atmpchain.web.pages import accounts as accounts_pages
+from atmpchain.web.pages import audit as audit_pages
+from atmpchain.web.pages import auth as auth_pages
+from atmpchain.web.pages import dashboard as dashboard_pages
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(
+    settings: Settings, *, db: Database | None = None, clock: Clock | None = None
+) -> FastAPI:
+    """Build the application for `settings` (the database must already be initialised)."""
+    database = db or Database(settings.database_url)
+    app = FastAPI(
+        title="atmpchain",
+        version=__version__,
+        summary="Chain of identity, custody and GMP records for ATMPs",
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.atmpchain = AppState(db=database, settings=settings, clock=clock or SystemClock())
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if not request.url.path.startswith(("/docs", "/openapi.json")):
+            response.headers.setdefault(
+                "Content-Security-Policy",
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                "frame-ancestors 'none'; form-action 'self'",
+            )
+            # GMP pages must not be served from a browser cache after logout.
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    errors.install(app)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    protected = [Depends(csrf_protect)]
+    app.include_router(accounts_api.router, dependencies=protected)
+    app.include_router(audit_api.router, dependencies=protected)
+    app.include_router(auth_pages.router, dependencies=protected)
+    app.include_router(dashboard_pages.router, dependencies=protected)
+    app.include_router(accounts_pages.router, dependencies=protected)
+    app.include_router(audit_pages.router, dependencies=protected)
+
+    @app.get("/healthz", tags=["health"], summary="Liveness and database reachability")
+    def healthz() -> JSONResponse:
+        try:
+            with database.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # health must answer, whatever the failure
+            return JSONResponse(
+                {"status": "unavailable", "database": type(exc).__name__}, status_code=503
+            )
+        return JSONResponse({"status": "ok", "database": database.dialect, "version": __version__})
+
+    return app

@@ -1,0 +1,34 @@
+"""The dashboard: what the person logged in needs to see first."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from atmpchain.accounts.domain import Permission
+from atmpchain.audit import queries as audit_queries
+from atmpchain.audit import service as audit_service
+from atmpchain.audit.queries import AuditFilter
+from atmpchain.web.deps import CurrentAuth, State
+from atmpchain.web.notices import notice as notice_text
+from atmpchain.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/", response_class=HTMLResponse)
+def dashboard(
+    request: Request, auth: CurrentAuth, state: State, notice: str | None = None
+) -> Response:
+    """Start page: one's own recent activity, and the audit chain's state for those who read it."""
+    with state.db.read_session() as session:
+        own = audit_queries.search(session, AuditFilter(username=auth.actor.username), limit=10)
+    head = audit_service.head(state.db) if auth.actor.can(Permission.READ_AUDIT_TRAIL) else None
+    return render(
+        request,
+        "dashboard.html",
+        auth,
+        own_activity=own,
+        head=head,
+        notice=notice_text(notice),
+    )

@@ -1,0 +1,67 @@
+"""Jinja2 templates, with filters that show UTC times in the reader's own time zone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from atmpchain import __version__
+from atmpchain.accounts.domain import Permission
+from atmpchain.web.deps import Auth
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def local_time(moment: datetime | None, zone: str = "UTC", with_zone: bool = True) -> str:
+    """A stored UTC time as the reader's wall-clock time, with the zone's abbreviation."""
+    if moment is None:
+        return "—"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    local = moment.astimezone(ZoneInfo(zone))
+    text = local.strftime("%Y-%m-%d %H:%M:%S")
+    return f"{text} {local.tzname()}" if with_zone else text
+
+
+def utc_iso(moment: datetime | None) -> str:
+    """The exact UTC time, for a tooltip or a machine."""
+    return "" if moment is None else moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+templates.env.filters["utc_iso"] = utc_iso
+templates.env.globals["Permission"] = Permission
+templates.env.globals["version"] = __version__
+
+
+def render(
+    request: Request,
+    name: str,
+    auth: Auth | None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """Render a page with the logged-in person's details and time zone."""
+    zone = auth.actor.time_zone if auth else request.app.state.atmpchain.settings.display_timezone
+
+    def when(moment: datetime | None, with_zone: bool = True) -> str:
+        return local_time(moment, zone, with_zone)
+
+    return templates.TemplateResponse(
+        request,
+        name,
+        {
+            "auth": auth,
+            "actor": auth.actor if auth else None,
+            "csrf_token": auth.csrf_token if auth else context.pop("csrf_token", None),
+            "when": when,
+            "zone": zone,
+            **context,
+        },
+        status_code=status_code,
+    )

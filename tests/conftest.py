@@ -1,0 +1,206 @@
+"""Test databases, personas and the rules for required services.
+
+Every database test runs on SQLite and on PostgreSQL. Each test gets a fresh database copied from
+a template that was upgraded to head with Alembic once per run (never `create_all`). In CI
+(CI=true) a missing PostgreSQL server or browser fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from atmpchain.accounts import passwords, sessions, users
+from atmpchain.accounts.domain import SYSTEM_ACTOR, Actor, Role
+from atmpchain.clock import FixedClock
+from atmpchain.config import Settings
+from atmpchain.db import Database
+from atmpchain.migrations.runner import upgrade
+from atmpchain.uow import UnitOfWork
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+PG_ADMIN_DSN = os.environ.get("ATMPCHAIN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_TEMPLATE = f"atmpchain_test_template_{os.getpid()}"
+_counter = itertools.count()
+
+# Cheap hashes in tests: the same Argon2id code path, a fraction of the cost.
+passwords.use_parameters(time_cost=1, memory_cost=1024)
+
+
+def require_service(available: bool, reason: str) -> None:
+    """Skip when a service is missing outside CI; fail inside CI, where it is required."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"required in CI: {reason}")
+    pytest.skip(reason)
+
+
+def _pg_url(dbname: str) -> str:
+    base = psycopg.conninfo.conninfo_to_dict(PG_ADMIN_DSN)
+    user = base.get("user", "postgres")
+    host = base.get("host", "127.0.0.1")
+    port = base.get("port", "5432")
+    return f"postgresql+psycopg://{user}@{host}:{port}/{dbname}"
+
+
+def _pg_admin() -> psycopg.Connection[tuple[object, ...]]:
+    return psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=3)
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str | None]:
+    """A PostgreSQL database upgraded to head, cloned by each test; None if no server."""
+    try:
+        with _pg_admin() as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(PG_TEMPLATE)))
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(PG_TEMPLATE)))
+    except psycopg.OperationalError:
+        yield None
+        return
+    db = Database(_pg_url(PG_TEMPLATE))
+    upgrade(db.engine)
+    db.dispose()
+    yield PG_TEMPLATE
+    with _pg_admin() as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(PG_TEMPLATE))
+        )
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file upgraded to head, copied by each test."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    db = Database(f"sqlite:///{path}")
+    upgrade(db.engine)
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.dispose()
+    return path
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    sqlite_template: Path,
+    postgres_template: str | None,
+) -> Iterator[str]:
+    """A fresh, migrated database: once on SQLite, once on PostgreSQL."""
+    if request.param == "sqlite":
+        path = tmp_path / "atmpchain.db"
+        shutil.copyfile(sqlite_template, path)
+        yield f"sqlite:///{path}"
+        return
+    require_service(postgres_template is not None, "PostgreSQL is not reachable at 127.0.0.1:5432")
+    name = f"atmpchain_test_{os.getpid()}_{next(_counter)}"
+    with _pg_admin() as conn:
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(str(postgres_template))
+            )
+        )
+    yield _pg_url(name)
+    with _pg_admin() as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """Settings pointing at the test database."""
+    return Settings(database_url=database_url, display_timezone="Europe/Vienna")
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    """The test database."""
+    database = Database(settings.database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """A clock that only moves when the test says so."""
+    return FixedClock()
+
+
+@pytest.fixture
+def uow(db: Database, clock: FixedClock, settings: Settings) -> UnitOfWork:
+    """A unit of work on the test database, with the test's clock."""
+    return UnitOfWork(db, clock, channel="test", settings=settings)
+
+
+@dataclass(frozen=True)
+class Persona:
+    """A test user: their actor and their password."""
+
+    actor: Actor
+    password: str
+
+    @property
+    def user_id(self) -> int:
+        assert self.actor.user_id is not None
+        return self.actor.user_id
+
+
+@pytest.fixture
+def make_persona(uow: UnitOfWork) -> Callable[..., Persona]:
+    """Create a user with the given roles (by the system) and log them in."""
+
+    def make(*roles: Role, username: str | None = None, full_name: str | None = None) -> Persona:
+        name = username or "_".join(r.value for r in roles).replace("_", "-")[:40]
+        password = "Sterile-Field-2026!"
+        users.create_user(
+            uow,
+            actor=SYSTEM_ACTOR,
+            username=name,
+            full_name=full_name or name.replace("-", " ").title(),
+            roles=roles,
+            password=None if Role.DEVICE in roles else password,
+            must_change_password=False,
+        )
+        if Role.DEVICE in roles:
+            from atmpchain.accounts.queries import find_user_id
+
+            with uow.db.read_session() as s:
+                user_id = find_user_id(s, name)
+            actor = Actor(user_id=user_id, username=name, full_name=name, roles=frozenset(roles))
+            return Persona(actor, "")
+        result = sessions.login(uow, username=name, password=password)
+        return Persona(result.actor, password)
+
+    return make
+
+
+@pytest.fixture
+def admin(make_persona: Callable[..., Persona]) -> Persona:
+    """An administrator."""
+    return make_persona(Role.ADMIN, username="admin", full_name="Ada Admin")
+
+
+@pytest.fixture
+def qa(make_persona: Callable[..., Persona]) -> Persona:
+    """A QA reviewer."""
+    return make_persona(Role.QA, username="qa", full_name="Quinn Reviewer")
+
+
+@pytest.fixture
+def browser_path() -> str:
+    """Debian's chromium, required in CI."""
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    require_service(
+        Path(path).exists(), "Debian chromium is not installed (apt-get install chromium)"
+    )
+    return path
