@@ -88,7 +88,7 @@ def seed(uow: UnitOfWork) -> DemoResult:
     token = tokens.create_api_token(uow, actor=admin, user_id=device_id, name="demo probe")
     qa = _login(uow, "qa")
     with uow.db.read_session() as session:
-        ids = dict(session.execute(select(User.username, User.id)).tuples().all())
+        ids = {name: user_id for name, user_id in session.execute(select(User.username, User.id))}
     for person in DEMO_USERS:
         if person.username != "qa":
             access.approve_access(

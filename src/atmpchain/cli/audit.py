@@ -37,6 +37,7 @@ def _with_progress(
 
 @app.command("verify")
 def verify(
+    ctx: typer.Context,
     anchor: Annotated[
         str | None,
         typer.Option(
@@ -47,7 +48,7 @@ def verify(
 ) -> None:
     """Re-walk the whole chain; exit 0 if intact, 1 naming the first record that fails."""
     cfg = common.settings()
-    db = common.database(cfg)
+    db = common.database(cfg, ctx)
     try:
         kept = Anchor.parse(anchor) if anchor else None
     except ValueError as exc:
@@ -79,10 +80,10 @@ def verify(
 
 
 @app.command("anchor")
-def anchor() -> None:
+def anchor(ctx: typer.Context) -> None:
     """Print the chain's current head as SEQ:HASH; keep it elsewhere to detect a cut tail."""
     cfg = common.settings()
-    db = common.database(cfg)
+    db = common.database(cfg, ctx)
     head = audit_service.head(db)
     if head is None:
         common.fail("the audit trail is empty")
@@ -103,6 +104,7 @@ def _when(value: str | None, option: str) -> datetime | None:
 
 @app.command("export")
 def export(
+    ctx: typer.Context,
     acting_as: Annotated[
         str, typer.Option("--as", help="Your username (QA or QP); the export is audited.")
     ],
@@ -118,7 +120,7 @@ def export(
 ) -> None:
     """Export the audit trail as CSV or JSON Lines (UTC times, values before and after)."""
     cfg = common.settings()
-    db = common.database(cfg)
+    db = common.database(cfg, ctx)
     uow = common.unit_of_work(cfg, db)
     actor = common.authenticate(uow, acting_as)
     flt = AuditFilter(

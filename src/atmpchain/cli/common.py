@@ -34,9 +34,10 @@ def settings() -> Settings:
         fail(str(exc), code=2)
 
 
-def database(cfg: Settings, *, check: bool = True) -> Database:
-    """The database, checked to be reachable and initialised."""
+def database(cfg: Settings, ctx: typer.Context, *, check: bool = True) -> Database:
+    """The database, checked to be reachable and initialised; closed when the command ends."""
     db = Database(cfg.database_url)
+    ctx.call_on_close(db.dispose)
     if check:
         try:
             db.check()

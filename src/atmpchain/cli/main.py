@@ -24,6 +24,7 @@ app.add_typer(audit.app, name="audit")
 
 @app.command("init-db")
 def init_db(
+    ctx: typer.Context,
     admin: Annotated[
         str | None,
         typer.Option(help="Create this first administrator if there are no users yet."),
@@ -36,7 +37,7 @@ def init_db(
     from atmpchain.migrations.runner import head_revision, upgrade
 
     cfg = common.settings()
-    db = common.database(cfg, check=False)
+    db = common.database(cfg, ctx, check=False)
     where = db.url.render_as_string(hide_password=True)
     try:
         upgrade(db.engine)
@@ -73,6 +74,7 @@ def init_db(
 
 @app.command()
 def serve(
+    ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
 ) -> None:
@@ -82,7 +84,7 @@ def serve(
     from atmpchain.web.app import create_app
 
     cfg = common.settings()
-    db = common.database(cfg)
+    db = common.database(cfg, ctx)
     app_ = create_app(cfg, db=db)
     listen_host = host or cfg.host
     listen_port = port or cfg.port
@@ -92,6 +94,7 @@ def serve(
 
 @app.command()
 def demo(
+    ctx: typer.Context,
     serve_app: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Serve the application afterwards.")
     ] = True,
@@ -103,7 +106,7 @@ def demo(
     from atmpchain.migrations.runner import upgrade
 
     cfg = common.settings()
-    db = common.database(cfg, check=False)
+    db = common.database(cfg, ctx, check=False)
     try:
         upgrade(db.engine)
     except Exception as exc:
@@ -125,7 +128,7 @@ def demo(
     if result.device_token:
         console.print(f"API token for device {DEMO_DEVICE} (shown once): {result.device_token}")
     if serve_app:
-        serve(host=None, port=None)
+        serve(ctx, host=None, port=None)
 
 
 if __name__ == "__main__":  # pragma: no cover

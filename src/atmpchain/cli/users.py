@@ -30,6 +30,7 @@ Reason = Annotated[str, typer.Option(help="Why (recorded in the audit trail).")]
 
 @app.command("add")
 def add(
+    ctx: typer.Context,
     username: Annotated[str, typer.Argument(help="The new user's login name.")],
     acting_as: As,
     full_name: Annotated[str, typer.Option(help="Printed name shown with signatures.")],
@@ -41,7 +42,7 @@ def add(
 ) -> None:
     """Add a user. People get a temporary password they must change; devices get none."""
     cfg = common.settings()
-    db = common.database(cfg)
+    db = common.database(cfg, ctx)
     uow = common.unit_of_work(cfg, db)
     actor = common.authenticate(uow, acting_as)
     password = None
@@ -67,11 +68,12 @@ def add(
 
 @app.command("list")
 def list_users(
+    ctx: typer.Context,
     all_users: Annotated[bool, typer.Option("--all", help="Include deactivated users.")] = False,
 ) -> None:
     """List users with their roles, status and access approval."""
     cfg = common.settings()
-    db = common.database(cfg)
+    db = common.database(cfg, ctx)
     from atmpchain.clock import SystemClock
 
     with db.read_session() as session:
@@ -94,13 +96,14 @@ def list_users(
 
 @app.command("deactivate")
 def deactivate(
+    ctx: typer.Context,
     username: Annotated[str, typer.Argument(help="The user to deactivate.")],
     acting_as: As,
     reason: Reason,
 ) -> None:
     """Deactivate a user (users are never deleted)."""
     cfg = common.settings()
-    db = common.database(cfg)
+    db = common.database(cfg, ctx)
     uow = common.unit_of_work(cfg, db)
     actor = common.authenticate(uow, acting_as)
     try:
@@ -114,13 +117,14 @@ def deactivate(
 
 @token_app.command("create")
 def create_token(
+    ctx: typer.Context,
     username: Annotated[str, typer.Argument(help="The device or integration account.")],
     acting_as: As,
     name: Annotated[str, typer.Option(help="What the token is for, e.g. 'freezer 3 probe'.")],
 ) -> None:
     """Issue an API token; it is printed once and only its hash is kept."""
     cfg = common.settings()
-    db = common.database(cfg)
+    db = common.database(cfg, ctx)
     uow = common.unit_of_work(cfg, db)
     actor = common.authenticate(uow, acting_as)
     try:
@@ -135,13 +139,14 @@ def create_token(
 
 @token_app.command("revoke")
 def revoke_token(
+    ctx: typer.Context,
     token_id: Annotated[int, typer.Argument(help="The token's id.")],
     acting_as: As,
     reason: Reason,
 ) -> None:
     """Revoke an API token at once."""
     cfg = common.settings()
-    db = common.database(cfg)
+    db = common.database(cfg, ctx)
     uow = common.unit_of_work(cfg, db)
     actor = common.authenticate(uow, acting_as)
     try:

@@ -61,10 +61,18 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
-        problems = [
-            {"field": _field_of(err.get("loc", ())), "rule": str(err.get("msg", "invalid"))}
-            for err in exc.errors()
-        ]
+        problems = []
+        for err in exc.errors():
+            if err.get("type") == "json_invalid":
+                # The body is not JSON at all: name the body and where the syntax broke.
+                position = err.get("loc", ("body", "?"))[-1]
+                problems.append(
+                    {"field": "body", "rule": f"is not valid JSON (error at character {position})"}
+                )
+                continue
+            problems.append(
+                {"field": _field_of(err.get("loc", ())), "rule": str(err.get("msg", "invalid"))}
+            )
         text = "; ".join(f"{p['field']}: {p['rule']}" for p in problems)
         if _wants_json(request):
             return JSONResponse(

@@ -1,0 +1,143 @@
+"""The `atmpchain` command: tamper drills, anchors, exports and user management from a terminal."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import text
+from tests.conftest import Persona
+from typer.testing import CliRunner
+
+from atmpchain.cli.main import app
+from atmpchain.db import Database
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _point_cli_at_test_database(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
+    monkeypatch.setenv("ATMPCHAIN_DATABASE_URL", database_url)
+    monkeypatch.delenv("ATMPCHAIN_PASSWORD", raising=False)
+
+
+def test_verify_passes_on_an_intact_chain(admin: Persona) -> None:
+    result = runner.invoke(app, ["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    assert "OK" in result.output
+
+
+def test_tamper_drill_verify_fails_and_names_the_record(db: Database, admin: Persona) -> None:
+    with db.engine.begin() as conn:
+        with pytest.raises(Exception, match="append-only"), conn.begin_nested():
+            conn.execute(text("UPDATE audit_record SET actor_username = 'mallory' WHERE seq = 2"))
+        if db.dialect == "sqlite":
+            conn.execute(text("DROP TRIGGER audit_record_no_update"))
+        else:
+            conn.execute(text("DROP TRIGGER audit_record_no_update_delete ON audit_record"))
+        conn.execute(text("UPDATE audit_record SET actor_username = 'mallory' WHERE seq = 2"))
+    result = runner.invoke(app, ["audit", "verify"])
+    assert result.exit_code == 1
+    assert "FAILED at record 2" in result.output
+
+
+def test_anchor_then_truncation_is_caught(db: Database, admin: Persona) -> None:
+    anchor = runner.invoke(app, ["audit", "anchor"]).output.strip()
+    seq = int(anchor.split(":")[0])
+    with db.engine.begin() as conn:
+        if db.dialect == "sqlite":
+            conn.execute(text("DROP TRIGGER audit_record_no_delete"))
+        else:
+            conn.execute(text("DROP TRIGGER audit_record_no_update_delete ON audit_record"))
+        conn.execute(text("DELETE FROM audit_record WHERE seq = :seq"), {"seq": seq})
+    assert runner.invoke(app, ["audit", "verify"]).exit_code == 0
+    result = runner.invoke(app, ["audit", "verify", "--anchor", anchor])
+    assert result.exit_code == 1
+    assert "removed from the end" in result.output
+
+
+def test_malformed_anchor_is_refused_with_the_rule(admin: Persona) -> None:
+    result = runner.invoke(app, ["audit", "verify", "--anchor", "five"])
+    assert result.exit_code == 2
+    assert "SEQUENCE:HASH" in result.output
+
+
+def test_user_add_needs_the_actors_password_and_is_attributed(
+    db: Database, admin: Persona, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = ["user", "add", "nora", "--as", "admin", "--full-name", "Nora Ward", "--role", "nurse"]
+    refused = runner.invoke(app, args, input="wrong-password\n")
+    assert refused.exit_code == 1
+    assert "not correct" in refused.output
+    monkeypatch.setenv("ATMPCHAIN_PASSWORD", admin.password)
+    created = runner.invoke(app, args, input="Temporary-Pass-1\nTemporary-Pass-1\n")
+    assert created.exit_code == 0, created.output
+    with db.engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT actor_username, channel FROM audit_record "
+                "WHERE action = 'accounts:user:created' ORDER BY seq DESC LIMIT 1"
+            )
+        ).one()
+    assert tuple(row) == ("admin", "cli")
+    listing = runner.invoke(app, ["user", "list"])
+    assert "nora" in listing.output and "not approved" in listing.output
+
+
+def test_deactivate_needs_a_reason_and_keeps_the_user(
+    db: Database, admin: Persona, make_persona, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from atmpchain.accounts.domain import Role
+
+    make_persona(Role.OPERATOR, username="otto")
+    monkeypatch.setenv("ATMPCHAIN_PASSWORD", admin.password)
+    missing = runner.invoke(app, ["user", "deactivate", "otto", "--as", "admin"])
+    assert missing.exit_code == 2  # Typer: the required --reason is missing
+    done = runner.invoke(
+        app, ["user", "deactivate", "otto", "--as", "admin", "--reason", "left the unit"]
+    )
+    assert done.exit_code == 0, done.output
+    listing = runner.invoke(app, ["user", "list", "--all"])
+    assert "otto" in listing.output and "deactivated" in listing.output
+
+
+def test_export_as_json_lines_is_itself_audited(
+    qa: Persona, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    monkeypatch.setenv("ATMPCHAIN_PASSWORD", qa.password)
+    out = tmp_path / "trail.jsonl"
+    result = runner.invoke(
+        app, ["audit", "export", "--as", "qa", "--format", "jsonl", "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert rows and rows[0]["seq"] == 1
+    assert {"before", "after", "reason", "hash", "prev_hash"} <= set(rows[0])
+    again = runner.invoke(app, ["audit", "export", "--as", "qa", "--format", "csv"])
+    assert "audit:trail:exported" in again.output
+
+
+def test_export_is_refused_for_an_operator(make_persona, monkeypatch: pytest.MonkeyPatch) -> None:
+    from atmpchain.accounts.domain import Role
+
+    operator = make_persona(Role.OPERATOR, username="otto")
+    monkeypatch.setenv("ATMPCHAIN_PASSWORD", operator.password)
+    result = runner.invoke(app, ["audit", "export", "--as", "otto"])
+    assert result.exit_code == 1
+    assert "audit.export" in result.output
+
+
+def test_every_command_has_help() -> None:
+    for args in (
+        ["--help"],
+        ["user", "--help"],
+        ["audit", "--help"],
+        ["audit", "verify", "--help"],
+        ["init-db", "--help"],
+        ["demo", "--help"],
+        ["serve", "--help"],
+        ["token", "create", "--help"],
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, args
+        assert "Usage" in result.output

@@ -1,0 +1,31 @@
+"""Alembic builds the schema the models describe, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+
+from atmpchain.db import Database
+from atmpchain.migrations.models import metadata
+from atmpchain.migrations.runner import head_revision
+
+
+def test_migrated_database_matches_the_models(db: Database) -> None:
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, metadata) == []
+        assert context.get_current_revision() == head_revision()
+
+
+def test_database_check_accepts_a_database_at_head(db: Database) -> None:
+    db.check()
+    assert "audit_record" in inspect(db.engine).get_table_names()
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(db: Database) -> None:
+    if db.dialect != "sqlite":
+        return
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
