@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 from tests.conftest import Persona
+from tests.web.conftest import web_login
 
 from atmpchain.accounts import tokens
 from atmpchain.accounts.domain import Role
@@ -14,13 +15,13 @@ from atmpchain.uow import UnitOfWork
 
 
 @pytest.fixture
-def admin_token(uow: UnitOfWork, admin: Persona) -> dict[str, str]:
-    new = tokens.create_api_token(uow, actor=admin.actor, user_id=admin.user_id, name="script")
-    return {"Authorization": f"Bearer {new.token}"}
+def admin_token(client: TestClient, admin: Persona) -> dict[str, str]:
+    """People use the API with their login session and its CSRF token (no API tokens)."""
+    return {"X-CSRF-Token": web_login(client, "admin", admin.password)}
 
 
-def _token_for(uow: UnitOfWork, admin: Persona, persona: Persona) -> dict[str, str]:
-    new = tokens.create_api_token(uow, actor=admin.actor, user_id=persona.user_id, name="t")
+def _token_for(uow: UnitOfWork, admin: Persona, device: Persona) -> dict[str, str]:
+    new = tokens.create_api_token(uow, actor=admin.actor, user_id=device.user_id, name="t")
     return {"Authorization": f"Bearer {new.token}"}
 
 
@@ -124,9 +125,9 @@ def test_device_token_cannot_manage_users(
 
 
 def test_signature_with_wrong_password_is_refused_and_audited(
-    client: TestClient, uow: UnitOfWork, admin: Persona, qa: Persona, db: Database
+    client: TestClient, admin: Persona, qa: Persona, db: Database
 ) -> None:
-    headers = _token_for(uow, admin, qa)
+    headers = {"X-CSRF-Token": web_login(client, "qa", qa.password)}
     refused = client.post(
         f"/api/users/{admin.user_id}/access-approval",
         headers=headers,
@@ -151,10 +152,8 @@ def test_signature_with_wrong_password_is_refused_and_audited(
     assert approval["valid"] is True
 
 
-def test_audit_api_verifies_the_chain_and_checks_an_anchor(
-    client: TestClient, uow: UnitOfWork, admin: Persona, qa: Persona
-) -> None:
-    headers = _token_for(uow, admin, qa)
+def test_audit_api_verifies_the_chain_and_checks_an_anchor(client: TestClient, qa: Persona) -> None:
+    headers = {"X-CSRF-Token": web_login(client, "qa", qa.password)}
     head = client.get("/api/audit/head", headers=headers).json()
     report = client.get(
         "/api/audit/verify", headers=headers, params={"anchor": head["anchor"]}
@@ -179,3 +178,14 @@ def test_cookie_session_api_calls_need_the_csrf_header(client: TestClient, admin
     # The CSRF check passed; the service then keeps the last administrator active.
     assert allowed.status_code == 409
     assert "last active administrator" in allowed.json()["detail"]
+
+
+def test_people_cannot_be_given_api_tokens(
+    client: TestClient, admin_token: dict[str, str], qa: Persona
+) -> None:
+    response = client.post(
+        f"/api/users/{qa.user_id}/tokens", headers=admin_token, json={"name": "my script"}
+    )
+    assert response.status_code == 422
+    assert response.json()["field"] == "user_id"
+    assert "only for device" in response.json()["detail"]

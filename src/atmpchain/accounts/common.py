@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from atmpchain.accounts.domain import MACHINE_ROLES, Actor, Role
 from atmpchain.accounts.models import User, UserRole
@@ -85,11 +85,18 @@ def get_user_for_update(uow: UnitOfWork, user_id: int) -> User:
     return user
 
 
-def count_active_admins(uow: UnitOfWork) -> int:
+def lock_active_admins(uow: UnitOfWork) -> list[int]:
+    """Lock every active administrator's row, in id order, and return their ids.
+
+    Called before the target user's row is locked, so that two administrators demoting or
+    deactivating each other at the same moment queue up (always in the same order, so they cannot
+    deadlock) and the second one sees that only one administrator is left.
+    """
     stmt = (
-        select(func.count())
-        .select_from(User)
+        select(User.id)
         .join(UserRole)
         .where(User.is_active.is_(True), UserRole.role == Role.ADMIN)
+        .order_by(User.id)
+        .with_for_update(of=User)
     )
-    return int(uow.session.execute(stmt).scalar_one())
+    return list(uow.session.execute(stmt).scalars())

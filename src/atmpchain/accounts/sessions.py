@@ -41,10 +41,16 @@ class SignerNotAuthenticated(DomainError):
 
     status = 401
 
-    def __init__(self) -> None:
+    def __init__(self, reason: str = "wrong password") -> None:
+        text = {
+            "wrong password": "the password is not correct",
+            "account deactivated": "the signer's account is deactivated",
+            "account locked after failed logins": (
+                "the signer's account is locked after repeated wrong passwords"
+            ),
+        }.get(reason, reason)
         super().__init__(
-            "signature refused: the password is not correct (the attempt is recorded in the "
-            "audit trail)",
+            f"signature refused: {text} (the attempt is recorded in the audit trail)",
             field="password",
         )
 
@@ -81,9 +87,13 @@ def _session_policy(uow: UnitOfWork) -> SessionPolicy:
     )
 
 
-def _record_password_failure(uow: UnitOfWork, user: User) -> None:
-    """Count a wrong password against the account and record it (login or signature)."""
+def record_password_failure(uow: UnitOfWork, user: User) -> None:
+    """Count a wrong password against the account (login, signature or password change)."""
     now = uow.clock.now()
+    if user.locked_until is not None and not is_locked(user.locked_until, now):
+        # A lock that has run out starts a fresh count: one typo after it must not re-lock.
+        user.failed_logins = 0
+        user.locked_until = None
     failures, locked_until = _lockout_policy(uow).after_failure(user.failed_logins, now)
     user.failed_logins = failures
     attempted_actor = Actor(user_id=user.id, username=user.username, full_name=user.full_name)
@@ -134,7 +144,7 @@ def login(uow: UnitOfWork, *, username: str, password: str) -> LoginResult:
                 after={"reason": refusal},
             )
             if user is not None and refusal == "wrong password":
-                _record_password_failure(uow, user)
+                record_password_failure(uow, user)
             uow.commit()
             raise AuthenticationFailed()
         if user.password_hash and needs_rehash(user.password_hash):
@@ -241,11 +251,14 @@ def check_signer_password(
         raise SignerNotAuthenticated()
     user = get_user_for_update(uow, actor.user_id)
     now = uow.clock.now()
-    if (
-        not user.is_active
-        or is_locked(user.locked_until, now)
-        or not verify_password(user.password_hash, password)
-    ):
+    refusal: str | None = None
+    if not user.is_active:
+        refusal = "account deactivated"
+    elif is_locked(user.locked_until, now):
+        refusal = "account locked after failed logins"
+    elif not verify_password(user.password_hash, password):
+        refusal = "wrong password"
+    if refusal is not None:
         user_id = user.id
 
         def record_refusal(failure_uow: UnitOfWork) -> None:
@@ -255,11 +268,12 @@ def check_signer_password(
                 actor=actor,
                 record_type=record_type,
                 record_id=record_id,
-                after={"reason": "wrong password", "signer_id": user_id},
+                after={"reason": refusal, "signer_id": user_id},
             )
-            _record_password_failure(failure_uow, failed)
+            if refusal == "wrong password":
+                record_password_failure(failure_uow, failed)
 
         uow.on_failure(record_refusal)
-        raise SignerNotAuthenticated()
+        raise SignerNotAuthenticated(refusal)
     if user.failed_logins:
         user.failed_logins = 0

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from atmpchain.accounts.common import actor_of, get_user_for_update, sha256_hex
-from atmpchain.accounts.domain import Actor, Permission
+from atmpchain.accounts.domain import MACHINE_ROLES, Actor, Permission
 from atmpchain.accounts.models import ApiToken, User
 from atmpchain.accounts.sessions import TOUCH_EVERY
 from atmpchain.audit.actions import AuditAction
@@ -45,6 +45,14 @@ def create_api_token(
         user = get_user_for_update(uow, user_id)
         if not user.is_active:
             raise Conflict(f"user '{user.username}' is deactivated", field="user_id")
+        if not user.role_set & MACHINE_ROLES:
+            # A token skips the password, the lock-out and the idle time-out: people must not
+            # have one (Annex 11 §12); they use their login session, also for the API.
+            raise InvalidInput(
+                f"'{user.username}' is a person's account; API tokens are only for device and "
+                "integration accounts",
+                field="user_id",
+            )
         if expires_at is not None and expires_at <= uow.clock.now():
             raise InvalidInput("the expiry must be in the future", field="expires_at")
         duplicate = uow.session.execute(

@@ -9,8 +9,8 @@ from sqlalchemy import select, update
 from atmpchain.accounts.common import (
     check_zone,
     clean_full_name,
-    count_active_admins,
     get_user_for_update,
+    lock_active_admins,
     parse_roles,
     user_snapshot,
 )
@@ -25,6 +25,7 @@ from atmpchain.accounts.domain import (
 )
 from atmpchain.accounts.models import LoginSession, User, UserRole
 from atmpchain.accounts.passwords import hash_password, verify_password
+from atmpchain.accounts.sessions import record_password_failure
 from atmpchain.audit.actions import AuditAction
 from atmpchain.errors import Conflict, InvalidInput
 from atmpchain.uow import UnitOfWork
@@ -93,12 +94,13 @@ def change_roles(
     actor.require(Permission.MANAGE_USERS)
     role_set = parse_roles(roles)
     with uow:
+        admins = lock_active_admins(uow)
         user = get_user_for_update(uow, user_id)
         before = user_snapshot(user)
         if bool(user.role_set & MACHINE_ROLES) != bool(role_set & MACHINE_ROLES):
             raise InvalidInput("a device cannot become a person, nor a person a device", "roles")
         losing_admin = Role.ADMIN in user.role_set and Role.ADMIN not in role_set
-        if losing_admin and user.is_active and count_active_admins(uow) <= 1:
+        if losing_admin and user.is_active and admins == [user.id]:
             raise Conflict("this is the last active administrator; add another first", "roles")
         user.roles = [UserRole(role=r) for r in sorted(role_set, key=lambda r: r.value)]
         user.access_changed_by_id = actor.user_id
@@ -149,10 +151,11 @@ def deactivate_user(uow: UnitOfWork, *, actor: Actor, user_id: int, reason: str)
     """Deactivate a user: they can no longer log in or act, and their records stay attributed."""
     actor.require(Permission.MANAGE_USERS)
     with uow:
+        admins = lock_active_admins(uow)
         user = get_user_for_update(uow, user_id)
         if not user.is_active:
             raise Conflict(f"user '{user.username}' is already deactivated", field="user_id")
-        if Role.ADMIN in user.role_set and count_active_admins(uow) <= 1:
+        if admins == [user.id]:
             raise Conflict("this is the last active administrator; add another first", "user_id")
         before = user_snapshot(user)
         now = uow.clock.now()
@@ -255,6 +258,22 @@ def change_own_password(
     with uow:
         user = get_user_for_update(uow, actor.user_id)
         if not verify_password(user.password_hash, current_password):
+            user_id = user.id
+
+            def record_refusal(failure_uow: UnitOfWork) -> None:
+                failed = get_user_for_update(failure_uow, user_id)
+                failure_uow.audit.record(
+                    AuditAction.PASSWORD_CHANGE_REFUSED,
+                    actor=actor,
+                    record_type="user",
+                    record_id=user_id,
+                    after={"reason": "wrong current password"},
+                )
+                # Guessing through the change-password form counts like guessing at login
+                # (21 CFR 11.300(d)).
+                record_password_failure(failure_uow, failed)
+
+            uow.on_failure(record_refusal)
             raise InvalidInput("the current password is not correct", field="current_password")
         if current_password == new_password:
             raise InvalidInput("the new password must differ from the current one", "new_password")

@@ -36,6 +36,7 @@ class AuditAction(enum.Enum):
     USER_ACCESS_APPROVED = ("accounts:user:access-approved", ActionKind.EVENT)
     PASSWORD_RESET = ("accounts:password:reset", ActionKind.CHANGE)
     PASSWORD_CHANGED = ("accounts:password:changed", ActionKind.EVENT)
+    PASSWORD_CHANGE_REFUSED = ("accounts:password:change-refused", ActionKind.EVENT)
     LOGIN_SUCCEEDED = ("accounts:session:login", ActionKind.EVENT)
     LOGIN_FAILED = ("accounts:session:login-failed", ActionKind.EVENT)
     LOGGED_OUT = ("accounts:session:logout", ActionKind.EVENT)

@@ -42,8 +42,14 @@ def _json_default(value: Any) -> Any:
 
 def canonical_json(value: Any) -> str:
     """One fixed text for a value: sorted keys, no spaces, UTC times, so its hash is stable."""
+    # NaN and Infinity are not JSON: refused rather than written in a form other tools reject.
     return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default
+        value,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+        default=_json_default,
     )
 
 
@@ -85,23 +91,24 @@ def hash_input(
     """The exact bytes hashed for a record.
 
     Each field is length-prefixed so that no choice of text in one field (a reason containing a
-    separator, say) can be made to read as another field; None is told apart from "".
+    separator, say) can be made to read as another field; None is told apart from any text.
     """
     parts = (
         str(seq),
         format_timestamp(occurred_at),
-        "\x00" if actor_id is None else str(actor_id),
+        None if actor_id is None else str(actor_id),
         actor_username,
         channel,
         action,
         record_type,
         record_id,
-        "\x00" if reason is None else reason,
-        "\x00" if before_json is None else before_json,
-        "\x00" if after_json is None else after_json,
+        reason,
+        before_json,
+        after_json,
         prev_hash,
     )
-    return "".join([f"{len(p)}:{p}" for p in parts]).encode("utf-8")
+    # A text is written as "<length>:<text>"; None as "~", which no length prefix can start with.
+    return "".join(["~" if p is None else f"{len(p)}:{p}" for p in parts]).encode("utf-8")
 
 
 def record_hash(seq: int, content: AuditContent, prev_hash: str) -> str:

@@ -24,6 +24,7 @@ from atmpchain.audit.errors import ReasonRequired
 from atmpchain.audit.models import AuditRecord
 from atmpchain.clock import Clock
 from atmpchain.db import Database
+from atmpchain.errors import InvalidInput
 
 # Any fixed 64-bit number; it only has to be the same in every writer.
 _CHAIN_LOCK_KEY = 0x41544D50434841  # "ATMPCHA"
@@ -77,6 +78,17 @@ class AuditWriter:
         if action.kind in (ActionKind.CHANGE, ActionKind.RETIRE) and not reason:
             raise ReasonRequired(action.value)
         self._session.flush()
+        try:
+            before_json = None if before is None else canonical_json(before)
+            after_json = None if after is None else canonical_json(after)
+            for text_value in (actor.username, record_type, str(record_id), reason, after_json):
+                if text_value is not None:
+                    text_value.encode("utf-8")
+        except (UnicodeEncodeError, ValueError) as exc:
+            # e.g. a lone surrogate smuggled in through JSON, or a NaN: refused, nothing written.
+            raise InvalidInput(
+                f"the values of '{action.value}' cannot be recorded exactly: {exc}"
+            ) from None
         seq, prev_hash = self._next_link()
         content = AuditContent(
             occurred_at=self._clock.now(),
@@ -87,8 +99,8 @@ class AuditWriter:
             record_type=record_type,
             record_id=str(record_id),
             reason=reason,
-            before_json=None if before is None else canonical_json(before),
-            after_json=None if after is None else canonical_json(after),
+            before_json=before_json,
+            after_json=after_json,
         )
         digest = record_hash(seq, content, prev_hash)
         row = AuditRecord(

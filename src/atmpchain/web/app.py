@@ -25,6 +25,16 @@ from atmpchain.web.pages import dashboard as dashboard_pages
 
 STATIC = Path(__file__).parent / "static"
 
+#: Every router of the application; each is mounted behind the CSRF check.
+ROUTERS = (
+    accounts_api.router,
+    audit_api.router,
+    auth_pages.router,
+    dashboard_pages.router,
+    accounts_pages.router,
+    audit_pages.router,
+)
+
 
 def create_app(
     settings: Settings, *, db: Database | None = None, clock: Clock | None = None
@@ -61,13 +71,8 @@ def create_app(
 
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    protected = [Depends(csrf_protect)]
-    app.include_router(accounts_api.router, dependencies=protected)
-    app.include_router(audit_api.router, dependencies=protected)
-    app.include_router(auth_pages.router, dependencies=protected)
-    app.include_router(dashboard_pages.router, dependencies=protected)
-    app.include_router(accounts_pages.router, dependencies=protected)
-    app.include_router(audit_pages.router, dependencies=protected)
+    for router in ROUTERS:
+        app.include_router(router, dependencies=[Depends(csrf_protect)])
 
     @app.get("/healthz", tags=["health"], summary="Liveness and database reachability")
     def healthz() -> JSONResponse:

@@ -1,0 +1,59 @@
+"""Every route refuses an outsider, and each role sees only the pages its permissions allow."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from tests.web.conftest import web_login
+
+from atmpchain.accounts.domain import ROLE_PERMISSIONS, Permission, Role
+from atmpchain.web.app import ROUTERS
+
+PUBLIC = {"/login", "/healthz", "/docs", "/openapi.json", "/docs/oauth2-redirect"}
+
+
+def _concrete(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "1", path)
+
+
+def test_every_route_refuses_an_outsider(client: TestClient) -> None:
+    routes = [
+        r
+        for router in ROUTERS
+        for r in router.routes
+        if isinstance(r, APIRoute) and r.path not in PUBLIC
+    ]
+    assert len(routes) > 15, "the route list should cover the application"
+    for route in routes:
+        for method in route.methods:
+            response = client.request(method, _concrete(route.path))
+            if route.path.startswith("/api/"):
+                assert response.status_code in (401, 403), (method, route.path)
+            elif method == "GET":
+                assert response.status_code == 303, (method, route.path)
+                assert response.headers["location"].startswith("/login")
+            else:
+                assert response.status_code in (401, 403), (method, route.path)
+
+
+PAGES: dict[str, tuple[Permission, ...]] = {
+    "/users": (Permission.MANAGE_USERS, Permission.APPROVE_USER_ACCESS),
+    "/users/new": (Permission.MANAGE_USERS,),
+    "/audit": (Permission.READ_AUDIT_TRAIL,),
+}
+
+
+@pytest.mark.parametrize("role", [r for r in Role if r is not Role.DEVICE], ids=lambda r: r.value)
+def test_each_role_opens_exactly_the_pages_it_may(
+    client: TestClient, make_persona, role: Role
+) -> None:
+    persona = make_persona(role, username=f"p-{role.value.replace('_', '-')}")
+    web_login(client, persona.actor.username, persona.password)
+    assert client.get("/").status_code == 200
+    for path, needed in PAGES.items():
+        allowed = any(role in ROLE_PERMISSIONS[p] for p in needed)
+        status = client.get(path).status_code
+        assert status == (200 if allowed else 403), (role, path, status)
