@@ -119,7 +119,9 @@ def database_url(
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     """Settings pointing at the test database."""
-    return Settings(database_url=database_url, display_timezone="Europe/Vienna")
+    return Settings(
+        database_url=database_url, display_timezone="Europe/Vienna", facility_fin="A9999"
+    )
 
 
 @pytest.fixture

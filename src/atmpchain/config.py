@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     password_min_length: int = Field(default=10, ge=8)
     # None means: secure cookies in production, plain cookies in development (http://127.0.0.1).
     cookie_secure: bool | None = None
+    # The facility's own ISBT 128 Facility Identification Number (from ICCBBA's registry) and
+    # the product description codes it uses: configuration, never constants in code.
+    facility_fin: str | None = Field(default=None, description="e.g. A9999 (ICCBBA-assigned)")
+    facility_name: str = "ATMP Center"
+    product_descriptions: dict[str, str] = Field(
+        default_factory=dict, description="product description code -> text for labels"
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -86,6 +93,20 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"'{value}' is not an IANA time zone such as Europe/Vienna") from exc
+        return value
+
+    @field_validator("facility_fin")
+    @classmethod
+    def _check_fin(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from atmpchain.identity.din import Din
+        from atmpchain.identity.errors import IdentityFormatError
+
+        try:
+            Din(value, "00", "000000")
+        except IdentityFormatError as exc:
+            raise ValueError(f"'{value}' is not a valid FIN: {exc.rule}") from None
         return value
 
     @property

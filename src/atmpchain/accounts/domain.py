@@ -64,6 +64,9 @@ class Permission(enum.Enum):
     EXPORT_AUDIT_TRAIL = "audit.export"
     VERIFY_AUDIT_TRAIL = "audit.verify"
     SIGN_RECORDS = "records.sign"
+    ISSUE_IDENTIFIERS = "identity.issue"
+    PRINT_LABELS = "identity.print_labels"
+    CHECK_IDENTITY = "identity.check"
 
 
 _PEOPLE = frozenset(Role) - MACHINE_ROLES
@@ -81,6 +84,27 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.EXPORT_AUDIT_TRAIL: frozenset({Role.QA, Role.QUALIFIED_PERSON}),
     Permission.VERIFY_AUDIT_TRAIL: frozenset({Role.ADMIN, Role.QA, Role.QUALIFIED_PERSON}),
     Permission.SIGN_RECORDS: _PEOPLE - {Role.SPONSOR_GUEST},
+    # Issuing DINs and chains of identity, and labelling, happen at collection, manufacture and
+    # receipt: the people who handle the product there.
+    Permission.ISSUE_IDENTIFIERS: frozenset(
+        {Role.OPERATOR, Role.PHARMACIST, Role.QA, Role.PROCESS_SCIENTIST}
+    ),
+    Permission.PRINT_LABELS: frozenset(
+        {Role.OPERATOR, Role.PHARMACIST, Role.QA, Role.PROCESS_SCIENTIST, Role.QC_ANALYST}
+    ),
+    # Anyone who hands a product on or gives it to a patient checks its identity.
+    Permission.CHECK_IDENTITY: frozenset(
+        {
+            Role.OPERATOR,
+            Role.QC_ANALYST,
+            Role.QA,
+            Role.QUALIFIED_PERSON,
+            Role.PHARMACIST,
+            Role.NURSE,
+            Role.PHYSICIAN,
+            Role.PROCESS_SCIENTIST,
+        }
+    ),
 }
 
 

@@ -46,5 +46,13 @@ class AuditAction(enum.Enum):
     # signatures
     SIGNATURE_APPLIED = ("signatures:signature:applied", ActionKind.CREATE)
     SIGNATURE_REFUSED = ("signatures:signature:refused", ActionKind.EVENT)
+    # identity
+    DIN_ISSUED = ("identity:din:issued", ActionKind.CREATE)
+    COI_CREATED = ("identity:chain-of-identity:created", ActionKind.CREATE)
+    DONATION_BOUND = ("identity:chain-of-identity:donation-bound", ActionKind.CREATE)
+    IDENTITY_MATCHED = ("identity:check:matched", ActionKind.EVENT)
+    IDENTITY_MISMATCH = ("identity:check:mismatch", ActionKind.EVENT)
+    LABEL_PRINTED = ("identity:label:printed", ActionKind.EVENT)
+    LABEL_REPRINTED = ("identity:label:reprinted", ActionKind.EVENT)
     # audit trail itself
     AUDIT_EXPORTED = ("audit:trail:exported", ActionKind.EVENT)

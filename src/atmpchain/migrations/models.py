@@ -3,7 +3,14 @@
 from atmpchain.accounts import models as accounts_models
 from atmpchain.audit import models as audit_models
 from atmpchain.db import Base
+from atmpchain.identity import models as identity_models
 from atmpchain.signatures import models as signatures_models
 
 metadata = Base.metadata
-__all__ = ["accounts_models", "audit_models", "metadata", "signatures_models"]
+__all__ = [
+    "accounts_models",
+    "audit_models",
+    "identity_models",
+    "metadata",
+    "signatures_models",
+]

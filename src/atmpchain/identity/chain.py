@@ -1,0 +1,148 @@
+"""Chain of identity: the pure rule that decides whether two scanned identities belong together.
+
+"This bag belongs to this patient" is proved by scanning two labels and finding that both lead to
+the same chain-of-identity identifier (ISBT 128 data structure 040, one per patient therapy). A
+scan that cannot be tied to a chain, or that contradicts itself, is never a match: a
+chain-of-identity check fails closed.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from atmpchain.identity.compound import CompoundMessage
+from atmpchain.identity.din import Din, DonationIdentification
+from atmpchain.identity.product import ProductCode
+from atmpchain.identity.scan import ScannedStructure
+from atmpchain.identity.structures import ChainOfIdentityIdentifier
+
+
+class CheckPoint(enum.Enum):
+    """Where in the chain two identities are compared; each says what must be scanned."""
+
+    BAG_TO_WRISTBAND = "bag-to-wristband"
+    BAG_TO_CASSETTE = "bag-to-cassette"
+    SPLIT_TO_PARENT = "split-to-parent"
+    LABEL_TO_LABEL = "label-to-label"
+
+    @property
+    def label(self) -> str:
+        """The check point as staff name it."""
+        return _CHECKPOINT_LABELS[self]
+
+
+_CHECKPOINT_LABELS = {
+    CheckPoint.BAG_TO_WRISTBAND: "Product bag to patient wristband",
+    CheckPoint.BAG_TO_CASSETTE: "Bag to its cassette",
+    CheckPoint.SPLIT_TO_PARENT: "Split unit to its parent unit",
+    CheckPoint.LABEL_TO_LABEL: "Any two labels of the same therapy",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ScannedIdentity:
+    """What one scan says about identity: a DIN, a product code, a chain-of-identity id."""
+
+    raw: str
+    din: Din | None
+    product: ProductCode | None
+    coi: str | None
+
+    @property
+    def summary(self) -> str:
+        """A short description for people and the audit trail."""
+        parts = []
+        if self.din:
+            parts.append(f"DIN {self.din.eye_readable()}")
+        if self.product:
+            parts.append(f"product {self.product.encode()[2:]}")
+        if self.coi:
+            parts.append(f"chain of identity {self.coi}")
+        return ", ".join(parts) or "no identity"
+
+
+def identity_of(raw: str, structure: ScannedStructure) -> ScannedIdentity:
+    """The identity parts of a parsed scan (single structure or compound message)."""
+    parts: tuple[object, ...] = (
+        structure.structures if isinstance(structure, CompoundMessage) else (structure,)
+    )
+    din = next((p.din for p in parts if isinstance(p, DonationIdentification)), None)
+    product = next((p for p in parts if isinstance(p, ProductCode)), None)
+    coi = next((p.identifier() for p in parts if isinstance(p, ChainOfIdentityIdentifier)), None)
+    return ScannedIdentity(raw=raw, din=din, product=product, coi=coi)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The outcome of a check: a match, or a hard stop with the reason."""
+
+    match: bool
+    reason: str
+    coi: str | None = None
+
+
+def resolve_coi(
+    scan: ScannedIdentity, registry: Mapping[str, str]
+) -> tuple[str | None, str | None]:
+    """The chain a scan belongs to, from its own CoI or its DIN's registration; or why not.
+
+    `registry` maps a 13-character DIN to the chain-of-identity identifier it is bound to.
+    """
+    registered = registry.get(scan.din.encode()) if scan.din else None
+    if scan.coi and registered and scan.coi != registered:
+        return None, (
+            f"the label contradicts itself: it carries chain of identity {scan.coi} but DIN "
+            f"{scan.din.eye_readable() if scan.din else ''} is registered to {registered}"
+        )
+    coi = scan.coi or registered
+    if coi is None:
+        if scan.din is not None:
+            return None, (
+                f"DIN {scan.din.eye_readable()} is not bound to any chain of identity, so its "
+                "owner cannot be proved"
+            )
+        return None, "the scan carries neither a DIN nor a chain-of-identity identifier"
+    return coi, None
+
+
+def decide(
+    checkpoint: CheckPoint,
+    first: ScannedIdentity,
+    second: ScannedIdentity,
+    registry: Mapping[str, str],
+) -> Verdict:
+    """Whether two scans belong together at `checkpoint`. Anything unproven is a mismatch."""
+    first_coi, problem = resolve_coi(first, registry)
+    if problem:
+        return Verdict(False, f"first scan: {problem}")
+    second_coi, problem = resolve_coi(second, registry)
+    if problem:
+        return Verdict(False, f"second scan: {problem}")
+    if checkpoint is CheckPoint.BAG_TO_WRISTBAND and second.coi is None:
+        return Verdict(
+            False, "second scan: a wristband carries the patient's chain-of-identity barcode"
+        )
+    if checkpoint in (CheckPoint.BAG_TO_CASSETTE, CheckPoint.SPLIT_TO_PARENT):
+        if first.din is None or second.din is None:
+            return Verdict(False, f"{checkpoint.label}: both labels must carry a DIN")
+        if first.din != second.din:
+            return Verdict(
+                False,
+                f"different donations: {first.din.eye_readable()} and {second.din.eye_readable()}",
+            )
+    if checkpoint is CheckPoint.SPLIT_TO_PARENT:
+        if first.product is None or second.product is None:
+            return Verdict(False, "split to parent: both labels must carry a product code")
+        if first.product.description_code != second.product.description_code:
+            return Verdict(
+                False,
+                f"different products: {first.product.description_code} and "
+                f"{second.product.description_code}",
+            )
+    if first_coi != second_coi:
+        return Verdict(
+            False, f"different patients' therapies: chain of identity {first_coi} and {second_coi}"
+        )
+    return Verdict(True, f"both belong to chain of identity {first_coi}", first_coi)

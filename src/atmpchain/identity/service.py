@@ -1,0 +1,314 @@
+"""Issuing DINs and chains of identity, binding donations, checking identity, recording labels."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from atmpchain.accounts.domain import Actor, Permission
+from atmpchain.audit.actions import AuditAction
+from atmpchain.errors import Conflict, DomainError, InvalidInput, NotFound
+from atmpchain.identity.chain import CheckPoint, Verdict, decide, identity_of
+from atmpchain.identity.din import Din, parse_manual_din
+from atmpchain.identity.errors import IdentityFormatError
+from atmpchain.identity.models import (
+    ChainOfIdentity,
+    CoiDonation,
+    IdentitySequence,
+    IssuedDin,
+    LabelPrint,
+)
+from atmpchain.identity.scan import parse_scan
+from atmpchain.identity.structures import ChainOfIdentityIdentifier
+from atmpchain.uow import UnitOfWork
+
+MAX_SEQUENCE = 999_999  # six digits (ST-001 §2.4.1)
+
+
+class ChainOfIdentityMismatch(DomainError):
+    """Two scanned identities do not belong together: a hard stop, already on record."""
+
+    status = 409
+
+    def __init__(self, reason: str, audit_seq: int) -> None:
+        super().__init__(
+            f"STOP: identities do not match: {reason}. Do not use the product; call QA. "
+            f"(audit record {audit_seq})",
+            field="scan",
+        )
+        self.reason = reason
+        self.audit_seq = audit_seq
+
+
+def scan_error(field: str, exc: IdentityFormatError) -> InvalidInput:
+    """A scan the parser refused, as an error naming the form field."""
+    return InvalidInput(f"{field}: {exc}", field=field)
+
+
+def _facility_fin(uow: UnitOfWork) -> str:
+    fin = uow.settings.facility_fin
+    if fin is None:
+        raise InvalidInput(
+            "this installation has no ISBT 128 facility number: set ATMPCHAIN_FACILITY_FIN",
+            field="facility_fin",
+        )
+    return fin
+
+
+def _year(uow: UnitOfWork) -> str:
+    # The nominal year of assignment is the facility's own calendar year, not UTC's: a DIN
+    # issued at 00:30 on 1 January in Vienna belongs to the new year.
+    local = uow.clock.now().astimezone(ZoneInfo(uow.settings.display_timezone))
+    return f"{local.year % 100:02d}"
+
+
+def _next_sequence(uow: UnitOfWork, kind: str, fin: str, year: str) -> int:
+    """The next number for (kind, FIN, year), gap-free: the row is locked until commit."""
+    dialect = uow.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    uow.session.execute(
+        insert(IdentitySequence)
+        .values(kind=kind, fin=fin, year=year, last_sequence=0)
+        .on_conflict_do_nothing()
+    )
+    row = uow.session.execute(
+        select(IdentitySequence)
+        .where(
+            IdentitySequence.kind == kind,
+            IdentitySequence.fin == fin,
+            IdentitySequence.year == year,
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    if row.last_sequence >= MAX_SEQUENCE:
+        raise Conflict(f"all {MAX_SEQUENCE} {kind} numbers for FIN {fin}, year 20{year} are used")
+    row.last_sequence += 1
+    return row.last_sequence
+
+
+def issue_din(uow: UnitOfWork, *, actor: Actor, purpose: str | None = None) -> Din:
+    """Issue the facility's next DIN for this year; never re-used, audited."""
+    actor.require(Permission.ISSUE_IDENTIFIERS)
+    fin = _facility_fin(uow)
+    with uow:
+        year = _year(uow)
+        sequence = _next_sequence(uow, "din", fin, year)
+        din = Din(fin, year, f"{sequence:06d}")
+        uow.session.add(
+            IssuedDin(
+                din=din.encode(),
+                fin=fin,
+                year=year,
+                sequence=sequence,
+                issued_at=uow.clock.now(),
+                issued_by_id=actor.user_id,
+                purpose=(purpose or "").strip() or None,
+            )
+        )
+        uow.audit.record(
+            AuditAction.DIN_ISSUED,
+            actor=actor,
+            record_type="din",
+            record_id=din.encode(),
+            after={"din": din.encode(), "check_character": din.check_character, "purpose": purpose},
+        )
+        uow.commit()
+    return din
+
+
+def create_chain(uow: UnitOfWork, *, actor: Actor, patient_ref: str, therapy: str) -> str:
+    """Start a chain of identity for one patient therapy; returns its identifier (DS 040)."""
+    actor.require(Permission.ISSUE_IDENTIFIERS)
+    patient = patient_ref.strip()
+    if not 1 <= len(patient) <= 64:
+        raise InvalidInput("the patient reference must have 1 to 64 characters", "patient_ref")
+    therapy_text = " ".join(therapy.split())
+    if not 2 <= len(therapy_text) <= 200:
+        raise InvalidInput("the therapy must be described in 2 to 200 characters", "therapy")
+    fin = _facility_fin(uow)
+    with uow:
+        year = _year(uow)
+        sequence = _next_sequence(uow, "coi", fin, year)
+        identifier = ChainOfIdentityIdentifier(fin, year, f"{sequence:06d}").identifier()
+        chain = ChainOfIdentity(
+            identifier=identifier,
+            patient_ref=patient,
+            therapy=therapy_text,
+            created_at=uow.clock.now(),
+            created_by_id=actor.user_id,
+        )
+        uow.session.add(chain)
+        uow.session.flush()
+        uow.audit.record(
+            AuditAction.COI_CREATED,
+            actor=actor,
+            record_type="chain_of_identity",
+            record_id=identifier,
+            after={"identifier": identifier, "patient_ref": patient, "therapy": therapy_text},
+        )
+        uow.commit()
+    return identifier
+
+
+def _din_from_text(text: str, field: str) -> Din:
+    """A DIN typed with its check character, or scanned (DS 001 or a compound message)."""
+    value = text.strip()
+    try:
+        if value.startswith("=") or value.startswith("]"):
+            scanned = identity_of(value, parse_scan(value))
+            if scanned.din is None:
+                raise InvalidInput(f"{field}: the scan carries no DIN", field=field)
+            return scanned.din
+        return parse_manual_din(value)
+    except IdentityFormatError as exc:
+        raise scan_error(field, exc) from None
+
+
+def bind_donation(uow: UnitOfWork, *, actor: Actor, coi_identifier: str, din_text: str) -> None:
+    """Bind a donation (DIN) to a chain of identity; a DIN can belong to one chain only."""
+    actor.require(Permission.ISSUE_IDENTIFIERS)
+    din = _din_from_text(din_text, "din")
+    with uow:
+        chain = uow.session.execute(
+            select(ChainOfIdentity).where(ChainOfIdentity.identifier == coi_identifier.strip())
+        ).scalar_one_or_none()
+        if chain is None:
+            raise NotFound(f"chain of identity '{coi_identifier}' does not exist", "coi")
+        existing = uow.session.get(CoiDonation, din.encode())
+        if existing is not None:
+            owner = uow.session.get(ChainOfIdentity, existing.coi_id)
+            raise Conflict(
+                f"DIN {din.eye_readable()} already belongs to chain of identity "
+                f"{owner.identifier if owner else existing.coi_id}",
+                field="din",
+            )
+        uow.session.add(
+            CoiDonation(
+                din=din.encode(),
+                coi_id=chain.id,
+                bound_at=uow.clock.now(),
+                bound_by_id=actor.user_id,
+            )
+        )
+        uow.audit.record(
+            AuditAction.DONATION_BOUND,
+            actor=actor,
+            record_type="chain_of_identity",
+            record_id=chain.identifier,
+            after={"din": din.encode(), "chain_of_identity": chain.identifier},
+        )
+        uow.commit()
+
+
+def check_identity(
+    uow: UnitOfWork, *, actor: Actor, checkpoint: CheckPoint, first_scan: str, second_scan: str
+) -> Verdict:
+    """Decide whether two scans belong together; a mismatch is recorded, then a hard stop.
+
+    There is no override: the function either returns a match or raises
+    ChainOfIdentityMismatch after the audit record (with both scans) has been committed.
+    """
+    actor.require(Permission.CHECK_IDENTITY)
+    try:
+        first = identity_of(first_scan, parse_scan(first_scan))
+    except IdentityFormatError as exc:
+        raise scan_error("first_scan", exc) from None
+    try:
+        second = identity_of(second_scan, parse_scan(second_scan))
+    except IdentityFormatError as exc:
+        raise scan_error("second_scan", exc) from None
+    with uow:
+        dins = [s.din.encode() for s in (first, second) if s.din]
+        rows = uow.session.execute(
+            select(CoiDonation.din, ChainOfIdentity.identifier)
+            .join(ChainOfIdentity, ChainOfIdentity.id == CoiDonation.coi_id)
+            .where(CoiDonation.din.in_(dins))
+        )
+        registry = {din: identifier for din, identifier in rows}
+        verdict = decide(checkpoint, first, second, registry)
+        record = uow.audit.record(
+            AuditAction.IDENTITY_MATCHED if verdict.match else AuditAction.IDENTITY_MISMATCH,
+            actor=actor,
+            record_type="identity_check",
+            record_id=verdict.coi or "-",
+            after={
+                "checkpoint": checkpoint.value,
+                "first_scan": first_scan.strip(),
+                "first": first.summary,
+                "second_scan": second_scan.strip(),
+                "second": second.summary,
+                "match": verdict.match,
+                "reason": verdict.reason,
+            },
+        )
+        uow.commit()
+    if not verdict.match:
+        raise ChainOfIdentityMismatch(verdict.reason, record.seq)
+    return verdict
+
+
+@dataclass(frozen=True, slots=True)
+class PrintRecord:
+    """What was recorded about a label print."""
+
+    print_id: int
+    reprint: bool
+    audit_seq: int
+
+
+def record_label_print(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    din: Din,
+    kind: str,
+    size: str,
+    content_summary: str,
+    reason: str | None = None,
+) -> PrintRecord:
+    """Record a label print; printing the same label again is a re-print and needs a reason."""
+    actor.require(Permission.PRINT_LABELS)
+    content_hash = hashlib.sha256(content_summary.encode("utf-8")).hexdigest()
+    with uow:
+        earlier = uow.session.execute(
+            select(LabelPrint.id)
+            .where(
+                LabelPrint.din == din.encode(),
+                LabelPrint.kind == kind,
+                LabelPrint.content_hash == content_hash,
+            )
+            .limit(1)
+        ).first()
+        reprint = earlier is not None
+        if reprint and not (reason or "").strip():
+            raise InvalidInput(
+                f"a {kind} label for DIN {din.eye_readable()} was printed before: say why it is "
+                "printed again",
+                field="reason",
+            )
+        row = LabelPrint(
+            din=din.encode(),
+            kind=kind,
+            size=size,
+            content_hash=content_hash,
+            reprint=reprint,
+            printed_at=uow.clock.now(),
+            printed_by_id=actor.user_id,
+        )
+        uow.session.add(row)
+        uow.session.flush()
+        record = uow.audit.record(
+            AuditAction.LABEL_REPRINTED if reprint else AuditAction.LABEL_PRINTED,
+            actor=actor,
+            record_type="label",
+            record_id=row.id,
+            after={"din": din.encode(), "kind": kind, "size": size, "content": content_summary},
+            reason=reason if reprint else None,
+        )
+        uow.commit()
+        return PrintRecord(row.id, reprint, record.seq)
