@@ -9,6 +9,9 @@ from sqlalchemy import select
 from atmpchain.accounts import access, sessions, tokens, users
 from atmpchain.accounts.domain import SYSTEM_ACTOR, Actor, Role
 from atmpchain.accounts.models import User
+from atmpchain.identity import queries as identity_queries
+from atmpchain.identity import service as identity_service
+from atmpchain.identity.din import DonationIdentification
 from atmpchain.uow import UnitOfWork
 
 DEMO_PASSWORD = "atmp-demo-2026"  # noqa: S105 - printed for the demo on purpose
@@ -42,19 +45,43 @@ DEMO_USERS: tuple[DemoUser, ...] = (
 DEMO_DEVICE = "freezer-probe-1"
 
 
+DEMO_FIN = "A9999"  # the example FIN of the ISBT 128 documentation, for the demo only
+
+
+@dataclass(frozen=True)
+class DemoTherapy:
+    """A demo patient therapy: what to scan for its bag and its wristband."""
+
+    patient_ref: str
+    coi: str
+    bag_scan: str
+    wristband_scan: str
+
+
 @dataclass(frozen=True)
 class DemoResult:
     """What the demo set up, to print."""
 
     created: bool
     device_token: str | None
+    therapies: tuple[DemoTherapy, ...] = ()
 
 
 def seed(uow: UnitOfWork) -> DemoResult:
     """Create the demo staff once; later runs change nothing."""
     with uow.db.read_session() as session:
         if session.execute(select(User.id).limit(1)).first() is not None:
-            return DemoResult(created=False, device_token=None)
+            known = tuple(
+                DemoTherapy(
+                    chain.patient_ref,
+                    chain.identifier,
+                    DonationIdentification(chain.dins[0], "00").encode(),
+                    "&/" + chain.identifier,
+                )
+                for chain in reversed(identity_queries.recent_chains(session, limit=2))
+                if chain.dins
+            )
+            return DemoResult(created=False, device_token=None, therapies=known)
     first = DEMO_USERS[0]
     users.create_user(
         uow,
@@ -98,7 +125,19 @@ def seed(uow: UnitOfWork) -> DemoResult:
                 password=DEMO_PASSWORD,
                 comment="demo: roles match the job description",
             )
-    return DemoResult(created=True, device_token=token.token)
+    operator = _login(uow, "operator")
+    therapies = tuple(_demo_therapy(uow, operator, patient) for patient in ("P-1001", "P-1002"))
+    return DemoResult(created=True, device_token=token.token, therapies=therapies)
+
+
+def _demo_therapy(uow: UnitOfWork, operator: Actor, patient_ref: str) -> DemoTherapy:
+    coi = identity_service.create_chain(
+        uow, actor=operator, patient_ref=patient_ref, therapy="autologous CAR-T (demo)"
+    )
+    din = identity_service.issue_din(uow, actor=operator, purpose=f"apheresis {patient_ref}")
+    bag = DonationIdentification(din, "00").encode()
+    identity_service.bind_donation(uow, actor=operator, coi_identifier=coi, din_text=bag)
+    return DemoTherapy(patient_ref, coi, bag, "&/" + coi)
 
 
 def _login(uow: UnitOfWork, username: str) -> Actor:

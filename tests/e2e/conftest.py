@@ -42,7 +42,9 @@ def live_server(tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
     """The demo facility served by uvicorn on 127.0.0.1."""
     path = tmp_path / "e2e.db"
     shutil.copyfile(sqlite_template, path)
-    settings = Settings(database_url=f"sqlite:///{path}", display_timezone="Europe/Vienna")
+    settings = Settings(
+        database_url=f"sqlite:///{path}", display_timezone="Europe/Vienna", facility_fin="A9999"
+    )
     db = Database(settings.database_url)
     seed(UnitOfWork(db, channel="cli", settings=settings))
     port = _free_port()

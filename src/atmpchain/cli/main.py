@@ -6,8 +6,10 @@ from typing import Annotated
 
 import typer
 
-from atmpchain.cli import audit, common, users
+from atmpchain.cli import audit, common, identity, users
 from atmpchain.cli.common import console
+from atmpchain.config import Settings
+from atmpchain.db import Database
 from atmpchain.errors import DomainError
 
 app = typer.Typer(
@@ -20,6 +22,9 @@ app = typer.Typer(
 app.add_typer(users.app, name="user")
 app.add_typer(users.token_app, name="token")
 app.add_typer(audit.app, name="audit")
+app.add_typer(identity.din_app, name="din")
+app.add_typer(identity.coi_app, name="coi")
+app.command("scan")(identity.scan)
 
 
 @app.command("init-db")
@@ -79,12 +84,15 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
 ) -> None:
     """Serve the web application and API."""
+    cfg = common.settings()
+    _serve(cfg, common.database(cfg, ctx), host=host, port=port)
+
+
+def _serve(cfg: Settings, db: Database, *, host: str | None, port: int | None) -> None:
     import uvicorn
 
     from atmpchain.web.app import create_app
 
-    cfg = common.settings()
-    db = common.database(cfg, ctx)
     app_ = create_app(cfg, db=db)
     listen_host = host or cfg.host
     listen_port = port or cfg.port
@@ -102,10 +110,12 @@ def demo(
     """Create the database with demo users (once), print the logins, and serve."""
     from rich.table import Table
 
-    from atmpchain.demo import DEMO_DEVICE, DEMO_PASSWORD, DEMO_USERS, seed
+    from atmpchain.demo import DEMO_DEVICE, DEMO_FIN, DEMO_PASSWORD, DEMO_USERS, seed
     from atmpchain.migrations.runner import upgrade
 
     cfg = common.settings()
+    if cfg.facility_fin is None:
+        cfg = cfg.model_copy(update={"facility_fin": DEMO_FIN})
     db = common.database(cfg, ctx, check=False)
     try:
         upgrade(db.engine)
@@ -127,8 +137,13 @@ def demo(
     console.print(table)
     if result.device_token:
         console.print(f"API token for device {DEMO_DEVICE} (shown once): {result.device_token}")
+    for therapy in result.therapies:
+        console.print(
+            f"Patient {therapy.patient_ref}: bag scan [bold]{therapy.bag_scan}[/], "
+            f"wristband scan [bold]{therapy.wristband_scan}[/] (type them on /identity/check)"
+        )
     if serve_app:
-        serve(ctx, host=None, port=None)
+        _serve(cfg, db, host=None, port=None)
 
 
 if __name__ == "__main__":  # pragma: no cover

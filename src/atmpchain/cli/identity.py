@@ -1,0 +1,120 @@
+"""`atmpchain scan`, `atmpchain din ...` and `atmpchain coi ...`: identity from a terminal."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from atmpchain.cli import common
+from atmpchain.cli.common import console
+from atmpchain.errors import DomainError
+from atmpchain.identity import service as identity_service
+from atmpchain.identity.chain import identity_of
+from atmpchain.identity.compound import CompoundMessage
+from atmpchain.identity.errors import IdentityFormatError
+from atmpchain.identity.scan import parse_scan
+
+din_app = typer.Typer(help="Issue Donation Identification Numbers.", no_args_is_help=True)
+coi_app = typer.Typer(help="Chains of identity: one per patient therapy.", no_args_is_help=True)
+
+As = Annotated[
+    str,
+    typer.Option("--as", help=f"Your username; password prompted or from ${common.PASSWORD_ENV}."),
+]
+
+
+def _fields(structure: Any) -> list[tuple[str, str]]:
+    rows = []
+    for name in getattr(structure, "__slots__", ()):
+        value = getattr(structure, name)
+        rows.append(
+            (
+                name,
+                value.encode()
+                if hasattr(value, "encode") and not isinstance(value, str)
+                else str(value),
+            )
+        )
+    return rows
+
+
+def scan(
+    text: Annotated[str, typer.Argument(help="What the scanner typed (quote it in the shell).")],
+) -> None:
+    """Recognise a scanned ISBT 128 / SEC barcode; exit 1 with the reason if it is refused."""
+    try:
+        structure = parse_scan(text)
+    except IdentityFormatError as exc:
+        common.fail(f"scan refused: {exc}")
+    parts = structure.structures if isinstance(structure, CompoundMessage) else (structure,)
+    table = Table(title=f"Recognised: {type(structure).__name__}")
+    table.add_column("structure", style="bold")
+    table.add_column("field")
+    table.add_column("value")
+    for part in parts:
+        for field, value in _fields(part):
+            table.add_row(type(part).__name__, field, value)
+    console.print(table)
+    console.print(f"Identity: {identity_of(text, structure).summary}")
+
+
+@din_app.command("issue")
+def issue_din(
+    ctx: typer.Context,
+    acting_as: As,
+    purpose: Annotated[str | None, typer.Option(help="What the DIN is for.")] = None,
+    count: Annotated[int, typer.Option(min=1, max=500, help="How many DINs.")] = 1,
+) -> None:
+    """Issue the facility's next DIN(s); prints each with its check character."""
+    cfg = common.settings()
+    db = common.database(cfg, ctx)
+    uow = common.unit_of_work(cfg, db)
+    actor = common.authenticate(uow, acting_as)
+    for _ in range(count):
+        try:
+            din = identity_service.issue_din(uow, actor=actor, purpose=purpose)
+        except DomainError as exc:
+            common.fail(exc.message)
+        typer.echo(f"{din.eye_readable()}\t={din.encode()}00")
+
+
+@coi_app.command("create")
+def create_chain(
+    ctx: typer.Context,
+    acting_as: As,
+    patient_ref: Annotated[str, typer.Option(help="Hospital patient number (not the name).")],
+    therapy: Annotated[str, typer.Option(help="e.g. 'autologous CAR-T'.")],
+) -> None:
+    """Start a chain of identity for one patient therapy."""
+    cfg = common.settings()
+    db = common.database(cfg, ctx)
+    uow = common.unit_of_work(cfg, db)
+    actor = common.authenticate(uow, acting_as)
+    try:
+        identifier = identity_service.create_chain(
+            uow, actor=actor, patient_ref=patient_ref, therapy=therapy
+        )
+    except DomainError as exc:
+        common.fail(exc.message)
+    typer.echo(identifier)
+
+
+@coi_app.command("bind")
+def bind(
+    ctx: typer.Context,
+    identifier: Annotated[str, typer.Argument(help="The chain of identity (CH...).")],
+    din: Annotated[str, typer.Argument(help="The DIN scanned, or typed with check character.")],
+    acting_as: As,
+) -> None:
+    """Bind a donation to a chain of identity."""
+    cfg = common.settings()
+    db = common.database(cfg, ctx)
+    uow = common.unit_of_work(cfg, db)
+    actor = common.authenticate(uow, acting_as)
+    try:
+        identity_service.bind_donation(uow, actor=actor, coi_identifier=identifier, din_text=din)
+    except DomainError as exc:
+        common.fail(exc.message)
+    console.print(f"Bound to {identifier}.")

@@ -1,0 +1,186 @@
+"""Identity pages: the scan-and-verify check point, issuing DINs and chains of identity."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from atmpchain.accounts.domain import Permission
+from atmpchain.errors import DomainError
+from atmpchain.identity import queries as identity_queries
+from atmpchain.identity import service as identity_service
+from atmpchain.identity.chain import CheckPoint, identity_of
+from atmpchain.identity.errors import IdentityFormatError
+from atmpchain.identity.scan import parse_scan
+from atmpchain.web.deps import Auth, CurrentAuth, State, UoW
+from atmpchain.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+Scan = Annotated[str, Form(max_length=500)]
+
+
+def _check_page(
+    request: Request,
+    auth: Auth,
+    checkpoint: CheckPoint,
+    *,
+    first_scan: str = "",
+    first_summary: str | None = None,
+    error: DomainError | None = None,
+    status: int = 200,
+) -> Response:
+    return render(
+        request,
+        "identity/check.html",
+        auth,
+        status_code=status,
+        checkpoints=list(CheckPoint),
+        checkpoint=checkpoint,
+        first_scan=first_scan,
+        first_summary=first_summary,
+        error=error,
+    )
+
+
+@router.get("/identity/check", response_class=HTMLResponse)
+def check_form(
+    request: Request, auth: CurrentAuth, checkpoint: CheckPoint = CheckPoint.BAG_TO_WRISTBAND
+) -> Response:
+    """The check point: scan the first label, then the second."""
+    auth.actor.require(Permission.CHECK_IDENTITY)
+    return _check_page(request, auth, checkpoint)
+
+
+@router.post("/identity/check", response_class=HTMLResponse)
+def check(
+    request: Request,
+    uow: UoW,
+    auth: CurrentAuth,
+    checkpoint: Annotated[CheckPoint, Form()],
+    first_scan: Scan = "",
+    second_scan: Scan = "",
+) -> Response:
+    """A scanner ends each code with Enter: after the first the page asks for the second."""
+    auth.actor.require(Permission.CHECK_IDENTITY)
+    if not first_scan.strip():
+        return _check_page(request, auth, checkpoint)
+    try:
+        first = identity_of(first_scan, parse_scan(first_scan))
+    except IdentityFormatError as exc:
+        error = identity_service.scan_error("first_scan", exc)
+        return _check_page(request, auth, checkpoint, error=error, status=422)
+    if not second_scan.strip():
+        return _check_page(
+            request, auth, checkpoint, first_scan=first_scan.strip(), first_summary=first.summary
+        )
+    try:
+        verdict = identity_service.check_identity(
+            uow,
+            actor=auth.actor,
+            checkpoint=checkpoint,
+            first_scan=first_scan,
+            second_scan=second_scan,
+        )
+    except identity_service.ChainOfIdentityMismatch as stop:
+        return render(
+            request, "identity/stop.html", auth, status_code=409, stop=stop, checkpoint=checkpoint
+        )
+    except DomainError as exc:
+        return _check_page(
+            request,
+            auth,
+            checkpoint,
+            first_scan=first_scan.strip(),
+            first_summary=first.summary,
+            error=exc,
+            status=exc.status,
+        )
+    return render(request, "identity/match.html", auth, verdict=verdict, checkpoint=checkpoint)
+
+
+def _overview(
+    request: Request,
+    auth: Auth,
+    state: State,
+    *,
+    error: DomainError | None = None,
+    notice: str | None = None,
+) -> Response:
+    with state.db.read_session() as session:
+        dins = identity_queries.recent_dins(session)
+        chains = identity_queries.recent_chains(session)
+    return render(
+        request,
+        "identity/overview.html",
+        auth,
+        status_code=error.status if error else 200,
+        dins=dins,
+        chains=chains,
+        error=error,
+        notice=notice,
+        fin=state.settings.facility_fin,
+    )
+
+
+@router.get("/identity", response_class=HTMLResponse)
+def overview(request: Request, auth: CurrentAuth, state: State) -> Response:
+    """Issued DINs and chains of identity."""
+    auth.actor.require(Permission.ISSUE_IDENTIFIERS)
+    return _overview(request, auth, state)
+
+
+@router.post("/identity/dins", response_class=HTMLResponse)
+def issue_din(
+    request: Request,
+    uow: UoW,
+    auth: CurrentAuth,
+    state: State,
+    purpose: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Issue the next DIN."""
+    auth.actor.require(Permission.ISSUE_IDENTIFIERS)
+    try:
+        din = identity_service.issue_din(uow, actor=auth.actor, purpose=purpose or None)
+    except DomainError as exc:
+        return _overview(request, auth, state, error=exc)
+    return _overview(request, auth, state, notice=f"DIN issued: {din.eye_readable()}")
+
+
+@router.post("/identity/chains", response_class=HTMLResponse)
+def create_chain(
+    request: Request,
+    uow: UoW,
+    auth: CurrentAuth,
+    state: State,
+    patient_ref: Annotated[str, Form(max_length=200)] = "",
+    therapy: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Start a chain of identity for a patient therapy."""
+    auth.actor.require(Permission.ISSUE_IDENTIFIERS)
+    try:
+        coi = identity_service.create_chain(
+            uow, actor=auth.actor, patient_ref=patient_ref, therapy=therapy
+        )
+    except DomainError as exc:
+        return _overview(request, auth, state, error=exc)
+    return _overview(request, auth, state, notice=f"Chain of identity {coi} started.")
+
+
+@router.post("/identity/chains/bind", response_class=HTMLResponse)
+def bind(
+    request: Request,
+    uow: UoW,
+    auth: CurrentAuth,
+    state: State,
+    coi: Annotated[str, Form(max_length=40)] = "",
+    din: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Bind a donation's DIN (scanned, or typed with its check character) to a chain."""
+    auth.actor.require(Permission.ISSUE_IDENTIFIERS)
+    try:
+        identity_service.bind_donation(uow, actor=auth.actor, coi_identifier=coi, din_text=din)
+    except DomainError as exc:
+        return _overview(request, auth, state, error=exc)
+    return RedirectResponse("/identity", status_code=303)
