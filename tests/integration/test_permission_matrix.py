@@ -22,6 +22,8 @@ from atmpchain.accounts.domain import ROLE_PERMISSIONS, SYSTEM_ACTOR, Permission
 from atmpchain.audit.export import export_trail
 from atmpchain.audit.queries import AuditFilter
 from atmpchain.errors import PermissionDenied
+from atmpchain.identity import service as identity_service
+from atmpchain.identity.chain import CheckPoint
 from atmpchain.signatures.domain import Meaning
 from atmpchain.signatures.service import apply_signature
 from atmpchain.uow import UnitOfWork
@@ -43,6 +45,15 @@ def _protected_calls(
     token = tokens.create_api_token(
         uow, actor=setup_admin.actor, user_id=logger.user_id, name="to revoke"
     )
+    setup_operator = make_persona(Role.OPERATOR, username="setup-operator")
+    chain = identity_service.create_chain(
+        uow, actor=setup_operator.actor, patient_ref="P-1", therapy="CAR-T"
+    )
+    bound_din = identity_service.issue_din(uow, actor=setup_operator.actor)
+    identity_service.bind_donation(
+        uow, actor=setup_operator.actor, coi_identifier=chain, din_text=bound_din.eye_readable()
+    )
+    spare_din = identity_service.issue_din(uow, actor=setup_operator.actor)
     actor = acting.actor
 
     def sign() -> None:
@@ -135,6 +146,38 @@ def _protected_calls(
             ),
         ),
         "apply_signature": (Permission.SIGN_RECORDS, sign),
+        "issue_din": (
+            Permission.ISSUE_IDENTIFIERS,
+            lambda: identity_service.issue_din(uow, actor=actor),
+        ),
+        "create_chain": (
+            Permission.ISSUE_IDENTIFIERS,
+            lambda: identity_service.create_chain(
+                uow, actor=actor, patient_ref="P-2", therapy="CAR-T"
+            ),
+        ),
+        "bind_donation": (
+            Permission.ISSUE_IDENTIFIERS,
+            lambda: identity_service.bind_donation(
+                uow, actor=actor, coi_identifier=chain, din_text=spare_din.eye_readable()
+            ),
+        ),
+        "check_identity": (
+            Permission.CHECK_IDENTITY,
+            lambda: identity_service.check_identity(
+                uow,
+                actor=actor,
+                checkpoint=CheckPoint.BAG_TO_WRISTBAND,
+                first_scan="=" + bound_din.encode() + "00",
+                second_scan="&/" + chain,
+            ),
+        ),
+        "record_label_print": (
+            Permission.PRINT_LABELS,
+            lambda: identity_service.record_label_print(
+                uow, actor=actor, din=bound_din, kind="bag", size="bag", content_summary="m"
+            ),
+        ),
         "export_trail": (
             Permission.EXPORT_AUDIT_TRAIL,
             lambda: export_trail(uow, actor=actor, out=export_out, fmt="jsonl", flt=AuditFilter()),
@@ -179,6 +222,9 @@ def test_the_matrix_covers_every_permission_a_trust_core_service_checks() -> Non
         Permission.APPROVE_USER_ACCESS,
         Permission.SIGN_RECORDS,
         Permission.EXPORT_AUDIT_TRAIL,
+        Permission.ISSUE_IDENTIFIERS,
+        Permission.CHECK_IDENTITY,
+        Permission.PRINT_LABELS,
     }
     # The rest are checked by the web layer when it shows pages (tests/web covers them).
     assert set(Permission) - checked == {

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from atmpchain.accounts.domain import MACHINE_ROLES, Actor, Role
 from atmpchain.accounts.models import User, UserRole
@@ -79,7 +80,18 @@ def clean_full_name(full_name: str) -> str:
 
 
 def get_user_for_update(uow: UnitOfWork, user_id: int) -> User:
-    user = uow.session.get(User, user_id, with_for_update=True)
+    """The user, with their roles, locked until the transaction ends (one query)."""
+    user = (
+        uow.session.execute(
+            select(User)
+            .options(joinedload(User.roles))
+            .where(User.id == user_id)
+            .with_for_update(of=User)
+            .execution_options(populate_existing=True)
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
     if user is None:
         raise NotFound(f"user {user_id} does not exist", field="user_id")
     return user

@@ -54,8 +54,12 @@ def canonical_json(value: Any) -> str:
 
 
 def format_timestamp(moment: datetime) -> str:
-    """The timestamp text that is hashed: UTC, microseconds always present."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """The timestamp text that is hashed: UTC, microseconds always present.
+
+    Same text as strftime("%Y-%m-%dT%H:%M:%S.%fZ") for years 1000-9999, at a third of the cost
+    (verification formats every record's time).
+    """
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,22 +97,20 @@ def hash_input(
     Each field is length-prefixed so that no choice of text in one field (a reason containing a
     separator, say) can be made to read as another field; None is told apart from any text.
     """
-    parts = (
-        str(seq),
-        format_timestamp(occurred_at),
-        None if actor_id is None else str(actor_id),
-        actor_username,
-        channel,
-        action,
-        record_type,
-        record_id,
-        reason,
-        before_json,
-        after_json,
-        prev_hash,
-    )
     # A text is written as "<length>:<text>"; None as "~", which no length prefix can start with.
-    return "".join(["~" if p is None else f"{len(p)}:{p}" for p in parts]).encode("utf-8")
+    # One f-string rather than a loop: verification builds this for every record.
+    seq_text = str(seq)
+    stamp = format_timestamp(occurred_at)
+    actor = "~" if actor_id is None else f"{len(str(actor_id))}:{actor_id}"
+    why = "~" if reason is None else f"{len(reason)}:{reason}"
+    old = "~" if before_json is None else f"{len(before_json)}:{before_json}"
+    new = "~" if after_json is None else f"{len(after_json)}:{after_json}"
+    return (
+        f"{len(seq_text)}:{seq_text}{len(stamp)}:{stamp}{actor}"
+        f"{len(actor_username)}:{actor_username}{len(channel)}:{channel}"
+        f"{len(action)}:{action}{len(record_type)}:{record_type}{len(record_id)}:{record_id}"
+        f"{why}{old}{new}{len(prev_hash)}:{prev_hash}"
+    ).encode()
 
 
 def record_hash(seq: int, content: AuditContent, prev_hash: str) -> str:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Generator, Mapping
-from typing import Any
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import select, text
+from sqlalchemy import Table, select, text
 from sqlalchemy.orm import Session
 
 from atmpchain.audit.actions import ActionKind, AuditAction
@@ -46,6 +46,17 @@ _VERIFY_COLUMNS = (
 )
 
 
+_INSERT_RECORD = cast(Table, AuditRecord.__table__).insert()
+_HEAD = select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)
+
+
+class AppendedRecord(NamedTuple):
+    """The sequence number and hash of a record just appended."""
+
+    seq: int
+    hash: str
+
+
 class AuditWriter:
     """Appends audit records to the chain inside one transaction.
 
@@ -72,7 +83,7 @@ class AuditWriter:
         before: Mapping[str, Any] | None = None,
         after: Mapping[str, Any] | None = None,
         reason: str | None = None,
-    ) -> AuditRecord:
+    ) -> AppendedRecord:
         """Append one audit record; raises ReasonRequired for a change without a reason."""
         reason = reason.strip() if reason else None
         if action.kind in (ActionKind.CHANGE, ActionKind.RETIRE) and not reason:
@@ -103,25 +114,28 @@ class AuditWriter:
             after_json=after_json,
         )
         digest = record_hash(seq, content, prev_hash)
-        row = AuditRecord(
-            seq=seq,
-            occurred_at=content.occurred_at,
-            actor_id=content.actor_id,
-            actor_username=content.actor_username,
-            channel=content.channel,
-            action=content.action,
-            record_type=content.record_type,
-            record_id=content.record_id,
-            reason=content.reason,
-            before_json=content.before_json,
-            after_json=content.after_json,
-            prev_hash=prev_hash,
-            hash=digest,
+        # A plain Core INSERT: the audit row is never read back or changed through the ORM, and
+        # skipping the unit-of-work bookkeeping makes every audited write cheaper.
+        self._session.execute(
+            _INSERT_RECORD,
+            {
+                "seq": seq,
+                "occurred_at": content.occurred_at,
+                "actor_id": content.actor_id,
+                "actor_username": content.actor_username,
+                "channel": content.channel,
+                "action": content.action,
+                "record_type": content.record_type,
+                "record_id": content.record_id,
+                "reason": content.reason,
+                "before_json": content.before_json,
+                "after_json": content.after_json,
+                "prev_hash": prev_hash,
+                "hash": digest,
+            },
         )
-        self._session.add(row)
-        self._session.flush()
         self._head = (seq, digest)
-        return row
+        return AppendedRecord(seq, digest)
 
     def _next_link(self) -> tuple[int, str]:
         if self._head is None:
@@ -129,9 +143,7 @@ class AuditWriter:
                 self._session.execute(
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY}
                 )
-            head = self._session.execute(
-                select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)
-            ).first()
+            head = self._session.execute(_HEAD).first()
             self._head = (head[0], head[1]) if head else (0, GENESIS_HASH)
         seq, digest = self._head
         return seq + 1, digest
@@ -161,7 +173,5 @@ def verify(db: Database, *, anchor: Anchor | None = None) -> VerifyReport:
 def head(db: Database) -> Anchor | None:
     """The chain's current head, to be kept somewhere else as an anchor."""
     with db.read_session() as session:
-        row = session.execute(
-            select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)
-        ).first()
+        row = session.execute(_HEAD).first()
     return Anchor(row[0], row[1]) if row else None

@@ -1,0 +1,409 @@
+"""The audit trail's two speeds, each against a raw baseline measured in the same run.
+
+1. Audited writes per second: `users.update_details` through the service layer (a unit of work,
+   SELECT ... FOR UPDATE of the user, UPDATE, an audit row linked into the hash chain, COMMIT)
+   against single-row INSERTs into a plain table, each committed on its own, through the same
+   engine (same driver, same PRAGMAs or connection settings, BEGIN IMMEDIATE on SQLite).
+2. `audit verify` throughput: `audit.service.verify(db)` over a long chain against a plain loop of
+   `hashlib.sha256(b).hexdigest()` over the same `hash_input(...)` bytes, already in memory.
+
+The issue's aim for both ratios is at least 50 %. Nothing here asserts it: this prints numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import insert
+
+from atmpchain.accounts import passwords, sessions, users
+from atmpchain.accounts.domain import SYSTEM_ACTOR, Actor, Role
+from atmpchain.audit import service as audit_service
+from atmpchain.audit.actions import AuditAction
+from atmpchain.audit.domain import (
+    GENESIS_HASH,
+    AuditContent,
+    StoredRecord,
+    VerifyReport,
+    canonical_json,
+    hash_input,
+    record_hash,
+    verify_chain,
+)
+from atmpchain.audit.models import AuditRecord
+from atmpchain.clock import SystemClock
+from atmpchain.config import Settings
+from atmpchain.db import Database
+from atmpchain.uow import UnitOfWork
+from benchmarks.report import MB, Measured, Row, Skipped, add_rows, fastest
+from benchmarks.report import console as report_console
+from benchmarks.scratch import BACKENDS, Unavailable, scratch_database
+
+PASSWORD = "Sterile-Field-2026!"
+# About the size of one audit record's hashed bytes for a details change, so that the raw row and
+# the audit row carry a similar amount of text.
+RAW_PAYLOAD = "p" * 600
+CHANGE_REASON = "corrected a typing error in the printed name"
+INSERT_BATCH = 5_000
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """How much work each measurement does."""
+
+    writes: int  # per path and database, split into `rounds` interleaved blocks
+    rounds: int
+    warmup: int  # untimed writes per path before measuring
+    chain: int  # audit records in the chain that verify walks
+    repeats: int  # verify and hashing runs; the fastest counts
+
+
+FULL = Counts(writes=3_000, rounds=4, warmup=25, chain=200_000, repeats=3)
+QUICK = Counts(writes=100, rounds=2, warmup=5, chain=5_000, repeats=1)
+
+
+def _open(url: str) -> tuple[Database, UnitOfWork]:
+    db = Database(url)
+    uow = UnitOfWork(db, SystemClock(), channel="bench", settings=Settings(database_url=url))
+    return db, uow
+
+
+def _login_admin(uow: UnitOfWork) -> Actor:
+    """Create and log in the acting administrator (writes the chain's first audit records)."""
+    users.create_user(
+        uow,
+        actor=SYSTEM_ACTOR,
+        username="bench-admin",
+        full_name="Bench Admin",
+        roles=[Role.ADMIN],
+        password=PASSWORD,
+        must_change_password=False,
+    )
+    return sessions.login(uow, username="bench-admin", password=PASSWORD).actor
+
+
+# --- 1. audited writes -------------------------------------------------------------------------
+
+
+def measure_writes(backend: str, url: str, counts: Counts) -> list[Measured]:
+    """Service writes and raw writes on one database, in interleaved blocks."""
+    db, uow = _open(url)
+    try:
+        admin = _login_admin(uow)
+        subject = users.create_user(
+            uow,
+            actor=admin,
+            username="bench-subject",
+            full_name="Bench Subject",
+            roles=[Role.OPERATOR],
+            password=PASSWORD,
+            must_change_password=False,
+        )
+        # The same engine and pool the unit of work writes through, with the same BEGIN mode.
+        writer = db.engine.execution_options(sqlite_begin="IMMEDIATE")
+        mark = "?" if db.dialect == "sqlite" else "%s"
+        insert_sql = f"INSERT INTO bench_raw (id, payload) VALUES ({mark}, {mark})"
+        with writer.connect() as conn:
+            conn.exec_driver_sql("CREATE TABLE bench_raw (id integer PRIMARY KEY, payload text)")
+            conn.commit()
+        raw_ids = itertools.count(1)
+        edits = itertools.count(1)
+        zones = ("Europe/Vienna", "Europe/Berlin")
+
+        def raw(count: int) -> float:
+            with writer.connect() as conn:
+                started = time.perf_counter()
+                for _ in range(count):
+                    conn.exec_driver_sql(insert_sql, (next(raw_ids), RAW_PAYLOAD))
+                    conn.commit()
+                return time.perf_counter() - started
+
+        def service(count: int) -> float:
+            started = time.perf_counter()
+            for _ in range(count):
+                i = next(edits)
+                users.update_details(
+                    uow,
+                    actor=admin,
+                    user_id=subject,
+                    full_name=f"Bench Subject {i}",
+                    email=f"subject{i}@example.org",
+                    time_zone=zones[i % 2],
+                    reason=CHANGE_REASON,
+                )
+            return time.perf_counter() - started
+
+        raw(counts.warmup)
+        service(counts.warmup)
+        per_round = max(1, counts.writes // counts.rounds)
+        raw_seconds = service_seconds = 0.0
+        # Alternating blocks, so that drift in the disk or the server hits both paths alike.
+        for _ in range(counts.rounds):
+            raw_seconds += raw(per_round)
+            service_seconds += service(per_round)
+        n = per_round * counts.rounds
+    finally:
+        db.dispose()
+    return [
+        Measured(backend, "raw INSERT + COMMIT (exec_driver_sql)", n, raw_seconds, baseline=True),
+        Measured(backend, "users.update_details (service layer)", n, service_seconds),
+    ]
+
+
+def _writes_table(rows: list[Row], counts: Counts) -> Table:
+    table = Table(
+        title="Audited writes per second: service layer vs raw single-row INSERT + COMMIT",
+        caption=(
+            f"{counts.writes:,} writes per path and database in {counts.rounds} alternating "
+            f"blocks after {counts.warmup} untimed ones. Service path: UnitOfWork, SELECT ... "
+            "FOR UPDATE, UPDATE user_account, audit row with hash chain, COMMIT. Password hashing "
+            "(Argon2id, only for creating and logging in the acting admin) is not in the measured "
+            "loop. Raw path: a plain bench_raw(id, payload) table on the same engine."
+        ),
+        caption_justify="left",
+    )
+    for name in ("Database", "Path"):
+        table.add_column(name, no_wrap=True)
+    for name in ("Writes", "Seconds", "Writes/s", "Ratio to raw", "Aim"):
+        table.add_column(name, justify="right", no_wrap=True)
+    add_rows(
+        table,
+        rows,
+        lambda m: [f"{m.count:,}", f"{m.seconds:.2f}", f"{m.per_second:,.0f}"],
+        lambda m: m.per_second,
+        blanks=3,
+    )
+    return table
+
+
+# --- 2. verify throughput ----------------------------------------------------------------------
+
+
+def _snapshot(i: int) -> dict[str, Any]:
+    return {
+        "username": "bench-subject",
+        "full_name": f"Bench Subject {i}",
+        "email": f"subject{i}@example.org",
+        "roles": ["operator"],
+        "is_active": True,
+        "time_zone": "Europe/Vienna",
+    }
+
+
+def _synthetic_chain(
+    start: int, prev_hash: str, count: int, actor: Actor
+) -> Iterator[dict[str, Any]]:
+    """`count` valid audit rows continuing the chain after record `start - 1`.
+
+    Three in four are details changes with before/after snapshots and a reason, one in four a
+    login event, so the hashed bytes are the sizes real records have.
+    """
+    first = datetime(2026, 1, 5, 7, 0, tzinfo=UTC)
+    for offset in range(count):
+        seq = start + offset
+        if seq % 4 == 0:
+            action, record_type, record_id = AuditAction.LOGIN_SUCCEEDED, "login_session", seq
+            before, after, reason = None, canonical_json({"channel": "web"}), None
+        else:
+            action, record_type, record_id = AuditAction.USER_DETAILS_CHANGED, "user", 2
+            before = canonical_json(_snapshot(seq - 1))
+            after = canonical_json(_snapshot(seq))
+            reason = CHANGE_REASON
+        content = AuditContent(
+            occurred_at=first + timedelta(milliseconds=1_337 * seq, microseconds=seq % 997),
+            actor_id=actor.user_id,
+            actor_username=actor.username,
+            channel="web",
+            action=action.value,
+            record_type=record_type,
+            record_id=str(record_id),
+            reason=reason,
+            before_json=before,
+            after_json=after,
+        )
+        digest = record_hash(seq, content, prev_hash)
+        yield {
+            "seq": seq,
+            "occurred_at": content.occurred_at,
+            "actor_id": content.actor_id,
+            "actor_username": content.actor_username,
+            "channel": content.channel,
+            "action": content.action,
+            "record_type": content.record_type,
+            "record_id": content.record_id,
+            "reason": content.reason,
+            "before_json": content.before_json,
+            "after_json": content.after_json,
+            "prev_hash": prev_hash,
+            "hash": digest,
+        }
+        prev_hash = digest
+
+
+def build_chain(db: Database, actor: Actor, count: int) -> int:
+    """Append `count` pre-computed records to the chain in bulk; returns the chain's length."""
+    head = audit_service.head(db)
+    seq, prev_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
+    rows = _synthetic_chain(seq + 1, prev_hash, count, actor)
+    with db.engine.begin() as conn:
+        while batch := list(itertools.islice(rows, INSERT_BATCH)):
+            conn.execute(insert(AuditRecord), batch)
+    return seq + count
+
+
+_FETCH_SQL = (
+    "SELECT seq, occurred_at, actor_id, actor_username, channel, action, record_type, record_id,"
+    " reason, before_json, after_json, prev_hash, hash FROM audit_record ORDER BY seq"
+)
+
+
+def _dbapi_fetch(db: Database) -> int:
+    """Stream the rows verify reads through the bare driver, converting nothing; returns the count.
+
+    A server-side cursor on PostgreSQL, as `iter_stored` uses; a plain cursor on SQLite.
+    """
+    raw = db.engine.raw_connection()
+    try:
+        server_side = db.dialect == "postgresql"
+        cursor = raw.cursor(name="bench_fetch") if server_side else raw.cursor()
+        cursor.execute(_FETCH_SQL)
+        count = 0
+        while rows := cursor.fetchmany(10_000):
+            count += len(rows)
+        cursor.close()
+        return count
+    finally:
+        raw.rollback()
+        raw.close()
+
+
+def _hash_all(blobs: list[bytes]) -> None:
+    sha256 = hashlib.sha256
+    for blob in blobs:
+        sha256(blob).hexdigest()
+
+
+def measure_verify(backend: str, url: str, counts: Counts, console: Console) -> list[Measured]:
+    """verify(db) over a long chain; raw sha256 over the same bytes; verify_chain in memory."""
+    db, uow = _open(url)
+    try:
+        admin = _login_admin(uow)
+        started = time.perf_counter()
+        length = build_chain(db, admin, counts.chain)
+        console.print(
+            f"  [dim]{backend}: built a chain of {length:,} records "
+            f"in {time.perf_counter() - started:.1f} s (not measured)[/dim]"
+        )
+        reports: list[VerifyReport] = []
+
+        def run_verify() -> None:
+            reports.append(audit_service.verify(db))
+
+        verify_seconds = fastest(counts.repeats, run_verify)
+        report = reports[-1]
+        if not report.ok or report.records_checked != length:
+            raise RuntimeError(f"the benchmark chain does not verify: {report}")
+        fetch_seconds = fastest(counts.repeats, lambda: _dbapi_fetch(db))
+        # Untimed: the records and the exact bytes verify hashed, materialised in memory.
+        records: list[StoredRecord] = list(audit_service.iter_stored(db))
+    finally:
+        db.dispose()
+    blobs = [hash_input(*record[:12]) for record in records]
+    nbytes = sum(map(len, blobs))
+    if nbytes != report.bytes_hashed:
+        raise RuntimeError(f"baseline has {nbytes} bytes, verify hashed {report.bytes_hashed}")
+    raw_seconds = fastest(counts.repeats, lambda: _hash_all(blobs))
+    memory_seconds = fastest(counts.repeats, lambda: verify_chain(records))
+    return [
+        Measured(backend, "raw hashlib.sha256 over the bytes", length, raw_seconds, nbytes, True),
+        Measured(
+            backend,
+            "DBAPI fetch of the same rows only (no hashing)",
+            length,
+            fetch_seconds,
+            nbytes,
+            aimed=False,
+        ),
+        Measured(
+            backend,
+            "verify_chain on records in memory (no DB)",
+            length,
+            memory_seconds,
+            nbytes,
+            aimed=False,
+        ),
+        Measured(backend, "audit.service.verify(db)", length, verify_seconds, nbytes),
+    ]
+
+
+def _verify_table(rows: list[Row], counts: Counts) -> Table:
+    table = Table(
+        title="audit verify throughput: verify(db) vs raw hashlib.sha256 over the same bytes",
+        caption=(
+            f"Chain of {counts.chain:,} pre-computed records (3/4 details changes with "
+            f"before/after JSON, 1/4 logins) plus the set-up's own; fastest of {counts.repeats} "
+            "run(s). "
+            "MB = 10^6 bytes of hash_input(...), the bytes verify reports as bytes_hashed. "
+            "The two dim rows only split the cost: reading the rows through the bare driver "
+            "(no conversion, no hashing), and verify_chain over StoredRecords already in memory "
+            "(hash_input + sha256 + link checks, no database)."
+        ),
+        caption_justify="left",
+    )
+    for name in ("Database", "Path"):
+        table.add_column(name, no_wrap=True)
+    for name in ("Records", "MB", "Seconds", "MB/s", "Records/s", "Ratio to raw", "Aim"):
+        table.add_column(name, justify="right", no_wrap=True)
+    add_rows(
+        table,
+        rows,
+        lambda m: [
+            f"{m.count:,}",
+            f"{m.nbytes / MB:.1f}",
+            f"{m.seconds:.3f}",
+            f"{m.mb_per_second:,.1f}",
+            f"{m.per_second:,.0f}",
+        ],
+        lambda m: m.per_second,
+        blanks=5,
+    )
+    return table
+
+
+def main(*, quick: bool = False) -> None:
+    """Run both audit benchmarks on SQLite and PostgreSQL and print their tables."""
+    counts = QUICK if quick else FULL
+    console = report_console()
+    # Cheap Argon2id for the set-up's users: hashing is not what is measured here.
+    passwords.use_parameters(time_cost=1, memory_cost=1024)
+    write_rows: list[Row] = []
+    verify_rows: list[Row] = []
+    for backend in BACKENDS:
+        try:
+            console.print(f"[dim]audit writes on {backend} ...[/dim]")
+            with scratch_database(backend, "writes") as url:
+                write_rows += measure_writes(backend, url, counts)
+            console.print(f"[dim]audit verify on {backend} ...[/dim]")
+            with scratch_database(backend, "verify") as url:
+                verify_rows += measure_verify(backend, url, counts, console)
+        except Unavailable as exc:
+            console.print(f"[yellow]{backend} rows skipped: {exc}: {exc.detail}[/yellow]")
+            write_rows.append(Skipped(backend, str(exc)))
+            verify_rows.append(Skipped(backend, str(exc)))
+    if quick:
+        console.print("[yellow]--quick: small counts, a smoke run; the numbers are noisy.[/yellow]")
+    console.print(_writes_table(write_rows, counts))
+    console.print(_verify_table(verify_rows, counts))
+
+
+if __name__ == "__main__":
+    main(quick="--quick" in sys.argv[1:])
