@@ -141,3 +141,41 @@ def test_every_command_has_help() -> None:
         result = runner.invoke(app, args)
         assert result.exit_code == 0, args
         assert "Usage" in result.output
+
+
+def test_scan_prints_what_it_recognised() -> None:
+    result = runner.invoke(app, ["scan", "]C0=G12341765432170\r\n"])
+    assert result.exit_code == 0, result.output
+    assert "G123417654321" in result.output
+    assert "DIN G1234 17 654321 A" in result.output
+
+
+def test_scan_refusal_exits_non_zero_with_the_rule() -> None:
+    result = runner.invoke(app, ["scan", "=G12341765432171"])
+    assert result.exit_code == 1
+    assert "DIN (001)" in result.output and "position" in result.output
+
+
+def test_label_commands_write_pdfs_and_record_each_print(
+    make_persona, monkeypatch: pytest.MonkeyPatch, tmp_path, db: Database
+) -> None:
+    from atmpchain.accounts.domain import Role
+
+    operator = make_persona(Role.OPERATOR, username="otto")
+    monkeypatch.setenv("ATMPCHAIN_PASSWORD", operator.password)
+    monkeypatch.setenv("ATMPCHAIN_FACILITY_FIN", "A9999")
+    issued = runner.invoke(app, ["din", "issue", "--as", "otto"])
+    assert issued.exit_code == 0, issued.output
+    barcode = issued.output.strip().split("\t")[1]
+    out = tmp_path / "vial.pdf"
+    printed = runner.invoke(app, ["label", "din", barcode, "--as", "otto", "-o", str(out)])
+    assert printed.exit_code == 0, printed.output
+    assert out.read_bytes().startswith(b"%PDF")
+    again = runner.invoke(app, ["label", "din", barcode, "--as", "otto", "-o", str(out)])
+    assert again.exit_code == 1
+    assert "printed before" in again.output
+    with db.engine.connect() as conn:
+        count = conn.execute(
+            text("SELECT count(*) FROM audit_record WHERE action = 'identity:label:printed'")
+        ).scalar()
+    assert count == 1

@@ -22,8 +22,11 @@ from atmpchain.accounts.domain import ROLE_PERMISSIONS, SYSTEM_ACTOR, Permission
 from atmpchain.audit.export import export_trail
 from atmpchain.audit.queries import AuditFilter
 from atmpchain.errors import PermissionDenied
+from atmpchain.identity import printing
 from atmpchain.identity import service as identity_service
 from atmpchain.identity.chain import CheckPoint
+from atmpchain.identity.labels import LabelKind
+from atmpchain.identity.printing import LabelRequest
 from atmpchain.signatures.domain import Meaning
 from atmpchain.signatures.service import apply_signature
 from atmpchain.uow import UnitOfWork
@@ -172,10 +175,12 @@ def _protected_calls(
                 second_scan="&/" + chain,
             ),
         ),
-        "record_label_print": (
+        "print_label": (
             Permission.PRINT_LABELS,
-            lambda: identity_service.record_label_print(
-                uow, actor=actor, din=bound_din, kind="bag", size="bag", content_summary="m"
+            lambda: printing.print_label(
+                uow,
+                actor=actor,
+                request=LabelRequest(kind=LabelKind.VIAL, din=bound_din.eye_readable()),
             ),
         ),
         "export_trail": (

@@ -111,3 +111,45 @@ def test_check_page_asks_for_the_second_scan_after_the_first(
     assert second.status_code == 200
     assert 'id="second_scan"' in second.text
     assert "DIN A9999 26 000001" in second.text
+
+
+def test_label_page_returns_a_pdf_and_a_second_print_needs_a_reason(
+    client: TestClient, operator_headers: dict[str, str]
+) -> None:
+    din = client.post("/api/identity/dins", headers=operator_headers, json={}).json()
+    page = client.get("/identity/labels")
+    assert page.status_code == 200
+    form = {
+        "csrf_token": csrf_from(page.text),
+        "kind": "vial",
+        "din": din["barcode_data"],
+        "product_description": "CAR-T cells",
+    }
+    first = client.post("/identity/labels", data=form)
+    assert first.status_code == 200
+    assert first.headers["content-type"] == "application/pdf"
+    assert first.content.startswith(b"%PDF")
+    again = client.post("/identity/labels", data=form)
+    assert again.status_code == 422
+    assert "printed before" in again.text
+    reprint = client.post("/identity/labels", data=form | {"reason": "label torn"})
+    assert reprint.status_code == 200
+    assert "-reprint.pdf" in reprint.headers["content-disposition"]
+
+
+def test_label_with_a_bad_product_code_names_the_field(
+    client: TestClient, operator_headers: dict[str, str]
+) -> None:
+    din = client.post("/api/identity/dins", headers=operator_headers, json={}).json()
+    page = client.get("/identity/labels")
+    response = client.post(
+        "/identity/labels",
+        data={
+            "csrf_token": csrf_from(page.text),
+            "kind": "bag",
+            "din": din["barcode_data"],
+            "product_code": "S12",
+        },
+    )
+    assert response.status_code == 422
+    assert "product_code" in response.text

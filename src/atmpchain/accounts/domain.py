@@ -89,8 +89,16 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.ISSUE_IDENTIFIERS: frozenset(
         {Role.OPERATOR, Role.PHARMACIST, Role.QA, Role.PROCESS_SCIENTIST}
     ),
+    # Nurses print patients' wristbands on the ward.
     Permission.PRINT_LABELS: frozenset(
-        {Role.OPERATOR, Role.PHARMACIST, Role.QA, Role.PROCESS_SCIENTIST, Role.QC_ANALYST}
+        {
+            Role.OPERATOR,
+            Role.PHARMACIST,
+            Role.QA,
+            Role.PROCESS_SCIENTIST,
+            Role.QC_ANALYST,
+            Role.NURSE,
+        }
     ),
     # Anyone who hands a product on or gives it to a patient checks its identity.
     Permission.CHECK_IDENTITY: frozenset(

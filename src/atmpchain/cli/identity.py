@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -10,10 +12,13 @@ from rich.table import Table
 from atmpchain.cli import common
 from atmpchain.cli.common import console
 from atmpchain.errors import DomainError
+from atmpchain.identity import printing
 from atmpchain.identity import service as identity_service
 from atmpchain.identity.chain import identity_of
 from atmpchain.identity.compound import CompoundMessage
 from atmpchain.identity.errors import IdentityFormatError
+from atmpchain.identity.labels import LabelKind
+from atmpchain.identity.printing import LabelRequest
 from atmpchain.identity.scan import parse_scan
 
 din_app = typer.Typer(help="Issue Donation Identification Numbers.", no_args_is_help=True)
@@ -118,3 +123,106 @@ def bind(
     except DomainError as exc:
         common.fail(exc.message)
     console.print(f"Bound to {identifier}.")
+
+
+label_app = typer.Typer(help="Print ISBT 128 labels as PDF (every print is audited).")
+
+Output = Annotated[Path | None, typer.Option("--output", "-o", help="PDF file to write.")]
+Reason = Annotated[str | None, typer.Option(help="Why, when this label was printed before.")]
+Size = Annotated[str | None, typer.Option(help="Label stock, e.g. vial-50x25 (default per kind).")]
+
+
+def _print(
+    ctx: typer.Context,
+    acting_as: str,
+    request: LabelRequest,
+    reason: str | None,
+    output: Path | None,
+) -> None:
+    cfg = common.settings()
+    db = common.database(cfg, ctx)
+    uow = common.unit_of_work(cfg, db)
+    actor = common.authenticate(uow, acting_as)
+    try:
+        printed = printing.print_label(uow, actor=actor, request=request, reason=reason)
+    except DomainError as exc:
+        common.fail(exc.message)
+    target = output or Path(printed.filename)
+    target.write_bytes(printed.pdf)
+    what = "re-print" if printed.reprint else "print"
+    console.print(
+        f"Label written to {target} ({what} recorded as audit record {printed.audit_seq})."
+    )
+
+
+@label_app.command("din")
+def label_din(
+    ctx: typer.Context,
+    din: Annotated[str, typer.Argument(help="DIN, scanned or typed with its check character.")],
+    acting_as: As,
+    kind: Annotated[LabelKind, typer.Option(help="Container.")] = LabelKind.VIAL,
+    size: Size = None,
+    description: Annotated[str, typer.Option(help="Product description.")] = "",
+    output: Output = None,
+    reason: Reason = None,
+) -> None:
+    """A DIN label (vial, sample tube or bag) with its check character boxed."""
+    request = LabelRequest(kind=kind, size=size, din=din, product_description=description)
+    _print(ctx, acting_as, request, reason, output)
+
+
+@label_app.command("product")
+def label_product(
+    ctx: typer.Context,
+    din: Annotated[str, typer.Argument(help="DIN, scanned or typed with its check character.")],
+    product: Annotated[str, typer.Option(help="Product code, e.g. S1295V00.")],
+    acting_as: As,
+    expiry: Annotated[str | None, typer.Option(help="Expiry as cyyjjjhhmm.")] = None,
+    kind: Annotated[LabelKind, typer.Option(help="Container.")] = LabelKind.BAG,
+    size: Size = None,
+    description: Annotated[str, typer.Option(help="Product description.")] = "",
+    statement: Annotated[
+        list[str] | None, typer.Option(help="A statement line; repeatable.")
+    ] = None,
+    output: Output = None,
+    reason: Reason = None,
+) -> None:
+    """A product label (bag or cassette): DIN, product code, expiry, chain of identity."""
+    request = LabelRequest(
+        kind=kind,
+        size=size,
+        din=din,
+        product_code=product,
+        expiration=expiry,
+        product_description=description,
+        free_text=tuple(statement or ()),
+    )
+    _print(ctx, acting_as, request, reason, output)
+
+
+@label_app.command("coi")
+def label_coi(
+    ctx: typer.Context,
+    coi: Annotated[str, typer.Argument(help="Chain-of-identity identifier (CH...).")],
+    acting_as: As,
+    patient_name: Annotated[str, typer.Option(help="Name as on the wristband.")],
+    patient_id: Annotated[str, typer.Option(help="Hospital patient id.")] = "",
+    birth_date: Annotated[str | None, typer.Option(help="Date of birth, YYYY-MM-DD.")] = None,
+    size: Size = None,
+    output: Output = None,
+    reason: Reason = None,
+) -> None:
+    """A patient wristband carrying the chain-of-identity barcode."""
+    try:
+        born = date.fromisoformat(birth_date) if birth_date else None
+    except ValueError:
+        common.fail(f"--birth-date '{birth_date}' is not a date as YYYY-MM-DD")
+    request = LabelRequest(
+        kind=LabelKind.WRISTBAND,
+        size=size,
+        chain_of_identity=coi,
+        patient_name=patient_name,
+        patient_id=patient_id,
+        patient_date_of_birth=born,
+    )
+    _print(ctx, acting_as, request, reason, output)

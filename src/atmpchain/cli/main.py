@@ -18,12 +18,15 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode="rich",
+    # Tracebacks are for developers; people get one line (see run()).
+    pretty_exceptions_enable=False,
 )
 app.add_typer(users.app, name="user")
 app.add_typer(users.token_app, name="token")
 app.add_typer(audit.app, name="audit")
 app.add_typer(identity.din_app, name="din")
 app.add_typer(identity.coi_app, name="coi")
+app.add_typer(identity.label_app, name="label")
 app.command("scan")(identity.scan)
 
 
@@ -146,5 +149,31 @@ def demo(
         _serve(cfg, db, host=None, port=None)
 
 
+def run() -> None:
+    """The console entry point: every failure ends as one plain line and a non-zero exit."""
+    import logging
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        app()
+    except SQLAlchemyError as exc:
+        logging.getLogger("atmpchain.cli").debug("database error", exc_info=True)
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        common.err_console.print(
+            f"[bold red]error:[/] the database refused the operation: {reason}. Nothing was "
+            "saved. If the schema is old, run `atmpchain init-db`.",
+            highlight=False,
+        )
+        raise SystemExit(1) from None
+    except Exception as exc:
+        common.err_console.print(
+            f"[bold red]error:[/] unexpected {type(exc).__name__}: {exc}. Nothing was saved; "
+            "please report this to the system administrator.",
+            highlight=False,
+        )
+        raise SystemExit(70) from None
+
+
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    run()

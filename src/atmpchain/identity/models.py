@@ -67,7 +67,8 @@ class LabelPrint(Base):
     __tablename__ = "label_print"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    din: Mapped[str] = mapped_column(String(13), index=True)
+    # The DIN, or the chain-of-identity identifier for a wristband (which carries no DIN).
+    identifier: Mapped[str] = mapped_column(String(20), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     size: Mapped[str] = mapped_column(String(64))
     content_hash: Mapped[str] = mapped_column(String(64))

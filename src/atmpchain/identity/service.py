@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -20,7 +18,6 @@ from atmpchain.identity.models import (
     CoiDonation,
     IdentitySequence,
     IssuedDin,
-    LabelPrint,
 )
 from atmpchain.identity.scan import parse_scan
 from atmpchain.identity.structures import ChainOfIdentityIdentifier
@@ -250,65 +247,3 @@ def check_identity(
     if not verdict.match:
         raise ChainOfIdentityMismatch(verdict.reason, record.seq)
     return verdict
-
-
-@dataclass(frozen=True, slots=True)
-class PrintRecord:
-    """What was recorded about a label print."""
-
-    print_id: int
-    reprint: bool
-    audit_seq: int
-
-
-def record_label_print(
-    uow: UnitOfWork,
-    *,
-    actor: Actor,
-    din: Din,
-    kind: str,
-    size: str,
-    content_summary: str,
-    reason: str | None = None,
-) -> PrintRecord:
-    """Record a label print; printing the same label again is a re-print and needs a reason."""
-    actor.require(Permission.PRINT_LABELS)
-    content_hash = hashlib.sha256(content_summary.encode("utf-8")).hexdigest()
-    with uow:
-        earlier = uow.session.execute(
-            select(LabelPrint.id)
-            .where(
-                LabelPrint.din == din.encode(),
-                LabelPrint.kind == kind,
-                LabelPrint.content_hash == content_hash,
-            )
-            .limit(1)
-        ).first()
-        reprint = earlier is not None
-        if reprint and not (reason or "").strip():
-            raise InvalidInput(
-                f"a {kind} label for DIN {din.eye_readable()} was printed before: say why it is "
-                "printed again",
-                field="reason",
-            )
-        row = LabelPrint(
-            din=din.encode(),
-            kind=kind,
-            size=size,
-            content_hash=content_hash,
-            reprint=reprint,
-            printed_at=uow.clock.now(),
-            printed_by_id=actor.user_id,
-        )
-        uow.session.add(row)
-        uow.session.flush()
-        record = uow.audit.record(
-            AuditAction.LABEL_REPRINTED if reprint else AuditAction.LABEL_PRINTED,
-            actor=actor,
-            record_type="label",
-            record_id=row.id,
-            after={"din": din.encode(), "kind": kind, "size": size, "content": content_summary},
-            reason=reason if reprint else None,
-        )
-        uow.commit()
-        return PrintRecord(row.id, reprint, record.seq)

@@ -15,10 +15,12 @@ from atmpchain.audit.queries import AuditFilter, search
 from atmpchain.clock import FixedClock
 from atmpchain.db import Database
 from atmpchain.errors import Conflict, InvalidInput, PermissionDenied
-from atmpchain.identity import service
+from atmpchain.identity import printing, service
 from atmpchain.identity.chain import CheckPoint
 from atmpchain.identity.din import Din, DonationIdentification
+from atmpchain.identity.labels import LabelKind
 from atmpchain.identity.models import IssuedDin
+from atmpchain.identity.printing import LabelRequest
 from atmpchain.identity.structures import ChainOfIdentityIdentifier
 from atmpchain.uow import UnitOfWork
 
@@ -212,31 +214,48 @@ def test_typed_din_needs_its_check_character(
 def test_second_print_of_a_label_is_a_reprint_needing_a_reason(
     uow: UnitOfWork, operator: Persona, therapy: tuple[str, Din], db: Database
 ) -> None:
-    _, din = therapy
-    first = service.record_label_print(
-        uow, actor=operator.actor, din=din, kind="bag", size="bag-100x100", content_summary="x"
+    coi, din = therapy
+    request = LabelRequest(
+        kind=LabelKind.BAG, din=din.eye_readable(), product_description="CAR-T cells"
     )
+    first = printing.print_label(uow, actor=operator.actor, request=request)
     assert not first.reprint
+    assert first.pdf.startswith(b"%PDF")
     with pytest.raises(InvalidInput) as err:
-        service.record_label_print(
-            uow,
-            actor=operator.actor,
-            din=din,
-            kind="bag",
-            size="bag-100x100",
-            content_summary="x",
-        )
+        printing.print_label(uow, actor=operator.actor, request=request)
     assert err.value.field == "reason"
-    again = service.record_label_print(
-        uow,
-        actor=operator.actor,
-        din=din,
-        kind="bag",
-        size="bag-100x100",
-        content_summary="x",
-        reason="first label smudged",
+    again = printing.print_label(
+        uow, actor=operator.actor, request=request, reason="first label smudged"
     )
-    assert again.reprint
+    assert again.reprint and again.filename.endswith("-reprint.pdf")
     with db.read_session() as session:
-        (entry,) = search(session, AuditFilter(action="identity:label:reprinted"))
-    assert entry.reason == "first label smudged"
+        (printed,) = search(session, AuditFilter(action="identity:label:printed"))
+        (reprinted,) = search(session, AuditFilter(action="identity:label:reprinted"))
+    assert reprinted.reason == "first label smudged"
+    # The bag label took its chain of identity from the DIN's registration.
+    assert printed.after and printed.after["chain_of_identity"] == coi
+
+
+def test_label_cannot_join_a_donation_to_another_chain(
+    uow: UnitOfWork, operator: Persona, therapy: tuple[str, Din]
+) -> None:
+    _, din = therapy
+    other = service.create_chain(uow, actor=operator.actor, patient_ref="P-0077", therapy="CAR-T")
+    request = LabelRequest(kind=LabelKind.BAG, din=din.eye_readable(), chain_of_identity=other)
+    with pytest.raises(InvalidInput) as err:
+        printing.print_label(uow, actor=operator.actor, request=request)
+    assert err.value.field == "chain_of_identity"
+
+
+def test_wristband_label_for_a_chain_of_identity(
+    uow: UnitOfWork, operator: Persona, therapy: tuple[str, Din]
+) -> None:
+    coi, _ = therapy
+    request = LabelRequest(
+        kind=LabelKind.WRISTBAND,
+        chain_of_identity=coi,
+        patient_name="Anna Example",
+        patient_id="P-0042",
+    )
+    printed = printing.print_label(uow, actor=operator.actor, request=request)
+    assert printed.filename == f"wristband-{coi}.pdf"

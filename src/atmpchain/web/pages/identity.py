@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from atmpchain.accounts.domain import Permission
-from atmpchain.errors import DomainError
+from atmpchain.errors import DomainError, InvalidInput
+from atmpchain.identity import printing
 from atmpchain.identity import queries as identity_queries
 from atmpchain.identity import service as identity_service
 from atmpchain.identity.chain import CheckPoint, identity_of
 from atmpchain.identity.errors import IdentityFormatError
+from atmpchain.identity.labels import DEFAULT_SIZE_NAMES, LABEL_SIZES, LabelKind
+from atmpchain.identity.printing import LabelRequest
 from atmpchain.identity.scan import parse_scan
 from atmpchain.web.deps import Auth, CurrentAuth, State, UoW
 from atmpchain.web.templating import render
@@ -184,3 +188,91 @@ def bind(
     except DomainError as exc:
         return _overview(request, auth, state, error=exc)
     return RedirectResponse("/identity", status_code=303)
+
+
+def _labels_page(
+    request: Request, auth: Auth, *, form: dict[str, str], error: DomainError | None = None
+) -> Response:
+    return render(
+        request,
+        "identity/labels.html",
+        auth,
+        status_code=error.status if error else 200,
+        kinds=list(LabelKind),
+        sizes=list(LABEL_SIZES.values()),
+        default_sizes={k.value: v for k, v in DEFAULT_SIZE_NAMES.items()},
+        form=form,
+        error=error,
+    )
+
+
+@router.get("/identity/labels", response_class=HTMLResponse)
+def labels_form(request: Request, auth: CurrentAuth, din: str = "", coi: str = "") -> Response:
+    """The label form: scan or type the identifiers, choose the container and the stock."""
+    auth.actor.require(Permission.PRINT_LABELS)
+    return _labels_page(request, auth, form={"din": din, "chain_of_identity": coi})
+
+
+@router.post("/identity/labels")
+def print_label(
+    request: Request,
+    uow: UoW,
+    auth: CurrentAuth,
+    kind: Annotated[LabelKind, Form()],
+    size: Annotated[str, Form(max_length=64)] = "",
+    din: Annotated[str, Form(max_length=200)] = "",
+    product_code: Annotated[str, Form(max_length=40)] = "",
+    expiration: Annotated[str, Form(max_length=40)] = "",
+    chain_of_identity: Annotated[str, Form(max_length=40)] = "",
+    product_description: Annotated[str, Form(max_length=200)] = "",
+    patient_name: Annotated[str, Form(max_length=200)] = "",
+    patient_date_of_birth: Annotated[str, Form(max_length=10)] = "",
+    patient_id: Annotated[str, Form(max_length=64)] = "",
+    free_text: Annotated[str, Form(max_length=1000)] = "",
+    reason: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    """Render the label as a PDF to print; the print (or re-print, with its reason) is audited."""
+    auth.actor.require(Permission.PRINT_LABELS)
+    form = {
+        "kind": kind.value,
+        "size": size,
+        "din": din,
+        "product_code": product_code,
+        "expiration": expiration,
+        "chain_of_identity": chain_of_identity,
+        "product_description": product_description,
+        "patient_name": patient_name,
+        "patient_date_of_birth": patient_date_of_birth,
+        "patient_id": patient_id,
+        "free_text": free_text,
+        "reason": reason,
+    }
+    try:
+        birth = date.fromisoformat(patient_date_of_birth) if patient_date_of_birth else None
+    except ValueError:
+        error = InvalidInput(
+            f"'{patient_date_of_birth}' is not a date as YYYY-MM-DD", "patient_date_of_birth"
+        )
+        return _labels_page(request, auth, form=form, error=error)
+    label = LabelRequest(
+        kind=kind,
+        size=size or None,
+        din=din or None,
+        product_code=product_code or None,
+        expiration=expiration or None,
+        chain_of_identity=chain_of_identity or None,
+        product_description=product_description,
+        patient_name=patient_name,
+        patient_date_of_birth=birth,
+        patient_id=patient_id,
+        free_text=tuple(line.strip() for line in free_text.splitlines() if line.strip()),
+    )
+    try:
+        printed = printing.print_label(uow, actor=auth.actor, request=label, reason=reason)
+    except DomainError as exc:
+        return _labels_page(request, auth, form=form, error=exc)
+    return Response(
+        printed.pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{printed.filename}"'},
+    )
