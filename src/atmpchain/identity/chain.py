@@ -120,10 +120,17 @@ def decide(
     second_coi, problem = resolve_coi(second, registry)
     if problem:
         return Verdict(False, f"second scan: {problem}")
-    if checkpoint is CheckPoint.BAG_TO_WRISTBAND and second.coi is None:
-        return Verdict(
-            False, "second scan: a wristband carries the patient's chain-of-identity barcode"
-        )
+    if checkpoint is CheckPoint.BAG_TO_WRISTBAND:
+        # Scanning the bag twice (its DIN, then its own Data Matrix, which also carries the
+        # chain of identity) must never stand in for the patient's wristband.
+        if first.din is None:
+            return Verdict(False, "first scan: scan the product bag's label first")
+        if second.din is not None or second.coi is None:
+            return Verdict(
+                False,
+                "second scan: that is a product label, not the patient's wristband; scan the "
+                "chain-of-identity barcode on the wristband",
+            )
     if checkpoint in (CheckPoint.BAG_TO_CASSETTE, CheckPoint.SPLIT_TO_PARENT):
         if first.din is None or second.din is None:
             return Verdict(False, f"{checkpoint.label}: both labels must carry a DIN")
