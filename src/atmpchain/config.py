@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     product_descriptions: dict[str, str] = Field(
         default_factory=dict, description="product description code -> text for labels"
     )
+    # EU Single European Code for tissues and cells received as starting material (Directive
+    # 2006/86/EC Annex VII): the country and the tissue establishment code from the EU compendium.
+    sec_country: str | None = Field(default=None, description="ISO 3166-1 alpha-2, e.g. AT")
+    sec_tissue_establishment: str | None = Field(default=None, description="6-character TE code")
 
     @classmethod
     def settings_customise_sources(

@@ -179,3 +179,31 @@ def test_label_commands_write_pdfs_and_record_each_print(
             text("SELECT count(*) FROM audit_record WHERE action = 'identity:label:printed'")
         ).scalar()
     assert count == 1
+
+
+def test_sec_is_built_from_an_isbt_128_product_as_published() -> None:
+    # ST-012 Fig. 2 / the FHIR R5 example: DIN Z549917123456, T0416003, expiry 2017-12-31.
+    result = runner.invoke(
+        app,
+        [
+            "sec",
+            "build",
+            "=Z54991712345600",
+            "--product",
+            "T0416003",
+            "--expiry",
+            "2017-12-31",
+            "--country",
+            "PL",
+            "--establishment",
+            "001499",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "SEC: PL001499Z549917123456 A00T041600320171231"
+
+
+def test_sec_check_refuses_an_impossible_expiry_naming_the_rule() -> None:
+    result = runner.invoke(app, ["sec", "check", "SEC: PL001499Z549917123456 A00T041600320171331"])
+    assert result.exit_code == 1
+    assert "not a real calendar date" in result.output

@@ -16,10 +16,13 @@ from atmpchain.identity import printing
 from atmpchain.identity import service as identity_service
 from atmpchain.identity.chain import identity_of
 from atmpchain.identity.compound import CompoundMessage
+from atmpchain.identity.din import parse_manual_din
 from atmpchain.identity.errors import IdentityFormatError
 from atmpchain.identity.labels import LabelKind
 from atmpchain.identity.printing import LabelRequest
+from atmpchain.identity.product import ProductCode
 from atmpchain.identity.scan import parse_scan
+from atmpchain.identity.sec import SingleEuropeanCode
 
 din_app = typer.Typer(help="Issue Donation Identification Numbers.", no_args_is_help=True)
 coi_app = typer.Typer(help="Chains of identity: one per patient therapy.", no_args_is_help=True)
@@ -226,3 +229,84 @@ def label_coi(
         patient_date_of_birth=born,
     )
     _print(ctx, acting_as, request, reason, output)
+
+
+sec_app = typer.Typer(
+    help="The EU Single European Code for tissues and cells received as starting material.",
+    no_args_is_help=True,
+)
+
+
+@sec_app.command("check")
+def sec_check(
+    text: Annotated[str, typer.Argument(help="An SEC as printed, e.g. 'SEC: PL001499Z54...'.")],
+) -> None:
+    """Validate an SEC and show its parts; exit 1 naming the rule it breaks."""
+    try:
+        sec = SingleEuropeanCode.parse(text)
+    except IdentityFormatError as exc:
+        common.fail(f"SEC refused: {exc}")
+    donation, product = sec.donation, sec.product
+    table = Table(title=sec.eye_readable())
+    table.add_column("part", style="bold")
+    table.add_column("value")
+    for name, value in (
+        ("country", donation.country),
+        ("tissue establishment", donation.tissue_establishment),
+        ("unique donation number", donation.donation_number),
+        ("coding system", product.coding_system.name),
+        ("product number", product.product_number),
+        ("split number", product.split_number),
+        ("expiry", product.expiry.isoformat() if product.expiry else "none (00000000)"),
+    ):
+        table.add_row(name, str(value))
+    console.print(table)
+
+
+@sec_app.command("build")
+def sec_build(
+    din: Annotated[str, typer.Argument(help="DIN, scanned or typed with its check character.")],
+    product: Annotated[str, typer.Option(help="ISBT 128 product code, e.g. S1295V00.")],
+    expiry: Annotated[
+        str | None, typer.Option(help="Expiry date YYYY-MM-DD (none if omitted).")
+    ] = None,
+    country: Annotated[
+        str | None, typer.Option(help="Country (default ATMPCHAIN_SEC_COUNTRY).")
+    ] = None,
+    establishment: Annotated[
+        str | None, typer.Option(help="TE code (default ATMPCHAIN_SEC_TISSUE_ESTABLISHMENT).")
+    ] = None,
+) -> None:
+    """Build the SEC of an ISBT 128 labelled tissue or cell product (ST-012 mapping)."""
+    cfg = common.settings()
+    country = country or cfg.sec_country
+    establishment = establishment or cfg.sec_tissue_establishment
+    if not country or not establishment:
+        common.fail(
+            "give --country and --establishment, or set ATMPCHAIN_SEC_COUNTRY and "
+            "ATMPCHAIN_SEC_TISSUE_ESTABLISHMENT"
+        )
+    try:
+        expires = date.fromisoformat(expiry) if expiry else None
+    except ValueError:
+        common.fail(f"--expiry '{expiry}' is not a date as YYYY-MM-DD")
+    try:
+        typed = din.strip()
+        parsed_din = (
+            identity_of(typed, parse_scan(typed)).din
+            if typed.startswith(("=", "]"))
+            else parse_manual_din(typed)
+        )
+        if parsed_din is None:
+            common.fail("the DIN scan carries no DIN")
+        code = ProductCode.parse(product if product.startswith("=<") else "=<" + product)
+        sec = SingleEuropeanCode.from_isbt128(
+            country=country,
+            tissue_establishment=establishment,
+            din=parsed_din,
+            product_code=code,
+            expiry=expires,
+        )
+    except IdentityFormatError as exc:
+        common.fail(f"SEC cannot be built: {exc}")
+    typer.echo(sec.eye_readable())

@@ -27,6 +27,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(identity.din_app, name="din")
 app.add_typer(identity.coi_app, name="coi")
 app.add_typer(identity.label_app, name="label")
+app.add_typer(identity.sec_app, name="sec")
 app.command("scan")(identity.scan)
 
 
