@@ -54,7 +54,7 @@ def upgrade() -> None:
     )
     op.create_table('label_print',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('din', sa.String(length=13), nullable=False),
+    sa.Column('identifier', sa.String(length=20), nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('size', sa.String(length=64), nullable=False),
     sa.Column('content_hash', sa.String(length=64), nullable=False),
@@ -65,7 +65,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_label_print'))
     )
     with op.batch_alter_table('label_print', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_label_print_din'), ['din'], unique=False)
+        batch_op.create_index(batch_op.f('ix_label_print_identifier'), ['identifier'], unique=False)
 
     op.create_table('coi_donation',
     sa.Column('din', sa.String(length=13), nullable=False),
@@ -87,7 +87,7 @@ def downgrade() -> None:
 
     op.drop_table('coi_donation')
     with op.batch_alter_table('label_print', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_label_print_din'))
+        batch_op.drop_index(batch_op.f('ix_label_print_identifier'))
 
     op.drop_table('label_print')
     op.drop_table('issued_din')
