@@ -189,3 +189,14 @@ def test_people_cannot_be_given_api_tokens(
     assert response.status_code == 422
     assert response.json()["field"] == "user_id"
     assert "only for device" in response.json()["detail"]
+
+
+def test_qa_lists_users_with_their_access_status(
+    client: TestClient, admin: Persona, qa: Persona
+) -> None:
+    headers = {"X-CSRF-Token": web_login(client, "qa", qa.password)}
+    listed = client.get("/api/users", headers=headers)
+    assert listed.status_code == 200
+    by_name = {u["username"]: u for u in listed.json()}
+    assert set(by_name) == {"admin", "qa"}
+    assert by_name["admin"]["access_status"] == "not approved"

@@ -110,6 +110,10 @@ class Created(BaseModel):
 def _user_out(state: State, user_id: int) -> UserOut:
     with state.db.read_session() as session:
         user = account_queries.get_user(session, user_id, state.clock.now())
+    return _out(user)
+
+
+def _out(user: account_queries.UserSummary) -> UserOut:
     approval = user.access_approval
     return UserOut(
         id=user.id,
@@ -151,8 +155,7 @@ def list_users(actor: CurrentActor, state: State) -> list[UserOut]:
     if not actor.can(Permission.APPROVE_USER_ACCESS):
         actor.require(Permission.MANAGE_USERS)
     with state.db.read_session() as session:
-        ids = [u.id for u in account_queries.list_users(session, state.clock.now())]
-    return [_user_out(state, i) for i in ids]
+        return [_out(u) for u in account_queries.list_users(session, state.clock.now())]
 
 
 @router.post("/users", response_model=UserOut, status_code=201)
