@@ -1,0 +1,272 @@
+"""Readings from JSON: an MQTT message or an HTTP request body, one reading or a batch.
+
+Accepted shapes (field names configurable with `JsonFields`):
+
+    {"sensor": "F-01", "time": "2026-01-05T07:00:00Z", "temperature": -80.4, "seq": 17}
+    [{...}, {...}]
+    {"sensor": "F-01", "readings": [{"time": ..., "temperature": ...}, ...]}
+
+The sensor code comes from the item, else from the batch, else from the MQTT topic (or, over
+HTTP, from the device's token); two sources that disagree refuse the item. A bad item never
+drops the good ones. These functions never raise for any payload: everything wrong comes back
+as a `ReadingError` in the result.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from atmpchain.coldchain.domain import (
+    DEFAULT_LIMITS,
+    Reading,
+    ReadingError,
+    ReadingLimits,
+    ReadingSource,
+)
+from atmpchain.coldchain.topics import TopicPattern
+from atmpchain.coldchain.validation import (
+    Problem,
+    build_reading,
+    parse_timestamp,
+    require_aware,
+    shown,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ParseResult:
+    """The readings that passed every check, and one error per refused item, row or message."""
+
+    readings: tuple[Reading, ...]
+    errors: tuple[ReadingError, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class JsonFields:
+    """The JSON keys a device uses; ours by default, configurable for devices we do not write."""
+
+    sensor: str = "sensor"
+    time: str = "time"
+    temperature: str = "temperature"
+    sequence: str = "seq"
+    batch: str = "readings"
+
+
+DEFAULT_FIELDS = JsonFields()
+
+
+def decode_json(payload: bytes | str) -> object:
+    """JSON text to Python values, numbers as exact Decimal; raises ValueError if not JSON."""
+    # parse_float keeps "-80.40" exact; parse_constant turns NaN/Infinity (which Python's json
+    # accepts though JSON does not) into a Decimal that the temperature check refuses by name.
+    text = payload.decode("utf-8") if isinstance(payload, bytes) else payload
+    try:
+        return json.loads(text, parse_float=Decimal, parse_constant=Decimal)
+    except RecursionError as exc:
+        # A deeply nested array is a (malicious or broken) message, not a crash of the consumer.
+        raise ValueError("nested too deeply") from exc
+
+
+def parse_mqtt_payload(
+    topic: str,
+    payload: bytes,
+    *,
+    topic_pattern: TopicPattern | str,
+    known_sensors: Collection[str],
+    now: datetime,
+    limits: ReadingLimits = DEFAULT_LIMITS,
+    fields: JsonFields = DEFAULT_FIELDS,
+) -> ParseResult:
+    """The readings in one MQTT message; a message on a foreign topic or not JSON is one error.
+
+    Raises ValueError only for a configuration mistake: an invalid `topic_pattern` or a naive
+    `now`. Items in a batch are numbered from 1.
+    """
+    require_aware(now)
+    pattern = (
+        topic_pattern if isinstance(topic_pattern, TopicPattern) else TopicPattern(topic_pattern)
+    )
+    source = ReadingSource.MQTT
+    if pattern.match(topic) is None:
+        return _refused(
+            source,
+            "topic",
+            f"topic {shown(topic)!r} does not match the subscribed pattern {pattern.text!r}",
+            shown(topic),
+        )
+    try:
+        document = decode_json(payload)
+    except UnicodeDecodeError:
+        return _refused(source, None, "the message is not UTF-8 text")
+    except ValueError as exc:
+        return _refused(source, None, f"the message is not JSON ({shown(str(exc))})")
+    return _parse_document(
+        document,
+        source=source,
+        # An empty level ("atmpchain/sensors//temperature") names no sensor.
+        default_sensor=pattern.sensor_in(topic) or None,
+        default_sensor_origin="the topic",
+        known_sensors=known_sensors,
+        now=now,
+        limits=limits,
+        fields=fields,
+    )
+
+
+def parse_http_readings(
+    body: object,
+    *,
+    known_sensors: Collection[str],
+    now: datetime,
+    device_sensor: str | None = None,
+    limits: ReadingLimits = DEFAULT_LIMITS,
+    fields: JsonFields = DEFAULT_FIELDS,
+) -> ParseResult:
+    """The readings in an HTTP request body, already decoded from JSON (or raw bytes / text).
+
+    `known_sensors` should be the sensors the calling device's token may report for;
+    `device_sensor` is the sensor a single-sensor device's token is bound to, used for items that
+    name none. Decode with `decode_json` (Decimal numbers) to keep temperatures exact; floats
+    are accepted and read by their shortest decimal form. Raises only for a naive `now`.
+    """
+    require_aware(now)
+    source = ReadingSource.HTTP
+    if isinstance(body, bytes | str):
+        try:
+            body = decode_json(body)
+        except UnicodeDecodeError:
+            return _refused(source, None, "the request body is not UTF-8 text")
+        except ValueError as exc:
+            return _refused(source, None, f"the request body is not JSON ({shown(str(exc))})")
+    return _parse_document(
+        body,
+        source=source,
+        default_sensor=device_sensor,
+        default_sensor_origin="the device's token",
+        known_sensors=known_sensors,
+        now=now,
+        limits=limits,
+        fields=fields,
+    )
+
+
+def _parse_document(
+    document: object,
+    *,
+    source: ReadingSource,
+    default_sensor: str | None,
+    default_sensor_origin: str,
+    known_sensors: Collection[str],
+    now: datetime,
+    limits: ReadingLimits,
+    fields: JsonFields,
+) -> ParseResult:
+    items: list[object]
+    numbered: bool
+    if isinstance(document, list):
+        items, numbered = document, True
+    elif isinstance(document, dict) and fields.batch in document:
+        batch = document[fields.batch]
+        if not isinstance(batch, list):
+            return _refused(source, fields.batch, f"'{fields.batch}' must be a list of readings")
+        # A sensor named once for the whole batch stands in for the topic / token.
+        batch_sensor = document.get(fields.sensor)
+        if batch_sensor is not None:
+            if default_sensor is not None and batch_sensor != default_sensor:
+                return _refused(
+                    source,
+                    "sensor",
+                    f"the batch names sensor {shown(batch_sensor)!r} but {default_sensor_origin} "
+                    f"names {default_sensor!r}",
+                    shown(batch_sensor),
+                )
+            if not isinstance(batch_sensor, str):
+                return _refused(
+                    source, "sensor", f"sensor {shown(batch_sensor)} is not a sensor code"
+                )
+            default_sensor, default_sensor_origin = batch_sensor, "the batch"
+        items, numbered = batch, True
+    elif isinstance(document, dict):
+        items, numbered = [document], False
+    else:
+        return _refused(
+            source, None, "the message must be a JSON object (one reading) or a list of readings"
+        )
+    readings: list[Reading] = []
+    errors: list[ReadingError] = []
+    for index, item in enumerate(items, start=1):
+        position = index if numbered else None
+        outcome = _parse_item(
+            item,
+            default_sensor=default_sensor,
+            default_sensor_origin=default_sensor_origin,
+            known_sensors=known_sensors,
+            now=now,
+            limits=limits,
+            fields=fields,
+        )
+        if isinstance(outcome, Reading):
+            readings.append(outcome)
+        else:
+            sensor = item.get(fields.sensor) if isinstance(item, dict) else None
+            errors.append(
+                ReadingError(
+                    source=source,
+                    position=position,
+                    field=outcome.field,
+                    rule=outcome.rule,
+                    value=outcome.value,
+                    sensor=sensor if isinstance(sensor, str) else default_sensor,
+                )
+            )
+    return ParseResult(tuple(readings), tuple(errors))
+
+
+def _parse_item(
+    item: object,
+    *,
+    default_sensor: str | None,
+    default_sensor_origin: str,
+    known_sensors: Collection[str],
+    now: datetime,
+    limits: ReadingLimits,
+    fields: JsonFields,
+) -> Reading | Problem:
+    if not isinstance(item, dict):
+        return Problem("reading", f"a reading must be a JSON object, not {shown(item)}")
+    data: Mapping[str, Any] = item
+    sensor = data.get(fields.sensor)
+    if sensor is None:
+        sensor = default_sensor
+    elif default_sensor is not None and sensor != default_sensor:
+        return Problem(
+            "sensor",
+            f"the reading names sensor {shown(sensor)!r} but {default_sensor_origin} names "
+            f"{default_sensor!r}",
+            shown(sensor),
+        )
+    for key in (fields.time, fields.temperature):
+        if key not in data or data[key] is None:
+            return Problem(key, f"{key} is missing")
+    raw_time = data[fields.time]
+    return build_reading(
+        sensor,
+        parse_timestamp(raw_time, field="time"),
+        data[fields.temperature],
+        data.get(fields.sequence),
+        known_sensors=known_sensors,
+        now=now,
+        limits=limits,
+        raw_time=raw_time,
+    )
+
+
+def _refused(
+    source: ReadingSource, field: str | None, rule: str, value: str | None = None
+) -> ParseResult:
+    return ParseResult((), (ReadingError(source, None, field, rule, value),))
