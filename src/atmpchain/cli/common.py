@@ -67,3 +67,10 @@ def authenticate(uow: UnitOfWork, username: str) -> Actor:
     if result.must_change_password:
         fail(f"{username} still has a temporary password; change it on the web page first")
     return result.actor
+
+
+def acting(ctx: typer.Context, username: str) -> tuple[UnitOfWork, Actor]:
+    """A unit of work on the configured database, and the authenticated user running the command."""
+    cfg = settings()
+    uow = unit_of_work(cfg, database(cfg, ctx))
+    return uow, authenticate(uow, username)

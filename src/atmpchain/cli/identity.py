@@ -76,10 +76,7 @@ def issue_din(
     count: Annotated[int, typer.Option(min=1, max=500, help="How many DINs.")] = 1,
 ) -> None:
     """Issue the facility's next DIN(s); prints each with its check character."""
-    cfg = common.settings()
-    db = common.database(cfg, ctx)
-    uow = common.unit_of_work(cfg, db)
-    actor = common.authenticate(uow, acting_as)
+    uow, actor = common.acting(ctx, acting_as)
     for _ in range(count):
         try:
             din = identity_service.issue_din(uow, actor=actor, purpose=purpose)
@@ -96,10 +93,7 @@ def create_chain(
     therapy: Annotated[str, typer.Option(help="e.g. 'autologous CAR-T'.")],
 ) -> None:
     """Start a chain of identity for one patient therapy."""
-    cfg = common.settings()
-    db = common.database(cfg, ctx)
-    uow = common.unit_of_work(cfg, db)
-    actor = common.authenticate(uow, acting_as)
+    uow, actor = common.acting(ctx, acting_as)
     try:
         identifier = identity_service.create_chain(
             uow, actor=actor, patient_ref=patient_ref, therapy=therapy
@@ -117,10 +111,7 @@ def bind(
     acting_as: As,
 ) -> None:
     """Bind a donation to a chain of identity."""
-    cfg = common.settings()
-    db = common.database(cfg, ctx)
-    uow = common.unit_of_work(cfg, db)
-    actor = common.authenticate(uow, acting_as)
+    uow, actor = common.acting(ctx, acting_as)
     try:
         identity_service.bind_donation(uow, actor=actor, coi_identifier=identifier, din_text=din)
     except DomainError as exc:
@@ -142,10 +133,7 @@ def _print(
     reason: str | None,
     output: Path | None,
 ) -> None:
-    cfg = common.settings()
-    db = common.database(cfg, ctx)
-    uow = common.unit_of_work(cfg, db)
-    actor = common.authenticate(uow, acting_as)
+    uow, actor = common.acting(ctx, acting_as)
     try:
         printed = printing.print_label(uow, actor=actor, request=request, reason=reason)
     except DomainError as exc:

@@ -41,10 +41,7 @@ def add(
     time_zone: Annotated[str | None, typer.Option(help="IANA zone, e.g. Europe/Vienna.")] = None,
 ) -> None:
     """Add a user. People get a temporary password they must change; devices get none."""
-    cfg = common.settings()
-    db = common.database(cfg, ctx)
-    uow = common.unit_of_work(cfg, db)
-    actor = common.authenticate(uow, acting_as)
+    uow, actor = common.acting(ctx, acting_as)
     password = None
     if not set(role) & MACHINE_ROLES:
         password = typer.prompt(
@@ -102,12 +99,9 @@ def deactivate(
     reason: Reason,
 ) -> None:
     """Deactivate a user (users are never deleted)."""
-    cfg = common.settings()
-    db = common.database(cfg, ctx)
-    uow = common.unit_of_work(cfg, db)
-    actor = common.authenticate(uow, acting_as)
+    uow, actor = common.acting(ctx, acting_as)
     try:
-        with db.read_session() as session:
+        with uow.db.read_session() as session:
             user_id = queries.find_user_id(session, username)
         user_service.deactivate_user(uow, actor=actor, user_id=user_id, reason=reason)
     except DomainError as exc:
@@ -123,12 +117,9 @@ def create_token(
     name: Annotated[str, typer.Option(help="What the token is for, e.g. 'freezer 3 probe'.")],
 ) -> None:
     """Issue an API token; it is printed once and only its hash is kept."""
-    cfg = common.settings()
-    db = common.database(cfg, ctx)
-    uow = common.unit_of_work(cfg, db)
-    actor = common.authenticate(uow, acting_as)
+    uow, actor = common.acting(ctx, acting_as)
     try:
-        with db.read_session() as session:
+        with uow.db.read_session() as session:
             user_id = queries.find_user_id(session, username)
         new = tokens.create_api_token(uow, actor=actor, user_id=user_id, name=name)
     except DomainError as exc:
@@ -145,10 +136,7 @@ def revoke_token(
     reason: Reason,
 ) -> None:
     """Revoke an API token at once."""
-    cfg = common.settings()
-    db = common.database(cfg, ctx)
-    uow = common.unit_of_work(cfg, db)
-    actor = common.authenticate(uow, acting_as)
+    uow, actor = common.acting(ctx, acting_as)
     try:
         tokens.revoke_api_token(uow, actor=actor, token_id=token_id, reason=reason)
     except DomainError as exc:
