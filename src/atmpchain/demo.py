@@ -9,6 +9,9 @@ from sqlalchemy import select
 from atmpchain.accounts import access, sessions, tokens, users
 from atmpchain.accounts.domain import SYSTEM_ACTOR, Actor, Role
 from atmpchain.accounts.models import User
+from atmpchain.custody import service as custody_service
+from atmpchain.custody import storage
+from atmpchain.custody.domain import StorageKind, StorageStatus
 from atmpchain.identity import queries as identity_queries
 from atmpchain.identity import service as identity_service
 from atmpchain.identity.din import DonationIdentification
@@ -127,7 +130,51 @@ def seed(uow: UnitOfWork) -> DemoResult:
             )
     operator = _login(uow, "operator")
     therapies = tuple(_demo_therapy(uow, operator, patient) for patient in ("P-1001", "P-1002"))
+    _demo_storage(uow, qa)
+    for therapy, slot in zip(therapies, DEMO_SLOTS, strict=True):
+        custody_service.receive(
+            uow,
+            actor=operator,
+            unit_scan=therapy.bag_scan,
+            product_code=DEMO_PRODUCT_CODE,
+            from_party="CAR-T manufacturer (demo), via courier",
+            description="CAR-T cells, cryopreserved bag",
+        )
+        custody_service.put_away(
+            uow, actor=operator, unit_scan=therapy.bag_scan, location_scan="LOC:" + slot
+        )
     return DemoResult(created=True, device_token=token.token, therapies=therapies)
+
+
+#: The demo's product code (ISBT 128 product description code, collection type, division).
+DEMO_PRODUCT_CODE = "S1295V00"
+#: Where the demo therapies' bags are stored: slots 1 and 2 of box 1 in rack 1 of the LN2 tank.
+DEMO_SLOTS = ("LN2A.R1.B1.S1", "LN2A.R1.B1.S2")
+#: The demo storage units: code, name, kind, layout (counts per level).
+DEMO_STORAGE: tuple[tuple[str, str, StorageKind, tuple[int, ...]], ...] = (
+    ("LN2A", "LN2 vapour tank A", StorageKind.LN2_VAPOUR, (2, 2, 4)),
+    ("F80A", "-80 °C freezer A", StorageKind.FREEZER_80, (2, 2, 2)),
+    ("SHIP1", "Dry shipper 1", StorageKind.DRY_SHIPPER, (2,)),
+)
+
+
+def _demo_storage(uow: UnitOfWork, qa: Actor) -> None:
+    storage.create_site(uow, actor=qa, code="HOSP", name="University Hospital (demo)")
+    storage.create_room(uow, actor=qa, site_code="HOSP", code="CRYO", name="Cryostore")
+    for code, name, kind, layout in DEMO_STORAGE:
+        storage.create_storage_unit(
+            uow,
+            actor=qa,
+            site_code="HOSP",
+            room_code="CRYO",
+            code=code,
+            name=name,
+            kind=kind,
+            layout=layout,
+        )
+        storage.change_storage_status(
+            uow, actor=qa, code=code, status=StorageStatus.IN_USE, reason="demo: qualified"
+        )
 
 
 def _demo_therapy(uow: UnitOfWork, operator: Actor, patient_ref: str) -> DemoTherapy:

@@ -28,6 +28,13 @@ WRITABLE_TABLES = (
     "api_token",
     "electronic_signature",
     "audit_record",
+    "storage_site",
+    "storage_room",
+    "storage_unit",
+    "storage_position",
+    "product_unit",
+    "custody_event",
+    "current_custody",
 )
 
 

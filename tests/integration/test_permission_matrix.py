@@ -21,6 +21,9 @@ from atmpchain.accounts.access import approve_access
 from atmpchain.accounts.domain import ROLE_PERMISSIONS, SYSTEM_ACTOR, Permission, Role
 from atmpchain.audit.export import export_trail
 from atmpchain.audit.queries import AuditFilter
+from atmpchain.custody import service as custody_service
+from atmpchain.custody import storage
+from atmpchain.custody.domain import StorageKind, StorageStatus
 from atmpchain.errors import PermissionDenied
 from atmpchain.identity import printing
 from atmpchain.identity import service as identity_service
@@ -57,6 +60,40 @@ def _protected_calls(
         uow, actor=setup_operator.actor, coi_identifier=chain, din_text=bound_din.eye_readable()
     )
     spare_din = identity_service.issue_din(uow, actor=setup_operator.actor)
+    setup_qa = make_persona(Role.QA, username="setup-qa")
+    storage.create_site(uow, actor=setup_qa.actor, code="HOSP", name="Hospital")
+    storage.create_room(uow, actor=setup_qa.actor, site_code="HOSP", code="CRYO", name="Cryo")
+    storage.create_storage_unit(
+        uow,
+        actor=setup_qa.actor,
+        site_code="HOSP",
+        room_code="CRYO",
+        code="TANK",
+        name="Tank",
+        kind=StorageKind.LN2_VAPOUR,
+        layout=(1, 1, 4),
+    )
+    storage.change_storage_status(
+        uow, actor=setup_qa.actor, code="TANK", status=StorageStatus.IN_USE, reason="released"
+    )
+    # One unit stored (retrieved, then put away again), one stored to dispose of, and one
+    # arriving: the acting person receives it and then hands it to a courier.
+    stored, to_dispose = (
+        "=" + identity_service.issue_din(uow, actor=setup_operator.actor).encode() + "00"
+        for _ in range(2)
+    )
+    for scan, slot in ((stored, "S1"), (to_dispose, "S2")):
+        custody_service.receive(
+            uow,
+            actor=setup_operator.actor,
+            unit_scan=scan,
+            product_code="S1295V00",
+            from_party="Courier",
+        )
+        custody_service.put_away(
+            uow, actor=setup_operator.actor, unit_scan=scan, location_scan=f"LOC:TANK.R1.B1.{slot}"
+        )
+    incoming = "=" + identity_service.issue_din(uow, actor=setup_operator.actor).encode() + "00"
     actor = acting.actor
 
     def sign() -> None:
@@ -183,6 +220,69 @@ def _protected_calls(
                 request=LabelRequest(kind=LabelKind.VIAL, din=bound_din.eye_readable()),
             ),
         ),
+        "create_site": (
+            Permission.MANAGE_STORAGE,
+            lambda: storage.create_site(uow, actor=actor, code="LAB", name="Lab"),
+        ),
+        "create_room": (
+            Permission.MANAGE_STORAGE,
+            lambda: storage.create_room(
+                uow, actor=actor, site_code="HOSP", code="PREP", name="Preparation"
+            ),
+        ),
+        "create_storage_unit": (
+            Permission.MANAGE_STORAGE,
+            lambda: storage.create_storage_unit(
+                uow,
+                actor=actor,
+                site_code="HOSP",
+                room_code="CRYO",
+                code="FRIDGE",
+                name="Fridge",
+                kind=StorageKind.REFRIGERATOR,
+                layout=(2,),
+            ),
+        ),
+        "change_storage_status": (
+            Permission.MANAGE_STORAGE,
+            lambda: storage.change_storage_status(
+                uow, actor=actor, code="FRIDGE", status=StorageStatus.IN_USE, reason="released"
+            ),
+        ),
+        "receive": (
+            Permission.MOVE_PRODUCT,
+            lambda: custody_service.receive(
+                uow,
+                actor=actor,
+                unit_scan=incoming,
+                product_code="S1295V00",
+                from_party="Courier",
+            ),
+        ),
+        "retrieve": (
+            Permission.MOVE_PRODUCT,
+            lambda: custody_service.retrieve(
+                uow, actor=actor, unit_scan=stored, location_scan="LOC:TANK"
+            ),
+        ),
+        "put_away": (
+            Permission.MOVE_PRODUCT,
+            lambda: custody_service.put_away(
+                uow, actor=actor, unit_scan=stored, location_scan="LOC:TANK.R1.B1.S3"
+            ),
+        ),
+        "transfer": (
+            Permission.MOVE_PRODUCT,
+            lambda: custody_service.transfer(
+                uow, actor=actor, unit_scan=incoming, to_party="World Courier"
+            ),
+        ),
+        "dispose": (
+            Permission.MOVE_PRODUCT,
+            lambda: custody_service.dispose(
+                uow, actor=actor, unit_scan=to_dispose, reason="damaged"
+            ),
+        ),
         "export_trail": (
             Permission.EXPORT_AUDIT_TRAIL,
             lambda: export_trail(uow, actor=actor, out=export_out, fmt="jsonl", flt=AuditFilter()),
@@ -230,12 +330,15 @@ def test_the_matrix_covers_every_permission_a_trust_core_service_checks() -> Non
         Permission.ISSUE_IDENTIFIERS,
         Permission.CHECK_IDENTITY,
         Permission.PRINT_LABELS,
+        Permission.MANAGE_STORAGE,
+        Permission.MOVE_PRODUCT,
     }
     # The rest are checked by the web layer when it shows pages (tests/web covers them).
     assert set(Permission) - checked == {
         Permission.VIEW_DASHBOARD,
         Permission.READ_AUDIT_TRAIL,
         Permission.VERIFY_AUDIT_TRAIL,
+        Permission.VIEW_CUSTODY,
     }
 
 

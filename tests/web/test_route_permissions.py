@@ -43,6 +43,8 @@ PAGES: dict[str, tuple[Permission, ...]] = {
     "/users": (Permission.MANAGE_USERS, Permission.APPROVE_USER_ACCESS),
     "/users/new": (Permission.MANAGE_USERS,),
     "/audit": (Permission.READ_AUDIT_TRAIL,),
+    "/custody": (Permission.VIEW_CUSTODY,),
+    "/custody/scan": (Permission.MOVE_PRODUCT,),
 }
 
 

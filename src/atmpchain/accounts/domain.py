@@ -67,6 +67,9 @@ class Permission(enum.Enum):
     ISSUE_IDENTIFIERS = "identity.issue"
     PRINT_LABELS = "identity.print_labels"
     CHECK_IDENTITY = "identity.check"
+    MANAGE_STORAGE = "custody.manage_storage"
+    MOVE_PRODUCT = "custody.move_product"
+    VIEW_CUSTODY = "custody.view"
 
 
 _PEOPLE = frozenset(Role) - MACHINE_ROLES
@@ -102,6 +105,34 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     ),
     # Anyone who hands a product on or gives it to a patient checks its identity.
     Permission.CHECK_IDENTITY: frozenset(
+        {
+            Role.OPERATOR,
+            Role.QC_ANALYST,
+            Role.QA,
+            Role.QUALIFIED_PERSON,
+            Role.PHARMACIST,
+            Role.NURSE,
+            Role.PHYSICIAN,
+            Role.PROCESS_SCIENTIST,
+        }
+    ),
+    # Setting up sites, rooms and storage units, and taking a unit in or out of use, is a
+    # qualification matter: QA decides, and administrators set up the records.
+    Permission.MANAGE_STORAGE: frozenset({Role.QA, Role.ADMIN}),
+    # Everyone who physically handles product records its movements. Each of these roles also
+    # checks identity, which every scan of a patient-specific unit does.
+    Permission.MOVE_PRODUCT: frozenset(
+        {
+            Role.OPERATOR,
+            Role.QC_ANALYST,
+            Role.QA,
+            Role.PHARMACIST,
+            Role.NURSE,
+            Role.PROCESS_SCIENTIST,
+        }
+    ),
+    # Where a unit is and who held it: anyone who handles or answers for product.
+    Permission.VIEW_CUSTODY: frozenset(
         {
             Role.OPERATOR,
             Role.QC_ANALYST,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -138,3 +139,12 @@ def list_tokens(session: Session, user_id: int | None = None) -> list[TokenSumma
         )
         for t, name in session.execute(stmt)
     ]
+
+
+def full_names(session: Session, user_ids: Iterable[int]) -> dict[int, str]:
+    """The printed names of these users, by id (for records that show who did what)."""
+    wanted = list(dict.fromkeys(user_ids))
+    if not wanted:
+        return {}
+    rows = session.execute(select(User.id, User.full_name).where(User.id.in_(wanted)))
+    return {user_id: name for user_id, name in rows}

@@ -54,5 +54,15 @@ class AuditAction(enum.Enum):
     IDENTITY_MISMATCH = ("identity:check:mismatch", ActionKind.EVENT)
     LABEL_PRINTED = ("identity:label:printed", ActionKind.EVENT)
     LABEL_REPRINTED = ("identity:label:reprinted", ActionKind.EVENT)
+    # custody
+    STORAGE_SITE_CREATED = ("custody:site:created", ActionKind.CREATE)
+    STORAGE_ROOM_CREATED = ("custody:room:created", ActionKind.CREATE)
+    STORAGE_UNIT_CREATED = ("custody:storage-unit:created", ActionKind.CREATE)
+    STORAGE_UNIT_STATUS_CHANGED = ("custody:storage-unit:status-changed", ActionKind.CHANGE)
+    PRODUCT_RECEIVED = ("custody:unit:received", ActionKind.CREATE)
+    PRODUCT_PUT_AWAY = ("custody:unit:put-away", ActionKind.EVENT)
+    PRODUCT_RETRIEVED = ("custody:unit:retrieved", ActionKind.EVENT)
+    PRODUCT_TRANSFERRED = ("custody:unit:transferred", ActionKind.EVENT)
+    PRODUCT_DISPOSED = ("custody:unit:disposed", ActionKind.EVENT)
     # audit trail itself
     AUDIT_EXPORTED = ("audit:trail:exported", ActionKind.EVENT)

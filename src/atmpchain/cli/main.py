@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from atmpchain.cli import audit, common, identity, users
+from atmpchain.cli import audit, common, custody, identity, users
 from atmpchain.cli.common import console
 from atmpchain.config import Settings
 from atmpchain.db import Database
@@ -29,6 +29,8 @@ app.add_typer(identity.coi_app, name="coi")
 app.add_typer(identity.label_app, name="label")
 app.add_typer(identity.sec_app, name="sec")
 app.command("scan")(identity.scan)
+app.add_typer(custody.storage_app, name="storage")
+app.add_typer(custody.custody_app, name="custody")
 
 
 @app.command("init-db")
@@ -146,6 +148,15 @@ def demo(
             f"Patient {therapy.patient_ref}: bag scan [bold]{therapy.bag_scan}[/], "
             f"wristband scan [bold]{therapy.wristband_scan}[/] (type them on /identity/check)"
         )
+    from atmpchain.demo import DEMO_SLOTS, DEMO_STORAGE
+
+    console.print(
+        "Storage (location labels): "
+        + ", ".join(f"LOC:{code}" for code, *_ in DEMO_STORAGE)
+        + "; the demo bags are in "
+        + " and ".join(f"LOC:{slot}" for slot in DEMO_SLOTS)
+        + " (put away and retrieve on /custody/scan)"
+    )
     if serve_app:
         _serve(cfg, db, host=None, port=None)
 

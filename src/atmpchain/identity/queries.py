@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -63,3 +64,16 @@ def recent_chains(session: Session, limit: int = 20) -> list[ChainView]:
         ChainView(c.identifier, c.patient_ref, c.therapy, c.created_at, tuple(donations[c.id]))
         for c in chains
     ]
+
+
+def chains_of_dins(session: Session, dins: Iterable[str]) -> dict[str, str]:
+    """The chain-of-identity identifier each of these DINs (13 characters) is bound to."""
+    wanted = list(dict.fromkeys(dins))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(CoiDonation.din, ChainOfIdentity.identifier)
+        .join(ChainOfIdentity, ChainOfIdentity.id == CoiDonation.coi_id)
+        .where(CoiDonation.din.in_(wanted))
+    )
+    return {din: identifier for din, identifier in rows}

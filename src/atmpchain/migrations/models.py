@@ -2,6 +2,7 @@
 
 from atmpchain.accounts import models as accounts_models
 from atmpchain.audit import models as audit_models
+from atmpchain.custody import models as custody_models
 from atmpchain.db import Base
 from atmpchain.identity import models as identity_models
 from atmpchain.signatures import models as signatures_models
@@ -10,6 +11,7 @@ metadata = Base.metadata
 __all__ = [
     "accounts_models",
     "audit_models",
+    "custody_models",
     "identity_models",
     "metadata",
     "signatures_models",

@@ -17,11 +17,13 @@ from atmpchain.db import Database
 from atmpchain.web import errors
 from atmpchain.web.api import accounts as accounts_api
 from atmpchain.web.api import audit as audit_api
+from atmpchain.web.api import custody as custody_api
 from atmpchain.web.api import identity as identity_api
 from atmpchain.web.deps import AppState, csrf_protect
 from atmpchain.web.pages import accounts as accounts_pages
 from atmpchain.web.pages import audit as audit_pages
 from atmpchain.web.pages import auth as auth_pages
+from atmpchain.web.pages import custody as custody_pages
 from atmpchain.web.pages import dashboard as dashboard_pages
 from atmpchain.web.pages import identity as identity_pages
 
@@ -32,11 +34,13 @@ ROUTERS = (
     accounts_api.router,
     audit_api.router,
     identity_api.router,
+    custody_api.router,
     auth_pages.router,
     dashboard_pages.router,
     accounts_pages.router,
     audit_pages.router,
     identity_pages.router,
+    custody_pages.router,
 )
 
 

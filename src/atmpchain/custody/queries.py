@@ -1,0 +1,340 @@
+"""Read models: storage overview, what is in a storage unit, where a unit is, who has held it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from atmpchain.accounts import queries as account_queries
+from atmpchain.custody.domain import (
+    EventKind,
+    Place,
+    PlaceKind,
+    StorageKind,
+    StorageStatus,
+    location_label,
+)
+from atmpchain.custody.models import (
+    CurrentCustody,
+    CustodyEvent,
+    ProductUnit,
+    StoragePosition,
+    StorageRoom,
+    StorageSite,
+    StorageUnit,
+)
+from atmpchain.custody.service import describe_place, find_unit, read_unit_scan, unit_label
+from atmpchain.errors import NotFound
+
+
+@dataclass(frozen=True, slots=True)
+class StorageUnitSummary:
+    """A storage unit in the overview: where it is, its state, how full it is."""
+
+    code: str
+    name: str
+    kind: StorageKind
+    status: StorageStatus
+    site: str
+    room: str
+    temperature_low_c: Decimal
+    temperature_high_c: Decimal
+    capacity: int
+    occupied: int
+
+    @property
+    def free(self) -> int:
+        """Free places for product units."""
+        return self.capacity - self.occupied
+
+    @property
+    def label(self) -> str:
+        """The storage unit's barcode data."""
+        return location_label(self.code)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredUnit:
+    """A product unit as it sits in a position."""
+
+    unit_id: int
+    unit: str
+    coi: str | None
+    since: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PositionView:
+    """One position of a storage map: its place in the tree, capacity and contents."""
+
+    code: str
+    name: str
+    level: str
+    depth: int
+    capacity: int | None
+    occupied: int
+    units: tuple[StoredUnit, ...]
+
+    @property
+    def free(self) -> int:
+        """Free places (0 for positions that hold other positions)."""
+        return (self.capacity or 0) - self.occupied
+
+    @property
+    def label(self) -> str:
+        """The position's barcode data."""
+        return location_label(self.code)
+
+
+@dataclass(frozen=True, slots=True)
+class StorageMap:
+    """A storage unit with every position inside and what each holds."""
+
+    unit: StorageUnitSummary
+    levels: tuple[str, ...]
+    positions: tuple[PositionView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """One custody event of a unit, as people read it."""
+
+    seq: int
+    kind: EventKind
+    at: datetime
+    by: str
+    from_where: str
+    to_where: str
+    unit_scan: str
+    location_scan: str | None
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class UnitWhereabouts:
+    """Where a product unit is now, and since when."""
+
+    unit_id: int
+    unit: str
+    din: str
+    product_code: str
+    coi: str | None
+    description: str
+    place: Place
+    where: str
+    version: int
+    since: datetime
+    moved_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """A product unit's whole chain of custody, oldest first, and where it is now."""
+
+    unit: UnitWhereabouts
+    events: tuple[TimelineEntry, ...]
+
+
+def _summaries(session: Session, where: object = None) -> list[StorageUnitSummary]:
+    totals = (
+        select(
+            StoragePosition.storage_unit_id.label("unit_id"),
+            func.coalesce(func.sum(StoragePosition.capacity), 0).label("capacity"),
+            func.coalesce(func.sum(StoragePosition.occupied), 0).label("occupied"),
+        )
+        .group_by(StoragePosition.storage_unit_id)
+        .subquery()
+    )
+    query = (
+        select(
+            StorageUnit, StorageSite.code, StorageRoom.name, totals.c.capacity, totals.c.occupied
+        )
+        .join(StorageRoom, StorageRoom.id == StorageUnit.room_id)
+        .join(StorageSite, StorageSite.id == StorageRoom.site_id)
+        .outerjoin(totals, totals.c.unit_id == StorageUnit.id)
+        .order_by(StorageSite.code, StorageRoom.code, StorageUnit.code)
+    )
+    if where is not None:
+        query = query.where(where)  # type: ignore[arg-type]
+    return [
+        StorageUnitSummary(
+            unit.code,
+            unit.name,
+            unit.kind,
+            unit.status,
+            site,
+            room,
+            unit.temperature_low_c,
+            unit.temperature_high_c,
+            int(capacity or 0),
+            int(occupied or 0),
+        )
+        for unit, site, room, capacity, occupied in session.execute(query)
+    ]
+
+
+def storage_overview(session: Session) -> list[StorageUnitSummary]:
+    """Every storage unit with its site, room, status and free capacity."""
+    return _summaries(session)
+
+
+def storage_map(session: Session, code: str) -> StorageMap:
+    """What is in each position of a storage unit, with free capacity."""
+    found = _summaries(session, StorageUnit.code == code.strip().upper())
+    if not found:
+        raise NotFound(f"there is no storage unit '{code}'", field="code")
+    summary = found[0]
+    unit = session.execute(select(StorageUnit).where(StorageUnit.code == summary.code)).scalar_one()
+    positions = list(
+        session.execute(
+            select(StoragePosition)
+            .where(StoragePosition.storage_unit_id == unit.id)
+            .order_by(StoragePosition.id)
+        ).scalars()
+    )
+    contents: dict[int, list[StoredUnit]] = {}
+    for row, product in session.execute(
+        select(CurrentCustody, ProductUnit)
+        .join(ProductUnit, ProductUnit.id == CurrentCustody.product_unit_id)
+        .join(StoragePosition, StoragePosition.id == CurrentCustody.position_id)
+        .where(StoragePosition.storage_unit_id == unit.id)
+        .order_by(CurrentCustody.moved_at)
+    ):
+        assert row.position_id is not None
+        contents.setdefault(row.position_id, []).append(
+            StoredUnit(
+                product.id, unit_label(product.din, product.product_code), product.coi, row.moved_at
+            )
+        )
+    depth: dict[int, int] = {}
+    children: dict[int | None, list[StoragePosition]] = {}
+    for position in positions:
+        children.setdefault(position.parent_id, []).append(position)
+    ordered: list[PositionView] = []
+
+    def walk(parent: int | None, level: int) -> None:
+        for position in children.get(parent, []):
+            depth[position.id] = level
+            ordered.append(
+                PositionView(
+                    position.code,
+                    position.name,
+                    position.level,
+                    level,
+                    position.capacity,
+                    position.occupied,
+                    tuple(contents.get(position.id, ())),
+                )
+            )
+            walk(position.id, level + 1)
+
+    walk(None, 0)
+    return StorageMap(summary, tuple(unit.levels.split(",")), tuple(ordered))
+
+
+def _whereabouts(session: Session, unit: ProductUnit) -> UnitWhereabouts:
+    row = session.get(CurrentCustody, unit.id)
+    if row is None:
+        raise NotFound(f"unit {unit.id} has no custody record", field="unit")
+    place = Place(row.kind, row.position_id, row.user_id, row.party)
+    mover = (
+        account_queries.full_names(session, [row.moved_by_id]).get(row.moved_by_id, "?")
+        if row.moved_by_id is not None
+        else "system"
+    )
+    return UnitWhereabouts(
+        unit.id,
+        unit_label(unit.din, unit.product_code),
+        unit.din,
+        unit.product_code,
+        unit.coi,
+        unit.description,
+        place,
+        describe_place(session, place),
+        row.version,
+        row.moved_at,
+        mover,
+    )
+
+
+def where_is(session: Session, unit_scan: str) -> UnitWhereabouts:
+    """Where the unit a scan names is now (position, person, party or disposed)."""
+    return _whereabouts(session, find_unit(session, read_unit_scan(unit_scan)))
+
+
+def unit_by_id(session: Session, unit_id: int) -> UnitWhereabouts:
+    """Where the unit with this id is now."""
+    unit = session.get(ProductUnit, unit_id)
+    if unit is None:
+        raise NotFound(f"there is no product unit {unit_id}", field="unit")
+    return _whereabouts(session, unit)
+
+
+def _event_place(
+    kind: PlaceKind | None, position: int | None, user: int | None, party: str | None
+) -> Place | None:
+    return None if kind is None else Place(kind, position, user, party)
+
+
+def timeline(session: Session, unit_id: int) -> Timeline:
+    """The unit's chain of custody from receipt, event by event, and where it is now."""
+    current = unit_by_id(session, unit_id)
+    events = list(
+        session.execute(
+            select(CustodyEvent)
+            .where(CustodyEvent.product_unit_id == unit_id)
+            .order_by(CustodyEvent.seq)
+        ).scalars()
+    )
+    names = account_queries.full_names(
+        session, [e.actor_id for e in events if e.actor_id is not None]
+    )
+    entries = tuple(
+        TimelineEntry(
+            e.seq,
+            e.kind,
+            e.at,
+            names.get(e.actor_id, "?") if e.actor_id is not None else "system",
+            describe_place(
+                session,
+                _event_place(e.from_kind, e.from_position_id, e.from_user_id, e.from_party),
+            )
+            if e.from_kind is not None
+            else (e.note or "outside"),
+            describe_place(
+                session, _event_place(e.to_kind, e.to_position_id, e.to_user_id, e.to_party)
+            ),
+            e.unit_scan,
+            e.location_scan,
+            e.note,
+        )
+        for e in events
+    )
+    return Timeline(current, entries)
+
+
+def replay_moves(session: Session, unit_id: int) -> list[Place]:
+    """The place after each recorded event, oldest first (for checking the chain is whole)."""
+    return [
+        Place(e.to_kind, e.to_position_id, e.to_user_id, e.to_party)
+        for e in session.execute(
+            select(CustodyEvent)
+            .where(CustodyEvent.product_unit_id == unit_id)
+            .order_by(CustodyEvent.seq)
+        ).scalars()
+    ]
+
+
+def recent_units(session: Session, limit: int = 50) -> list[UnitWhereabouts]:
+    """The most recently moved product units and where each is now."""
+    units = session.execute(
+        select(ProductUnit)
+        .join(CurrentCustody, CurrentCustody.product_unit_id == ProductUnit.id)
+        .order_by(CurrentCustody.moved_at.desc(), ProductUnit.id.desc())
+        .limit(limit)
+    ).scalars()
+    return [_whereabouts(session, unit) for unit in units]
