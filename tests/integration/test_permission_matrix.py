@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -21,6 +22,9 @@ from atmpchain.accounts.access import approve_access
 from atmpchain.accounts.domain import ROLE_PERMISSIONS, SYSTEM_ACTOR, Permission, Role
 from atmpchain.audit.export import export_trail
 from atmpchain.audit.queries import AuditFilter
+from atmpchain.coldchain.domain import Reading, ReadingSource
+from atmpchain.coldchain.ingest import store_readings
+from atmpchain.coldchain.sensors import register_sensor
 from atmpchain.custody import service as custody_service
 from atmpchain.custody import storage
 from atmpchain.custody.domain import StorageKind, StorageStatus
@@ -52,6 +56,7 @@ def _protected_calls(
         uow, actor=setup_admin.actor, user_id=logger.user_id, name="to revoke"
     )
     setup_operator = make_persona(Role.OPERATOR, username="setup-operator")
+    register_sensor(uow, actor=setup_admin.actor, code="MATRIX-T", name="Matrix probe")
     chain = identity_service.create_chain(
         uow, actor=setup_operator.actor, patient_ref="P-1", therapy="CAR-T"
     )
@@ -186,6 +191,19 @@ def _protected_calls(
             ),
         ),
         "apply_signature": (Permission.SIGN_RECORDS, sign),
+        "register_sensor": (
+            Permission.MANAGE_SENSORS,
+            lambda: register_sensor(uow, actor=actor, code="MATRIX-2", name="Second probe"),
+        ),
+        "store_readings": (
+            Permission.RECORD_READINGS,
+            lambda: store_readings(
+                uow,
+                actor=actor,
+                source=ReadingSource.CSV,
+                readings=[Reading("MATRIX-T", uow.clock.now(), Decimal("5"))],
+            ),
+        ),
         "issue_din": (
             Permission.ISSUE_IDENTIFIERS,
             lambda: identity_service.issue_din(uow, actor=actor),
@@ -332,6 +350,8 @@ def test_the_matrix_covers_every_permission_a_trust_core_service_checks() -> Non
         Permission.PRINT_LABELS,
         Permission.MANAGE_STORAGE,
         Permission.MOVE_PRODUCT,
+        Permission.MANAGE_SENSORS,
+        Permission.RECORD_READINGS,
     }
     # The rest are checked by the web layer when it shows pages (tests/web covers them).
     assert set(Permission) - checked == {
@@ -339,6 +359,7 @@ def test_the_matrix_covers_every_permission_a_trust_core_service_checks() -> Non
         Permission.READ_AUDIT_TRAIL,
         Permission.VERIFY_AUDIT_TRAIL,
         Permission.VIEW_CUSTODY,
+        Permission.VIEW_TEMPERATURES,
     }
 
 

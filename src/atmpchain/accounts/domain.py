@@ -70,6 +70,9 @@ class Permission(enum.Enum):
     MANAGE_STORAGE = "custody.manage_storage"
     MOVE_PRODUCT = "custody.move_product"
     VIEW_CUSTODY = "custody.view"
+    RECORD_READINGS = "coldchain.record_readings"
+    MANAGE_SENSORS = "coldchain.manage_sensors"
+    VIEW_TEMPERATURES = "coldchain.view"
 
 
 _PEOPLE = frozenset(Role) - MACHINE_ROLES
@@ -133,6 +136,25 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     ),
     # Where a unit is and who held it: anyone who handles or answers for product.
     Permission.VIEW_CUSTODY: frozenset(
+        {
+            Role.OPERATOR,
+            Role.QC_ANALYST,
+            Role.QA,
+            Role.QUALIFIED_PERSON,
+            Role.PHARMACIST,
+            Role.NURSE,
+            Role.PHYSICIAN,
+            Role.PROCESS_SCIENTIST,
+        }
+    ),
+    # Devices send live readings; people upload a logger's CSV after a transport.
+    Permission.RECORD_READINGS: frozenset(
+        {Role.DEVICE, Role.OPERATOR, Role.QA, Role.PHARMACIST, Role.PROCESS_SCIENTIST}
+    ),
+    # Installing a probe in a unit and setting its grace period is a qualification matter,
+    # like setting up the unit itself.
+    Permission.MANAGE_SENSORS: frozenset({Role.QA, Role.ADMIN}),
+    Permission.VIEW_TEMPERATURES: frozenset(
         {
             Role.OPERATOR,
             Role.QC_ANALYST,

@@ -64,5 +64,11 @@ class AuditAction(enum.Enum):
     PRODUCT_RETRIEVED = ("custody:unit:retrieved", ActionKind.EVENT)
     PRODUCT_TRANSFERRED = ("custody:unit:transferred", ActionKind.EVENT)
     PRODUCT_DISPOSED = ("custody:unit:disposed", ActionKind.EVENT)
+    # cold chain
+    SENSOR_REGISTERED = ("coldchain:sensor:registered", ActionKind.CREATE)
+    READINGS_INGESTED = ("coldchain:readings:ingested", ActionKind.EVENT)
+    EXCURSION_STARTED = ("coldchain:excursion:started", ActionKind.EVENT)
+    EXCURSION_ENDED = ("coldchain:excursion:ended", ActionKind.EVENT)
+    SENSOR_SILENT = ("coldchain:sensor:silent", ActionKind.EVENT)
     # audit trail itself
     AUDIT_EXPORTED = ("audit:trail:exported", ActionKind.EVENT)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from atmpchain.cli import audit, common, custody, identity, users
+from atmpchain.cli import audit, common, custody, identity, telemetry, users
 from atmpchain.cli.common import console
 from atmpchain.config import Settings
 from atmpchain.db import Database
@@ -31,6 +31,7 @@ app.add_typer(identity.sec_app, name="sec")
 app.command("scan")(identity.scan)
 app.add_typer(custody.storage_app, name="storage")
 app.add_typer(custody.custody_app, name="custody")
+app.add_typer(telemetry.app, name="telemetry")
 
 
 @app.command("init-db")

@@ -2,6 +2,7 @@
 
 from atmpchain.accounts import models as accounts_models
 from atmpchain.audit import models as audit_models
+from atmpchain.coldchain import models as coldchain_models
 from atmpchain.custody import models as custody_models
 from atmpchain.db import Base
 from atmpchain.identity import models as identity_models
@@ -11,6 +12,7 @@ metadata = Base.metadata
 __all__ = [
     "accounts_models",
     "audit_models",
+    "coldchain_models",
     "custody_models",
     "identity_models",
     "metadata",

@@ -19,6 +19,7 @@ from atmpchain.web.api import accounts as accounts_api
 from atmpchain.web.api import audit as audit_api
 from atmpchain.web.api import custody as custody_api
 from atmpchain.web.api import identity as identity_api
+from atmpchain.web.api import telemetry as telemetry_api
 from atmpchain.web.deps import AppState, csrf_protect
 from atmpchain.web.pages import accounts as accounts_pages
 from atmpchain.web.pages import audit as audit_pages
@@ -35,6 +36,7 @@ ROUTERS = (
     audit_api.router,
     identity_api.router,
     custody_api.router,
+    telemetry_api.router,
     auth_pages.router,
     dashboard_pages.router,
     accounts_pages.router,

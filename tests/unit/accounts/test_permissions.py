@@ -40,8 +40,9 @@ def test_a_device_never_signs_nor_views_the_dashboard() -> None:
     assert Role.DEVICE not in ROLE_PERMISSIONS[Permission.SIGN_RECORDS]
 
 
-def test_a_device_can_do_nothing_a_person_does_in_the_trust_core() -> None:
-    assert permissions_of(frozenset({Role.DEVICE})) == frozenset()
+def test_a_device_may_only_send_readings() -> None:
+    # A sensor or logger posts temperatures and nothing else: no signing, no pages, no records.
+    assert permissions_of(frozenset({Role.DEVICE})) == frozenset({Permission.RECORD_READINGS})
 
 
 def test_a_sponsor_guest_cannot_sign() -> None:

@@ -1,0 +1,182 @@
+"""`atmpchain telemetry ...`: run the MQTT consumer, import a logger's CSV, register sensors."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.live import Live
+from rich.table import Table
+
+from atmpchain.cli import common
+from atmpchain.cli.common import console
+from atmpchain.coldchain import queries, service
+from atmpchain.coldchain.ingest import IngestResult
+from atmpchain.coldchain.mqtt import ConsumerStatus, MqttConsumer
+from atmpchain.coldchain.notify import build_notifier
+from atmpchain.coldchain.sensors import register_sensor
+from atmpchain.coldchain.settings import TelemetrySettings
+from atmpchain.errors import DomainError
+
+app = typer.Typer(
+    help="Temperature telemetry: the MQTT consumer, logger CSV import, sensors.",
+    no_args_is_help=True,
+)
+
+As = Annotated[
+    str,
+    typer.Option("--as", help=f"Your username; password prompted or from ${common.PASSWORD_ENV}."),
+]
+
+
+def _telemetry_settings() -> TelemetrySettings:
+    try:
+        return TelemetrySettings()
+    except ValueError as exc:
+        common.fail(f"invalid telemetry configuration: {exc}", code=2)
+
+
+def _status_table(status: ConsumerStatus, where: str) -> Table:
+    table = Table(title=f"MQTT consumer: {where}", show_header=False, min_width=60)
+    table.add_column("what", style="bold")
+    table.add_column("value")
+    table.add_row("broker", "[green]connected[/]" if status.connected else "[red]not connected[/]")
+    table.add_row("messages", f"{status.messages:,} in {status.batches:,} batches")
+    table.add_row("readings stored", f"{status.stored:,} ({status.rate:,.0f}/s)")
+    table.add_row("duplicates", f"{status.duplicate:,}")
+    table.add_row("conflicting", f"{status.conflicting:,}")
+    table.add_row("refused", f"{status.refused:,}")
+    last = status.last_batch_at.strftime("%Y-%m-%d %H:%M:%S UTC") if status.last_batch_at else "-"
+    table.add_row("last batch", last)
+    table.add_row("last problem", status.last_error or "-")
+    return table
+
+
+@app.command("listen")
+def listen(ctx: typer.Context) -> None:
+    """Run the MQTT consumer with a live status until Ctrl+C.
+
+    Broker, topic and batching come from ATMPCHAIN_MQTT_* settings. A message is acknowledged to
+    the broker only after its readings are committed.
+    """
+    cfg = common.settings()
+    db = common.database(cfg, ctx)
+    telemetry = _telemetry_settings()
+    where = f"{telemetry.mqtt_host}:{telemetry.mqtt_port} {telemetry.mqtt_topic}"
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    consumer = MqttConsumer(db, telemetry, settings=cfg)
+    worker = threading.Thread(target=consumer.run, args=(stop,), name="mqtt-consumer")
+    worker.start()
+    try:
+        with Live(
+            _status_table(consumer.status, where), console=console, refresh_per_second=4
+        ) as live:
+            while worker.is_alive() and not stop.wait(0.25):
+                live.update(_status_table(consumer.status, where))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        worker.join()
+    console.print(
+        f"Stopped: {consumer.status.stored:,} readings stored, {consumer.status.refused:,} refused."
+    )
+
+
+def _report(result: IngestResult) -> None:
+    console.print(
+        f"Batch {result.batch_id}: {result.stored:,} stored, {result.duplicate:,} duplicates, "
+        f"{result.conflicting:,} conflicting, {result.refused:,} refused."
+    )
+    for error in result.errors:
+        console.print(f"  [yellow]refused[/] {error.message}", highlight=False)
+    for conflict in result.conflicts:
+        console.print(f"  [yellow]conflict[/] {conflict.message}", highlight=False)
+    for alarm in result.alarms:
+        console.print(f"  [bold red]alarm[/] {alarm.message}", highlight=False)
+
+
+@app.command("import")
+def import_csv(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="The data logger's CSV export.", exists=True)],
+    acting_as: As,
+    sensor: Annotated[
+        str | None, typer.Option(help="The probe, when the file has no sensor column.")
+    ] = None,
+) -> None:
+    """Import a data logger's CSV; good rows are kept, broken rows reported by row number."""
+    uow, actor = common.acting(ctx, acting_as)
+    try:
+        result = service.import_logger_csv(
+            uow,
+            actor=actor,
+            content=file.read_bytes(),
+            sensor=sensor,
+            filename=file.name,
+            notifier=build_notifier(_telemetry_settings()),
+        )
+    except DomainError as exc:
+        common.fail(exc.message)
+    _report(result)
+    if result.refused:
+        raise typer.Exit(3)  # some rows were refused: scripts should notice
+
+
+@app.command("add-sensor")
+def add_sensor(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="The sensor's code, as in its MQTT topic.")],
+    name: Annotated[str, typer.Argument(help="What people call it.")],
+    acting_as: As,
+    unit: Annotated[str | None, typer.Option(help="The storage unit it watches.")] = None,
+    device: Annotated[
+        str | None, typer.Option(help="The device account whose token sends its readings.")
+    ] = None,
+    grace: Annotated[int, typer.Option(help="Seconds out of range before an excursion.")] = 300,
+    max_silence: Annotated[
+        int, typer.Option(help="Seconds without readings before an alarm.")
+    ] = 900,
+) -> None:
+    """Register a temperature sensor."""
+    uow, actor = common.acting(ctx, acting_as)
+    try:
+        register_sensor(
+            uow,
+            actor=actor,
+            code=code,
+            name=name,
+            storage_unit=unit,
+            device=device,
+            grace_seconds=grace,
+            max_silence_seconds=max_silence,
+        )
+    except DomainError as exc:
+        common.fail(exc.message)
+    console.print(f"Sensor {code} registered.")
+
+
+@app.command("excursions")
+def excursions(
+    ctx: typer.Context,
+    sensor: Annotated[str | None, typer.Option(help="Only this sensor's.")] = None,
+) -> None:
+    """List excursions, newest first, with the product units that were inside."""
+    db = common.database(common.settings(), ctx)
+    with db.read_session() as session:
+        found = queries.excursions(session, sensor=sensor)
+    table = Table("sensor", "unit", "start (UTC)", "end (UTC)", "peak °C", "products")
+    for exc in found:
+        table.add_row(
+            exc.sensor,
+            exc.unit,
+            f"{exc.start:%Y-%m-%d %H:%M}",
+            f"{exc.end:%Y-%m-%d %H:%M}" if exc.end else "ongoing",
+            str(exc.peak.normalize()),
+            ", ".join(exc.products) or "-",
+        )
+    console.print(table)

@@ -1,0 +1,290 @@
+"""Storing temperature readings: one transaction and one audit record per delivered batch.
+
+Whatever the channel (an MQTT batch, an HTTP request, a CSV file), a batch is stored in one
+transaction: the new readings, the batch's counts, each sensor's detector state, the excursions
+opened or closed, and the alarms. The MQTT consumer acknowledges the broker only after that
+transaction commits, so an acknowledged reading is always on disk.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Result, Table, select
+from sqlalchemy.dialects import sqlite
+
+from atmpchain.accounts.domain import Actor, Permission
+from atmpchain.audit.actions import AuditAction
+from atmpchain.coldchain import queries
+from atmpchain.coldchain.alarms import Alarm
+from atmpchain.coldchain.dedupe import DuplicateConflict, ReadingKey, classify_batch, reading_key
+from atmpchain.coldchain.detection import detect_excursions
+from atmpchain.coldchain.domain import Reading, ReadingError, ReadingSource
+from atmpchain.coldchain.models import (
+    TEMPERATURE_SCALE,
+    IngestBatch,
+    TemperatureReading,
+)
+from atmpchain.coldchain.notify import Notifier
+from atmpchain.coldchain.queries import SensorInfo
+from atmpchain.uow import UnitOfWork
+
+_READINGS = cast(Table, TemperatureReading.__table__)
+# Refused items listed in one audit record; the counts always cover them all. A device gone mad
+# can send thousands of broken readings a minute, and the trail must stay readable.
+MAX_AUDITED_ITEMS = 500
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """What happened to a batch: counts, every refused item and conflict, the alarms raised."""
+
+    batch_id: int | None
+    stored: int
+    duplicate: int
+    conflicting: int
+    refused: int
+    errors: tuple[ReadingError, ...] = ()
+    conflicts: tuple[DuplicateConflict, ...] = ()
+    alarms: tuple[Alarm, ...] = field(default=())
+
+
+def store_readings(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    source: ReadingSource,
+    readings: Sequence[Reading],
+    errors: Sequence[ReadingError] = (),
+    origin: str | None = None,
+    notifier: Notifier | None = None,
+) -> IngestResult:
+    """Store a batch of parsed readings once each, and record the batch in the audit trail.
+
+    GMP instrument data is audited per batch, not per reading: the readings themselves are
+    the raw record (each row names its batch, and rows are never changed), and one audit entry
+    per delivery says who delivered what, when, how much was stored, and every item refused with
+    its reason (Annex 11 §9 asks for the record of changes to GMP data, §5 for checks on data
+    entering the system). An audit row per reading would double the write volume for no
+    information the readings do not already hold.
+
+    Exact repeats (same key, same temperature) are counted as duplicates and not stored again;
+    the same key with a different temperature is a conflict, reported and not stored. Readings
+    for sensors unknown or retired by the time the batch is stored are refused. Raises only for
+    a permission problem or a database failure, in which case nothing of the batch is stored.
+    """
+    actor.require(Permission.RECORD_READINGS)
+    refused = list(errors)
+    if not readings and not refused:
+        return IngestResult(None, 0, 0, 0, 0)
+    with uow:
+        session = uow.session
+        now = uow.clock.now()
+        catalogue = queries.sensors(session, codes={r.sensor for r in readings})
+        accepted: list[Reading] = []
+        for reading in readings:
+            problem = _check(reading, catalogue)
+            if problem is None:
+                accepted.append(reading)
+            else:
+                refused.append(
+                    ReadingError(source, None, problem[0], problem[1], None, reading.sensor)
+                )
+        in_batch = classify_batch(accepted, {})
+        duplicates = len(in_batch.duplicates)
+        conflicts = list(in_batch.conflicts)
+        batch = IngestBatch(
+            source=source,
+            received_at=now,
+            actor_id=actor.user_id,
+            actor_username=actor.username,
+            stored=0,
+            duplicate=0,
+            conflicting=0,
+            refused=0,
+            origin=origin,
+        )
+        session.add(batch)
+        session.flush()
+        keys = [reading_key(r).text for r in in_batch.new]
+        inserted = _insert_new(uow, in_batch.new, keys, catalogue, source, now, batch.id)
+        new_readings = [r for r, ok in zip(in_batch.new, inserted, strict=True) if ok]
+        if len(new_readings) < len(in_batch.new):
+            repeats = [r for r, ok in zip(in_batch.new, inserted, strict=True) if not ok]
+            against = classify_batch(repeats, _known(uow, repeats))
+            duplicates += len(against.duplicates)
+            conflicts.extend(against.conflicts)
+        alarms, excursion_audit = detect_excursions(uow, new_readings, catalogue, now)
+        batch.stored = len(new_readings)
+        batch.duplicate = duplicates
+        batch.conflicting = len(conflicts)
+        batch.refused = len(refused)
+        uow.audit.record(
+            AuditAction.READINGS_INGESTED,
+            actor=actor,
+            record_type="ingest_batch",
+            record_id=batch.id,
+            after=_batch_summary(batch, new_readings, refused, conflicts),
+        )
+        for record_id, action, after in excursion_audit:
+            uow.audit.record(
+                action,
+                actor=actor,
+                record_type="excursion",
+                record_id=record_id,
+                after=after,
+            )
+        if alarms and notifier is not None:
+            raised = tuple(alarms)
+            uow.after_commit(lambda: notifier.send(raised))
+        uow.commit()
+        return IngestResult(
+            batch.id,
+            batch.stored,
+            duplicates,
+            len(conflicts),
+            len(refused),
+            tuple(refused),
+            tuple(conflicts),
+            tuple(alarms),
+        )
+
+
+def _check(reading: Reading, catalogue: dict[str, SensorInfo]) -> tuple[str, str] | None:
+    if reading.sensor not in catalogue:
+        return (
+            "sensor",
+            f"sensor '{reading.sensor}' is not registered or is retired; register it before it "
+            "sends readings",
+        )
+    exponent = reading.temperature.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -TEMPERATURE_SCALE:
+        return (
+            "temperature",
+            f"temperature {reading.temperature} has more than {TEMPERATURE_SCALE} decimal "
+            "places; it would be rounded, so it is refused",
+        )
+    return None
+
+
+def _insert_new(
+    uow: UnitOfWork,
+    readings: Sequence[Reading],
+    keys: Sequence[str],
+    catalogue: dict[str, SensorInfo],
+    source: ReadingSource,
+    now: datetime,
+    batch_id: int,
+) -> list[bool]:
+    """Insert the readings whose key is new; says for each reading whether it was inserted.
+
+    INSERT ... ON CONFLICT DO NOTHING: a key another writer stored first (or a redelivered MQTT
+    message) is skipped by the database itself, with no race between a check and the insert.
+    When the database inserted fewer rows than sent, the rows of this (new) batch tell which.
+    """
+    if not readings:
+        return []
+    session = uow.session
+    sensor_ids = [catalogue[r.sensor].id for r in readings]
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement over arrays: PostgreSQL unnests them server-side, so 10,000 readings
+        # cost one round trip and no per-row SQL text (a multi-row VALUES list would make the
+        # driver parse a 80,000-placeholder query every batch).
+        result: Result[Any] = session.connection().exec_driver_sql(
+            _PG_INSERT,
+            (
+                source.value,
+                now,
+                batch_id,
+                sensor_ids,
+                [r.taken_at for r in readings],
+                [r.temperature for r in readings],
+                [r.sequence for r in readings],
+                list(keys),
+            ),
+        )
+    else:
+        result = session.execute(
+            sqlite.insert(_READINGS).on_conflict_do_nothing(index_elements=["reading_key"]),
+            [
+                {
+                    "sensor_id": sensor_id,
+                    "taken_at": r.taken_at,
+                    "temperature": r.temperature,
+                    "sequence": r.sequence,
+                    "reading_key": key,
+                    "source": source,
+                    "received_at": now,
+                    "ingest_batch_id": batch_id,
+                }
+                for r, key, sensor_id in zip(readings, keys, sensor_ids, strict=True)
+            ],
+        )
+    if cast(CursorResult[Any], result).rowcount == len(readings):
+        return [True] * len(readings)
+    mine = set(
+        session.execute(
+            select(TemperatureReading.reading_key).where(
+                TemperatureReading.ingest_batch_id == batch_id
+            )
+        ).scalars()
+    )
+    return [key in mine for key in keys]
+
+
+_PG_INSERT = (
+    "INSERT INTO temperature_reading (sensor_id, taken_at, temperature, sequence, reading_key, "
+    "source, received_at, ingest_batch_id) "
+    "SELECT s, t, v, q, k, %s, %s, %s FROM unnest("
+    "%s::integer[], %s::timestamptz[], %s::numeric[], %s::bigint[], %s::text[]"
+    ") AS r(s, t, v, q, k) "
+    "ON CONFLICT (reading_key) DO NOTHING"
+)
+
+
+def _known(uow: UnitOfWork, readings: Sequence[Reading]) -> dict[ReadingKey, Decimal]:
+    keys = {reading_key(r).text: reading_key(r) for r in readings}
+    known: dict[ReadingKey, Decimal] = {}
+    texts = sorted(keys)
+    for start in range(0, len(texts), 500):
+        chunk = texts[start : start + 500]
+        for text, temperature in uow.session.execute(
+            select(TemperatureReading.reading_key, TemperatureReading.temperature).where(
+                TemperatureReading.reading_key.in_(chunk)
+            )
+        ):
+            known[keys[text]] = temperature
+    return known
+
+
+def _batch_summary(
+    batch: IngestBatch,
+    stored: Sequence[Reading],
+    refused: Sequence[ReadingError],
+    conflicts: Sequence[DuplicateConflict],
+) -> dict[str, Any]:
+    per_sensor: dict[str, int] = defaultdict(int)
+    for reading in stored:
+        per_sensor[reading.sensor] += 1
+    times = [r.taken_at for r in stored]
+    return {
+        "source": batch.source.value,
+        "origin": batch.origin,
+        "stored": batch.stored,
+        "duplicate": batch.duplicate,
+        "conflicting": batch.conflicting,
+        "refused": batch.refused,
+        "readings_per_sensor": dict(sorted(per_sensor.items())),
+        "first_taken_at": min(times) if times else None,
+        "last_taken_at": max(times) if times else None,
+        "refused_items": [
+            {"where": e.where, "field": e.field, "rule": e.rule, "sensor": e.sensor}
+            for e in refused[:MAX_AUDITED_ITEMS]
+        ],
+        "conflicts": [c.message for c in conflicts[:MAX_AUDITED_ITEMS]],
+    }

@@ -1,0 +1,158 @@
+"""Tables for sensors, temperature readings, ingest batches, excursions and alarms."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+# The tables our foreign keys point to must be known to the mapper in any process that loads
+# these models alone (the MQTT consumer imports no web or custody code).
+from atmpchain.accounts import models as _accounts_models  # noqa: F401
+from atmpchain.coldchain.alarms import AlarmKind, Severity
+from atmpchain.coldchain.domain import Direction, ReadingSource
+from atmpchain.custody import models as _custody_models  # noqa: F401
+from atmpchain.db import Base, enum_column
+
+# 64-bit ids for the tables that grow by millions of rows a year (one reading per sensor per
+# minute is half a million per sensor); SQLite's rowid is 64-bit already and needs INTEGER to be it.
+_BIG_ID = BigInteger().with_variant(Integer, "sqlite")
+
+#: Temperatures are kept to 4 decimal places (0.1 mK); a reading with more is refused, not
+#: rounded, because a rounded value is no longer what the instrument recorded.
+TEMPERATURE_SCALE = 4
+
+
+class Sensor(Base):
+    """A temperature probe: which storage unit it watches, and how long it may stay silent."""
+
+    __tablename__ = "sensor"
+    __table_args__ = (
+        CheckConstraint("grace_seconds >= 0", name="grace"),
+        CheckConstraint("max_silence_seconds > 0", name="max_silence"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # NULL until the probe is installed in a unit: its readings are kept, but without a unit
+    # there is no range to judge them against, so no excursion is detected.
+    storage_unit_id: Mapped[int | None] = mapped_column(ForeignKey("storage_unit.id"), index=True)
+    # The device account whose API token may send this sensor's readings over HTTP.
+    device_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    grace_seconds: Mapped[int] = mapped_column(Integer)
+    max_silence_seconds: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class IngestBatch(Base):
+    """One delivery of readings (an MQTT batch, an HTTP request, a CSV file) and its counts."""
+
+    __tablename__ = "ingest_batch"
+
+    id: Mapped[int] = mapped_column(_BIG_ID, primary_key=True)
+    source: Mapped[ReadingSource] = mapped_column(enum_column(ReadingSource))
+    received_at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    actor_username: Mapped[str] = mapped_column(String(150))
+    stored: Mapped[int] = mapped_column(Integer)
+    duplicate: Mapped[int] = mapped_column(Integer)
+    conflicting: Mapped[int] = mapped_column(Integer)
+    refused: Mapped[int] = mapped_column(Integer)
+    # The file name of a CSV upload, the client id of an MQTT consumer.
+    origin: Mapped[str | None] = mapped_column(String(200))
+
+
+class TemperatureReading(Base):
+    """One stored temperature reading; its key makes a repeated delivery a no-op."""
+
+    __tablename__ = "temperature_reading"
+    __table_args__ = (Index("ix_temperature_reading_sensor_taken", "sensor_id", "taken_at"),)
+
+    id: Mapped[int] = mapped_column(_BIG_ID, primary_key=True)
+    sensor_id: Mapped[int] = mapped_column(ForeignKey("sensor.id"))
+    taken_at: Mapped[datetime]
+    temperature: Mapped[Decimal] = mapped_column(Numeric(9, TEMPERATURE_SCALE))
+    sequence: Mapped[int | None] = mapped_column(BigInteger)
+    # ReadingKey.text: one unique text column, because NULL sequences in a composite unique
+    # constraint would never collide and so never stop a duplicate.
+    reading_key: Mapped[str] = mapped_column(String(200), unique=True)
+    source: Mapped[ReadingSource] = mapped_column(enum_column(ReadingSource))
+    received_at: Mapped[datetime]
+    ingest_batch_id: Mapped[int] = mapped_column(ForeignKey("ingest_batch.id"), index=True)
+
+
+class SensorState(Base):
+    """What the excursion detector remembers about one sensor between batches and restarts."""
+
+    __tablename__ = "sensor_state"
+
+    sensor_id: Mapped[int] = mapped_column(ForeignKey("sensor.id"), primary_key=True)
+    detector_json: Mapped[str] = mapped_column(Text)
+    # The latest reading's time (not when it arrived): silence is judged on what was measured.
+    last_seen: Mapped[datetime | None]
+    # Set when a silence alarm was raised, cleared by the next reading: one alarm per silence.
+    silent_since: Mapped[datetime | None]
+
+
+class Excursion(Base):
+    """A time a sensor's readings were outside its storage unit's range longer than the grace."""
+
+    __tablename__ = "excursion"
+    __table_args__ = (
+        UniqueConstraint("sensor_id", "start_at"),
+        Index("ix_excursion_storage_unit_start", "storage_unit_id", "start_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sensor_id: Mapped[int] = mapped_column(ForeignKey("sensor.id"))
+    storage_unit_id: Mapped[int] = mapped_column(ForeignKey("storage_unit.id"))
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime | None]
+    last_out_at: Mapped[datetime]
+    peak: Mapped[Decimal] = mapped_column(Numeric(9, TEMPERATURE_SCALE))
+    peak_at: Mapped[datetime]
+    direction: Mapped[Direction] = mapped_column(enum_column(Direction))
+    readings: Mapped[int] = mapped_column(Integer)
+    limit_low: Mapped[Decimal | None] = mapped_column(Numeric(9, TEMPERATURE_SCALE))
+    limit_high: Mapped[Decimal | None] = mapped_column(Numeric(9, TEMPERATURE_SCALE))
+    detected_at: Mapped[datetime]
+
+
+class ExcursionProduct(Base):
+    """A product unit that was inside the storage unit at some time during an excursion."""
+
+    __tablename__ = "excursion_product"
+
+    excursion_id: Mapped[int] = mapped_column(ForeignKey("excursion.id"), primary_key=True)
+    product_unit_id: Mapped[int] = mapped_column(ForeignKey("product_unit.id"), primary_key=True)
+
+
+class ColdChainAlarm(Base):
+    """An alarm raised to the dashboard and the notifiers (excursion, silent sensor, refusals)."""
+
+    __tablename__ = "coldchain_alarm"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[AlarmKind] = mapped_column(enum_column(AlarmKind))
+    severity: Mapped[Severity] = mapped_column(enum_column(Severity))
+    sensor_id: Mapped[int | None] = mapped_column(ForeignKey("sensor.id"), index=True)
+    storage_unit_id: Mapped[int | None] = mapped_column(ForeignKey("storage_unit.id"))
+    excursion_id: Mapped[int | None] = mapped_column(ForeignKey("excursion.id"))
+    message: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[datetime] = mapped_column(index=True)

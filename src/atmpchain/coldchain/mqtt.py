@@ -1,0 +1,306 @@
+"""The MQTT consumer: readings from the broker, stored in batches, acknowledged after commit.
+
+Delivery guarantee: QoS 1, a fixed client id, a persistent session (MQTT 5, clean start off,
+session expiry set) and manual acknowledgement. The broker keeps every message this client has
+not acknowledged, including those published while the consumer was down, and redelivers them
+when it reconnects. A message is acknowledged only after the transaction holding its readings
+has committed, so a crash at any moment loses nothing acknowledged; a message redelivered after
+a crash between commit and acknowledgement is stored again as a no-op (the reading key is
+unique), so nothing is doubled either.
+
+Messages are collected for up to `mqtt_batch_messages` messages or `mqtt_batch_milliseconds`,
+then stored in one transaction (one audit record) and acknowledged in the order received.
+The broker must let enough messages be in flight for a batch: the consumer asks for a Receive
+Maximum of 65,535; a broker's `max_queued_messages` (Mosquitto: 1000 by default) bounds how many
+messages it keeps for the consumer while it is down, and beyond it the broker drops them, so
+production brokers need it raised to cover the longest outage planned for.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+from atmpchain.accounts.domain import Actor, Role
+from atmpchain.clock import Clock, SystemClock
+from atmpchain.coldchain import queries
+from atmpchain.coldchain.domain import Reading, ReadingError, ReadingSource
+from atmpchain.coldchain.ingest import IngestResult, store_readings
+from atmpchain.coldchain.notify import Notifier, build_notifier
+from atmpchain.coldchain.parsers import parse_mqtt_payload
+from atmpchain.coldchain.settings import TelemetrySettings
+from atmpchain.coldchain.topics import TopicPattern
+from atmpchain.coldchain.watch import check_silent_sensors
+from atmpchain.config import Settings, load_settings
+from atmpchain.db import Database
+from atmpchain.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+RECEIVE_MAXIMUM = 65_535  # the most MQTT 5 allows: batches are limited by our settings instead
+
+
+def consumer_actor(client_id: str) -> Actor:
+    """Who the audit trail names for readings that came over MQTT: the consumer itself."""
+    return Actor(
+        user_id=None,
+        username=f"mqtt:{client_id}"[:150],
+        full_name=f"MQTT consumer {client_id}",
+        roles=frozenset({Role.DEVICE}),
+    )
+
+
+@dataclass
+class ConsumerStatus:
+    """What the consumer has done so far, for the live status line."""
+
+    started: float = field(default_factory=time.monotonic)
+    connected: bool = False
+    messages: int = 0
+    batches: int = 0
+    stored: int = 0
+    duplicate: int = 0
+    conflicting: int = 0
+    refused: int = 0
+    last_batch_at: datetime | None = None
+    last_error: str | None = None
+
+    @property
+    def rate(self) -> float:
+        """Readings stored per second since the start."""
+        elapsed = time.monotonic() - self.started
+        return self.stored / elapsed if elapsed > 0 else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Message:
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+    # Which connection delivered it: a packet id means nothing on a later connection.
+    generation: int
+
+
+class MqttConsumer:
+    """Subscribes to the readings topic and stores what arrives, batch by batch."""
+
+    def __init__(
+        self,
+        db: Database,
+        telemetry: TelemetrySettings,
+        *,
+        settings: Settings | None = None,
+        actor: Actor | None = None,
+        clock: Clock | None = None,
+        notifier: Notifier | None = None,
+        on_batch: Callable[[ConsumerStatus], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.telemetry = telemetry
+        self.pattern = TopicPattern(telemetry.mqtt_topic)
+        self.actor = actor or consumer_actor(telemetry.mqtt_client_id)
+        self.uow = UnitOfWork(db, clock or SystemClock(), channel="mqtt", settings=settings)
+        self.notifier = notifier if notifier is not None else build_notifier(telemetry)
+        self.on_batch = on_batch
+        self.status = ConsumerStatus()
+        self._inbox: queue.Queue[_Message] = queue.Queue()
+        self._generation = 0
+        self._lock = threading.Lock()
+        self.client = self._client()
+
+    def _client(self) -> mqtt.Client:
+        t = self.telemetry
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=t.mqtt_client_id,
+            protocol=mqtt.MQTTv5,
+            manual_ack=True,
+        )
+        if t.mqtt_username:
+            client.username_pw_set(t.mqtt_username, t.mqtt_password)
+        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        return client
+
+    # --- network thread ------------------------------------------------------------------------
+
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        flags: mqtt.ConnectFlags,
+        reason: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        if reason.is_failure:
+            self.status.last_error = f"the broker refused the connection: {reason}"
+            return
+        with self._lock:
+            self._generation += 1
+        self.status.connected = True
+        # The session keeps the subscription, but a broker that lost its session store (or a
+        # first start) needs it again; subscribing twice is harmless.
+        client.subscribe(self.telemetry.mqtt_topic, qos=1)
+
+    def _on_disconnect(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        flags: mqtt.DisconnectFlags,
+        reason: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        self.status.connected = False
+        if reason.is_failure:
+            self.status.last_error = f"disconnected from the broker: {reason}"
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        with self._lock:
+            generation = self._generation
+        self._inbox.put(
+            _Message(message.topic, bytes(message.payload), message.mid, message.qos, generation)
+        )
+
+    # --- consumer thread -----------------------------------------------------------------------
+
+    def run(self, stop: threading.Event) -> None:
+        """Connect, then store batches until `stop` is set; reconnects by itself."""
+        t = self.telemetry
+        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        properties.SessionExpiryInterval = t.mqtt_session_expiry_seconds
+        properties.ReceiveMaximum = RECEIVE_MAXIMUM
+        # clean_start=False on every connection, the first included: the session (and the
+        # messages the broker holds for us) must survive our restarts.
+        self.client.connect_async(
+            t.mqtt_host, t.mqtt_port, keepalive=30, clean_start=False, properties=properties
+        )
+        self.client.loop_start()
+        next_check = time.monotonic() + t.silence_check_seconds
+        try:
+            while not stop.is_set():
+                batch = self._collect(stop)
+                if batch:
+                    self._store(batch, stop)
+                if time.monotonic() >= next_check:
+                    next_check = time.monotonic() + t.silence_check_seconds
+                    self._check_silence()
+        finally:
+            self.client.disconnect()
+            self.client.loop_stop()
+
+    def _collect(self, stop: threading.Event) -> list[_Message]:
+        wait = self.telemetry.mqtt_batch_milliseconds / 1000
+        try:
+            first = self._inbox.get(timeout=min(wait, 0.5))
+        except queue.Empty:
+            return []
+        batch = [first]
+        deadline = time.monotonic() + wait
+        limit = self.telemetry.mqtt_batch_messages
+        while len(batch) < limit and not stop.is_set():
+            remaining = deadline - time.monotonic()
+            try:
+                batch.append(
+                    self._inbox.get_nowait()
+                    if remaining <= 0
+                    else self._inbox.get(timeout=remaining)
+                )
+            except queue.Empty:
+                break
+        return batch
+
+    def _store(self, batch: list[_Message], stop: threading.Event) -> None:
+        while True:
+            try:
+                result = self._store_once(batch)
+                break
+            except Exception as exc:  # the database is down: keep the batch, unacknowledged
+                self.status.last_error = f"{type(exc).__name__}: {exc}"[:300]
+                log.exception("storing an MQTT batch failed; retrying")
+                if stop.wait(1.0):
+                    return  # stopping: the broker redelivers the batch to the next run
+        with self._lock:
+            current = self._generation
+        for message in batch:
+            if message.generation == current:
+                self.client.ack(message.mid, message.qos)
+        s = self.status
+        s.messages += len(batch)
+        s.batches += 1
+        s.stored += result.stored
+        s.duplicate += result.duplicate
+        s.conflicting += result.conflicting
+        s.refused += result.refused
+        s.last_batch_at = self.uow.clock.now()
+        if result.errors:
+            s.last_error = result.errors[0].message
+        if self.on_batch is not None:
+            self.on_batch(s)
+
+    def _store_once(self, batch: list[_Message]) -> IngestResult:
+        with self.db.read_session() as session:
+            known = set(queries.sensors(session))
+        now = self.uow.clock.now()
+        readings: list[Reading] = []
+        errors: list[ReadingError] = []
+        for message in batch:
+            parsed = parse_mqtt_payload(
+                message.topic,
+                message.payload,
+                topic_pattern=self.pattern,
+                known_sensors=known,
+                now=now,
+            )
+            readings.extend(parsed.readings)
+            errors.extend(parsed.errors)
+        return store_readings(
+            self.uow,
+            actor=self.actor,
+            source=ReadingSource.MQTT,
+            readings=readings,
+            errors=errors,
+            origin=self.telemetry.mqtt_client_id,
+            notifier=self.notifier,
+        )
+
+    def _check_silence(self) -> None:
+        try:
+            check_silent_sensors(self.uow, actor=self.actor, notifier=self.notifier)
+        except Exception as exc:  # reported, retried at the next check
+            self.status.last_error = f"silence check failed: {exc}"[:300]
+            log.exception("silent-sensor check failed")
+
+
+def main() -> None:
+    """Run the consumer with settings from the environment until SIGTERM or SIGINT."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    settings = load_settings()
+    telemetry = TelemetrySettings()
+    db = Database(settings.database_url)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        MqttConsumer(db, telemetry, settings=settings).run(stop)
+    finally:
+        db.dispose()
+
+
+if __name__ == "__main__":
+    main()

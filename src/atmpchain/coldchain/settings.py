@@ -1,0 +1,69 @@
+"""Telemetry settings: the MQTT broker and topic, batching, silence checks and alarm notifiers.
+
+Read from the same `ATMPCHAIN_*` environment variables as the main Settings (these names do not
+clash with its fields). They are meant to move into `config.Settings`; until then they are read
+from the environment only, not from `atmpchain.toml` (whose unknown keys the main Settings refuses).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from atmpchain.coldchain.topics import topic_pattern_problem
+
+NotifierName = Literal["log", "smtp", "webhook"]
+
+
+def _log_only() -> list[NotifierName]:
+    return ["log"]
+
+
+class TelemetrySettings(BaseSettings):
+    """Where readings come from and where alarms go."""
+
+    model_config = SettingsConfigDict(env_prefix="ATMPCHAIN_", extra="ignore")
+
+    mqtt_host: str = "127.0.0.1"
+    mqtt_port: int = Field(default=1883, ge=1, le=65535)
+    mqtt_username: str | None = None
+    mqtt_password: str | None = None
+    mqtt_topic: str = Field(
+        default="atmpchain/sensors/+/temperature",
+        description="MQTT topic filter; its first '+' carries the sensor code",
+    )
+    # A fixed client id and a persistent session: the broker keeps unacknowledged QoS 1
+    # messages for this id while the consumer is down and redelivers them when it returns.
+    mqtt_client_id: str = "atmpchain-telemetry"
+    mqtt_session_expiry_seconds: int = Field(default=7 * 24 * 3600, ge=60)
+    mqtt_batch_messages: int = Field(default=500, ge=1, le=10_000)
+    mqtt_batch_milliseconds: int = Field(default=200, ge=1, le=60_000)
+    silence_check_seconds: int = Field(default=30, ge=1)
+    # Alarm notifiers; the log notifier always runs.
+    alarm_notifiers: list[NotifierName] = Field(default_factory=_log_only)
+    notifier_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_starttls: bool = True
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str | None = None
+    smtp_to: list[str] = Field(default_factory=list)
+    alarm_webhook_url: str | None = None
+
+    @field_validator("mqtt_topic")
+    @classmethod
+    def _check_topic(cls, value: str) -> str:
+        problem = topic_pattern_problem(value)
+        if problem is not None:
+            raise ValueError(f"'{value}' is not an MQTT topic filter: {problem}")
+        return value
+
+    @field_validator("alarm_webhook_url")
+    @classmethod
+    def _check_webhook(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError(f"'{value}' is not an http(s) URL")
+        return value
