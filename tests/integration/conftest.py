@@ -35,6 +35,7 @@ WRITABLE_TABLES = (
     "product_unit",
     "custody_event",
     "current_custody",
+    "impact_assessment",
 )
 
 

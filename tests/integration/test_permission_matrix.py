@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from tests.conftest import Persona
 from tests.integration.conftest import Trail
 
@@ -22,12 +23,16 @@ from atmpchain.accounts.access import approve_access
 from atmpchain.accounts.domain import ROLE_PERMISSIONS, SYSTEM_ACTOR, Permission, Role
 from atmpchain.audit.export import export_trail
 from atmpchain.audit.queries import AuditFilter
-from atmpchain.coldchain.domain import Reading, ReadingSource
+from atmpchain.coldchain.assessment import assess_impact
+from atmpchain.coldchain.domain import Direction, Reading, ReadingSource
+from atmpchain.coldchain.impact import Impact
 from atmpchain.coldchain.ingest import store_readings
+from atmpchain.coldchain.models import Excursion, ExcursionProduct, Sensor
 from atmpchain.coldchain.sensors import register_sensor
 from atmpchain.custody import service as custody_service
 from atmpchain.custody import storage
 from atmpchain.custody.domain import StorageKind, StorageStatus
+from atmpchain.custody.models import ProductUnit, StorageUnit
 from atmpchain.errors import PermissionDenied
 from atmpchain.identity import printing
 from atmpchain.identity import service as identity_service
@@ -39,6 +44,39 @@ from atmpchain.signatures.service import apply_signature
 from atmpchain.uow import UnitOfWork
 
 Call = tuple[Permission, Callable[[], Any]]
+
+
+def _excursion_in_tank(uow: UnitOfWork, unit_scan: str) -> tuple[int, int]:
+    """An ended excursion of tank TANK with the unit scanned inside (written directly)."""
+    with uow:
+        session = uow.session
+        now = uow.clock.now()
+        excursion = Excursion(
+            sensor_id=session.execute(
+                select(Sensor.id).where(Sensor.code == "MATRIX-T")
+            ).scalar_one(),
+            storage_unit_id=session.execute(
+                select(StorageUnit.id).where(StorageUnit.code == "TANK")
+            ).scalar_one(),
+            start_at=now,
+            end_at=now,
+            last_out_at=now,
+            peak=Decimal("-120"),
+            peak_at=now,
+            direction=Direction.ABOVE,
+            readings=3,
+            limit_low=None,
+            limit_high=Decimal("-150"),
+            detected_at=now,
+        )
+        session.add(excursion)
+        session.flush()
+        unit_id = session.execute(
+            select(ProductUnit.id).where(ProductUnit.din == unit_scan[1:14])
+        ).scalar_one()
+        session.add(ExcursionProduct(excursion_id=excursion.id, product_unit_id=unit_id))
+        uow.commit()
+        return excursion.id, unit_id
 
 
 def _protected_calls(
@@ -99,6 +137,7 @@ def _protected_calls(
             uow, actor=setup_operator.actor, unit_scan=scan, location_scan=f"LOC:TANK.R1.B1.{slot}"
         )
     incoming = "=" + identity_service.issue_din(uow, actor=setup_operator.actor).encode() + "00"
+    excursion_id, exposed_id = _excursion_in_tank(uow, stored)
     actor = acting.actor
 
     def sign() -> None:
@@ -191,6 +230,18 @@ def _protected_calls(
             ),
         ),
         "apply_signature": (Permission.SIGN_RECORDS, sign),
+        "assess_impact": (
+            Permission.ASSESS_IMPACT,
+            lambda: assess_impact(
+                uow,
+                actor=actor,
+                excursion_id=excursion_id,
+                product_unit_id=exposed_id,
+                impact=Impact.NO_IMPACT,
+                rationale="within the stability data",
+                password=acting.password,
+            ),
+        ),
         "register_sensor": (
             Permission.MANAGE_SENSORS,
             lambda: register_sensor(uow, actor=actor, code="MATRIX-2", name="Second probe"),
@@ -352,6 +403,7 @@ def test_the_matrix_covers_every_permission_a_trust_core_service_checks() -> Non
         Permission.MOVE_PRODUCT,
         Permission.MANAGE_SENSORS,
         Permission.RECORD_READINGS,
+        Permission.ASSESS_IMPACT,
     }
     # The rest are checked by the web layer when it shows pages (tests/web covers them).
     assert set(Permission) - checked == {

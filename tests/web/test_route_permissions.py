@@ -45,6 +45,7 @@ PAGES: dict[str, tuple[Permission, ...]] = {
     "/audit": (Permission.READ_AUDIT_TRAIL,),
     "/custody": (Permission.VIEW_CUSTODY,),
     "/custody/scan": (Permission.MOVE_PRODUCT,),
+    "/coldchain/excursions": (Permission.VIEW_TEMPERATURES,),
 }
 
 

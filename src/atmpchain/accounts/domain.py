@@ -73,6 +73,7 @@ class Permission(enum.Enum):
     RECORD_READINGS = "coldchain.record_readings"
     MANAGE_SENSORS = "coldchain.manage_sensors"
     VIEW_TEMPERATURES = "coldchain.view"
+    ASSESS_IMPACT = "coldchain.assess_impact"
 
 
 _PEOPLE = frozenset(Role) - MACHINE_ROLES
@@ -166,6 +167,8 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
             Role.PROCESS_SCIENTIST,
         }
     ),
+    # Deciding what an excursion means for a product (release, quarantine, reject) is QA's.
+    Permission.ASSESS_IMPACT: frozenset({Role.QA}),
 }
 
 

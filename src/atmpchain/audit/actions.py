@@ -70,5 +70,6 @@ class AuditAction(enum.Enum):
     EXCURSION_STARTED = ("coldchain:excursion:started", ActionKind.EVENT)
     EXCURSION_ENDED = ("coldchain:excursion:ended", ActionKind.EVENT)
     SENSOR_SILENT = ("coldchain:sensor:silent", ActionKind.EVENT)
+    IMPACT_ASSESSED = ("coldchain:impact:assessed", ActionKind.CREATE)
     # audit trail itself
     AUDIT_EXPORTED = ("audit:trail:exported", ActionKind.EVENT)

@@ -24,8 +24,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from atmpchain.accounts import models as _accounts_models  # noqa: F401
 from atmpchain.coldchain.alarms import AlarmKind, Severity
 from atmpchain.coldchain.domain import Direction, ReadingSource
+from atmpchain.coldchain.impact import Impact
 from atmpchain.custody import models as _custody_models  # noqa: F401
 from atmpchain.db import Base, enum_column
+from atmpchain.signatures import models as _signature_models  # noqa: F401
 
 # 64-bit ids for the tables that grow by millions of rows a year (one reading per sensor per
 # minute is half a million per sensor); SQLite's rowid is 64-bit already and needs INTEGER to be it.
@@ -156,3 +158,25 @@ class ColdChainAlarm(Base):
     excursion_id: Mapped[int | None] = mapped_column(ForeignKey("excursion.id"))
     message: Mapped[str] = mapped_column(Text)
     raised_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ImpactAssessmentRecord(Base):
+    """QA's signed decision about one product's exposure to one excursion (append-only).
+
+    A revised decision is a new row with a new signature; the latest signed one counts
+    (`impact.latest_assessments`).
+    """
+
+    __tablename__ = "impact_assessment"
+    __table_args__ = (
+        Index("ix_impact_assessment_product_excursion", "product_unit_id", "excursion_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    excursion_id: Mapped[int] = mapped_column(ForeignKey("excursion.id"), index=True)
+    product_unit_id: Mapped[int] = mapped_column(ForeignKey("product_unit.id"))
+    impact: Mapped[Impact] = mapped_column(enum_column(Impact))
+    rationale: Mapped[str] = mapped_column(Text)
+    signature_id: Mapped[int] = mapped_column(ForeignKey("electronic_signature.id"))
+    assessed_at: Mapped[datetime]
+    assessed_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))

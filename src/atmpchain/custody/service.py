@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from atmpchain.accounts import queries as account_queries
 from atmpchain.accounts.domain import Actor, Permission
 from atmpchain.audit.actions import AuditAction
+from atmpchain.coldchain.assessment import issue_block
 from atmpchain.custody.domain import (
     EventKind,
     Move,
@@ -578,6 +579,12 @@ def transfer(
     _identity_check(uow, actor, scanned, second_scan, checkpoint, True)
     with uow:
         unit, row = _locked_unit(uow, scanned)
+        blocked = issue_block(uow.session, unit.id)
+        if blocked is not None:
+            raise Conflict(
+                f"unit {unit_label(unit.din, unit.product_code)} may not be handed on: {blocked}",
+                field="unit_scan",
+            )
         return _apply(
             uow,
             actor=actor,

@@ -24,6 +24,7 @@ from atmpchain.web.deps import AppState, csrf_protect
 from atmpchain.web.pages import accounts as accounts_pages
 from atmpchain.web.pages import audit as audit_pages
 from atmpchain.web.pages import auth as auth_pages
+from atmpchain.web.pages import coldchain as coldchain_pages
 from atmpchain.web.pages import custody as custody_pages
 from atmpchain.web.pages import dashboard as dashboard_pages
 from atmpchain.web.pages import identity as identity_pages
@@ -43,6 +44,7 @@ ROUTERS = (
     audit_pages.router,
     identity_pages.router,
     custody_pages.router,
+    coldchain_pages.router,
 )
 
 

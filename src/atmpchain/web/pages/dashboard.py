@@ -9,6 +9,7 @@ from atmpchain.accounts.domain import Permission
 from atmpchain.audit import queries as audit_queries
 from atmpchain.audit import service as audit_service
 from atmpchain.audit.queries import AuditFilter
+from atmpchain.coldchain import queries as coldchain_queries
 from atmpchain.web.deps import CurrentAuth, State
 from atmpchain.web.notices import notice as notice_text
 from atmpchain.web.templating import render
@@ -20,9 +21,15 @@ router = APIRouter(include_in_schema=False)
 def dashboard(
     request: Request, auth: CurrentAuth, state: State, notice: str | None = None
 ) -> Response:
-    """Start page: one's own recent activity, and the audit chain's state for those who read it."""
+    """Start page: one's own recent activity, cold-chain alarms for those who watch temperatures,
+    and the audit chain's state for those who read it."""
     with state.db.read_session() as session:
         own = audit_queries.search(session, AuditFilter(username=auth.actor.username), limit=10)
+        alarms = (
+            coldchain_queries.recent_alarms(session, limit=10)
+            if auth.actor.can(Permission.VIEW_TEMPERATURES)
+            else None
+        )
     head = audit_service.head(state.db) if auth.actor.can(Permission.READ_AUDIT_TRAIL) else None
     return render(
         request,
@@ -30,5 +37,6 @@ def dashboard(
         auth,
         own_activity=own,
         head=head,
+        alarms=alarms,
         notice=notice_text(notice),
     )
