@@ -290,9 +290,14 @@ def timeline(session: Session, unit_id: int) -> Timeline:
             .order_by(CustodyEvent.seq)
         ).scalars()
     )
-    names = account_queries.full_names(
-        session, [e.actor_id for e in events if e.actor_id is not None]
-    )
+    # Everyone in the chain (who acted, who held it) in one lookup, not one query per event.
+    people = {
+        user_id
+        for e in events
+        for user_id in (e.actor_id, e.from_user_id, e.to_user_id)
+        if user_id is not None
+    }
+    names = account_queries.full_names(session, list(people))
     entries = tuple(
         TimelineEntry(
             e.seq,
@@ -302,11 +307,14 @@ def timeline(session: Session, unit_id: int) -> Timeline:
             describe_place(
                 session,
                 _event_place(e.from_kind, e.from_position_id, e.from_user_id, e.from_party),
+                names,
             )
             if e.from_kind is not None
             else (e.note or "outside"),
             describe_place(
-                session, _event_place(e.to_kind, e.to_position_id, e.to_user_id, e.to_party)
+                session,
+                _event_place(e.to_kind, e.to_position_id, e.to_user_id, e.to_party),
+                names,
             ),
             e.unit_scan,
             e.location_scan,

@@ -13,6 +13,7 @@ through the identity service's check first, and a mismatch is that service's har
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -197,8 +198,14 @@ def place_of(row: CurrentCustody) -> Place:
     return Place(row.kind, row.position_id, row.user_id, row.party)
 
 
-def describe_place(session: Session, place: Place | None) -> str:
-    """Where a unit is, in words: the position's code and name, the person, the party."""
+def describe_place(
+    session: Session, place: Place | None, names: Mapping[int, str] | None = None
+) -> str:
+    """Where a unit is, in words: the position's code and name, the person, the party.
+
+    `names` (user id -> printed name), when the caller already has them, saves a query per
+    person: a timeline passes the names of everyone in the chain, looked up once.
+    """
     if place is None:
         return "not yet received"
     if place.kind is PlaceKind.POSITION:
@@ -210,6 +217,8 @@ def describe_place(session: Session, place: Place | None) -> str:
         return f"in {unit.name}, {position.name} ({position.code})"
     if place.kind is PlaceKind.PERSON:
         assert place.user_id is not None
+        if names is not None and place.user_id in names:
+            return f"with {names[place.user_id]}"
         name = account_queries.full_names(session, [place.user_id]).get(place.user_id, "?")
         return f"with {name}"
     if place.kind is PlaceKind.PARTY:
