@@ -184,17 +184,35 @@ def storage_overview(session: Session) -> list[StorageUnitSummary]:
 
 def storage_map(session: Session, code: str) -> StorageMap:
     """What is in each position of a storage unit, with free capacity."""
-    found = _summaries(session, StorageUnit.code == code.strip().upper())
-    if not found:
+    # One unit, its site and room, then its positions: the capacity totals are summed from the
+    # positions read anyway, not aggregated over every storage unit first.
+    found = session.execute(
+        select(StorageUnit, StorageSite.code, StorageRoom.name)
+        .join(StorageRoom, StorageRoom.id == StorageUnit.room_id)
+        .join(StorageSite, StorageSite.id == StorageRoom.site_id)
+        .where(StorageUnit.code == code.strip().upper())
+    ).first()
+    if found is None:
         raise NotFound(f"there is no storage unit '{code}'", field="code")
-    summary = found[0]
-    unit = session.execute(select(StorageUnit).where(StorageUnit.code == summary.code)).scalar_one()
+    unit, site, room = found
     positions = list(
         session.execute(
             select(StoragePosition)
             .where(StoragePosition.storage_unit_id == unit.id)
             .order_by(StoragePosition.id)
         ).scalars()
+    )
+    summary = StorageUnitSummary(
+        unit.code,
+        unit.name,
+        unit.kind,
+        unit.status,
+        site,
+        room,
+        unit.temperature_low_c,
+        unit.temperature_high_c,
+        sum(p.capacity or 0 for p in positions),
+        sum(p.occupied or 0 for p in positions),
     )
     contents: dict[int, list[StoredUnit]] = {}
     for row, product in session.execute(
