@@ -29,3 +29,30 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(db: Database) -> None:
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+# Records that must never change once written. A migration that rebuilds one of these tables
+# (SQLite batch mode copies tables) could drop its triggers without anyone noticing.
+APPEND_ONLY = ("audit_record", "electronic_signature", "custody_event", "impact_assessment")
+
+
+def test_append_only_tables_keep_their_triggers_at_head(db: Database) -> None:
+    with db.engine.connect() as conn:
+        for table in APPEND_ONLY:
+            if db.dialect == "sqlite":
+                names = set(
+                    conn.exec_driver_sql(
+                        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?",
+                        (table,),
+                    ).scalars()
+                )
+                assert {f"{table}_no_update", f"{table}_no_delete"} <= names, table
+            else:
+                events = set(
+                    conn.exec_driver_sql(
+                        "SELECT event_manipulation FROM information_schema.triggers "
+                        "WHERE event_object_table = %s",
+                        (table,),
+                    ).scalars()
+                )
+                assert {"UPDATE", "DELETE"} <= events, table

@@ -132,7 +132,8 @@ class CustodyEvent(Base):
     __table_args__ = (UniqueConstraint("product_unit_id", "seq"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    product_unit_id: Mapped[int] = mapped_column(ForeignKey("product_unit.id"), index=True)
+    # No index of its own: the unique (product_unit_id, seq) constraint's index serves lookups.
+    product_unit_id: Mapped[int] = mapped_column(ForeignKey("product_unit.id"))
     # 1, 2, 3... per unit: the unique pair makes a second writer of the same step fail.
     seq: Mapped[int] = mapped_column(Integer)
     kind: Mapped[EventKind] = mapped_column(enum_column(EventKind))
