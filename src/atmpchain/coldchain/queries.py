@@ -139,9 +139,15 @@ class ExcursionView:
 
 
 def excursions(
-    session: Session, *, sensor: str | None = None, limit: int = 100
+    session: Session,
+    *,
+    sensor: str | None = None,
+    storage_unit_id: int | None = None,
+    until: datetime | None = None,
+    limit: int = 100,
 ) -> list[ExcursionView]:
-    """Excursions, newest first, with the product units that were inside."""
+    """Excursions, newest first, with the product units that were inside (optionally only
+    one sensor's, one storage unit's, or those that started by `until`)."""
     stmt = (
         select(Excursion, Sensor.code, StorageUnit.code)
         .join(Sensor, Sensor.id == Excursion.sensor_id)
@@ -151,6 +157,10 @@ def excursions(
     )
     if sensor is not None:
         stmt = stmt.where(Sensor.code == sensor)
+    if storage_unit_id is not None:
+        stmt = stmt.where(Excursion.storage_unit_id == storage_unit_id)
+    if until is not None:
+        stmt = stmt.where(Excursion.start_at <= until)
     rows = session.execute(stmt).all()
     ids = [row[0].id for row in rows]
     products: dict[int, list[str]] = {i: [] for i in ids}
@@ -215,3 +225,131 @@ def reading_count(session: Session, sensor_codes: Sequence[str] | None = None) -
             Sensor.code.in_(list(sensor_codes))
         )
     return int(session.execute(stmt).scalar_one())
+
+
+#: The most points a temperature chart gets per sensor; more would only slow the browser.
+MAX_CHART_POINTS = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class SensorSeries:
+    """One sensor's readings in a chart window, in time order (possibly downsampled)."""
+
+    sensor: str
+    points: tuple[tuple[datetime, Decimal], ...]
+    stored: int  # how many readings the window holds before downsampling
+
+    @property
+    def downsampled(self) -> bool:
+        return len(self.points) < self.stored
+
+
+@dataclass(frozen=True, slots=True)
+class UnitTemperatures:
+    """A storage unit's readings, range and excursions between `start` and `end`."""
+
+    unit_code: str
+    unit_name: str
+    low: Decimal
+    high: Decimal
+    start: datetime
+    end: datetime
+    series: tuple[SensorSeries, ...]
+    excursions: tuple[ExcursionView, ...]
+
+    @property
+    def readings(self) -> int:
+        return sum(s.stored for s in self.series)
+
+    @property
+    def minimum(self) -> tuple[datetime, Decimal, str] | None:
+        """The lowest reading of the window (its time, value and sensor)."""
+        found = [(t, v, s.sensor) for s in self.series for t, v in s.points]
+        return None if not found else min(found, key=lambda x: x[1])
+
+    @property
+    def maximum(self) -> tuple[datetime, Decimal, str] | None:
+        """The highest reading of the window (its time, value and sensor)."""
+        found = [(t, v, s.sensor) for s in self.series for t, v in s.points]
+        return None if not found else max(found, key=lambda x: x[1])
+
+    @property
+    def latest(self) -> tuple[datetime, Decimal, str] | None:
+        """The newest reading of the window (its time, value and sensor)."""
+        found = [(s.points[-1][0], s.points[-1][1], s.sensor) for s in self.series if s.points]
+        return None if not found else max(found, key=lambda x: x[0])
+
+
+def downsample(
+    points: Sequence[tuple[datetime, Decimal]], limit: int
+) -> tuple[tuple[datetime, Decimal], ...]:
+    """At most `limit` points of a time-ordered series, keeping every peak.
+
+    The series is cut into `limit // 2` runs of consecutive readings and each run keeps its
+    lowest and its highest reading, in time order. Averaging or taking every n-th reading
+    would smooth a short excursion away; min/max per bucket never hides one, and the
+    window's overall minimum and maximum always survive (the summary table uses them).
+    """
+    if len(points) <= limit:
+        return tuple(points)
+    buckets = max(limit // 2, 1)
+    kept: list[tuple[datetime, Decimal]] = []
+    for b in range(buckets):
+        run = points[b * len(points) // buckets : (b + 1) * len(points) // buckets]
+        if not run:
+            continue
+        low = min(range(len(run)), key=lambda i: run[i][1])
+        high = max(range(len(run)), key=lambda i: run[i][1])
+        kept.extend(run[i] for i in sorted({low, high}))
+    return tuple(kept)
+
+
+def unit_temperatures(
+    session: Session,
+    unit_code: str,
+    start: datetime,
+    end: datetime,
+    *,
+    max_points: int = MAX_CHART_POINTS,
+) -> UnitTemperatures | None:
+    """The readings of every sensor installed in the storage unit between `start` and `end`
+    (at most `max_points` per sensor, see `downsample`), its range, and the excursions that
+    overlap the window; None if there is no such unit."""
+    unit = session.execute(
+        select(StorageUnit).where(StorageUnit.code == unit_code)
+    ).scalar_one_or_none()
+    if unit is None:
+        return None
+    by_sensor: dict[str, list[tuple[datetime, Decimal]]] = {}
+    for code in session.execute(
+        select(Sensor.code).where(Sensor.storage_unit_id == unit.id).order_by(Sensor.code)
+    ).scalars():
+        by_sensor[code] = []
+    rows = session.execute(
+        select(Sensor.code, TemperatureReading.taken_at, TemperatureReading.temperature)
+        .join(Sensor, Sensor.id == TemperatureReading.sensor_id)
+        .where(Sensor.storage_unit_id == unit.id)
+        .where(TemperatureReading.taken_at >= start, TemperatureReading.taken_at <= end)
+        .order_by(Sensor.code, TemperatureReading.taken_at, TemperatureReading.id)
+    )
+    for code, taken_at, temperature in rows:
+        by_sensor.setdefault(code, []).append((taken_at, temperature))
+    series = tuple(
+        SensorSeries(code, downsample(points, max_points), len(points))
+        for code, points in by_sensor.items()
+    )
+    overlapping = [
+        e
+        for e in excursions(session, storage_unit_id=unit.id, until=end, limit=1000)
+        if e.end is None or e.end >= start
+    ]
+    return UnitTemperatures(
+        unit_code=unit.code,
+        unit_name=unit.name,
+        low=unit.temperature_low_c,
+        high=unit.temperature_high_c,
+        start=start,
+        end=end,
+        series=series,
+        excursions=tuple(reversed(overlapping)),
+    )

@@ -1,17 +1,28 @@
-"""Cold-chain pages: the excursion list, and QA's signed impact assessment of each product."""
+"""Cold-chain pages: the excursion list, QA's signed impact assessment of each product, and a
+storage unit's temperature chart (drawn with Plotly, served from the installed package)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import importlib.metadata
+import importlib.resources
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from atmpchain.accounts.domain import Permission
 from atmpchain.coldchain import assessment
 from atmpchain.coldchain import queries as coldchain_queries
 from atmpchain.coldchain.impact import Impact
-from atmpchain.errors import DomainError
+from atmpchain.errors import DomainError, NotFound
 from atmpchain.signatures.domain import Meaning
 from atmpchain.web.deps import Auth, CurrentAuth, State, UoW
 from atmpchain.web.notices import notice as notice_text
@@ -19,6 +30,10 @@ from atmpchain.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 Text = Annotated[str, Form(max_length=4000)]
+log = logging.getLogger("atmpchain.web")
+
+#: The longest window a temperature chart shows (31 days), in hours.
+MAX_CHART_HOURS = 744
 
 
 def _excursions_page(
@@ -83,3 +98,126 @@ def assess(
     except DomainError as exc:
         return _excursions_page(request, auth, state, error=exc)
     return RedirectResponse("/coldchain/excursions?notice=impact-assessed", status_code=303)
+
+
+# Plotly's bundle injects <style> elements when it loads, which `style-src 'self'` blocks (and
+# Chromium reports): its global rules unless `#plotly.js-style-global.no-inline-styles` exists
+# (we link our own small stylesheet with that id and class instead), and MapLibre's stylesheet
+# unless an element with the id below exists (we draw no maps, so an empty marker does).
+_MAPLIBRE_STYLE_ID = re.compile(
+    r'getElementById\("([0-9a-f]{64})"\)\)\{var \w+=document\.createElement\("style"\)'
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PlotlyBundle:
+    """The installed plotly.min.js (None if missing), its package version, and the id of the
+    element that stops its bundled MapLibre stylesheet from being injected."""
+
+    path: Path | None
+    version: str
+    maplibre_style_id: str | None
+
+
+@cache
+def _plotly_js() -> PlotlyBundle:
+    try:
+        version = importlib.metadata.version("plotly")
+        resource = importlib.resources.files("plotly") / "package_data" / "plotly.min.js"
+    except (importlib.metadata.PackageNotFoundError, ModuleNotFoundError):
+        return PlotlyBundle(None, "missing", None)
+    path = Path(str(resource))
+    if not path.is_file():
+        return PlotlyBundle(None, version, None)
+    found = _MAPLIBRE_STYLE_ID.search(path.read_text(encoding="utf-8"))
+    return PlotlyBundle(path, version, found.group(1) if found else None)
+
+
+@router.get("/assets/plotly.min.js")
+def plotly_js(auth: CurrentAuth) -> Response:
+    """Plotly's browser bundle, from the installed Python package (nothing vendored).
+
+    The pages link it with `?v=<version>`, so a long private cache is safe across upgrades.
+    """
+    bundle = _plotly_js()
+    if bundle.path is None:
+        log.error(
+            "plotly.min.js not found in the installed 'plotly' package (version %s): "
+            "install plotly to draw temperature charts",
+            bundle.version,
+        )
+        return Response("plotly.min.js is not installed", status_code=404, media_type="text/plain")
+    return FileResponse(
+        bundle.path,
+        media_type="text/javascript",
+        headers={"Cache-Control": "private, max-age=31536000, immutable"},
+    )
+
+
+def _local(moment: datetime, zone: ZoneInfo) -> str:
+    """A UTC time as the reader's wall-clock time, which Plotly shows as it is."""
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _number(value: Decimal) -> float:
+    return float(value)
+
+
+@router.get("/coldchain/units/{code}/temperatures", response_class=HTMLResponse)
+def unit_temperatures(
+    request: Request,
+    code: str,
+    auth: CurrentAuth,
+    state: State,
+    hours: Annotated[int, Query(ge=1, le=MAX_CHART_HOURS)] = 24,
+) -> Response:
+    """A storage unit's readings over the last `hours`, its range and its excursions."""
+    auth.actor.require(Permission.VIEW_TEMPERATURES)
+    end = state.clock.now().astimezone(UTC)
+    start = end - timedelta(hours=hours)
+    with state.db.read_session() as session:
+        chart = coldchain_queries.unit_temperatures(session, code, start, end)
+    if chart is None:
+        raise NotFound(f"there is no storage unit '{code}'", "code")
+    zone = ZoneInfo(auth.actor.time_zone)
+    data: dict[str, Any] = {
+        "unit": chart.unit_code,
+        "title": f"{chart.unit_name} ({chart.unit_code})",
+        "zone": auth.actor.time_zone,
+        "start": _local(start, zone),
+        "end": _local(end, zone),
+        "low": _number(chart.low),
+        "high": _number(chart.high),
+        "series": [
+            {
+                "sensor": s.sensor,
+                "x": [_local(t, zone) for t, _ in s.points],
+                "y": [_number(v) for _, v in s.points],
+                "downsampled": s.downsampled,
+            }
+            for s in chart.series
+        ],
+        "excursions": [
+            {
+                "id": e.id,
+                "sensor": e.sensor,
+                "start": _local(max(e.start, start), zone),
+                "end": _local(min(e.end or end, end), zone),
+                "ongoing": e.end is None,
+                "direction": e.direction.value,
+                "peak": _number(e.peak),
+            }
+            for e in chart.excursions
+        ],
+    }
+    bundle = _plotly_js()
+    return render(
+        request,
+        "coldchain/temperatures.html",
+        auth,
+        chart=chart,
+        data=data,
+        hours=hours,
+        windows=(6, 24, 72, 168, 720),
+        plotly=bundle,
+    )
