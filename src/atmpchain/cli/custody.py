@@ -38,10 +38,7 @@ Expected = Annotated[
 
 
 def _run(ctx: typer.Context, acting_as: str, call: Callable[[UnitOfWork, Actor], object]) -> object:
-    cfg = common.settings()
-    db = common.database(cfg, ctx)
-    uow = common.unit_of_work(cfg, db)
-    actor = common.authenticate(uow, acting_as)
+    uow, actor = common.acting(ctx, acting_as)
     try:
         return call(uow, actor)
     except DomainError as exc:
