@@ -30,7 +30,7 @@ class ConfigError(Exception):
     """The configuration cannot be used; the message says which setting and why."""
 
 
-def _config_file() -> Path:
+def config_file() -> Path:
     return Path(os.environ.get("ATMPCHAIN_CONFIG", "atmpchain.toml"))
 
 
@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     # 2006/86/EC Annex VII): the country and the tissue establishment code from the EU compendium.
     sec_country: str | None = Field(default=None, description="ISO 3166-1 alpha-2, e.g. AT")
     sec_tissue_establishment: str | None = Field(default=None, description="6-character TE code")
+    # The `[telemetry]` table of atmpchain.toml belongs to the cold chain's own settings
+    # (atmpchain.coldchain.settings.TelemetrySettings, which checks it); accepted here so that
+    # the file as a whole is not refused.
+    telemetry: dict[str, Any] = Field(default_factory=dict)
 
     @classmethod
     def settings_customise_sources(
@@ -79,7 +83,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        path = _config_file()
+        path = config_file()
         if path.is_file():
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
         return tuple(sources)

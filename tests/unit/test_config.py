@@ -12,7 +12,12 @@ from atmpchain.db import Database, DatabaseUnavailable
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("ATMPCHAIN_DATABASE_URL", "ATMPCHAIN_DISPLAY_TIMEZONE", "ATMPCHAIN_CONFIG"):
+    for name in (
+        "ATMPCHAIN_DATABASE_URL",
+        "ATMPCHAIN_DISPLAY_TIMEZONE",
+        "ATMPCHAIN_CONFIG",
+        "ATMPCHAIN_MQTT_HOST",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
 
@@ -68,3 +73,28 @@ def test_uninitialised_database_says_what_to_run(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'empty.db'}")
     with pytest.raises(DatabaseUnavailable, match="atmpchain init-db"):
         db.check()
+
+
+def test_telemetry_table_in_the_same_file_is_read_and_does_not_break_the_main_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pydantic import ValidationError
+
+    from atmpchain.coldchain.settings import TelemetrySettings
+
+    Path("atmpchain.toml").write_text(
+        'display_timezone = "Europe/Vienna"\n'
+        "[telemetry]\n"
+        'mqtt_host = "broker.cryostore.local"\n'
+        'mqtt_topic = "site/+/temperature"\n'
+    )
+    monkeypatch.setenv("ATMPCHAIN_DATABASE_URL", "sqlite:///from-env.db")
+    assert load_settings().display_timezone == "Europe/Vienna"
+    telemetry = TelemetrySettings()
+    assert telemetry.mqtt_host == "broker.cryostore.local"
+    assert telemetry.mqtt_topic == "site/+/temperature"
+    monkeypatch.setenv("ATMPCHAIN_MQTT_HOST", "127.0.0.1")
+    assert TelemetrySettings().mqtt_host == "127.0.0.1"
+    Path("atmpchain.toml").write_text('[telemetry]\nmqtt_hots = "typo"\n')
+    with pytest.raises(ValidationError, match="mqtt_hots"):
+        TelemetrySettings()

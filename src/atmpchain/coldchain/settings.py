@@ -1,8 +1,8 @@
 """Telemetry settings: the MQTT broker and topic, batching, silence checks and alarm notifiers.
 
 Read from the same `ATMPCHAIN_*` environment variables as the main Settings (these names do not
-clash with its fields). They are meant to move into `config.Settings`; until then they are read
-from the environment only, not from `atmpchain.toml` (whose unknown keys the main Settings refuses).
+clash with its fields), then from the `[telemetry]` table of the same `atmpchain.toml`.
+Environment variables win over the file, as for the main Settings.
 """
 
 from __future__ import annotations
@@ -10,9 +10,15 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 from atmpchain.coldchain.topics import topic_pattern_problem
+from atmpchain.config import config_file
 
 NotifierName = Literal["log", "smtp", "webhook"]
 
@@ -24,7 +30,28 @@ def _log_only() -> list[NotifierName]:
 class TelemetrySettings(BaseSettings):
     """Where readings come from and where alarms go."""
 
-    model_config = SettingsConfigDict(env_prefix="ATMPCHAIN_", extra="ignore")
+    # Unknown keys in the [telemetry] table are refused, like the main Settings refuses its own;
+    # unrelated ATMPCHAIN_* environment variables belong to the main Settings and are not ours.
+    model_config = SettingsConfigDict(env_prefix="ATMPCHAIN_", extra="forbid")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = config_file()
+        if path.is_file():
+            sources.append(
+                TomlConfigSettingsSource(
+                    settings_cls, toml_file=path, toml_table_header=("telemetry",)
+                )
+            )
+        return tuple(sources)
 
     mqtt_host: str = "127.0.0.1"
     mqtt_port: int = Field(default=1883, ge=1, le=65535)
