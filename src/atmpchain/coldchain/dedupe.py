@@ -16,9 +16,9 @@ unique constraint as distinct, so (sensor, time, NULL) would not stop a duplicat
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from atmpchain.coldchain.domain import Reading
@@ -40,10 +40,31 @@ class ReadingKey:
 
 def reading_key(reading: Reading) -> ReadingKey:
     """The key of a reading; equal keys are the same reading (or a conflict)."""
-    utc = reading.taken_at.astimezone(UTC).replace(tzinfo=None)
-    return ReadingKey(
-        reading.sensor, utc.isoformat(timespec="microseconds") + "Z", reading.sequence
-    )
+    return ReadingKey(reading.sensor, utc_text(reading.taken_at), reading.sequence)
+
+
+def utc_text(moment: datetime) -> str:
+    """An aware time as the key's UTC text, '2026-01-05T07:00:00.000000Z'."""
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    # isoformat of a UTC time ends in '+00:00'; the key spells UTC as 'Z'.
+    return moment.isoformat(timespec="microseconds")[:-6] + "Z"
+
+
+def reading_key_text(reading: Reading, sensor_json: Mapping[str, str] | None = None) -> str:
+    """`reading_key(reading).text` without building the key: ingest computes it per reading.
+
+    `sensor_json` may hold the JSON text of each sensor code (a batch has few sensors, and
+    encoding the code is most of the cost); the result is the same either way.
+    """
+    sensor = reading.sensor
+    quoted = sensor_json.get(sensor) if sensor_json is not None else None
+    if quoted is None:
+        quoted = json.dumps(sensor, ensure_ascii=False)
+    sequence = "null" if reading.sequence is None else str(reading.sequence)
+    # The same text as json.dumps([sensor, time, sequence], ensure_ascii=False): the time text
+    # holds only digits, '-', ':', '.', 'T' and 'Z', so it needs no escaping.
+    return f'[{quoted}, "{utc_text(reading.taken_at)}", {sequence}]'
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,18 +102,45 @@ def classify_batch(
     Temperatures compare by value, so 5.0 and 5.00 are the same reading. Within the batch the
     first reading with a key wins, as if the batch had been stored one reading at a time.
     """
-    seen: dict[ReadingKey, Decimal] = {}
+    batch = list(readings)
+    sort = sort_by_key(
+        batch,
+        [reading_key(r).text for r in batch],
+        {key.text: temperature for key, temperature in existing.items()},
+    )
+    return BatchSort(sort.new, sort.duplicates, sort.conflicts)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyedSort:
+    """`BatchSort` with the key text of each new reading, in the same order."""
+
+    new: tuple[Reading, ...]
+    new_keys: tuple[str, ...]
+    duplicates: tuple[Reading, ...]
+    conflicts: tuple[DuplicateConflict, ...]
+
+
+def sort_by_key(
+    readings: Sequence[Reading], keys: Sequence[str], existing: Mapping[str, Decimal]
+) -> KeyedSort:
+    """`classify_batch` over readings whose key texts are already known (`keys[i]` is the
+    key of `readings[i]`), against stored temperatures by key text."""
+    seen: dict[str, Decimal] = {}
     new: list[Reading] = []
+    new_keys: list[str] = []
     duplicates: list[Reading] = []
     conflicts: list[DuplicateConflict] = []
-    for reading in readings:
-        key = reading_key(reading)
-        known = existing.get(key, seen.get(key))
+    for reading, key in zip(readings, keys, strict=True):
+        known = existing.get(key)
+        if known is None:
+            known = seen.get(key)
         if known is None:
             seen[key] = reading.temperature
             new.append(reading)
+            new_keys.append(key)
         elif known == reading.temperature:
             duplicates.append(reading)
         else:
             conflicts.append(DuplicateConflict(reading, known))
-    return BatchSort(tuple(new), tuple(duplicates), tuple(conflicts))
+    return KeyedSort(tuple(new), tuple(new_keys), tuple(duplicates), tuple(conflicts))

@@ -3,28 +3,64 @@
 Part of storing a batch (`ingest.store_readings`), inside its transaction: the detector state,
 the excursion rows with the product units inside, and the alarm rows are written with the
 readings or not at all.
+
+Readings usually arrive in time order and are fed to the sensor's saved detector state. A batch
+holding readings at or before the sensor's latest fed reading (a logger's CSV uploaded after live
+readings, an MQTT message redelivered late) is late: the detector cannot go back, so the sensor's
+excursions are re-detected from the stored readings (the source of truth) over the span the late
+readings affect, and matched with the excursions already recorded (`excursions.reconcile`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from atmpchain.audit.actions import AuditAction
 from atmpchain.coldchain import queries
 from atmpchain.coldchain.alarms import Alarm, excursion_alarm
-from atmpchain.coldchain.domain import Reading
-from atmpchain.coldchain.excursions import EventKind, ExcursionDetector, ExcursionEvent
-from atmpchain.coldchain.models import ColdChainAlarm, Excursion, ExcursionProduct, SensorState
+from atmpchain.coldchain.dedupe import ReadingKey, reading_key
+from atmpchain.coldchain.domain import Reading, TemperatureRange
+from atmpchain.coldchain.excursions import (
+    DetectorState,
+    EventKind,
+    ExcursionDetector,
+    ExcursionEvent,
+    changed,
+    reading_order,
+    reconcile,
+)
+from atmpchain.coldchain.excursions import Excursion as Found
+from atmpchain.coldchain.models import (
+    ColdChainAlarm,
+    Excursion,
+    ExcursionProduct,
+    SensorState,
+    TemperatureReading,
+)
 from atmpchain.coldchain.queries import SensorInfo
 from atmpchain.coldchain.state import dump_state, load_state
 from atmpchain.uow import UnitOfWork
+
+AuditEntry = tuple[int, AuditAction, dict[str, Any], dict[str, Any] | None]
+
+
+@dataclass
+class Detection:
+    """What detection did in one batch: alarms raised, excursion audit entries, and the
+    recorded excursions late readings contradicted (kept as recorded, for QA)."""
+
+    alarms: list[Alarm]
+    audit: list[AuditEntry]
+    kept: list[int]
 
 
 def detect_excursions(
@@ -32,18 +68,19 @@ def detect_excursions(
     readings: Sequence[Reading],
     catalogue: dict[str, SensorInfo],
     now: datetime,
-) -> tuple[list[Alarm], list[tuple[int, AuditAction, dict[str, Any]]]]:
+) -> Detection:
     """Feed each sensor's new readings to its detector; open and close excursion rows.
 
-    Returns the alarms raised and, for the audit trail, each excursion started or ended.
+    Late readings re-detect the sensor's excursions from the stored readings (which must
+    already hold this batch). Returns the alarms raised and, for the audit trail, each
+    excursion started, ended or revised.
     """
     by_sensor: dict[str, list[Reading]] = defaultdict(list)
     for reading in readings:
         by_sensor[reading.sensor].append(reading)
-    alarms: list[Alarm] = []
-    audit: list[tuple[int, AuditAction, dict[str, Any]]] = []
+    done = Detection([], [], [])
     if not by_sensor:
-        return alarms, audit
+        return done
     session = uow.session
     ids = sorted(catalogue[code].id for code in by_sensor)
     states = {
@@ -58,10 +95,7 @@ def detect_excursions(
     zone = ZoneInfo(uow.settings.display_timezone)
     for code in sorted(by_sensor):
         info = catalogue[code]
-        batch = sorted(
-            by_sensor[code],
-            key=lambda r: (r.taken_at.astimezone(UTC), r.sequence is not None, r.sequence or 0),
-        )
+        batch = sorted(by_sensor[code], key=reading_order)
         state = states.get(info.id)
         if state is None:
             state = SensorState(sensor_id=info.id, detector_json="", last_seen=None)
@@ -72,90 +106,293 @@ def detect_excursions(
         state.silent_since = None
         if info.limits is None or info.storage_unit_id is None:
             continue  # no unit, no range: the readings are kept, nothing to judge them by
-        detector = ExcursionDetector(info.limits, info.grace, load_state(state.detector_json))
-        result = detector.feed(batch)
-        for event in result.events:
-            row = _apply_event(uow, info, event, now)
-            assert info.unit_code is not None
-            alarm = excursion_alarm(
-                event,
-                unit=info.unit_code,
-                unit_name=info.unit_name or info.unit_code,
-                limits=info.limits,
-                now=now,
-                zone=zone,
-            )
-            session.add(
-                ColdChainAlarm(
-                    kind=alarm.kind,
-                    severity=alarm.severity,
-                    sensor_id=info.id,
-                    storage_unit_id=info.storage_unit_id,
-                    excursion_id=row.id,
-                    message=alarm.message,
-                    raised_at=now,
-                )
-            )
-            alarms.append(alarm)
-            action = (
-                AuditAction.EXCURSION_STARTED
-                if event.kind is EventKind.STARTED
-                else AuditAction.EXCURSION_ENDED
-            )
-            audit.append((row.id, action, _excursion_json(session, row, code, info)))
+        sensor = _Sensor(uow, info, info.limits, now, zone, done)
+        saved = load_state(state.detector_json)
+        first = batch[0].taken_at.astimezone(UTC)
+        if saved.last_at is not None and first <= saved.last_at:
+            new_state = sensor.redetect(first)
+        else:
+            new_state = sensor.feed(saved, batch)
+        state.detector_json = dump_state(new_state)
+    return done
+
+
+class _Sensor:
+    """Detection for one sensor within one batch's transaction."""
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        info: SensorInfo,
+        limits: TemperatureRange,
+        now: datetime,
+        zone: ZoneInfo,
+        done: Detection,
+    ) -> None:
+        self.uow, self.session, self.info, self.limits = uow, uow.session, info, limits
+        self.now, self.zone, self.done = now, zone, done
+
+    # --- readings in order ---------------------------------------------------------------------
+
+    def feed(self, saved: DetectorState, batch: list[Reading]) -> DetectorState:
+        """New readings after the saved state: the detector goes on from where it was."""
+        detector = ExcursionDetector(self.limits, self.info.grace, saved)
+        for event in detector.feed(batch).events:
+            self._event(event)
         current = detector.current
         if current is not None:
             # An excursion still going on: keep its row's peak and length up to date.
-            ongoing = _open_excursion(uow, info.id, current.start)
+            ongoing = self._row_at(current.start)
             if ongoing is not None:
-                ongoing.last_out_at = current.last_out_at
-                ongoing.peak, ongoing.peak_at = current.peak, current.peak_at
-                ongoing.direction, ongoing.readings = current.direction, current.readings
-        state.detector_json = dump_state(detector.state)
-    return alarms, audit
+                _set(ongoing, current)
+        return detector.state
 
+    # --- late readings -------------------------------------------------------------------------
 
-def _open_excursion(uow: UnitOfWork, sensor_id: int, start: datetime) -> Excursion | None:
-    return uow.session.execute(
-        select(Excursion).where(Excursion.sensor_id == sensor_id, Excursion.start_at == start)
-    ).scalar_one_or_none()
-
-
-def _apply_event(
-    uow: UnitOfWork, info: SensorInfo, event: ExcursionEvent, now: datetime
-) -> Excursion:
-    exc = event.excursion
-    assert info.storage_unit_id is not None and info.limits is not None
-    row = _open_excursion(uow, info.id, exc.start)
-    if row is None:
-        row = Excursion(
-            sensor_id=info.id,
-            storage_unit_id=info.storage_unit_id,
-            start_at=exc.start,
-            limit_low=info.limits.low,
-            limit_high=info.limits.high,
-            detected_at=now,
+    def redetect(self, earliest: datetime) -> DetectorState:
+        """Re-detect from the stored readings after the last instant, before `earliest`, that
+        ended in range: the detector's state there is known (no run out of range), so the
+        replay from it gives what in-order delivery would have given."""
+        anchor = self._anchor(earliest)
+        stmt = select(
+            TemperatureReading.taken_at, TemperatureReading.temperature, TemperatureReading.sequence
+        ).where(TemperatureReading.sensor_id == self.info.id)
+        rows = select(Excursion).where(Excursion.sensor_id == self.info.id)
+        start = DetectorState()
+        if anchor is not None:
+            at, keys = anchor
+            start = DetectorState(at, keys, None)
+            stmt = stmt.where(TemperatureReading.taken_at > at)
+            # Excursions with a reading out of range after the anchor; earlier ones ended by it.
+            rows = rows.where(Excursion.last_out_at > at)
+        code = self.info.code
+        stored = sorted(
+            (Reading(code, t, v, q) for t, v, q in self.session.execute(stmt)), key=reading_order
         )
-        uow.session.add(row)
+        detector = ExcursionDetector(self.limits, self.info.grace, start)
+        events = detector.feed(stored).events
+        found = [e.excursion for e in events if e.kind is EventKind.ENDED]
+        if detector.current is not None:
+            found.append(detector.current)
+        recorded_rows = list(self.session.execute(rows.order_by(Excursion.start_at)).scalars())
+        recorded = [_value(row, code) for row in recorded_rows]
+        result = reconcile(recorded, found, self.limits)
+        final = detector.state
+        revised = dict(result.revised)
+        for index, value in result.revised:
+            if index not in result.kept:
+                self._revise(recorded_rows[index], value)
+        for index in result.kept:
+            row = recorded_rows[index]
+            value, final = self._keep_open(revised.get(index, recorded[index]), stored, final)
+            if changed(recorded[index], value):
+                self._revise(row, value)
+            self.done.kept.append(row.id)
+        for excursion in result.new:
+            # A past excursion found late: recorded as started and ended, one alarm (ended:
+            # QA must assess); "check the unit now" would be wrong about an excursion now over.
+            ended = excursion.end is not None
+            self._event(ExcursionEvent(EventKind.STARTED, replace(excursion, end=None)), not ended)
+            if ended:
+                self._event(ExcursionEvent(EventKind.ENDED, excursion))
+        return final
+
+    def _anchor(self, before: datetime) -> tuple[datetime, frozenset[ReadingKey]] | None:
+        """The latest instant before `before` whose last reading (in feeding order) is in
+        range, with the keys of its readings; None when there is none."""
+        r = TemperatureReading
+        in_range = [r.sensor_id == self.info.id]
+        if self.limits.low is not None:
+            in_range.append(r.temperature >= self.limits.low)
+        if self.limits.high is not None:
+            in_range.append(r.temperature <= self.limits.high)
+        while True:
+            at = self.session.execute(
+                select(func.max(r.taken_at)).where(*in_range, r.taken_at < before)
+            ).scalar_one_or_none()
+            if at is None:
+                return None
+            same = sorted(
+                (
+                    Reading(self.info.code, t, v, q)
+                    for t, v, q in self.session.execute(
+                        select(r.taken_at, r.temperature, r.sequence).where(
+                            r.sensor_id == self.info.id, r.taken_at == at
+                        )
+                    )
+                ),
+                key=reading_order,
+            )
+            if self.limits.contains(same[-1].temperature):
+                return at, frozenset(reading_key(x) for x in same)
+            before = at  # a run out of range may go on through this instant: look earlier
+
+    def _keep_open(
+        self, value: Found, stored: list[Reading], state: DetectorState
+    ) -> tuple[Found, DetectorState]:
+        """A kept excursion going on: it ends at the first reading back in range after its
+        last reading out of range; if none came yet, the detector's run joins it, so that the
+        next reading in range ends this row and no other."""
+        if value.end is not None:
+            return value, state
+        back = next(
+            (
+                x.taken_at
+                for x in stored
+                if x.taken_at > value.last_out_at and self.limits.contains(x.temperature)
+            ),
+            None,
+        )
+        if back is not None:
+            return replace(value, end=back), state
+        run = state.run
+        if run is None:  # pragma: no cover - the last reading is out of range, so a run goes on
+            return value, state
+        if self.limits.distance(value.peak) > run.distance:
+            run = replace(
+                run,
+                peak=value.peak,
+                peak_at=value.peak_at,
+                direction=value.direction,
+                distance=self.limits.distance(value.peak),
+            )
+        run = replace(
+            run,
+            start=min(run.start, value.start),
+            readings=max(run.readings, value.readings),
+            opened=True,
+        )
+        joined = replace(
+            value,
+            start=run.start,
+            last_out_at=run.last_out_at,
+            peak=run.peak,
+            peak_at=run.peak_at,
+            direction=run.direction,
+            readings=run.readings,
+            latest=run.latest,
+        )
+        return joined, replace(state, run=run)
+
+    def _revise(self, row: Excursion, new: Found) -> None:
+        """A recorded excursion changed by late readings: the row is updated, products added,
+        and the change audited with the values before and after."""
+        before = self._json(row)
+        _set(row, new)
+        self.session.flush()
+        self._add_products(row, new)
+        after = self._json(row) | {"revised_by_late_readings": True}
+        if new.end is None:
+            self.done.audit.append((row.id, AuditAction.EXCURSION_STARTED, after, before))
+            return
+        self.done.audit.append((row.id, AuditAction.EXCURSION_ENDED, after, before))
+        # Over now, or over with a different exposure: QA must assess (again), so say it.
+        self._alarm(ExcursionEvent(EventKind.ENDED, new), row)
+
+    # --- rows, alarms, audit -------------------------------------------------------------------
+
+    def _row_at(self, start: datetime) -> Excursion | None:
+        return self.session.execute(
+            select(Excursion).where(
+                Excursion.sensor_id == self.info.id, Excursion.start_at == start
+            )
+        ).scalar_one_or_none()
+
+    def _event(self, event: ExcursionEvent, alarm: bool = True) -> None:
+        exc = event.excursion
+        info = self.info
+        assert info.storage_unit_id is not None
+        row = self._row_at(exc.start)
+        if row is None:
+            row = Excursion(
+                sensor_id=info.id,
+                storage_unit_id=info.storage_unit_id,
+                start_at=exc.start,
+                limit_low=self.limits.low,
+                limit_high=self.limits.high,
+                detected_at=self.now,
+            )
+            self.session.add(row)
+        _set(row, exc)
+        self.session.flush()
+        self._add_products(row, exc)
+        if alarm:
+            self._alarm(event, row)
+        action = (
+            AuditAction.EXCURSION_STARTED
+            if event.kind is EventKind.STARTED
+            else AuditAction.EXCURSION_ENDED
+        )
+        self.done.audit.append((row.id, action, self._json(row), None))
+
+    def _add_products(self, row: Excursion, exc: Found) -> None:
+        # Products inside at any time of the excursion so far; at its end, the whole of it (a
+        # unit put in during the excursion was exposed too). Never removed: a product once
+        # exposed stays listed.
+        assert self.info.storage_unit_id is not None
+        known = set(
+            self.session.execute(
+                select(ExcursionProduct.product_unit_id).where(
+                    ExcursionProduct.excursion_id == row.id
+                )
+            ).scalars()
+        )
+        for product_id in queries.products_in_unit_during(
+            self.session, self.info.storage_unit_id, exc.start, exc.end or self.now
+        ):
+            if product_id not in known:
+                self.session.add(ExcursionProduct(excursion_id=row.id, product_unit_id=product_id))
+        self.session.flush()
+
+    def _alarm(self, event: ExcursionEvent, row: Excursion) -> None:
+        info = self.info
+        assert info.unit_code is not None
+        alarm = excursion_alarm(
+            event,
+            unit=info.unit_code,
+            unit_name=info.unit_name or info.unit_code,
+            limits=self.limits,
+            now=self.now,
+            zone=self.zone,
+        )
+        self.session.add(
+            ColdChainAlarm(
+                kind=alarm.kind,
+                severity=alarm.severity,
+                sensor_id=info.id,
+                storage_unit_id=info.storage_unit_id,
+                excursion_id=row.id,
+                message=alarm.message,
+                raised_at=self.now,
+            )
+        )
+        self.done.alarms.append(alarm)
+
+    def _json(self, row: Excursion) -> dict[str, Any]:
+        return _excursion_json(self.session, row, self.info.code, self.info)
+
+
+def _set(row: Excursion, exc: Found) -> None:
+    row.start_at = exc.start
     row.end_at = exc.end
     row.last_out_at = exc.last_out_at
     row.peak, row.peak_at = exc.peak, exc.peak_at
     row.direction, row.readings = exc.direction, exc.readings
-    uow.session.flush()
-    # Products inside at any time of the excursion so far; at its end, the whole of it (a unit
-    # put in during the excursion was exposed too).
-    known = set(
-        uow.session.execute(
-            select(ExcursionProduct.product_unit_id).where(ExcursionProduct.excursion_id == row.id)
-        ).scalars()
+
+
+def _value(row: Excursion, code: str) -> Found:
+    """A recorded excursion as the detector's value (its latest reading is not recorded)."""
+    return Found(
+        code,
+        row.start_at,
+        row.end_at,
+        row.last_out_at,
+        row.peak,
+        row.peak_at,
+        row.direction,
+        row.readings,
+        row.peak,
     )
-    for product_id in queries.products_in_unit_during(
-        uow.session, info.storage_unit_id, exc.start, exc.end or now
-    ):
-        if product_id not in known:
-            uow.session.add(ExcursionProduct(excursion_id=row.id, product_unit_id=product_id))
-    uow.session.flush()
-    return row
 
 
 def _excursion_json(
@@ -171,9 +408,16 @@ def _excursion_json(
         "storage_unit": info.unit_code,
         "start": row.start_at,
         "end": row.end_at,
-        "peak": str(row.peak),
+        "peak": _plain(row.peak),
         "peak_at": row.peak_at,
         "direction": row.direction.value,
         "readings": row.readings,
         "product_unit_ids": products,
     }
+
+
+def _plain(value: Decimal) -> str:
+    """A temperature as text without the trailing zeros of the column's scale ('12.5', not
+    '12.5000'), whether it came from a batch or was read back from the database."""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text

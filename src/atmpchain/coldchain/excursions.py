@@ -178,13 +178,41 @@ class ExcursionDetector:
         events: list[ExcursionEvent] = []
         late: list[Reading] = []
         duplicates = 0
+        limits, grace = self.limits, self.grace
+        low, high = limits.low, limits.high
+        state = self.state
+        # The common case, a reading in range after in-range readings, changes only the time
+        # and key of the latest reading; computing the key is deferred to the end (`quiet`
+        # holds that latest reading) and `step` handles everything else. Same result as calling
+        # `step` for each reading.
+        quiet: Reading | None = None
+        last_at = state.last_at
         for reading in readings:
-            self.state, caused, outcome = step(self.state, reading, self.limits, self.grace)
+            at = reading.taken_at
+            if at.tzinfo is not UTC:
+                at = at.astimezone(UTC)
+            t = reading.temperature
+            if (
+                state.run is None
+                and (last_at is None or at > last_at)
+                and (high is None or t <= high)
+                and (low is None or t >= low)
+            ):
+                quiet, last_at = reading, at
+                continue
+            if quiet is not None:
+                state = DetectorState(last_at, frozenset({reading_key(quiet)}), None)
+                quiet = None
+            state, caused, outcome = step(state, reading, limits, grace)
+            last_at = state.last_at
             events.extend(caused)
             if outcome == "late":
                 late.append(reading)
             elif outcome == "duplicate":
                 duplicates += 1
+        if quiet is not None:
+            state = DetectorState(last_at, frozenset({reading_key(quiet)}), None)
+        self.state = state
         return FeedResult(tuple(events), tuple(late), duplicates)
 
     @property
@@ -221,3 +249,113 @@ def detect_excursions(
     if detector.current is not None:
         found.append(detector.current)
     return found
+
+
+def reading_order(reading: Reading) -> tuple[datetime, bool, int]:
+    """The order readings are fed in: time, then (at one instant) by sequence number.
+
+    Stored readings are unique by key, so two readings at one instant differ in sequence (or one
+    has none): this order is total, and replaying stored readings gives one answer whatever the
+    order they were delivered in.
+    """
+    return (reading.taken_at.astimezone(UTC), reading.sequence is not None, reading.sequence or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciled:
+    """How recorded excursions change after re-detection over a sensor's stored readings.
+
+    `revised` maps the index of a recorded excursion to its new value (only when it changed);
+    `kept` lists the recorded excursions the readings no longer support as recorded (a late
+    reading in range inside them): they stay at least as long as recorded; `new` are the
+    excursions nobody recorded yet.
+    """
+
+    revised: tuple[tuple[int, Excursion], ...]
+    kept: tuple[int, ...]
+    new: tuple[Excursion, ...]
+
+
+def reconcile(
+    recorded: list[Excursion], found: list[Excursion], limits: TemperatureRange
+) -> Reconciled:
+    """Match the excursions re-detected from stored readings (`found`) with those recorded.
+
+    Late readings may only add readings. A late reading out of range can start an excursion,
+    move one's start earlier, its peak higher, or join the rest of a run; the recorded
+    excursion is then revised to what the readings now show (same row, so its alarms and QA's
+    assessments stay attached). A late reading in range inside a recorded excursion would
+    shorten, split or dissolve it; that is never done: an excursion already alarmed (and maybe
+    assessed) stays at least as long as recorded, since hiding exposure QA has been told of is
+    worse than reporting too much, and it is listed in `kept` for QA to judge. Such an
+    excursion still absorbs re-detected runs that overlap it, widened if they reach beyond it.
+    """
+    used: set[int] = set()
+    revised: list[tuple[int, Excursion]] = []
+    kept: list[int] = []
+    for index, old in enumerate(recorded):
+        touching = [i for i, e in enumerate(found) if _overlap(old, e) and i not in used]
+        used.update(touching)
+        if len(touching) == 1 and _covers(found[touching[0]], old):
+            new = found[touching[0]]
+            if changed(old, new):
+                revised.append((index, new))
+            continue
+        kept.append(index)
+        merged = _union(old, [found[i] for i in touching], limits)
+        if changed(old, merged):
+            revised.append((index, merged))
+    new_ones = tuple(e for i, e in enumerate(found) if i not in used)
+    return Reconciled(tuple(revised), tuple(kept), new_ones)
+
+
+def _overlap(a: Excursion, b: Excursion) -> bool:
+    # The span of each one's readings out of range, ends included.
+    return a.start <= b.last_out_at and b.start <= a.last_out_at
+
+
+def _covers(new: Excursion, old: Excursion) -> bool:
+    """Whether `new` holds all of `old`: starts no later and ends no earlier (an excursion
+    recorded as going on may end now, after its last reading out of range)."""
+    if new.start > old.start or new.last_out_at < old.last_out_at:
+        return False
+    if old.end is None or new.end is None:
+        return True
+    return new.end >= old.end
+
+
+def changed(old: Excursion, new: Excursion) -> bool:
+    """Whether two values of one excursion differ in what its row records (not `latest`)."""
+    return (old.start, old.end, old.last_out_at, old.peak, old.peak_at, old.readings) != (
+        new.start,
+        new.end,
+        new.last_out_at,
+        new.peak,
+        new.peak_at,
+        new.readings,
+    )
+
+
+def _union(old: Excursion, found: list[Excursion], limits: TemperatureRange) -> Excursion:
+    """`old` widened to cover `found`, never narrowed."""
+    if not found:
+        return old
+    every = [old, *found]
+    start = min(e.start for e in every)
+    last = max(every, key=lambda e: e.last_out_at)
+    # Still going on if any part is; the service closes it at the first reading back in range.
+    ends = [e.end for e in every]
+    end = None if None in ends else max(e for e in ends if e is not None)
+    # The farthest peak; ties keep the earliest, as the detector does.
+    peak = min(every, key=lambda e: (-limits.distance(e.peak), e.peak_at))
+    return Excursion(
+        old.sensor,
+        start,
+        end,
+        last.last_out_at,
+        peak.peak,
+        peak.peak_at,
+        peak.direction,
+        max(old.readings, sum(e.readings for e in found)),
+        last.latest,
+    )

@@ -8,6 +8,7 @@ transaction commits, so an acknowledged reading is always on disk.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from atmpchain.accounts.domain import Actor, Permission
 from atmpchain.audit.actions import AuditAction
 from atmpchain.coldchain import queries
 from atmpchain.coldchain.alarms import Alarm
-from atmpchain.coldchain.dedupe import DuplicateConflict, ReadingKey, classify_batch, reading_key
+from atmpchain.coldchain.dedupe import DuplicateConflict, reading_key_text, sort_by_key
 from atmpchain.coldchain.detection import detect_excursions
 from atmpchain.coldchain.domain import Reading, ReadingError, ReadingSource
 from atmpchain.coldchain.models import (
@@ -52,6 +53,9 @@ class IngestResult:
     errors: tuple[ReadingError, ...] = ()
     conflicts: tuple[DuplicateConflict, ...] = ()
     alarms: tuple[Alarm, ...] = field(default=())
+    # Recorded excursions that late readings in range contradicted: kept as recorded (never
+    # shortened or split by late readings), listed for QA.
+    kept_excursions: tuple[int, ...] = ()
 
 
 def store_readings(
@@ -95,7 +99,10 @@ def store_readings(
                 refused.append(
                     ReadingError(source, None, problem[0], problem[1], None, reading.sensor)
                 )
-        in_batch = classify_batch(accepted, {})
+        # The key text of each reading, computed once: it is the unique column, the dedupe key
+        # and what conflicts are found by.
+        sensor_json = {code: json.dumps(code, ensure_ascii=False) for code in catalogue}
+        in_batch = sort_by_key(accepted, [reading_key_text(r, sensor_json) for r in accepted], {})
         duplicates = len(in_batch.duplicates)
         conflicts = list(in_batch.conflicts)
         batch = IngestBatch(
@@ -111,15 +118,21 @@ def store_readings(
         )
         session.add(batch)
         session.flush()
-        keys = [reading_key(r).text for r in in_batch.new]
+        keys = in_batch.new_keys
         inserted = _insert_new(uow, in_batch.new, keys, catalogue, source, now, batch.id)
-        new_readings = [r for r, ok in zip(in_batch.new, inserted, strict=True) if ok]
-        if len(new_readings) < len(in_batch.new):
-            repeats = [r for r, ok in zip(in_batch.new, inserted, strict=True) if not ok]
-            against = classify_batch(repeats, _known(uow, repeats))
+        if inserted is None:
+            new_readings = list(in_batch.new)
+        else:
+            new_readings = [r for r, ok in zip(in_batch.new, inserted, strict=True) if ok]
+            again = [i for i, ok in enumerate(inserted) if not ok]
+            repeat_keys = [keys[i] for i in again]
+            against = sort_by_key(
+                [in_batch.new[i] for i in again], repeat_keys, _known(uow, repeat_keys)
+            )
             duplicates += len(against.duplicates)
             conflicts.extend(against.conflicts)
-        alarms, excursion_audit = detect_excursions(uow, new_readings, catalogue, now)
+        detection = detect_excursions(uow, new_readings, catalogue, now)
+        alarms = detection.alarms
         batch.stored = len(new_readings)
         batch.duplicate = duplicates
         batch.conflicting = len(conflicts)
@@ -129,14 +142,15 @@ def store_readings(
             actor=actor,
             record_type="ingest_batch",
             record_id=batch.id,
-            after=_batch_summary(batch, new_readings, refused, conflicts),
+            after=_batch_summary(batch, new_readings, refused, conflicts, detection.kept),
         )
-        for record_id, action, after in excursion_audit:
+        for record_id, action, after, before in detection.audit:
             uow.audit.record(
                 action,
                 actor=actor,
                 record_type="excursion",
                 record_id=record_id,
+                before=before,
                 after=after,
             )
         if alarms and notifier is not None:
@@ -152,6 +166,7 @@ def store_readings(
             tuple(refused),
             tuple(conflicts),
             tuple(alarms),
+            tuple(detection.kept),
         )
 
 
@@ -180,40 +195,26 @@ def _insert_new(
     source: ReadingSource,
     now: datetime,
     batch_id: int,
-) -> list[bool]:
-    """Insert the readings whose key is new; says for each reading whether it was inserted.
+) -> list[bool] | None:
+    """Insert the readings whose key is new; None when all were, else for each whether it was.
 
     INSERT ... ON CONFLICT DO NOTHING: a key another writer stored first (or a redelivered MQTT
     message) is skipped by the database itself, with no race between a check and the insert.
     When the database inserted fewer rows than sent, the rows of this (new) batch tell which.
     """
     if not readings:
-        return []
+        return None
     session = uow.session
-    sensor_ids = [catalogue[r.sensor].id for r in readings]
     if session.get_bind().dialect.name == "postgresql":
-        # One statement over arrays: PostgreSQL unnests them server-side, so 10,000 readings
-        # cost one round trip and no per-row SQL text (a multi-row VALUES list would make the
-        # driver parse a 80,000-placeholder query every batch).
         result: Result[Any] = session.connection().exec_driver_sql(
-            _PG_INSERT,
-            (
-                source.value,
-                now,
-                batch_id,
-                sensor_ids,
-                [r.taken_at for r in readings],
-                [r.temperature for r in readings],
-                [r.sequence for r in readings],
-                list(keys),
-            ),
+            _PG_INSERT, (source.value, now, batch_id, *_pg_columns(readings, keys, catalogue))
         )
     else:
         result = session.execute(
             sqlite.insert(_READINGS).on_conflict_do_nothing(index_elements=["reading_key"]),
             [
                 {
-                    "sensor_id": sensor_id,
+                    "sensor_id": catalogue[r.sensor].id,
                     "taken_at": r.taken_at,
                     "temperature": r.temperature,
                     "sequence": r.sequence,
@@ -222,11 +223,11 @@ def _insert_new(
                     "received_at": now,
                     "ingest_batch_id": batch_id,
                 }
-                for r, key, sensor_id in zip(readings, keys, sensor_ids, strict=True)
+                for r, key in zip(readings, keys, strict=True)
             ],
         )
     if cast(CursorResult[Any], result).rowcount == len(readings):
-        return [True] * len(readings)
+        return None
     mine = set(
         session.execute(
             select(TemperatureReading.reading_key).where(
@@ -237,20 +238,45 @@ def _insert_new(
     return [key in mine for key in keys]
 
 
+def _pg_columns(
+    readings: Sequence[Reading], keys: Sequence[str], catalogue: dict[str, SensorInfo]
+) -> tuple[str, str, str, str, str]:
+    """The batch's columns as five texts that PostgreSQL splits into arrays.
+
+    One statement over arrays: PostgreSQL unnests them server-side, so 10,000 readings cost one
+    round trip and no per-row SQL text. The arrays go as plain text joined by a separator, not
+    as Python lists: psycopg adapts a list element by element in Python (escaping each key's
+    quotes with a regular expression), which cost more than everything else in a batch. The
+    separators cannot occur in the values: ids, ISO times, decimal numbers and sequence numbers
+    hold no ',' or newline, and a key is JSON text, in which a newline is always escaped.
+    """
+    ids = {code: str(info.id) for code, info in catalogue.items()}
+    return (
+        ",".join([ids[r.sensor] for r in readings]),
+        ",".join([r.taken_at.isoformat() for r in readings]),
+        ",".join([str(r.temperature) for r in readings]),
+        # An empty element is NULL (string_to_array's third argument): no sequence sent.
+        ",".join(["" if r.sequence is None else str(r.sequence) for r in readings]),
+        "\n".join(keys),
+    )
+
+
 _PG_INSERT = (
     "INSERT INTO temperature_reading (sensor_id, taken_at, temperature, sequence, reading_key, "
     "source, received_at, ingest_batch_id) "
     "SELECT s, t, v, q, k, %s, %s, %s FROM unnest("
-    "%s::integer[], %s::timestamptz[], %s::numeric[], %s::bigint[], %s::text[]"
+    "string_to_array(%s, ',')::integer[], string_to_array(%s, ',')::timestamptz[], "
+    "string_to_array(%s, ',')::numeric[], string_to_array(%s, ',', '')::bigint[], "
+    "string_to_array(%s, E'\\n')"
     ") AS r(s, t, v, q, k) "
     "ON CONFLICT (reading_key) DO NOTHING"
 )
 
 
-def _known(uow: UnitOfWork, readings: Sequence[Reading]) -> dict[ReadingKey, Decimal]:
-    keys = {reading_key(r).text: reading_key(r) for r in readings}
-    known: dict[ReadingKey, Decimal] = {}
-    texts = sorted(keys)
+def _known(uow: UnitOfWork, keys: Sequence[str]) -> dict[str, Decimal]:
+    """The stored temperature of each key already stored (by key text)."""
+    known: dict[str, Decimal] = {}
+    texts = sorted(set(keys))
     for start in range(0, len(texts), 500):
         chunk = texts[start : start + 500]
         for text, temperature in uow.session.execute(
@@ -258,7 +284,7 @@ def _known(uow: UnitOfWork, readings: Sequence[Reading]) -> dict[ReadingKey, Dec
                 TemperatureReading.reading_key.in_(chunk)
             )
         ):
-            known[keys[text]] = temperature
+            known[text] = temperature
     return known
 
 
@@ -267,6 +293,7 @@ def _batch_summary(
     stored: Sequence[Reading],
     refused: Sequence[ReadingError],
     conflicts: Sequence[DuplicateConflict],
+    kept: Sequence[int],
 ) -> dict[str, Any]:
     per_sensor: dict[str, int] = defaultdict(int)
     for reading in stored:
@@ -287,4 +314,5 @@ def _batch_summary(
             for e in refused[:MAX_AUDITED_ITEMS]
         ],
         "conflicts": [c.message for c in conflicts[:MAX_AUDITED_ITEMS]],
+        **({"excursions_contradicted_by_late_readings": sorted(set(kept))} if kept else {}),
     }

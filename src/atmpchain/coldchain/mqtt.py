@@ -13,7 +13,9 @@ then stored in one transaction (one audit record) and acknowledged in the order 
 The broker must let enough messages be in flight for a batch: the consumer asks for a Receive
 Maximum of 65,535; a broker's `max_queued_messages` (Mosquitto: 1000 by default) bounds how many
 messages it keeps for the consumer while it is down, and beyond it the broker drops them, so
-production brokers need it raised to cover the longest outage planned for.
+production brokers need it raised to cover the longest outage planned for
+(docs/dev/mosquitto.md). The broker does not tell a client its limits; the consumer warns when a
+connection finds no stored session, the one loss it can see.
 """
 
 from __future__ import annotations
@@ -153,7 +155,19 @@ class MqttConsumer:
             return
         with self._lock:
             self._generation += 1
+            first = self._generation == 1
         self.status.connected = True
+        if not flags.session_present:
+            # Cheap to see, and the one sign of loss the broker gives: without our session it
+            # kept nothing for us while we were away (see docs/dev/mosquitto.md).
+            log.warning(
+                "the broker has no session for client id %r%s: messages published while the "
+                "consumer was down were not kept for it. Production brokers need persistence "
+                "and a max_queued_messages large enough for the longest outage (Mosquitto "
+                "keeps only 1000 by default); see docs/dev/mosquitto.md",
+                self.telemetry.mqtt_client_id,
+                " (first start?)" if first else "",
+            )
         # The session keeps the subscription, but a broker that lost its session store (or a
         # first start) needs it again; subscribing twice is harmless.
         client.subscribe(self.telemetry.mqtt_topic, qos=1)
