@@ -23,11 +23,13 @@ from atmpchain.accounts.access import approve_access
 from atmpchain.accounts.domain import ROLE_PERMISSIONS, SYSTEM_ACTOR, Permission, Role
 from atmpchain.audit.export import export_trail
 from atmpchain.audit.queries import AuditFilter
+from atmpchain.coldchain.acknowledge import acknowledge_alarm
+from atmpchain.coldchain.alarms import AlarmKind, Severity
 from atmpchain.coldchain.assessment import assess_impact
 from atmpchain.coldchain.domain import Direction, Reading, ReadingSource
 from atmpchain.coldchain.impact import Impact
 from atmpchain.coldchain.ingest import store_readings
-from atmpchain.coldchain.models import Excursion, ExcursionProduct, Sensor
+from atmpchain.coldchain.models import ColdChainAlarm, Excursion, ExcursionProduct, Sensor
 from atmpchain.coldchain.sensors import register_sensor
 from atmpchain.custody import service as custody_service
 from atmpchain.custody import storage
@@ -77,6 +79,25 @@ def _excursion_in_tank(uow: UnitOfWork, unit_scan: str) -> tuple[int, int]:
         session.add(ExcursionProduct(excursion_id=excursion.id, product_unit_id=unit_id))
         uow.commit()
         return excursion.id, unit_id
+
+
+def _open_alarm(uow: UnitOfWork) -> int:
+    """An open alarm about tank TANK (written directly, as the detector would)."""
+    with uow:
+        alarm = ColdChainAlarm(
+            kind=AlarmKind.EXCURSION_STARTED,
+            severity=Severity.CRITICAL,
+            sensor_id=None,
+            storage_unit_id=None,
+            excursion_id=None,
+            message="Tank is warming",
+            raised_at=uow.clock.now(),
+        )
+        uow.session.add(alarm)
+        uow.session.flush()
+        alarm_id = alarm.id
+        uow.commit()
+        return alarm_id
 
 
 def _protected_calls(
@@ -138,6 +159,7 @@ def _protected_calls(
         )
     incoming = "=" + identity_service.issue_din(uow, actor=setup_operator.actor).encode() + "00"
     excursion_id, exposed_id = _excursion_in_tank(uow, stored)
+    alarm_id = _open_alarm(uow)
     actor = acting.actor
 
     def sign() -> None:
@@ -240,6 +262,12 @@ def _protected_calls(
                 impact=Impact.NO_IMPACT,
                 rationale="within the stability data",
                 password=acting.password,
+            ),
+        ),
+        "acknowledge_alarm": (
+            Permission.ACKNOWLEDGE_ALARMS,
+            lambda: acknowledge_alarm(
+                uow, actor=actor, alarm_id=alarm_id, comment="called technician, tank refilled"
             ),
         ),
         "register_sensor": (
@@ -404,6 +432,16 @@ def test_the_matrix_covers_every_permission_a_trust_core_service_checks() -> Non
         Permission.MANAGE_SENSORS,
         Permission.RECORD_READINGS,
         Permission.ASSESS_IMPACT,
+        Permission.ACKNOWLEDGE_ALARMS,
+        # The hospital's services: tests/integration/hospital/test_hospital_permissions.py.
+        Permission.PROPOSE_CATALOGUE_CHANGE,
+        Permission.APPROVE_CATALOGUE_CHANGE,
+        Permission.ORDER_DOSE,
+        Permission.APPROVE_DOSE_ORDER,
+        Permission.PREPARE_DOSE,
+        Permission.DECIDE_RECEIPT,
+        Permission.ADMINISTER_DOSE,
+        Permission.OVERRIDE_INFUSION_LIMIT,
     }
     # The rest are checked by the web layer when it shows pages (tests/web covers them).
     assert set(Permission) - checked == {
@@ -412,6 +450,8 @@ def test_the_matrix_covers_every_permission_a_trust_core_service_checks() -> Non
         Permission.VERIFY_AUDIT_TRAIL,
         Permission.VIEW_CUSTODY,
         Permission.VIEW_TEMPERATURES,
+        Permission.VIEW_DOSES,
+        Permission.TRACE_PATIENTS,
     }
 
 

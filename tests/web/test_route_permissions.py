@@ -46,6 +46,12 @@ PAGES: dict[str, tuple[Permission, ...]] = {
     "/custody": (Permission.VIEW_CUSTODY,),
     "/custody/scan": (Permission.MOVE_PRODUCT,),
     "/coldchain/excursions": (Permission.VIEW_TEMPERATURES,),
+    "/coldchain/alarms": (Permission.VIEW_TEMPERATURES,),
+}
+
+#: JSON reads that people make with their session, and the permission each needs.
+API_READS: dict[str, tuple[Permission, ...]] = {
+    "/api/coldchain/alarms": (Permission.VIEW_TEMPERATURES,),
 }
 
 
@@ -56,7 +62,7 @@ def test_each_role_opens_exactly_the_pages_it_may(
     persona = make_persona(role, username=f"p-{role.value.replace('_', '-')}")
     web_login(client, persona.actor.username, persona.password)
     assert client.get("/").status_code == 200
-    for path, needed in PAGES.items():
+    for path, needed in {**PAGES, **API_READS}.items():
         allowed = any(role in ROLE_PERMISSIONS[p] for p in needed)
         status = client.get(path).status_code
         assert status == (200 if allowed else 403), (role, path, status)

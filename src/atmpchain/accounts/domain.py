@@ -74,6 +74,17 @@ class Permission(enum.Enum):
     MANAGE_SENSORS = "coldchain.manage_sensors"
     VIEW_TEMPERATURES = "coldchain.view"
     ASSESS_IMPACT = "coldchain.assess_impact"
+    PROPOSE_CATALOGUE_CHANGE = "hospital.propose_catalogue_change"
+    APPROVE_CATALOGUE_CHANGE = "hospital.approve_catalogue_change"
+    ORDER_DOSE = "hospital.order_dose"
+    APPROVE_DOSE_ORDER = "hospital.approve_dose_order"
+    PREPARE_DOSE = "hospital.prepare_dose"
+    DECIDE_RECEIPT = "hospital.decide_receipt"
+    ADMINISTER_DOSE = "hospital.administer_dose"
+    OVERRIDE_INFUSION_LIMIT = "hospital.override_infusion_limit"
+    VIEW_DOSES = "hospital.view_doses"
+    TRACE_PATIENTS = "hospital.trace_patients"
+    ACKNOWLEDGE_ALARMS = "coldchain.acknowledge_alarms"
 
 
 _PEOPLE = frozenset(Role) - MACHINE_ROLES
@@ -169,6 +180,34 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     ),
     # Deciding what an excursion means for a product (release, quarantine, reject) is QA's.
     Permission.ASSESS_IMPACT: frozenset({Role.QA}),
+    # Taking charge of a storage alarm is for whoever is on call for the storage units: the
+    # people who can go to the tank or fridge and act. Nurses and physicians see the alarms but
+    # call the pharmacy; a QP decides on the product later, through QA's impact assessment.
+    Permission.ACKNOWLEDGE_ALARMS: frozenset(
+        {Role.OPERATOR, Role.QC_ANALYST, Role.QA, Role.PHARMACIST, Role.PROCESS_SCIENTIST}
+    ),
+    # Hospital ATMP center. The catalogue says how long a thawed product lives: the pharmacy
+    # proposes a change, QA approves it (never the same person).
+    Permission.PROPOSE_CATALOGUE_CHANGE: frozenset({Role.PHARMACIST, Role.QA}),
+    Permission.APPROVE_CATALOGUE_CHANGE: frozenset({Role.QA}),
+    # A physician orders (and moves the appointment); a pharmacist checks and approves the order.
+    Permission.ORDER_DOSE: frozenset({Role.PHYSICIAN}),
+    Permission.APPROVE_DOSE_ORDER: frozenset({Role.PHARMACIST}),
+    # Receipt, storage, thaw, preparation and hand-off to the ward are the pharmacy's work.
+    Permission.PREPARE_DOSE: frozenset({Role.PHARMACIST}),
+    # Accepting a product whose shipment left its range is a quality decision.
+    Permission.DECIDE_RECEIPT: frozenset({Role.QA}),
+    # At the bedside: the nurse checks and infuses; the physician may too.
+    Permission.ADMINISTER_DOSE: frozenset({Role.NURSE, Role.PHYSICIAN}),
+    # Infusing after the limit is a medical decision, recorded as a deviation.
+    Permission.OVERRIDE_INFUSION_LIMIT: frozenset({Role.PHYSICIAN}),
+    Permission.VIEW_DOSES: frozenset(
+        {Role.PHARMACIST, Role.NURSE, Role.PHYSICIAN, Role.QA, Role.QUALIFIED_PERSON}
+    ),
+    # Who received what, and what a patient received: for recalls and look-backs.
+    Permission.TRACE_PATIENTS: frozenset(
+        {Role.PHARMACIST, Role.PHYSICIAN, Role.QA, Role.QUALIFIED_PERSON}
+    ),
 }
 
 

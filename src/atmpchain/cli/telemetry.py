@@ -1,9 +1,11 @@
-"""`atmpchain telemetry ...`: run the MQTT consumer, import a logger's CSV, register sensors."""
+"""`atmpchain telemetry ...`: run the MQTT consumer, import a logger's CSV, register sensors,
+list and acknowledge alarms."""
 
 from __future__ import annotations
 
 import signal
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +16,8 @@ from rich.table import Table
 from atmpchain.cli import common
 from atmpchain.cli.common import console
 from atmpchain.coldchain import queries, service
+from atmpchain.coldchain.acknowledge import acknowledge_alarm
+from atmpchain.coldchain.domain import describe_duration
 from atmpchain.coldchain.ingest import IngestResult
 from atmpchain.coldchain.mqtt import ConsumerStatus, MqttConsumer
 from atmpchain.coldchain.notify import build_notifier
@@ -22,7 +26,7 @@ from atmpchain.coldchain.settings import TelemetrySettings
 from atmpchain.errors import DomainError
 
 app = typer.Typer(
-    help="Temperature telemetry: the MQTT consumer, logger CSV import, sensors.",
+    help="Temperature telemetry: the MQTT consumer, logger CSV import, sensors, alarms.",
     no_args_is_help=True,
 )
 
@@ -180,3 +184,77 @@ def excursions(
             ", ".join(exc.products) or "-",
         )
     console.print(table)
+
+
+def _severity(alarm: queries.AlarmView) -> str:
+    colour = {"critical": "bold red", "warning": "yellow"}.get(alarm.severity.value)
+    return f"[{colour}]{alarm.severity.value}[/]" if colour else alarm.severity.value
+
+
+@app.command("alarms")
+def alarms(
+    ctx: typer.Context,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Also list acknowledged alarms, with who and why.")
+    ] = False,
+    limit: Annotated[int, typer.Option(help="At most this many.", min=1)] = 100,
+) -> None:
+    """List open alarms, most severe first, with how long each has been open."""
+    db = common.database(common.settings(), ctx)
+    with db.read_session() as session:
+        found = queries.alarms_to_act_on(session, open_only=not show_all, limit=limit)
+        open_count = queries.open_alarm_count(session)
+    now = datetime.now(UTC)
+    table = Table("#", "raised (UTC)", "severity", "unit", "sensor", "status", "alarm")
+    for alarm in found:
+        span = describe_duration(alarm.open_for(now))
+        if alarm.is_open:
+            status = f"open for {span}"
+        else:
+            assert alarm.acknowledged_at is not None
+            status = (
+                f"acknowledged by {alarm.acknowledged_by}, "
+                f"{alarm.acknowledged_at.astimezone(UTC):%Y-%m-%d %H:%M} (after {span}): "
+                f"{alarm.comment}"
+            )
+        table.add_row(
+            str(alarm.id),
+            f"{alarm.raised_at.astimezone(UTC):%Y-%m-%d %H:%M}",
+            _severity(alarm),
+            alarm.unit or "-",
+            alarm.sensor or "-",
+            status,
+            alarm.message,
+        )
+    console.print(f"{open_count} open alarm{'s' if open_count != 1 else ''}.")
+    if found:
+        console.print(table)
+
+
+@app.command("acknowledge")
+def acknowledge(
+    ctx: typer.Context,
+    alarm_id: Annotated[int, typer.Argument(help="The alarm's number, as `alarms` lists it.")],
+    comment: Annotated[
+        str, typer.Option(help="What was done, e.g. 'called technician, tank refilled'.")
+    ],
+    acting_as: Annotated[
+        str,
+        typer.Option(
+            "--user",
+            "--as",
+            help=f"Your username; password prompted or from ${common.PASSWORD_ENV}.",
+        ),
+    ],
+) -> None:
+    """Acknowledge an open alarm: you take charge of it and say what was done (audited)."""
+    uow, actor = common.acting(ctx, acting_as)
+    try:
+        done = acknowledge_alarm(uow, actor=actor, alarm_id=alarm_id, comment=comment)
+    except DomainError as exc:
+        common.fail(f"{exc.field}: {exc.message}" if exc.field else exc.message)
+    console.print(
+        f"Alarm #{done.alarm_id} acknowledged by {done.acknowledged_by} at "
+        f"{done.acknowledged_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC.",
+        highlight=False,
+    )

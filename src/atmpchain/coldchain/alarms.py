@@ -1,5 +1,8 @@
 """Alarms: what the dashboard shows and the notifier sends, in words for whoever is on call.
 
+An alarm stays open until a person on call acknowledges it with a comment saying what they did;
+the acknowledgement is stored next to the alarm, which itself never changes.
+
 Each message says which unit, what is wrong, how far and for how long, and what to do, so that a
 pharmacist woken at 3 a.m. can act on the text alone without opening the application. Sending is
 not done here (the notifier runs after commit); these are only the values.
@@ -21,6 +24,7 @@ from atmpchain.coldchain.domain import (
 )
 from atmpchain.coldchain.excursions import EventKind, ExcursionEvent
 from atmpchain.coldchain.silence import SilentSensor
+from atmpchain.errors import InvalidInput
 
 
 class AlarmKind(enum.Enum):
@@ -47,6 +51,36 @@ DEFAULT_SEVERITY = {
     AlarmKind.EXCURSION_ENDED: Severity.WARNING,
     AlarmKind.READINGS_REFUSED: Severity.WARNING,
 }
+
+
+#: Most urgent first: how the dashboard and the alarms page order alarms of the same status.
+SEVERITY_RANK = {Severity.CRITICAL: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+#: An acknowledgement says in a line what was done ("called technician, tank refilled"); a
+#: report belongs in a deviation, not here.
+ACKNOWLEDGEMENT_COMMENT_MAX = 500
+
+
+def acknowledgement_comment(text: str | None) -> str:
+    """The comment of an acknowledgement, trimmed; refused when empty or too long.
+
+    Acknowledging silences nothing by itself: the comment is the record of who took charge and
+    what they did, so it is mandatory.
+    """
+    comment = (text or "").strip()
+    if not comment:
+        raise InvalidInput(
+            "say in a few words what was done about the alarm (e.g. 'called technician, tank "
+            "refilled'): an acknowledgement without a comment is not accepted",
+            field="comment",
+        )
+    if len(comment) > ACKNOWLEDGEMENT_COMMENT_MAX:
+        raise InvalidInput(
+            f"the comment is {len(comment)} characters long; keep it to "
+            f"{ACKNOWLEDGEMENT_COMMENT_MAX} and put a longer account in a deviation report",
+            field="comment",
+        )
+    return comment
 
 
 @dataclass(frozen=True, slots=True)

@@ -282,10 +282,9 @@ class _Sensor:
         self.session.flush()
         self._add_products(row, new)
         after = self._json(row) | {"revised_by_late_readings": True}
+        self.done.audit.append((row.id, AuditAction.EXCURSION_REVISED, after, before))
         if new.end is None:
-            self.done.audit.append((row.id, AuditAction.EXCURSION_STARTED, after, before))
             return
-        self.done.audit.append((row.id, AuditAction.EXCURSION_ENDED, after, before))
         # Over now, or over with a different exposure: QA must assess (again), so say it.
         self._alarm(ExcursionEvent(EventKind.ENDED, new), row)
 

@@ -1,4 +1,5 @@
-"""Tables for sensors, temperature readings, ingest batches, excursions and alarms."""
+"""Tables for sensors, temperature readings, ingest batches, excursions, alarms and their
+acknowledgements."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 # The tables our foreign keys point to must be known to the mapper in any process that loads
 # these models alone (the MQTT consumer imports no web or custody code).
 from atmpchain.accounts import models as _accounts_models  # noqa: F401
-from atmpchain.coldchain.alarms import AlarmKind, Severity
+from atmpchain.coldchain.alarms import ACKNOWLEDGEMENT_COMMENT_MAX, AlarmKind, Severity
 from atmpchain.coldchain.domain import Direction, ReadingSource
 from atmpchain.coldchain.impact import Impact
 from atmpchain.custody import models as _custody_models  # noqa: F401
@@ -158,6 +159,28 @@ class ColdChainAlarm(Base):
     excursion_id: Mapped[int | None] = mapped_column(ForeignKey("excursion.id"))
     message: Mapped[str] = mapped_column(Text)
     raised_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class AlarmAcknowledgement(Base):
+    """Someone on call took charge of an alarm and said what they did (append-only).
+
+    A separate table rather than columns on `coldchain_alarm`: the alarm as raised is never
+    changed, and the unique `alarm_id` lets the database refuse a second acknowledgement even
+    when two people press the button at the same moment.
+    """
+
+    __tablename__ = "coldchain_alarm_acknowledgement"
+    __table_args__ = (CheckConstraint("length(comment) > 0", name="comment"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alarm_id: Mapped[int] = mapped_column(ForeignKey("coldchain_alarm.id"), unique=True)
+    comment: Mapped[str] = mapped_column(String(ACKNOWLEDGEMENT_COMMENT_MAX))
+    acknowledged_at: Mapped[datetime]
+    # Who acknowledged (`actor_*` like an ingest batch's: the FK name must fit PostgreSQL's 63
+    # characters). The name is kept as it was then, like a signature's printed name, so that the
+    # record reads the same after the account is renamed.
+    actor_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    actor_name: Mapped[str] = mapped_column(String(200))
 
 
 class ImpactAssessmentRecord(Base):

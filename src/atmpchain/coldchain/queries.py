@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from atmpchain.coldchain.alarms import AlarmKind, Severity
+from atmpchain.coldchain.alarms import SEVERITY_RANK, AlarmKind, Severity
 from atmpchain.coldchain.domain import Direction, TemperatureRange
 from atmpchain.coldchain.models import (
+    AlarmAcknowledgement,
     ColdChainAlarm,
     Excursion,
     ExcursionProduct,
@@ -191,7 +192,7 @@ def excursions(
 
 @dataclass(frozen=True, slots=True)
 class AlarmView:
-    """An alarm on the dashboard."""
+    """An alarm on the dashboard and the alarms page, with its acknowledgement if it has one."""
 
     id: int
     kind: AlarmKind
@@ -199,26 +200,110 @@ class AlarmView:
     sensor: str | None
     message: str
     raised_at: datetime
+    unit: str | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    comment: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        """Nobody has acknowledged it yet."""
+        return self.acknowledged_at is None
+
+    def open_for(self, now: datetime) -> timedelta:
+        """How long it has been open (until `now`), or was open (until it was acknowledged)."""
+        return (self.acknowledged_at or now) - self.raised_at
+
+
+#: An alarm, its sensor's and storage unit's codes, and its acknowledgement (if any).
+_AlarmSelect = Select[ColdChainAlarm, str | None, str | None, AlarmAcknowledgement | None]
+
+
+def _alarm_select() -> _AlarmSelect:
+    return (
+        select(ColdChainAlarm, Sensor.code, StorageUnit.code, AlarmAcknowledgement)
+        .outerjoin(Sensor, Sensor.id == ColdChainAlarm.sensor_id)
+        .outerjoin(StorageUnit, StorageUnit.id == ColdChainAlarm.storage_unit_id)
+        .outerjoin(AlarmAcknowledgement, AlarmAcknowledgement.alarm_id == ColdChainAlarm.id)
+    )
+
+
+def _alarm_view(
+    alarm: ColdChainAlarm,
+    sensor: str | None,
+    unit: str | None,
+    ack: AlarmAcknowledgement | None,
+) -> AlarmView:
+    return AlarmView(
+        id=alarm.id,
+        kind=alarm.kind,
+        severity=alarm.severity,
+        sensor=sensor,
+        message=alarm.message,
+        raised_at=alarm.raised_at,
+        unit=unit,
+        acknowledged_at=None if ack is None else ack.acknowledged_at,
+        acknowledged_by=None if ack is None else ack.actor_name,
+        comment=None if ack is None else ack.comment,
+    )
 
 
 def recent_alarms(session: Session, *, limit: int = 50) -> list[AlarmView]:
-    """The latest alarms, newest first, for the dashboard."""
-    stmt = (
-        select(ColdChainAlarm, Sensor.code)
-        .outerjoin(Sensor, Sensor.id == ColdChainAlarm.sensor_id)
-        .order_by(ColdChainAlarm.raised_at.desc(), ColdChainAlarm.id.desc())
-        .limit(limit)
-    )
+    """The latest alarms, newest first, whether open or acknowledged."""
+    stmt = _alarm_select().order_by(ColdChainAlarm.raised_at.desc(), ColdChainAlarm.id.desc())
     return [
-        AlarmView(a.id, a.kind, a.severity, code, a.message, a.raised_at)
-        for a, code in session.execute(stmt)
+        _alarm_view(a, sensor, unit, ack)
+        for a, sensor, unit, ack in session.execute(stmt.limit(limit))
     ]
+
+
+def alarms_to_act_on(
+    session: Session, *, open_only: bool = False, limit: int = 100
+) -> list[AlarmView]:
+    """Open alarms first, the most severe first and newest first within a severity; then (unless
+    `open_only`) the acknowledged ones, newest first, with who acknowledged them and why."""
+    is_open = AlarmAcknowledgement.id.is_(None)
+    rank = case(
+        *((ColdChainAlarm.severity == severity, r) for severity, r in SEVERITY_RANK.items()),
+        else_=len(SEVERITY_RANK),
+    )
+    stmt = _alarm_select().order_by(
+        case((is_open, 0), else_=1),
+        # Severity counts only among open alarms: history is read in time order.
+        case((is_open, rank), else_=0),
+        ColdChainAlarm.raised_at.desc(),
+        ColdChainAlarm.id.desc(),
+    )
+    if open_only:
+        stmt = stmt.where(is_open)
+    return [
+        _alarm_view(a, sensor, unit, ack)
+        for a, sensor, unit, ack in session.execute(stmt.limit(limit))
+    ]
+
+
+def open_alarm_count(session: Session) -> int:
+    """How many alarms nobody has acknowledged yet."""
+    stmt = (
+        select(func.count())
+        .select_from(ColdChainAlarm)
+        .outerjoin(AlarmAcknowledgement, AlarmAcknowledgement.alarm_id == ColdChainAlarm.id)
+        .where(AlarmAcknowledgement.id.is_(None))
+    )
+    return int(session.execute(stmt).scalar_one())
+
+
+def alarm(session: Session, alarm_id: int) -> AlarmView | None:
+    """One alarm, or None."""
+    for a, sensor, unit, ack in session.execute(
+        _alarm_select().where(ColdChainAlarm.id == alarm_id)
+    ):
+        return _alarm_view(a, sensor, unit, ack)
+    return None
 
 
 def reading_count(session: Session, sensor_codes: Sequence[str] | None = None) -> int:
     """How many readings are stored (of the given sensors)."""
-    from sqlalchemy import func
-
     stmt = select(func.count()).select_from(TemperatureReading)
     if sensor_codes is not None:
         stmt = stmt.join(Sensor, Sensor.id == TemperatureReading.sensor_id).where(

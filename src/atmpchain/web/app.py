@@ -17,6 +17,7 @@ from atmpchain.db import Database
 from atmpchain.web import errors
 from atmpchain.web.api import accounts as accounts_api
 from atmpchain.web.api import audit as audit_api
+from atmpchain.web.api import coldchain as coldchain_api
 from atmpchain.web.api import custody as custody_api
 from atmpchain.web.api import identity as identity_api
 from atmpchain.web.api import telemetry as telemetry_api
@@ -38,6 +39,7 @@ ROUTERS = (
     identity_api.router,
     custody_api.router,
     telemetry_api.router,
+    coldchain_api.router,
     auth_pages.router,
     dashboard_pages.router,
     accounts_pages.router,

@@ -126,7 +126,12 @@ def test_a_late_reading_in_range_creates_nothing(
 
 
 def test_late_readings_inside_a_recorded_excursion_widen_it_without_a_duplicate(
-    uow: UnitOfWork, db: Database, fridge: Fridge, device_actor: Actor, clock: FixedClock
+    uow: UnitOfWork,
+    db: Database,
+    fridge: Fridge,
+    device_actor: Actor,
+    clock: FixedClock,
+    trail: Trail,
 ) -> None:
     t0 = clock.now() - timedelta(hours=1)
     live = [
@@ -142,6 +147,8 @@ def test_late_readings_inside_a_recorded_excursion_widen_it_without_a_duplicate(
     assert after[0] == t0 + 4 * MINUTE and after[1] == before[1]
     assert after[3] == 14 and after[6] == 5
     assert got.kept_excursions == ()
+    (revised,) = trail.records("coldchain:excursion:revised")
+    assert trail.after(revised)["peak"] == "14" and trail.after(revised)["revised_by_late_readings"]
     # Again: a redelivery of the same CSV changes nothing.
     again = _store(uow, device_actor, ReadingSource.CSV, csv)
     assert again.duplicate == 2 and _excursions(db, "F1-T") == [after]

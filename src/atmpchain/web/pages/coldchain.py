@@ -1,5 +1,6 @@
-"""Cold-chain pages: the excursion list, QA's signed impact assessment of each product, and a
-storage unit's temperature chart (drawn with Plotly, served from the installed package)."""
+"""Cold-chain pages: the alarms (open first) and their acknowledgement, the excursion list, QA's
+signed impact assessment of each product, and a storage unit's temperature chart (drawn with
+Plotly, served from the installed package)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from atmpchain.accounts.domain import Permission
 from atmpchain.coldchain import assessment
 from atmpchain.coldchain import queries as coldchain_queries
+from atmpchain.coldchain.acknowledge import acknowledge_alarm
+from atmpchain.coldchain.domain import describe_duration
 from atmpchain.coldchain.impact import Impact
 from atmpchain.errors import DomainError, NotFound
 from atmpchain.signatures.domain import Meaning
@@ -98,6 +101,82 @@ def assess(
     except DomainError as exc:
         return _excursions_page(request, auth, state, error=exc)
     return RedirectResponse("/coldchain/excursions?notice=impact-assessed", status_code=303)
+
+
+#: How many alarms the alarms page lists (all open ones come first).
+ALARMS_SHOWN = 200
+
+
+def alarm_durations(alarms: list[coldchain_queries.AlarmView], now: datetime) -> dict[int, str]:
+    """For each alarm, how long it has been (or was) open, in words."""
+    return {a.id: describe_duration(a.open_for(now)) for a in alarms}
+
+
+def _alarms_page(
+    request: Request,
+    auth: Auth,
+    state: State,
+    *,
+    error: DomainError | None = None,
+    error_alarm: int | None = None,
+    comment: str = "",
+    notice: str | None = None,
+) -> Response:
+    with state.db.read_session() as session:
+        listed = coldchain_queries.alarms_to_act_on(session, limit=ALARMS_SHOWN)
+        open_count = coldchain_queries.open_alarm_count(session)
+    return render(
+        request,
+        "coldchain/alarms.html",
+        auth,
+        status_code=error.status if error else 200,
+        alarms=listed,
+        open_count=open_count,
+        durations=alarm_durations(listed, state.clock.now()),
+        error=error,
+        error_alarm=error_alarm,
+        comment=comment,
+        notice=notice,
+    )
+
+
+@router.get("/coldchain/alarms", response_class=HTMLResponse)
+def alarms(
+    request: Request,
+    auth: CurrentAuth,
+    state: State,
+    acknowledged: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    """Cold-chain alarms: open ones first (most severe first) with how long they have been
+    open, then the acknowledged ones with who acknowledged them, when and why."""
+    auth.actor.require(Permission.VIEW_TEMPERATURES)
+    # A fixed sentence with the alarm's number, never text taken from the URL.
+    notice = (
+        f"Alarm #{acknowledged} acknowledged and recorded in the audit trail."
+        if acknowledged is not None
+        else None
+    )
+    return _alarms_page(request, auth, state, notice=notice)
+
+
+@router.post("/coldchain/alarms/{alarm_id}/acknowledge")
+def acknowledge(
+    request: Request,
+    alarm_id: int,
+    uow: UoW,
+    auth: CurrentAuth,
+    state: State,
+    comment: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    """The person on call acknowledges an alarm with a short comment on what they did."""
+    auth.actor.require(Permission.ACKNOWLEDGE_ALARMS)
+    try:
+        acknowledge_alarm(uow, actor=auth.actor, alarm_id=alarm_id, comment=comment)
+    except DomainError as exc:
+        return _alarms_page(request, auth, state, error=exc, error_alarm=alarm_id, comment=comment)
+    return RedirectResponse(
+        f"/coldchain/alarms?acknowledged={alarm_id}#alarm-{alarm_id}", status_code=303
+    )
 
 
 # Plotly's bundle injects <style> elements when it loads, which `style-src 'self'` blocks (and

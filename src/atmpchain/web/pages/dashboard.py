@@ -12,6 +12,7 @@ from atmpchain.audit.queries import AuditFilter
 from atmpchain.coldchain import queries as coldchain_queries
 from atmpchain.web.deps import CurrentAuth, State
 from atmpchain.web.notices import notice as notice_text
+from atmpchain.web.pages.coldchain import alarm_durations
 from atmpchain.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -21,15 +22,16 @@ router = APIRouter(include_in_schema=False)
 def dashboard(
     request: Request, auth: CurrentAuth, state: State, notice: str | None = None
 ) -> Response:
-    """Start page: one's own recent activity, cold-chain alarms for those who watch temperatures,
-    and the audit chain's state for those who read it."""
+    """Start page: one's own recent activity, cold-chain alarms (open ones first) for those who
+    watch temperatures, and the audit chain's state for those who read it."""
+    watches_temperatures = auth.actor.can(Permission.VIEW_TEMPERATURES)
     with state.db.read_session() as session:
         own = audit_queries.search(session, AuditFilter(username=auth.actor.username), limit=10)
+        # Open alarms first, critical first: what the person on call must act on.
         alarms = (
-            coldchain_queries.recent_alarms(session, limit=10)
-            if auth.actor.can(Permission.VIEW_TEMPERATURES)
-            else None
+            coldchain_queries.alarms_to_act_on(session, limit=10) if watches_temperatures else None
         )
+        open_alarms = coldchain_queries.open_alarm_count(session) if watches_temperatures else 0
     head = audit_service.head(state.db) if auth.actor.can(Permission.READ_AUDIT_TRAIL) else None
     return render(
         request,
@@ -38,5 +40,7 @@ def dashboard(
         own_activity=own,
         head=head,
         alarms=alarms,
+        open_alarms=open_alarms,
+        durations=alarm_durations(alarms or [], state.clock.now()),
         notice=notice_text(notice),
     )
