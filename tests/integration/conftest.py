@@ -36,6 +36,16 @@ WRITABLE_TABLES = (
     "custody_event",
     "current_custody",
     "impact_assessment",
+    "coldchain_alarm",
+    "coldchain_alarm_acknowledgement",
+    "catalogue_product",
+    "catalogue_revision",
+    "hospital_patient",
+    "dose",
+    "dose_event",
+    "shipper_log",
+    "chain_of_identity",
+    "coi_donation",
 )
 
 

@@ -33,7 +33,15 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(db: Database) -> None:
 
 # Records that must never change once written. A migration that rebuilds one of these tables
 # (SQLite batch mode copies tables) could drop its triggers without anyone noticing.
-APPEND_ONLY = ("audit_record", "electronic_signature", "custody_event", "impact_assessment")
+APPEND_ONLY = (
+    "audit_record",
+    "electronic_signature",
+    "custody_event",
+    "impact_assessment",
+    "coldchain_alarm_acknowledgement",
+    "dose_event",
+    "shipper_log",
+)
 
 
 def test_append_only_tables_keep_their_triggers_at_head(db: Database) -> None:

@@ -13,7 +13,7 @@ through the identity service's check first, and a mismatch is that service's har
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -73,6 +73,11 @@ class CustodyResult:
     place: str
     coi: str | None
     audit_seq: int
+
+
+# Another capability's record of the same step (a dose's thaw, its hand-off to the ward),
+# written inside the custody transaction after the custody event, so both commit or neither.
+AlsoRecord = Callable[[UnitOfWork, "CustodyResult"], None]
 
 
 def unit_label(din: str, product_code: str) -> str:
@@ -268,8 +273,10 @@ def _apply(
     note: str | None,
     expected_version: int | None,
     reason: str | None = None,
+    then: AlsoRecord | None = None,
 ) -> CustodyResult:
-    """Inside an open unit of work: check the move, write the event, update the current place."""
+    """Inside an open unit of work: check the move, write the event, update the current place;
+    then `then` (another capability's record of the same step), and commit all together."""
     session = uow.session
     current = place_of(row) if row is not None else None
     if row is not None and expected_version is not None and row.version != expected_version:
@@ -355,8 +362,7 @@ def _apply(
         },
         reason=reason,
     )
-    uow.commit()
-    return CustodyResult(
+    result = CustodyResult(
         unit.id,
         unit_label(unit.din, unit.product_code),
         move.kind,
@@ -365,6 +371,10 @@ def _apply(
         unit.coi,
         record.seq,
     )
+    if then is not None:
+        then(uow, result)
+    uow.commit()
+    return result
 
 
 def _require_person(actor: Actor) -> int:
@@ -382,6 +392,7 @@ def receive(
     product_code: str | None = None,
     description: str = "",
     note: str | None = None,
+    then: AlsoRecord | None = None,
 ) -> CustodyResult:
     """Receive a product unit from outside into the receiver's hands (registers it the first
     time); the unit is named by its DIN and product code (from the scan, or `product_code`)."""
@@ -444,6 +455,7 @@ def receive(
             location_scan=None,
             note=f"from {party}" + (f": {note.strip()}" if note and note.strip() else ""),
             expected_version=None,
+            then=then,
         )
 
 
@@ -469,6 +481,7 @@ def put_away(
     location_scan: str,
     expected_version: int | None = None,
     note: str | None = None,
+    then: AlsoRecord | None = None,
 ) -> CustodyResult:
     """Put a unit held by the actor into a storage position (scanned as ``LOC:<code>``)."""
     actor.require(Permission.MOVE_PRODUCT)
@@ -489,6 +502,7 @@ def put_away(
             location_scan=location_scan,
             note=note,
             expected_version=expected_version,
+            then=then,
         )
 
 
@@ -515,6 +529,7 @@ def retrieve(
     location_scan: str,
     expected_version: int | None = None,
     note: str | None = None,
+    then: AlsoRecord | None = None,
 ) -> CustodyResult:
     """Take a unit out of storage into the actor's hands; the location scanned must be where the
     unit is stored (its position, a rack or box around it, or the storage unit)."""
@@ -545,6 +560,7 @@ def retrieve(
             location_scan=location_scan,
             note=note,
             expected_version=expected_version,
+            then=then,
         )
 
 
@@ -559,6 +575,7 @@ def transfer(
     checkpoint: CheckPoint = CheckPoint.LABEL_TO_LABEL,
     expected_version: int | None = None,
     note: str | None = None,
+    then: AlsoRecord | None = None,
 ) -> CustodyResult:
     """Hand a unit the actor holds to another person, or to an outside party (a courier's
     shipper). A patient-specific unit needs a second label scanned and checked (`checkpoint`)."""
@@ -604,6 +621,7 @@ def transfer(
             location_scan=second_scan,
             note=note,
             expected_version=expected_version,
+            then=then,
         )
 
 
@@ -614,6 +632,7 @@ def dispose(
     unit_scan: str,
     reason: str,
     expected_version: int | None = None,
+    then: AlsoRecord | None = None,
 ) -> CustodyResult:
     """Dispose of a unit (held by the actor, or in storage): the end of its chain of custody."""
     actor.require(Permission.MOVE_PRODUCT)
@@ -634,4 +653,5 @@ def dispose(
             location_scan=None,
             note=reason,
             expected_version=expected_version,
+            then=then,
         )

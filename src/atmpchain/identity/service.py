@@ -121,6 +121,15 @@ def issue_din(uow: UnitOfWork, *, actor: Actor, purpose: str | None = None) -> D
 def create_chain(uow: UnitOfWork, *, actor: Actor, patient_ref: str, therapy: str) -> str:
     """Start a chain of identity for one patient therapy; returns its identifier (DS 040)."""
     actor.require(Permission.ISSUE_IDENTIFIERS)
+    with uow:
+        identifier = start_chain_in(uow, actor=actor, patient_ref=patient_ref, therapy=therapy)
+        uow.commit()
+    return identifier
+
+
+def start_chain_in(uow: UnitOfWork, *, actor: Actor, patient_ref: str, therapy: str) -> str:
+    """Inside another service's open unit of work (an order that starts a patient's therapy):
+    assign the next chain-of-identity identifier and record it; the caller commits."""
     patient = patient_ref.strip()
     if not 1 <= len(patient) <= 64:
         raise InvalidInput("the patient reference must have 1 to 64 characters", "patient_ref")
@@ -128,31 +137,29 @@ def create_chain(uow: UnitOfWork, *, actor: Actor, patient_ref: str, therapy: st
     if not 2 <= len(therapy_text) <= 200:
         raise InvalidInput("the therapy must be described in 2 to 200 characters", "therapy")
     fin = _facility_fin(uow)
-    with uow:
-        year = _year(uow)
-        sequence = _next_sequence(uow, "coi", fin, year)
-        identifier = ChainOfIdentityIdentifier(fin, year, f"{sequence:06d}").identifier()
-        chain = ChainOfIdentity(
-            identifier=identifier,
-            patient_ref=patient,
-            therapy=therapy_text,
-            created_at=uow.clock.now(),
-            created_by_id=actor.user_id,
-        )
-        uow.session.add(chain)
-        uow.session.flush()
-        uow.audit.record(
-            AuditAction.COI_CREATED,
-            actor=actor,
-            record_type="chain_of_identity",
-            record_id=identifier,
-            after={"identifier": identifier, "patient_ref": patient, "therapy": therapy_text},
-        )
-        uow.commit()
+    year = _year(uow)
+    sequence = _next_sequence(uow, "coi", fin, year)
+    identifier = ChainOfIdentityIdentifier(fin, year, f"{sequence:06d}").identifier()
+    chain = ChainOfIdentity(
+        identifier=identifier,
+        patient_ref=patient,
+        therapy=therapy_text,
+        created_at=uow.clock.now(),
+        created_by_id=actor.user_id,
+    )
+    uow.session.add(chain)
+    uow.session.flush()
+    uow.audit.record(
+        AuditAction.COI_CREATED,
+        actor=actor,
+        record_type="chain_of_identity",
+        record_id=identifier,
+        after={"identifier": identifier, "patient_ref": patient, "therapy": therapy_text},
+    )
     return identifier
 
 
-def _din_from_text(text: str, field: str) -> Din:
+def din_from_text(text: str, field: str) -> Din:
     """A DIN typed with its check character, or scanned (DS 001 or a compound message)."""
     value = text.strip()
     try:
@@ -169,37 +176,43 @@ def _din_from_text(text: str, field: str) -> Din:
 def bind_donation(uow: UnitOfWork, *, actor: Actor, coi_identifier: str, din_text: str) -> None:
     """Bind a donation (DIN) to a chain of identity; a DIN can belong to one chain only."""
     actor.require(Permission.ISSUE_IDENTIFIERS)
-    din = _din_from_text(din_text, "din")
+    din = din_from_text(din_text, "din")
     with uow:
-        chain = uow.session.execute(
-            select(ChainOfIdentity).where(ChainOfIdentity.identifier == coi_identifier.strip())
-        ).scalar_one_or_none()
-        if chain is None:
-            raise NotFound(f"chain of identity '{coi_identifier}' does not exist", "coi")
-        existing = uow.session.get(CoiDonation, din.encode())
-        if existing is not None:
-            owner = uow.session.get(ChainOfIdentity, existing.coi_id)
-            raise Conflict(
-                f"DIN {din.eye_readable()} already belongs to chain of identity "
-                f"{owner.identifier if owner else existing.coi_id}",
-                field="din",
-            )
-        uow.session.add(
-            CoiDonation(
-                din=din.encode(),
-                coi_id=chain.id,
-                bound_at=uow.clock.now(),
-                bound_by_id=actor.user_id,
-            )
-        )
-        uow.audit.record(
-            AuditAction.DONATION_BOUND,
-            actor=actor,
-            record_type="chain_of_identity",
-            record_id=chain.identifier,
-            after={"din": din.encode(), "chain_of_identity": chain.identifier},
-        )
+        bind_din_in(uow, actor=actor, coi_identifier=coi_identifier, din=din)
         uow.commit()
+
+
+def bind_din_in(uow: UnitOfWork, *, actor: Actor, coi_identifier: str, din: Din) -> None:
+    """Inside another service's open unit of work (a receipt checked against its order): bind
+    the DIN to the chain and record it; the caller commits."""
+    chain = uow.session.execute(
+        select(ChainOfIdentity).where(ChainOfIdentity.identifier == coi_identifier.strip())
+    ).scalar_one_or_none()
+    if chain is None:
+        raise NotFound(f"chain of identity '{coi_identifier}' does not exist", "coi")
+    existing = uow.session.get(CoiDonation, din.encode())
+    if existing is not None:
+        owner = uow.session.get(ChainOfIdentity, existing.coi_id)
+        raise Conflict(
+            f"DIN {din.eye_readable()} already belongs to chain of identity "
+            f"{owner.identifier if owner else existing.coi_id}",
+            field="din",
+        )
+    uow.session.add(
+        CoiDonation(
+            din=din.encode(),
+            coi_id=chain.id,
+            bound_at=uow.clock.now(),
+            bound_by_id=actor.user_id,
+        )
+    )
+    uow.audit.record(
+        AuditAction.DONATION_BOUND,
+        actor=actor,
+        record_type="chain_of_identity",
+        record_id=chain.identifier,
+        after={"din": din.encode(), "chain_of_identity": chain.identifier},
+    )
 
 
 def check_identity(

@@ -5,6 +5,7 @@ from atmpchain.audit import models as audit_models
 from atmpchain.coldchain import models as coldchain_models
 from atmpchain.custody import models as custody_models
 from atmpchain.db import Base
+from atmpchain.hospital import models as hospital_models
 from atmpchain.identity import models as identity_models
 from atmpchain.signatures import models as signatures_models
 
@@ -14,6 +15,7 @@ __all__ = [
     "audit_models",
     "coldchain_models",
     "custody_models",
+    "hospital_models",
     "identity_models",
     "metadata",
     "signatures_models",

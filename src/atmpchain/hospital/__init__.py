@@ -1,0 +1,1 @@
+"""Hospital ATMP center: catalogue, orders, receipt, thaw scheduled to the infusion, bedside."""

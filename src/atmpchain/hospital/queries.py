@@ -1,0 +1,407 @@
+"""Read models of the hospital: the day board, a dose's record, and traceability both ways.
+
+Traceability answers the two questions of Reg. (EC) 1394/2007 Art. 15: for a patient, every
+product they received with its custody chain and temperatures; for a product (DIN) or a batch,
+every patient who received it. Nothing here writes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from atmpchain.accounts import queries as account_queries
+from atmpchain.coldchain.models import Excursion, ExcursionProduct
+from atmpchain.custody import queries as custody_queries
+from atmpchain.custody.models import ProductUnit, StorageUnit
+from atmpchain.errors import NotFound
+from atmpchain.hospital.catalogue import entry_of
+from atmpchain.hospital.common import dose_number, rule_of, window_of
+from atmpchain.hospital.domain import (
+    DoseStatus,
+    DoseStep,
+    expires_at,
+    latest_infusion_start,
+)
+from atmpchain.hospital.entries import CatalogueEntry
+from atmpchain.hospital.models import (
+    CatalogueProduct,
+    CatalogueRevision,
+    Dose,
+    DoseEvent,
+    Patient,
+    ShipperLog,
+)
+from atmpchain.signatures.models import ElectronicSignature
+
+# What the pharmacy does next, by status (the board's "next" column).
+NEXT_ACTION = {
+    DoseStatus.ORDERED: "Pharmacist: check and approve the order",
+    DoseStatus.APPROVED: "Pharmacy: receive the product when it arrives",
+    DoseStatus.RECEIVED: "Pharmacy: put the product into the cryostore",
+    DoseStatus.STORED: "Pharmacy: retrieve just before the thaw window",
+    DoseStatus.RETRIEVED: "Pharmacy: start the thaw inside the window",
+    DoseStatus.THAWING: "Pharmacy: end the thaw",
+    DoseStatus.THAWED: "Pharmacy: prepare and hand to the ward",
+    DoseStatus.ISSUED: "Ward: bedside check and infusion",
+    DoseStatus.INFUSING: "Ward: record the end of the infusion",
+    DoseStatus.INFUSED: "Done",
+    DoseStatus.WINDOW_MISSED: "QA and physician: window missed; do not issue",
+    DoseStatus.REJECTED: "Rejected by QA: return or dispose",
+    DoseStatus.CANCELLED: "Cancelled",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class BoardLine:
+    """One dose on the day board."""
+
+    dose_id: int
+    number: str
+    version: int
+    patient_ref: str
+    display_name: str
+    product: str
+    ward: str
+    appointment_at: datetime
+    status: DoseStatus
+    hold: str | None
+    earliest_thaw: datetime
+    latest_thaw: datetime
+    window_problem: str | None
+    thaw_started_at: datetime | None
+    infusion_must_start_by: datetime | None
+    limit_runs_out: datetime | None
+    next_action: str
+    verified_catalogue: bool
+
+    @property
+    def urgent(self) -> bool:
+        """Whether the next step is bound to the thaw clock or the window."""
+        return self.status in (
+            DoseStatus.RETRIEVED,
+            DoseStatus.THAWING,
+            DoseStatus.THAWED,
+            DoseStatus.ISSUED,
+            DoseStatus.INFUSING,
+        )
+
+
+def _line(dose: Dose, patient: Patient, revision: CatalogueRevision) -> BoardLine:
+    window = window_of(dose, revision)
+    rule = rule_of(revision)
+    started = dose.thaw_started_at
+    return BoardLine(
+        dose_id=dose.id,
+        number=dose_number(dose.id),
+        version=dose.version,
+        patient_ref=patient.patient_ref,
+        display_name=patient.display_name,
+        product=revision.name,
+        ward=dose.ward,
+        appointment_at=dose.appointment_at,
+        status=dose.status,
+        hold=dose.hold,
+        earliest_thaw=window.earliest,
+        latest_thaw=window.latest,
+        window_problem=window.problem(),
+        thaw_started_at=started,
+        infusion_must_start_by=latest_infusion_start(started, rule) if started else None,
+        limit_runs_out=expires_at(started, rule) if started else None,
+        next_action=NEXT_ACTION[dose.status] + (" (on hold for QA)" if dose.hold else ""),
+        verified_catalogue=revision.verified,
+    )
+
+
+def board(session: Session, *, now: datetime, zone: str, days: int = 2) -> list[BoardLine]:
+    """Doses with an appointment today or tomorrow (local days), and every dose whose thaw
+    clock is running whatever its appointment, soonest first."""
+    local = ZoneInfo(zone)
+    today = now.astimezone(local).date()
+    start = datetime.combine(today, time.min, local)
+    end = datetime.combine(today + timedelta(days=days), time.min, local)
+    running = (DoseStatus.RETRIEVED, DoseStatus.THAWING, DoseStatus.THAWED, DoseStatus.ISSUED)
+    rows = session.execute(
+        select(Dose, Patient, CatalogueRevision)
+        .join(Patient, Patient.id == Dose.patient_id)
+        .join(CatalogueRevision, CatalogueRevision.id == Dose.revision_id)
+        .where(
+            or_(
+                Dose.appointment_at.between(start, end),
+                Dose.status.in_(running),
+            ),
+            Dose.status != DoseStatus.CANCELLED,
+        )
+        .order_by(Dose.appointment_at, Dose.id)
+    ).all()
+    return [_line(dose, patient, revision) for dose, patient, revision in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class DoseEventView:
+    """One step in a dose's history, with its signature's manifestation."""
+
+    dose_id: int
+    seq: int
+    step: DoseStep
+    at: datetime
+    actor: str
+    detail: dict[str, Any]
+    note: str | None
+    signed_by: str | None
+    meaning: str | None
+    signed_at: datetime | None
+    custody_seq: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ShipperLogView:
+    """The shipper's log attached at receipt."""
+
+    filename: str
+    sha256: str
+    readings: int
+    out_of_range: int
+    refused_rows: int
+    lowest_c: Decimal | None
+    highest_c: Decimal | None
+    first_at: datetime | None
+    last_at: datetime | None
+    findings: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ExposureView:
+    """A storage excursion the product was inside for."""
+
+    excursion_id: int
+    storage_unit: str
+    start_at: datetime
+    end_at: datetime | None
+    peak_c: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class DoseRecord:
+    """Everything about one dose: for its page, its PDF record and its FHIR export."""
+
+    line: BoardLine
+    dose_id: int
+    coi: str
+    birth_date: date
+    catalogue_code: str
+    catalogue_revision: int
+    entry: CatalogueEntry
+    expected_din: str | None
+    din: str | None
+    product_code: str | None
+    batch_number: str | None
+    ordered_at: datetime
+    ordered_by: str
+    approved_at: datetime | None
+    issued_at: datetime | None
+    thaw_ended_at: datetime | None
+    infusion_started_at: datetime | None
+    infusion_ended_at: datetime | None
+    external_ref: str | None
+    events: tuple[DoseEventView, ...]
+    shipper_logs: tuple[ShipperLogView, ...]
+    custody: custody_queries.Timeline | None
+    exposures: tuple[ExposureView, ...]
+
+
+def _events(session: Session, dose_id: int) -> tuple[DoseEventView, ...]:
+    rows = session.execute(
+        select(DoseEvent, ElectronicSignature)
+        .outerjoin(ElectronicSignature, ElectronicSignature.id == DoseEvent.signature_id)
+        .where(DoseEvent.dose_id == dose_id)
+        .order_by(DoseEvent.seq)
+    ).all()
+    names = account_queries.full_names(
+        session, [e.actor_id for e, _ in rows if e.actor_id is not None]
+    )
+    return tuple(
+        DoseEventView(
+            dose_id=event.dose_id,
+            seq=event.seq,
+            step=event.step,
+            at=event.at,
+            actor=names.get(event.actor_id, "?") if event.actor_id is not None else "system",
+            detail=json.loads(event.detail),
+            note=event.note,
+            signed_by=signature.signer_name if signature else None,
+            meaning=signature.meaning.value if signature else None,
+            signed_at=signature.signed_at if signature else None,
+            custody_seq=event.custody_seq,
+        )
+        for event, signature in rows
+    )
+
+
+def _exposures(session: Session, unit_id: int) -> tuple[ExposureView, ...]:
+    rows = session.execute(
+        select(Excursion, StorageUnit.code)
+        .join(ExcursionProduct, ExcursionProduct.excursion_id == Excursion.id)
+        .join(StorageUnit, StorageUnit.id == Excursion.storage_unit_id)
+        .where(ExcursionProduct.product_unit_id == unit_id)
+        .order_by(Excursion.start_at)
+    ).all()
+    return tuple(
+        ExposureView(e.id, code, e.start_at, e.end_at, Decimal(e.peak)) for e, code in rows
+    )
+
+
+def dose_record(session: Session, dose_id: int) -> DoseRecord:
+    """The whole record of one dose."""
+    row = session.execute(
+        select(Dose, Patient, CatalogueRevision, CatalogueProduct.code)
+        .join(Patient, Patient.id == Dose.patient_id)
+        .join(CatalogueRevision, CatalogueRevision.id == Dose.revision_id)
+        .join(CatalogueProduct, CatalogueProduct.id == CatalogueRevision.product_id)
+        .where(Dose.id == dose_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"there is no dose {dose_number(dose_id)}", field="dose")
+    dose, patient, revision, code = row
+    unit = session.get(ProductUnit, dose.product_unit_id) if dose.product_unit_id else None
+    logs = session.execute(
+        select(ShipperLog).where(ShipperLog.dose_id == dose.id).order_by(ShipperLog.id)
+    ).scalars()
+    names = account_queries.full_names(session, [i for i in (dose.ordered_by_id,) if i is not None])
+    return DoseRecord(
+        line=_line(dose, patient, revision),
+        dose_id=dose.id,
+        coi=dose.coi,
+        birth_date=patient.birth_date,
+        catalogue_code=code,
+        catalogue_revision=revision.revision,
+        entry=entry_of(revision, code),
+        expected_din=dose.expected_din,
+        din=unit.din if unit else None,
+        product_code=unit.product_code if unit else None,
+        batch_number=dose.batch_number,
+        ordered_at=dose.ordered_at,
+        ordered_by=names.get(dose.ordered_by_id, "?") if dose.ordered_by_id else "?",
+        approved_at=dose.approved_at,
+        issued_at=dose.issued_at,
+        thaw_ended_at=dose.thaw_ended_at,
+        infusion_started_at=dose.infusion_started_at,
+        infusion_ended_at=dose.infusion_ended_at,
+        external_ref=dose.external_ref,
+        events=_events(session, dose.id),
+        shipper_logs=tuple(
+            ShipperLogView(
+                log.filename,
+                log.sha256,
+                log.readings,
+                log.out_of_range,
+                log.refused_rows,
+                log.lowest_c,
+                log.highest_c,
+                log.first_at,
+                log.last_at,
+                tuple(line for line in log.findings.splitlines() if line),
+            )
+            for log in logs
+        ),
+        custody=custody_queries.timeline(session, unit.id) if unit else None,
+        exposures=_exposures(session, unit.id) if unit else (),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PatientTrace:
+    """Everything a patient received (or was ordered), each dose with its whole record."""
+
+    patient_ref: str
+    display_name: str
+    birth_date: date
+    doses: tuple[DoseRecord, ...]
+
+
+def patient_trace(session: Session, patient_ref: str) -> PatientTrace:
+    """The full chain of a patient: every dose, its custody and temperatures."""
+    patient = session.execute(
+        select(Patient).where(Patient.patient_ref == patient_ref.strip())
+    ).scalar_one_or_none()
+    if patient is None:
+        raise NotFound(f"there is no patient {patient_ref.strip()}", field="patient_ref")
+    dose_ids = session.execute(
+        select(Dose.id).where(Dose.patient_id == patient.id).order_by(Dose.appointment_at)
+    ).scalars()
+    return PatientTrace(
+        patient_ref=patient.patient_ref,
+        display_name=patient.display_name,
+        birth_date=patient.birth_date,
+        doses=tuple(dose_record(session, i) for i in dose_ids),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """A patient who received (or was to receive) a product of the lot asked about."""
+
+    patient_ref: str
+    display_name: str
+    dose_id: int
+    number: str
+    product: str
+    din: str
+    batch_number: str | None
+    status: DoseStatus
+    infusion_started_at: datetime | None
+
+
+def recipients(session: Session, lot: str) -> list[Recipient]:
+    """Every patient whose dose came from `lot`: a manufacturer's batch number or a DIN."""
+    text = lot.strip()
+    if not text:
+        raise NotFound("give a batch number or a DIN", field="lot")
+    din = text.upper().replace(" ", "")[:13]
+    rows = session.execute(
+        select(Dose, Patient, ProductUnit, CatalogueRevision.name)
+        .join(Patient, Patient.id == Dose.patient_id)
+        .join(ProductUnit, ProductUnit.id == Dose.product_unit_id)
+        .join(CatalogueRevision, CatalogueRevision.id == Dose.revision_id)
+        .where(or_(Dose.batch_number == text, ProductUnit.din == din))
+        .order_by(Dose.infusion_started_at, Dose.id)
+    ).all()
+    return [
+        Recipient(
+            patient_ref=patient.patient_ref,
+            display_name=patient.display_name,
+            dose_id=dose.id,
+            number=dose_number(dose.id),
+            product=name,
+            din=unit.din,
+            batch_number=dose.batch_number,
+            status=dose.status,
+            infusion_started_at=dose.infusion_started_at,
+        )
+        for dose, patient, unit, name in rows
+    ]
+
+
+def flagged(session: Session) -> list[DoseEventView]:
+    """Deviations and flags for QA: missed windows and physicians' limit overrides."""
+    rows = session.execute(
+        select(DoseEvent.dose_id)
+        .where(DoseEvent.step.in_([DoseStep.WINDOW_MISSED, DoseStep.LIMIT_OVERRIDDEN]))
+        .order_by(DoseEvent.at.desc())
+        .limit(200)
+    ).scalars()
+    found: list[DoseEventView] = []
+    for dose_id in dict.fromkeys(rows):
+        found.extend(
+            e
+            for e in _events(session, dose_id)
+            if e.step in (DoseStep.WINDOW_MISSED, DoseStep.LIMIT_OVERRIDDEN)
+        )
+    return found
