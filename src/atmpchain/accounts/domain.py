@@ -135,7 +135,8 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     # qualification matter: QA decides, and administrators set up the records.
     Permission.MANAGE_STORAGE: frozenset({Role.QA, Role.ADMIN}),
     # Everyone who physically handles product records its movements. Each of these roles also
-    # checks identity, which every scan of a patient-specific unit does.
+    # checks identity, which every scan of a patient-specific unit does. A physician who infuses
+    # a dose takes the bag at the bedside and disposes of the empty bag.
     Permission.MOVE_PRODUCT: frozenset(
         {
             Role.OPERATOR,
@@ -143,6 +144,7 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
             Role.QA,
             Role.PHARMACIST,
             Role.NURSE,
+            Role.PHYSICIAN,
             Role.PROCESS_SCIENTIST,
         }
     ),

@@ -143,7 +143,11 @@ class ExcursionProduct(Base):
     __tablename__ = "excursion_product"
 
     excursion_id: Mapped[int] = mapped_column(ForeignKey("excursion.id"), primary_key=True)
-    product_unit_id: Mapped[int] = mapped_column(ForeignKey("product_unit.id"), primary_key=True)
+    # Indexed on its own too: "which excursions was this bag exposed to" (a dose's record,
+    # a patient's traceability) starts from the product, not the excursion.
+    product_unit_id: Mapped[int] = mapped_column(
+        ForeignKey("product_unit.id"), primary_key=True, index=True
+    )
 
 
 class ColdChainAlarm(Base):

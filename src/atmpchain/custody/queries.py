@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -254,16 +255,21 @@ def storage_map(session: Session, code: str) -> StorageMap:
     return StorageMap(summary, tuple(unit.levels.split(",")), tuple(ordered))
 
 
-def _whereabouts(session: Session, unit: ProductUnit) -> UnitWhereabouts:
-    row = session.get(CurrentCustody, unit.id)
+def _whereabouts(
+    session: Session,
+    unit: ProductUnit,
+    names: Mapping[int, str] | None = None,
+    row: CurrentCustody | None = None,
+) -> UnitWhereabouts:
+    row = row or session.get(CurrentCustody, unit.id)
     if row is None:
         raise NotFound(f"unit {unit.id} has no custody record", field="unit")
     place = Place(row.kind, row.position_id, row.user_id, row.party)
-    mover = (
-        account_queries.full_names(session, [row.moved_by_id]).get(row.moved_by_id, "?")
-        if row.moved_by_id is not None
-        else "system"
-    )
+    if names is None or (row.moved_by_id is not None and row.moved_by_id not in names):
+        names = account_queries.full_names(
+            session, [i for i in (row.moved_by_id, row.user_id) if i is not None]
+        )
+    mover = names.get(row.moved_by_id, "?") if row.moved_by_id is not None else "system"
     return UnitWhereabouts(
         unit.id,
         unit_label(unit.din, unit.product_code),
@@ -272,7 +278,7 @@ def _whereabouts(session: Session, unit: ProductUnit) -> UnitWhereabouts:
         unit.coi,
         unit.description,
         place,
-        describe_place(session, place),
+        describe_place(session, place, names),
         row.version,
         row.moved_at,
         mover,
@@ -300,7 +306,12 @@ def _event_place(
 
 def timeline(session: Session, unit_id: int) -> Timeline:
     """The unit's chain of custody from receipt, event by event, and where it is now."""
-    current = unit_by_id(session, unit_id)
+    unit = session.get(ProductUnit, unit_id)
+    if unit is None:
+        raise NotFound(f"there is no product unit {unit_id}", field="unit")
+    row = session.get(CurrentCustody, unit_id)
+    if row is None:
+        raise NotFound(f"unit {unit_id} has no custody record", field="unit")
     events = list(
         session.execute(
             select(CustodyEvent)
@@ -314,8 +325,20 @@ def timeline(session: Session, unit_id: int) -> Timeline:
         for e in events
         for user_id in (e.actor_id, e.from_user_id, e.to_user_id)
         if user_id is not None
-    }
+    } | {i for i in (row.moved_by_id, row.user_id) if i is not None}
     names = account_queries.full_names(session, list(people))
+    # Every position the unit passed through, with its storage unit, in one query: describing
+    # each place then finds them in the session instead of asking the database per event.
+    positions = {
+        p for e in events for p in (e.from_position_id, e.to_position_id) if p is not None
+    } | ({row.position_id} if row.position_id is not None else set())
+    if positions:
+        session.execute(
+            select(StoragePosition, StorageUnit)
+            .join(StorageUnit, StorageUnit.id == StoragePosition.storage_unit_id)
+            .where(StoragePosition.id.in_(positions))
+        ).all()
+    current = _whereabouts(session, unit, names, row)
     entries = tuple(
         TimelineEntry(
             e.seq,
