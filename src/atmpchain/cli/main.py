@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from atmpchain.cli import audit, common, custody, identity, telemetry, users
+from atmpchain.cli import audit, common, custody, hospital, identity, telemetry, users
 from atmpchain.cli.common import console
 from atmpchain.config import Settings
 from atmpchain.db import Database
@@ -32,6 +32,7 @@ app.command("scan")(identity.scan)
 app.add_typer(custody.storage_app, name="storage")
 app.add_typer(custody.custody_app, name="custody")
 app.add_typer(telemetry.app, name="telemetry")
+app.add_typer(hospital.app, name="hospital")
 
 
 @app.command("init-db")

@@ -28,6 +28,7 @@ from atmpchain.web.pages import auth as auth_pages
 from atmpchain.web.pages import coldchain as coldchain_pages
 from atmpchain.web.pages import custody as custody_pages
 from atmpchain.web.pages import dashboard as dashboard_pages
+from atmpchain.web.pages import hospital_record as hospital_record_pages
 from atmpchain.web.pages import identity as identity_pages
 
 STATIC = Path(__file__).parent / "static"
@@ -47,6 +48,7 @@ ROUTERS = (
     identity_pages.router,
     custody_pages.router,
     coldchain_pages.router,
+    hospital_record_pages.router,
 )
 
 
