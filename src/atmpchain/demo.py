@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from atmpchain.accounts import access, sessions, tokens, users
 from atmpchain.accounts.domain import SYSTEM_ACTOR, Actor, Role
@@ -12,9 +15,13 @@ from atmpchain.accounts.models import User
 from atmpchain.custody import service as custody_service
 from atmpchain.custody import storage
 from atmpchain.custody.domain import StorageKind, StorageStatus
+from atmpchain.errors import NotFound
+from atmpchain.hospital import catalogue, orders, preparation, receipt
+from atmpchain.hospital import queries as hospital_queries
+from atmpchain.hospital.entries import starting_catalogue
 from atmpchain.identity import queries as identity_queries
 from atmpchain.identity import service as identity_service
-from atmpchain.identity.din import DonationIdentification
+from atmpchain.identity.din import Din, DonationIdentification
 from atmpchain.uow import UnitOfWork
 
 DEMO_PASSWORD = "atmp-demo-2026"  # noqa: S105 - printed for the demo on purpose
@@ -40,6 +47,7 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("scientist", "Sami Process", (Role.PROCESS_SCIENTIST,)),
     DemoUser("researcher", "Rhea Lab", (Role.RESEARCHER,)),
     DemoUser("pharmacist", "Phil Dispenser", (Role.PHARMACIST,)),
+    DemoUser("pharmacist2", "Pia Preparer", (Role.PHARMACIST,)),
     DemoUser("nurse", "Nora Ward", (Role.NURSE,)),
     DemoUser("physician", "Dr. Hana Hart", (Role.PHYSICIAN,)),
     DemoUser("coordinator", "Tomas Trials", (Role.TRIAL_COORDINATOR,)),
@@ -81,10 +89,11 @@ def seed(uow: UnitOfWork) -> DemoResult:
                     DonationIdentification(chain.dins[0], "00").encode(),
                     "&/" + chain.identifier,
                 )
-                for chain in reversed(identity_queries.recent_chains(session, limit=2))
-                if chain.dins
+                for chain in reversed(identity_queries.recent_chains(session, limit=50))
+                if chain.dins and chain.patient_ref in DEMO_PATIENTS
             )
-            return DemoResult(created=False, device_token=None, therapies=known)
+            bedside = _known_bedside_therapy(session)
+            return DemoResult(created=False, device_token=None, therapies=known + bedside)
     first = DEMO_USERS[0]
     users.create_user(
         uow,
@@ -129,7 +138,7 @@ def seed(uow: UnitOfWork) -> DemoResult:
                 comment="demo: roles match the job description",
             )
     operator = _login(uow, "operator")
-    therapies = tuple(_demo_therapy(uow, operator, patient) for patient in ("P-1001", "P-1002"))
+    therapies = tuple(_demo_therapy(uow, operator, patient) for patient in DEMO_PATIENTS)
     _demo_storage(uow, qa)
     for therapy, slot in zip(therapies, DEMO_SLOTS, strict=True):
         custody_service.receive(
@@ -143,7 +152,12 @@ def seed(uow: UnitOfWork) -> DemoResult:
         custody_service.put_away(
             uow, actor=operator, unit_scan=therapy.bag_scan, location_scan="LOC:" + slot
         )
-    return DemoResult(created=True, device_token=token.token, therapies=therapies)
+    ward_dose = _demo_hospital(uow, qa)
+    return DemoResult(created=True, device_token=token.token, therapies=(*therapies, ward_dose))
+
+
+#: The patients of the demo therapies made in the facility (scanned on /identity/check).
+DEMO_PATIENTS = ("P-1001", "P-1002")
 
 
 #: The demo's product code (ISBT 128 product description code, collection type, division).
@@ -189,3 +203,195 @@ def _demo_therapy(uow: UnitOfWork, operator: Actor, patient_ref: str) -> DemoThe
 
 def _login(uow: UnitOfWork, username: str) -> Actor:
     return sessions.login(uow, username=username, password=DEMO_PASSWORD).actor
+
+
+# --- the hospital ATMP center ---------------------------------------------------------------
+
+#: The hospital's LN2 slots for the manufacturers' bags (box 2 of rack 1 of the demo tank).
+HOSPITAL_SLOTS = ("LN2A.R1.B2.S1", "LN2A.R1.B2.S2")
+#: The patient whose dose the demo issues to the ward: the bedside check is ready to scan.
+DEMO_BEDSIDE_PATIENT = "PSN-2003"
+_MANUFACTURER_FIN = "B1234"  # a CAR-T manufacturer's facility (demo)
+_HOSPITAL_ZONE = ZoneInfo("Europe/Vienna")
+
+
+def manufacturer_bag(sequence: int, year: int) -> tuple[Din, str]:
+    """A manufacturer's bag for one patient: its DIN, and what a scanner types from its label
+    (a compound message: the DIN and the product code)."""
+    din = Din(_MANUFACTURER_FIN, f"{year % 100:02d}", f"{sequence:06d}")
+    return din, manufacturer_bag_scan(din)
+
+
+def manufacturer_bag_scan(din: Din) -> str:
+    """What a scanner types from a manufacturer's bag label: its DIN and product code."""
+    return "=+02000" + DonationIdentification(din, "00").encode() + "=<" + DEMO_PRODUCT_CODE
+
+
+def _shipper_log(now: datetime) -> str:
+    """Twelve hours of a dry shipper at -175 °C, every hour, up to an hour ago."""
+    start = (now - timedelta(hours=13)).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    rows = (f"{(start + timedelta(hours=h)):%Y-%m-%dT%H:%M:%SZ},-175.0\n" for h in range(12))
+    return "time,temperature\n" + "".join(rows)
+
+
+def _order(
+    uow: UnitOfWork,
+    physician: Actor,
+    *,
+    patient: tuple[str, str, date],
+    product: str,
+    appointment: datetime,
+    expected_din: Din | None,
+    transport: int = 15,
+) -> int:
+    ref, name, born = patient
+    return orders.order_dose(
+        uow,
+        actor=physician,
+        request=orders.OrderRequest(
+            patient_ref=ref,
+            display_name=name,
+            birth_date=born,
+            product=product,
+            appointment_at=appointment,
+            ward="Haematology ward 3",
+            transport_minutes=transport,
+            expected_din=expected_din.encode() + expected_din.check_character
+            if expected_din
+            else None,
+        ),
+    )
+
+
+def _receive_and_store(
+    uow: UnitOfWork, pharmacist: Actor, dose_id: int, bag: str, slot: str, now: datetime
+) -> None:
+    receipt.receive_dose(
+        uow,
+        actor=pharmacist,
+        dose_id=dose_id,
+        unit_scan=bag,
+        batch_number=f"LOT-{dose_id:03d}A",
+        from_party="CAR-T manufacturer (demo), via World Courier",
+        shipper_log=_shipper_log(now),
+        shipper_log_name="dry-shipper.csv",
+        condition_ok=True,
+        password=DEMO_PASSWORD,
+    )
+    receipt.put_away_dose(
+        uow,
+        actor=pharmacist,
+        dose_id=dose_id,
+        unit_scan=bag,
+        location_scan="LOC:" + slot,
+        password=DEMO_PASSWORD,
+    )
+
+
+def _demo_hospital(uow: UnitOfWork, qa: Actor) -> DemoTherapy:
+    """The starting catalogue (proposed by the pharmacy, approved by QA) and three doses on the
+    day board: one ordered for tomorrow, one received and stored in the LN2 tank for tomorrow,
+    and one thawed now and issued to the nurse for an infusion in an hour (the bedside check).
+    Kymriah (30 min from thaw to the end of the infusion) is thawed on the ward: no transport.
+    The issued dose is Yescarta (3 h from thaw to the end of the infusion), so the bedside check
+    can be made for about two and a half hours after the demo is created."""
+    pharmacist = _login(uow, "pharmacist")
+    second = _login(uow, "pharmacist2")
+    physician = _login(uow, "physician")
+    codes = catalogue.load_catalogue(
+        uow,
+        actor=pharmacist,
+        text=starting_catalogue(),
+        reason="demo: the starting catalogue with its sources",
+    )
+    for code in codes:
+        catalogue.decide_revision(
+            uow,
+            actor=qa,
+            code=code,
+            revision=1,
+            approve=True,
+            password=DEMO_PASSWORD,
+            comment="demo: values checked against the sources listed",
+        )
+    now = uow.clock.now()
+    tomorrow = now.astimezone(_HOSPITAL_ZONE).date() + timedelta(days=1)
+    _order(
+        uow,
+        physician,
+        patient=("PSN-2001", "Maria Muster", date(1961, 3, 14)),
+        product="tisagenlecleucel",
+        appointment=datetime.combine(tomorrow, time(10, 0), _HOSPITAL_ZONE),
+        expected_din=None,
+        transport=0,
+    )
+    stored_din, stored_bag = manufacturer_bag(101, now.year)
+    stored = _order(
+        uow,
+        physician,
+        patient=("PSN-2002", "Jonas Berger", date(1979, 8, 2)),
+        product="tisagenlecleucel",
+        appointment=datetime.combine(tomorrow, time(13, 30), _HOSPITAL_ZONE),
+        expected_din=stored_din,
+        transport=0,
+    )
+    orders.approve_order(uow, actor=pharmacist, dose_id=stored, password=DEMO_PASSWORD)
+    _receive_and_store(uow, second, stored, stored_bag, HOSPITAL_SLOTS[0], now)
+
+    issued_din, issued_bag = manufacturer_bag(102, now.year)
+    issued = _order(
+        uow,
+        physician,
+        patient=(DEMO_BEDSIDE_PATIENT, "Elena Novak", date(1988, 11, 23)),
+        product="axicabtagene-ciloleucel",
+        appointment=now + timedelta(minutes=60),
+        expected_din=issued_din,
+    )
+    orders.approve_order(uow, actor=pharmacist, dose_id=issued, password=DEMO_PASSWORD)
+    _receive_and_store(uow, second, issued, issued_bag, HOSPITAL_SLOTS[1], now)
+    preparation.retrieve_dose(
+        uow,
+        actor=second,
+        dose_id=issued,
+        unit_scan=issued_bag,
+        location_scan="LOC:" + HOSPITAL_SLOTS[1],
+        password=DEMO_PASSWORD,
+    )
+    preparation.start_thaw(
+        uow, actor=second, dose_id=issued, unit_scan=issued_bag, password=DEMO_PASSWORD
+    )
+    preparation.end_thaw(uow, actor=second, dose_id=issued, password=DEMO_PASSWORD)
+    with uow.db.read_session() as session:
+        record = hospital_queries.dose_record(session, issued)
+    preparation.record_preparation(
+        uow,
+        actor=second,
+        dose_id=issued,
+        step_text=record.entry.checks[0],
+        password=DEMO_PASSWORD,
+    )
+    preparation.issue_dose(
+        uow,
+        actor=second,
+        dose_id=issued,
+        unit_scan=issued_bag,
+        second_scan="&/" + record.coi,
+        to_username="nurse",
+        password=DEMO_PASSWORD,
+    )
+    return DemoTherapy(DEMO_BEDSIDE_PATIENT, record.coi, issued_bag, "&/" + record.coi)
+
+
+def _known_bedside_therapy(session: Session) -> tuple[DemoTherapy, ...]:
+    """The issued demo dose's scans, when the demo was made with the hospital's data."""
+    try:
+        trace = hospital_queries.patient_trace(session, DEMO_BEDSIDE_PATIENT)
+    except NotFound:
+        return ()
+    return tuple(
+        DemoTherapy(
+            DEMO_BEDSIDE_PATIENT, d.coi, manufacturer_bag_scan(Din.parse(d.din)), "&/" + d.coi
+        )
+        for d in trace.doses
+        if d.din is not None
+    )

@@ -19,6 +19,7 @@ from atmpchain.web.api import accounts as accounts_api
 from atmpchain.web.api import audit as audit_api
 from atmpchain.web.api import coldchain as coldchain_api
 from atmpchain.web.api import custody as custody_api
+from atmpchain.web.api import hospital as hospital_api
 from atmpchain.web.api import identity as identity_api
 from atmpchain.web.api import telemetry as telemetry_api
 from atmpchain.web.deps import AppState, csrf_protect
@@ -28,7 +29,13 @@ from atmpchain.web.pages import auth as auth_pages
 from atmpchain.web.pages import coldchain as coldchain_pages
 from atmpchain.web.pages import custody as custody_pages
 from atmpchain.web.pages import dashboard as dashboard_pages
+from atmpchain.web.pages import hospital as hospital_pages
+from atmpchain.web.pages import hospital_bedside as hospital_bedside_pages
+from atmpchain.web.pages import hospital_catalogue as hospital_catalogue_pages
+from atmpchain.web.pages import hospital_orders as hospital_orders_pages
 from atmpchain.web.pages import hospital_record as hospital_record_pages
+from atmpchain.web.pages import hospital_steps as hospital_steps_pages
+from atmpchain.web.pages import hospital_trace as hospital_trace_pages
 from atmpchain.web.pages import identity as identity_pages
 
 STATIC = Path(__file__).parent / "static"
@@ -41,6 +48,7 @@ ROUTERS = (
     custody_api.router,
     telemetry_api.router,
     coldchain_api.router,
+    hospital_api.router,
     auth_pages.router,
     dashboard_pages.router,
     accounts_pages.router,
@@ -48,6 +56,12 @@ ROUTERS = (
     identity_pages.router,
     custody_pages.router,
     coldchain_pages.router,
+    hospital_pages.router,
+    hospital_steps_pages.router,
+    hospital_orders_pages.router,
+    hospital_bedside_pages.router,
+    hospital_catalogue_pages.router,
+    hospital_trace_pages.router,
     hospital_record_pages.router,
 )
 
