@@ -261,6 +261,14 @@ def override_limit(
             raise Conflict("only a thawed dose not yet infused can be overridden", field="dose")
         revision = revision_of(uow.session, dose)
         exceeded = limit_exceeded(dose.thaw_started_at, rule_of(revision), uow.clock.now())
+        if exceeded is None:
+            # An override answers a limit that has run out; one signed "in case" would leave
+            # the dose unflagged for ever and hide the real overrun from QA.
+            raise Conflict(
+                f"the limit of dose {dose_number(dose.id)} has not run out: infuse within it; "
+                "an override is given only once it has",
+                field="dose",
+            )
         detail = {
             "deviation": "infusion after the thaw-to-infusion limit",
             "limit_minutes": revision.limit_minutes,

@@ -444,10 +444,15 @@ def recipients(session: Session, lot: str) -> list[Recipient]:
 
 
 def flagged(session: Session) -> list[DoseEventView]:
-    """Deviations and flags for QA: missed windows and physicians' limit overrides."""
+    """Deviations and flags for QA: missed windows, physicians' limit overrides, and infusions
+    that ended after a limit that runs to the end of the infusion."""
+    ended_late = (DoseEvent.step == DoseStep.INFUSION_ENDED) & DoseEvent.detail.not_like(
+        '%"ended_after_limit":null%'
+    )
+    flags = [DoseStep.WINDOW_MISSED, DoseStep.LIMIT_OVERRIDDEN]
     rows = session.execute(
         select(DoseEvent.dose_id)
-        .where(DoseEvent.step.in_([DoseStep.WINDOW_MISSED, DoseStep.LIMIT_OVERRIDDEN]))
+        .where(or_(DoseEvent.step.in_(flags), ended_late))
         .order_by(DoseEvent.at.desc())
         .limit(200)
     ).scalars()
@@ -458,4 +463,5 @@ def flagged(session: Session) -> list[DoseEventView]:
         for dose_id in dose_ids
         for e in events[dose_id]
         if e.step in (DoseStep.WINDOW_MISSED, DoseStep.LIMIT_OVERRIDDEN)
+        or (e.step is DoseStep.INFUSION_ENDED and e.detail.get("ended_after_limit"))
     ]

@@ -14,6 +14,9 @@ import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from atmpchain.accounts.domain import Actor, Permission
 from atmpchain.audit.actions import AuditAction
 from atmpchain.coldchain.domain import TemperatureRange, format_celsius
@@ -33,7 +36,7 @@ from atmpchain.hospital.common import (
 )
 from atmpchain.hospital.domain import DoseStatus, DoseStep
 from atmpchain.hospital.identity import refuse_in, stop_on_record
-from atmpchain.hospital.models import CatalogueRevision, Dose, ShipperLog
+from atmpchain.hospital.models import CatalogueRevision, Dose, DoseEvent, ShipperLog
 from atmpchain.identity import service as identity_service
 from atmpchain.identity.din import Din
 from atmpchain.signatures.domain import Meaning
@@ -109,6 +112,16 @@ def summarise_log(
     return summary, row
 
 
+def _step_actor(session: Session, dose_id: int, step: DoseStep) -> int | None:
+    """Who recorded the latest `step` of the dose (None if nobody or the system)."""
+    return session.execute(
+        select(DoseEvent.actor_id)
+        .where(DoseEvent.dose_id == dose_id, DoseEvent.step == step)
+        .order_by(DoseEvent.seq.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
 def storage_range(revision: CatalogueRevision) -> TemperatureRange:
     """The product's storage range from its catalogue revision."""
     return TemperatureRange(low=revision.storage_low_c, high=revision.storage_high_c)
@@ -169,6 +182,13 @@ def receive_dose(
             lock_dose(session, dose_id)  # raises NotFound
         assert dose is not None
         require_status(dose, DoseStatus.APPROVED)
+        if _step_actor(session, dose_id, DoseStep.EXPECTED_DIN_SET) == actor.user_id:
+            # The announced DIN is what ties an unlabelled bag to the patient: whoever typed it
+            # must not be the one who receives against it (four eyes on the identity link).
+            raise InvalidInput(
+                "you recorded the expected DIN of this dose: another pharmacist receives it",
+                field="dose",
+            )
         problem = _verify_against_order(dose, scanned.din, scanned.coi)
     if problem is not None:
         raise stop_on_record(uow, actor, dose_id, "receipt", unit_scan, problem)
@@ -322,6 +342,10 @@ def decide_hold(
             raise InvalidInput(
                 f"dose {dose_number(dose.id)} is not on hold: there is nothing to release",
                 field="dose",
+            )
+        if release and _step_actor(uow.session, dose_id, DoseStep.RECEIVED) == actor.user_id:
+            raise InvalidInput(
+                "you received this product: another QA person decides on its hold", field="dose"
             )
         step = DoseStep.RELEASED_BY_QA if release else DoseStep.REJECTED_BY_QA
         detail = {"hold": dose.hold, "decision": "release" if release else "reject"}

@@ -19,7 +19,7 @@ from atmpchain.audit.models import AuditRecord
 from atmpchain.clock import FixedClock
 from atmpchain.custody.domain import PlaceKind
 from atmpchain.custody.models import CurrentCustody
-from atmpchain.errors import Conflict
+from atmpchain.errors import Conflict, InvalidInput
 from atmpchain.hospital import bedside, orders, preparation, queries, receipt
 from atmpchain.hospital.domain import DoseStatus, DoseStep, WindowRuleError
 from atmpchain.hospital.identity import IdentityStop
@@ -489,3 +489,60 @@ def test_traceability_both_ways_after_an_infusion(
         assert queries.recipients(session, "LOT-OTHER") == []
         (line,) = queries.board(session, now=clock.now(), zone="Europe/Vienna")
         assert line.status is DoseStatus.INFUSING
+
+
+def test_whoever_recorded_the_expected_din_does_not_receive_against_it(
+    uow: UnitOfWork, staff: Staff, order: Callable[..., int], cryostore: str
+) -> None:
+    bag = manufactured(1)
+    dose_id = order()
+    orders.set_expected_din(
+        uow,
+        actor=staff.pharmacist.actor,
+        dose_id=dose_id,
+        din=bag.manual,
+        reason="Shipment notice from the manufacturer",
+    )
+    with pytest.raises(InvalidInput, match="another pharmacist receives it"):
+        _receive_and_store(uow, staff, dose_id, bag.scan, cryostore)
+    receipt.receive_dose(
+        uow,
+        actor=staff.second_pharmacist.actor,
+        dose_id=dose_id,
+        unit_scan=bag.scan,
+        batch_number="LOT-9",
+        from_party="World Courier",
+        shipper_log=CLEAN_LOG,
+        shipper_log_name="log.csv",
+        condition_ok=True,
+        password=PASSWORD,
+    )
+    assert _dose(uow, dose_id).status is DoseStatus.RECEIVED
+
+
+def test_no_override_before_the_limit_has_run_out_and_late_ends_are_flagged(
+    uow: UnitOfWork, clock: FixedClock, staff: Staff, order: Callable[..., int], cryostore: str
+) -> None:
+    bag = manufactured(1)
+    dose_id = order(expected_din=bag.manual)
+    _receive_and_store(uow, staff, dose_id, bag.scan, cryostore)
+    _thaw_and_issue(uow, clock, staff, dose_id, bag.scan, cryostore)
+    with pytest.raises(Conflict, match="has not run out"):
+        bedside.override_limit(
+            uow, actor=staff.physician.actor, dose_id=dose_id, reason="in case", password=PASSWORD
+        )
+    coi = _dose(uow, dose_id).coi
+    bedside.start_infusion(
+        uow,
+        actor=staff.nurse.actor,
+        wristband_scan="&/" + coi,
+        bag_scan=bag.scan,
+        password=PASSWORD,
+    )
+    clock.advance(timedelta(minutes=45))  # slower than planned: ends after the limit
+    bedside.end_infusion(
+        uow, actor=staff.nurse.actor, dose_id=dose_id, bag_scan=bag.scan, password=PASSWORD
+    )
+    with uow.db.read_session() as session:
+        (flag,) = queries.flagged(session)
+    assert flag.step is DoseStep.INFUSION_ENDED and flag.detail["ended_after_limit"]
