@@ -17,7 +17,7 @@ from atmpchain.audit.actions import AuditAction
 from atmpchain.coldchain.assessment import issue_block
 from atmpchain.custody import service as custody_service
 from atmpchain.custody.service import CustodyResult
-from atmpchain.errors import Conflict, InvalidInput
+from atmpchain.errors import Conflict, InvalidInput, NotFound
 from atmpchain.hospital.common import (
     clean_note,
     dose_number,
@@ -65,7 +65,11 @@ def check_scan_is_dose(uow: UnitOfWork, actor: Actor, dose_id: int, scan: str, w
         if dose is None:
             lock_dose(session, dose_id)  # raises NotFound
         assert dose is not None
-        unit = custody_service.find_unit(session, scanned)
+        try:
+            unit = custody_service.find_unit(session, scanned)
+        except NotFound as unknown:
+            # A bag no one received here is not this dose's bag either: a stop, on record.
+            raise stop_on_record(uow, actor, dose_id, where, scan, unknown.message) from None
         if dose.product_unit_id != unit.id:
             raise stop_on_record(
                 uow,

@@ -546,3 +546,25 @@ def test_no_override_before_the_limit_has_run_out_and_late_ends_are_flagged(
     with uow.db.read_session() as session:
         (flag,) = queries.flagged(session)
     assert flag.step is DoseStep.INFUSION_ENDED and flag.detail["ended_after_limit"]
+
+
+def test_thawing_with_a_bag_nobody_received_is_a_stop_on_record(
+    uow: UnitOfWork, staff: Staff, order: Callable[..., int], cryostore: str
+) -> None:
+    bag = manufactured(1)
+    dose_id = order(expected_din=bag.manual)
+    _receive_and_store(uow, staff, dose_id, bag.scan, cryostore)
+    with pytest.raises(ChainOfIdentityMismatch, match="receive"):
+        preparation.retrieve_dose(
+            uow,
+            actor=staff.pharmacist.actor,
+            dose_id=dose_id,
+            unit_scan=manufactured(7).scan,
+            location_scan=cryostore,
+            password=PASSWORD,
+        )
+    with uow.db.read_session() as session:
+        stops = session.execute(
+            select(AuditRecord).where(AuditRecord.action == "identity:check:mismatch")
+        ).scalars()
+        assert any(manufactured(7).scan in s.after_json for s in stops)
