@@ -45,6 +45,7 @@ from atmpchain.custody.models import (
     StorageUnit,
 )
 from atmpchain.errors import Conflict, InvalidInput, NotFound
+from atmpchain.hospital.models import Dose
 from atmpchain.identity import queries as identity_queries
 from atmpchain.identity import service as identity_service
 from atmpchain.identity.chain import CheckPoint, ScannedIdentity, identity_of
@@ -377,6 +378,15 @@ def _apply(
     return result
 
 
+def _dose_hold(session: Session, unit_id: int) -> str | None:
+    """Why a unit received for a hospital dose may not be handed on: QA's hold from its
+    receipt (shipper log out of range, damaged shipment), until QA releases it."""
+    hold = session.execute(
+        select(Dose.hold).where(Dose.product_unit_id == unit_id)
+    ).scalar_one_or_none()
+    return f"on hold for QA since receipt: {hold}" if hold else None
+
+
 def _require_person(actor: Actor) -> int:
     if actor.user_id is None:
         raise InvalidInput("custody passes between people: the system cannot hold a unit", "actor")
@@ -605,7 +615,7 @@ def transfer(
     _identity_check(uow, actor, scanned, second_scan, checkpoint, True)
     with uow:
         unit, row = _locked_unit(uow, scanned)
-        blocked = issue_block(uow.session, unit.id)
+        blocked = issue_block(uow.session, unit.id) or _dose_hold(uow.session, unit.id)
         if blocked is not None:
             raise Conflict(
                 f"unit {unit_label(unit.din, unit.product_code)} may not be handed on: {blocked}",

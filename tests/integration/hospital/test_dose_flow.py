@@ -17,6 +17,7 @@ from tests.integration.hospital.conftest import (
 
 from atmpchain.audit.models import AuditRecord
 from atmpchain.clock import FixedClock
+from atmpchain.custody import service as custody_service
 from atmpchain.custody.domain import PlaceKind
 from atmpchain.custody.models import CurrentCustody
 from atmpchain.errors import Conflict, InvalidInput
@@ -568,3 +569,25 @@ def test_thawing_with_a_bag_nobody_received_is_a_stop_on_record(
             select(AuditRecord).where(AuditRecord.action == "identity:check:mismatch")
         ).scalars()
         assert any(manufactured(7).scan in s.after_json for s in stops)
+
+
+def test_a_held_product_cannot_be_handed_on_through_plain_custody_either(
+    uow: UnitOfWork, staff: Staff, order: Callable[..., int], cryostore: str
+) -> None:
+    bag = manufactured(1)
+    dose_id = order(expected_din=bag.manual)
+    _receive_and_store(uow, staff, dose_id, bag.scan, cryostore, log=WARM_LOG)
+    coi = _dose(uow, dose_id).coi
+    # Moving it inside the pharmacy (to a quarantine place) stays possible...
+    custody_service.retrieve(
+        uow, actor=staff.pharmacist.actor, unit_scan=bag.scan, location_scan=cryostore
+    )
+    # ...handing it to the ward is not.
+    with pytest.raises(Conflict, match="on hold for QA"):
+        custody_service.transfer(
+            uow,
+            actor=staff.pharmacist.actor,
+            unit_scan=bag.scan,
+            to_username="nora",
+            second_scan="&/" + coi,
+        )
