@@ -12,7 +12,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from atmpchain.accounts.domain import Actor, Permission
+from atmpchain.accounts import queries as account_queries
+from atmpchain.accounts.domain import ROLE_PERMISSIONS, Actor, Permission
 from atmpchain.audit.actions import AuditAction
 from atmpchain.coldchain.assessment import issue_block
 from atmpchain.custody import service as custody_service
@@ -258,6 +259,20 @@ def issue_dose(
     """Hand the prepared dose to the ward's nurse (a custody transfer), after checking that its
     limit still holds; a dose past its limit is flagged and cannot be issued."""
     actor.require(Permission.PREPARE_DOSE)
+    if not to_username.strip():
+        raise InvalidInput("scan or type the username of the nurse taking the dose", "to_username")
+    with uow.db.read_session() as session:
+        person = account_queries.get_user(
+            session, account_queries.find_user_id(session, to_username), uow.clock.now()
+        )
+    if not person.is_active or not any(
+        role in ROLE_PERMISSIONS[Permission.ADMINISTER_DOSE] for role in person.roles
+    ):
+        raise InvalidInput(
+            f"{person.full_name} may not administer doses: hand the dose to the nurse or "
+            "physician who will infuse it",
+            field="to_username",
+        )
     check_scan_is_dose(uow, actor, dose_id, unit_scan, "issue")
     with uow:
         dose = lock_dose(uow.session, dose_id, expected_version)
@@ -296,8 +311,6 @@ def issue_dose(
         )
         dose.issued_at = uow.clock.now()
 
-    if not to_username.strip():
-        raise InvalidInput("scan or type the username of the nurse taking the dose", "to_username")
     return custody_service.transfer(
         uow,
         actor=actor,

@@ -591,3 +591,37 @@ def test_a_held_product_cannot_be_handed_on_through_plain_custody_either(
             to_username="nora",
             second_scan="&/" + coi,
         )
+
+
+def test_a_dose_is_handed_only_to_someone_who_may_administer_it(
+    uow: UnitOfWork, clock: FixedClock, staff: Staff, order: Callable[..., int], cryostore: str
+) -> None:
+    bag = manufactured(1)
+    dose_id = order(expected_din=bag.manual)
+    _receive_and_store(uow, staff, dose_id, bag.scan, cryostore)
+    dose = _dose(uow, dose_id)
+    preparation.retrieve_dose(
+        uow,
+        actor=staff.pharmacist.actor,
+        dose_id=dose_id,
+        unit_scan=bag.scan,
+        location_scan=cryostore,
+        password=PASSWORD,
+    )
+    _at(clock, dose.appointment_at - timedelta(minutes=14))
+    preparation.start_thaw(
+        uow, actor=staff.pharmacist.actor, dose_id=dose_id, unit_scan=bag.scan, password=PASSWORD
+    )
+    preparation.end_thaw(uow, actor=staff.pharmacist.actor, dose_id=dose_id, password=PASSWORD)
+    with pytest.raises(InvalidInput, match="may not administer") as refused:
+        preparation.issue_dose(
+            uow,
+            actor=staff.pharmacist.actor,
+            dose_id=dose_id,
+            unit_scan=bag.scan,
+            second_scan="&/" + dose.coi,
+            to_username="quinn",
+            password=PASSWORD,
+        )
+    assert refused.value.field == "to_username"
+    assert _dose(uow, dose_id).status is DoseStatus.THAWED
