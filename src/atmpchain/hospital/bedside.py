@@ -72,7 +72,7 @@ def _dose_for_bag(uow: UnitOfWork, actor: Actor, bag_scan: str, coi: str | None)
         raise stop_on_record(
             uow,
             actor,
-            rows[0].id if rows else 0,
+            rows[0].id if rows else None,
             "bedside",
             bag_scan,
             "this bag belongs to no dose ordered for the patient on the wristband",

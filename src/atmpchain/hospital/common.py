@@ -60,6 +60,14 @@ def window_of(dose: Dose, revision: CatalogueRevision) -> ThawWindow:
     return thaw_window(dose.appointment_at, rule_of(revision), dose.transport_minutes)
 
 
+def get_dose(session: Session, dose_id: int) -> Dose:
+    """The dose, unlocked (for checks made before a step's transaction)."""
+    dose = session.get(Dose, dose_id)
+    if dose is None:
+        raise NotFound(f"there is no dose {dose_number(dose_id)}", field="dose")
+    return dose
+
+
 def lock_dose(session: Session, dose_id: int, expected_version: int | None = None) -> Dose:
     """The dose, locked until commit; a form made from an older version is refused."""
     dose = session.execute(

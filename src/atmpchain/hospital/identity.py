@@ -25,19 +25,22 @@ class IdentityStop(DomainError):
         self.reason = reason
 
 
-def _record(uow: UnitOfWork, actor: Actor, dose_id: int, where: str, scan: str, reason: str) -> int:
+def _record(
+    uow: UnitOfWork, actor: Actor, dose_id: int | None, where: str, scan: str, reason: str
+) -> int:
     record = uow.audit.record(
         AuditAction.DOSE_BEDSIDE_REFUSED if where == "bedside" else AuditAction.IDENTITY_MISMATCH,
         actor=actor,
         record_type=DOSE_RECORD,
-        record_id=dose_number(dose_id),
+        # A bag that belongs to no dose at all is recorded against no dose.
+        record_id=dose_number(dose_id) if dose_id is not None else "-",
         after={"where": where, "scan": scan.strip()[:500], "match": False, "reason": reason},
     )
     return record.seq
 
 
 def stop_on_record(
-    uow: UnitOfWork, actor: Actor, dose_id: int, where: str, scan: str, reason: str
+    uow: UnitOfWork, actor: Actor, dose_id: int | None, where: str, scan: str, reason: str
 ) -> ChainOfIdentityMismatch:
     """Commit the refusal with the scan, and return the hard stop to raise."""
     with uow:

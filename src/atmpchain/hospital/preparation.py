@@ -22,6 +22,7 @@ from atmpchain.errors import Conflict, InvalidInput, NotFound
 from atmpchain.hospital.common import (
     clean_note,
     dose_number,
+    get_dose,
     lock_dose,
     record_step,
     revision_of,
@@ -62,10 +63,7 @@ def check_scan_is_dose(uow: UnitOfWork, actor: Actor, dose_id: int, scan: str, w
     """The scanned bag must be the dose's own product; otherwise a hard stop, on record."""
     scanned = custody_service.read_unit_scan(scan)
     with uow.db.read_session() as session:
-        dose = session.get(Dose, dose_id)
-        if dose is None:
-            lock_dose(session, dose_id)  # raises NotFound
-        assert dose is not None
+        dose = get_dose(session, dose_id)
         try:
             unit = custody_service.find_unit(session, scanned)
         except NotFound as unknown:

@@ -28,6 +28,7 @@ from atmpchain.errors import InvalidInput
 from atmpchain.hospital.common import (
     clean_note,
     dose_number,
+    get_dose,
     lock_dose,
     record_step,
     require_status,
@@ -177,10 +178,7 @@ def receive_dose(
         raise InvalidInput("the shipper's log is larger than 5 MB", field="shipper_log")
     note = clean_note(condition_note, field="condition_note", required=not condition_ok)
     with uow.db.read_session() as session:
-        dose = session.get(Dose, dose_id)
-        if dose is None:
-            lock_dose(session, dose_id)  # raises NotFound
-        assert dose is not None
+        dose = get_dose(session, dose_id)
         require_status(dose, DoseStatus.APPROVED)
         if _step_actor(session, dose_id, DoseStep.EXPECTED_DIN_SET) == actor.user_id:
             # The announced DIN is what ties an unlabelled bag to the patient: whoever typed it
