@@ -156,6 +156,14 @@ def test_scan_refusal_exits_non_zero_with_the_rule() -> None:
     assert "DIN (001)" in result.output and "position" in result.output
 
 
+def test_scan_refuses_a_compound_message_with_two_dins_and_exits_non_zero() -> None:
+    # Issue 9 item 1: this Data Matrix content used to be accepted and read by its first DIN.
+    result = runner.invoke(app, ["scan", "=+02000=A99992600000100=A99992600000200"])
+    assert result.exit_code == 1, result.output
+    assert "two different DINs" in result.output
+    assert "Identity:" not in result.output
+
+
 def test_label_commands_write_pdfs_and_record_each_print(
     make_persona, monkeypatch: pytest.MonkeyPatch, tmp_path, db: Database
 ) -> None:

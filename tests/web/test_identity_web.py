@@ -42,6 +42,19 @@ def test_scan_api_refusal_names_structure_position_and_rule(
     assert response.json()["field"] == "scan"
 
 
+def test_scan_api_refuses_a_compound_message_with_two_dins(
+    client: TestClient, operator_headers: dict[str, str]
+) -> None:
+    response = client.post(
+        "/api/identity/scan",
+        headers=operator_headers,
+        json={"scan": "=+02000=A99992600000100=A99992600000200"},
+    )
+    assert response.status_code == 422
+    assert "two different DINs, A9999 26 000001 8 and A9999 26 000002 6" in response.text
+    assert response.json()["field"] == "scan"
+
+
 def test_issue_bind_and_check_through_the_api(
     client: TestClient, operator_headers: dict[str, str]
 ) -> None:

@@ -2,10 +2,13 @@
 
 Export (`export_dose`): a Bundle of type ``collection`` with the Patient (the pseudonymous id,
 the name as given and the date of birth: what the bedside check needs, nothing more), the
-BiologicallyDerivedProduct (DIN, ISBT 128 product code, storage range, batch and chain of
-identity) and, once the infusion has started, the Procedure of the infusion. Why a Procedure and
-not a MedicationAdministration: docs/adr/0008-fhir-export.md. Every Bundle is checked by
-building the `fhir.resources` models before it leaves.
+BiologicallyDerivedProduct (the product unit's identifier, the DIN as its source event, ISBT 128
+product code, storage range, batch and chain of identity) and, once the infusion has started,
+the Procedure of the infusion. Why a Procedure and not a MedicationAdministration:
+docs/adr/0008-fhir-export.md; the unit identifier, code displays and narratives:
+docs/adr/0010-identity-standards.md. Every resource carries a narrative (``text``) for a reader
+without our software, and every Bundle is checked by building the `fhir.resources` models
+before it leaves.
 
 Import (`import_order`): a ServiceRequest or a MedicationRequest, alone with a contained Patient
 or inside a Bundle with the Patient, becomes an `orders.OrderRequest`; the physician who sends
@@ -22,13 +25,14 @@ URNs below until a center configures its own.
 
 from __future__ import annotations
 
+import html
 import json
 import uuid
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from fhir.resources.bundle import Bundle
 from fhir.resources.medicationrequest import MedicationRequest
@@ -40,6 +44,8 @@ from atmpchain.errors import InvalidInput
 from atmpchain.hospital.domain import DoseStatus, DoseStep, ProductCategory
 from atmpchain.hospital.orders import OrderRequest
 from atmpchain.hospital.queries import DoseRecord
+from atmpchain.identity.errors import IdentityFormatError
+from atmpchain.identity.product import ProductCode
 
 # ISBT 128 URIs as in the FHIR R5 examples (ICCBBA RT042).
 DIN_SYSTEM = "https://www.isbt128.org/uri/DonationIdentificationNumber"
@@ -53,6 +59,10 @@ UCUM = "http://unitsofmeasure.org"
 DEFAULT_PATIENT_SYSTEM = "urn:atmpchain:patient-ref"
 CATALOGUE_SYSTEM = "urn:atmpchain:hospital-catalogue"
 DOSE_SYSTEM = "urn:atmpchain:dose"
+# One product unit (bag, cassette, vial): its DIN followed by its full ISBT 128 Product Code
+# with the division (13 + 8 characters), e.g. A999926000001S1295V00. Not ICCBBA's MPHO Unique
+# Identifier, whose composition we have not confirmed from a standard we read (ADR 0010).
+PRODUCT_UNIT_SYSTEM = "urn:atmpchain:product-unit"
 PROPERTY_SYSTEM = "urn:atmpchain:product-property"
 WARD_EXTENSION = "urn:atmpchain:fhir:ward"
 TRANSPORT_EXTENSION = "urn:atmpchain:fhir:transport-minutes"
@@ -86,16 +96,23 @@ class FhirContext:
     patient_system: str = DEFAULT_PATIENT_SYSTEM
     facility_name: str = "ATMP Center"
     facility_fin: str | None = None
+    # The facility's descriptions of ISBT 128 Product Description Codes (Settings'
+    # product_descriptions): the only source of a PDC coding's display. A brand name never is:
+    # one PDC (e.g. S1295) is shared by several brands, and a receiver that keeps one display
+    # per code would otherwise show one brand's name for another's bag.
+    product_descriptions: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: object) -> FhirContext:
-        """From the Settings: facility name and FIN, and `fhir_patient_system` once the
-        settings have it (until then the documented URN)."""
+        """From the Settings: facility name and FIN, the PDC descriptions, and
+        `fhir_patient_system` once the settings have it (until then the documented URN)."""
         system = getattr(settings, "fhir_patient_system", None)
+        descriptions = getattr(settings, "product_descriptions", None)
         return cls(
             patient_system=system if isinstance(system, str) and system else DEFAULT_PATIENT_SYSTEM,
             facility_name=str(getattr(settings, "facility_name", "ATMP Center")),
             facility_fin=getattr(settings, "facility_fin", None),
+            product_descriptions=dict(descriptions) if isinstance(descriptions, Mapping) else {},
         )
 
 
@@ -123,24 +140,60 @@ def _instant(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
+def _narrative(*lines: str) -> dict[str, Any]:
+    """A resource's human-readable text (FHIR R5 DomainResource.text), escaped XHTML."""
+    body = "".join(f"<p>{html.escape(line, quote=False)}</p>" for line in lines if line)
+    return {"status": "generated", "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{body}</div>'}
+
+
 def _patient(record: DoseRecord, context: FhirContext) -> dict[str, Any]:
+    line = record.line
     return {
         "resourceType": "Patient",
-        "identifier": [{"system": context.patient_system, "value": record.line.patient_ref}],
-        "name": [{"text": record.line.display_name}],
+        "text": _narrative(
+            f"Patient {line.patient_ref}: {line.display_name}, born {record.birth_date}"
+        ),
+        "identifier": [{"system": context.patient_system, "value": line.patient_ref}],
+        "name": [{"text": line.display_name}],
         "birthDate": record.birth_date.isoformat(),
     }
 
 
-def _product(record: DoseRecord) -> dict[str, Any]:
+def _unit_code(record: DoseRecord) -> ProductCode | None:
+    """The received unit's ISBT 128 Product Code, read from what custody stored."""
+    if not record.product_code:
+        return None
+    try:
+        return ProductCode.parse("=<" + record.product_code)
+    except IdentityFormatError:
+        raise InvalidInput(
+            f"the stored product code '{record.product_code}' of dose {record.line.number} is "
+            "not an ISBT 128 Product Code; it cannot be exported",
+            field="product_code",
+        ) from None
+
+
+def _unit_words(record: DoseRecord) -> str:
+    if record.din and record.product_code:
+        return f"Product unit: DIN {record.din}, product code {record.product_code}"
+    if record.expected_din:
+        return f"DIN announced by the manufacturer: {record.expected_din} (not yet received)"
+    return "No DIN announced yet"
+
+
+def _product(record: DoseRecord, context: FhirContext) -> dict[str, Any]:
     entry = record.entry
     line = record.line
     status = line.status
     available = status in _AVAILABLE and line.hold is None
     din = record.din or record.expected_din
+    unit_code = _unit_code(record)
+    # The brand is shown only on this dose's own catalogue coding (one code per brand), taken
+    # from the catalogue revision the dose was ordered under.
     codings = [_coding(CATALOGUE_SYSTEM, record.catalogue_code, entry.name)]
-    if record.product_code:
-        codings.insert(0, _coding(PRODUCT_CODE_SYSTEM, record.product_code[:5], entry.name))
+    if unit_code is not None:
+        pdc = unit_code.description_code
+        codings.insert(0, _coding(PRODUCT_CODE_SYSTEM, pdc, context.product_descriptions.get(pdc)))
     storage: dict[str, Any] = {"high": _celsius(entry.storage_high_c)}
     if entry.storage_low_c is not None:
         storage["low"] = _celsius(entry.storage_low_c)
@@ -171,6 +224,12 @@ def _product(record: DoseRecord) -> dict[str, Any]:
         properties.append(_property("thaw", "Thaw", valuePeriod=thaw))
     product: dict[str, Any] = {
         "resourceType": "BiologicallyDerivedProduct",
+        "text": _narrative(
+            f"{entry.name} ({entry.inn}) for patient {line.patient_ref}, dose {line.number}",
+            _unit_words(record),
+            f"Chain of identity: {record.coi}",
+            f"Dose status: {status.value}" + (f"; held for QA: {line.hold}" if line.hold else ""),
+        ),
         "productCode": {"coding": codings, "text": f"{entry.name} ({entry.inn})"},
         "productStatus": _coding(
             PRODUCT_STATUS_SYSTEM,
@@ -183,8 +242,14 @@ def _product(record: DoseRecord) -> dict[str, Any]:
     category = _CATEGORY.get(entry.category)
     if category is not None:
         product["productCategory"] = _coding(PRODUCT_CATEGORY_SYSTEM, *category)
+    if record.din and unit_code is not None:
+        # Identifier = this product unit (DIN + product code with its division): two bags of
+        # one donation have one DIN but are two products. The DIN is the source event.
+        product["identifier"] = [
+            {"system": PRODUCT_UNIT_SYSTEM, "value": record.din + unit_code.encode()[2:]}
+        ]
+        product["division"] = unit_code.division
     if din:
-        product["identifier"] = [{"system": DIN_SYSTEM, "value": din}]
         product["biologicalSourceEvent"] = {"system": DIN_SYSTEM, "value": din}
     if line.limit_runs_out is not None:
         # After the thaw, the product expires when its thaw-to-infusion limit runs out.
@@ -213,6 +278,13 @@ def _procedure(record: DoseRecord, patient_url: str, product_url: str) -> dict[s
     )
     procedure: dict[str, Any] = {
         "resourceType": "Procedure",
+        "text": _narrative(
+            f"Infusion of {entry.name} ({entry.inn}), dose {record.line.number}, "
+            f"patient {record.line.patient_ref}, ward {record.line.ward}",
+            f"Started {period['start']}"
+            + (f", ended {period['end']}" if "end" in period else ", in progress"),
+            ("Performed by " + ", ".join(performers)) if performers else "",
+        ),
         "identifier": [{"system": DOSE_SYSTEM, "value": record.line.number}],
         "status": "completed" if record.infusion_ended_at is not None else "in-progress",
         "code": {"text": f"Infusion of {entry.name} ({entry.inn})"},
@@ -249,7 +321,7 @@ def export_dose(
     product_url = _full_url(DOSE_SYSTEM + ":product", number)
     entries = [
         {"fullUrl": patient_url, "resource": _patient(record, context)},
-        {"fullUrl": product_url, "resource": _product(record)},
+        {"fullUrl": product_url, "resource": _product(record, context)},
     ]
     procedure = _procedure(record, patient_url, product_url)
     if procedure is not None:
@@ -270,6 +342,7 @@ def export_dose(
 # -- import ---------------------------------------------------------------------------------------
 
 RequestKind = Literal["ServiceRequest", "MedicationRequest"]
+_V = TypeVar("_V")
 _ORDER_INTENTS = frozenset({"order", "original-order", "filler-order", "instance-order"})
 
 
@@ -282,6 +355,12 @@ def _validation_path(kind: str, exc: ValidationError) -> InvalidInput:
     where = ".".join(str(p) for p in first["loc"] if not isinstance(p, int))
     path = f"{kind}.{where}" if where else kind
     return _refuse(path, str(first["msg"]))
+
+
+def _distinct(values: Iterable[_V]) -> list[_V]:
+    """The different values, in order: a request that says one thing twice is read once, one
+    that says two different things is refused by the caller, never read by its first."""
+    return list(dict.fromkeys(values))
 
 
 def _load(resource: Mapping[str, Any] | str | bytes) -> dict[str, Any]:
@@ -359,19 +438,24 @@ def _patient_of(
         patient = Patient.model_validate(raw)
     except ValidationError as exc:
         raise _validation_path("Patient", exc) from None
-    ref = next(
-        (
-            i.value
-            for i in patient.identifier or []
-            if i.system == context.patient_system and i.value and i.value.strip()
-        ),
-        None,
+    refs = _distinct(
+        i.value.strip()
+        for i in patient.identifier or []
+        if i.system == context.patient_system and i.value and i.value.strip()
     )
-    if ref is None:
+    if not refs:
         raise _refuse(
             "Patient.identifier",
             f"no identifier with system {context.patient_system} (the pseudonymous patient id)",
         )
+    if len(refs) > 1:
+        # Whose dose this is must never depend on which identifier was written first.
+        raise _refuse(
+            "Patient.identifier",
+            f"the patient carries {len(refs)} different ids with system "
+            f"{context.patient_system} ({', '.join(refs)}); a patient is named by one",
+        )
+    (ref,) = refs
     name = None
     for human in patient.name or []:
         parts = [*(human.given or []), human.family]
@@ -390,14 +474,20 @@ def _product_of(kind: str, request: Any, catalogue_codes: Collection[str] | None
     path = f"{kind}.code.concept" if kind == "ServiceRequest" else f"{kind}.medication.concept"
     holder = request.code if kind == "ServiceRequest" else request.medication
     concept = holder.concept if holder is not None else None
-    codes = (
-        [c.code for c in (concept.coding or []) if c.system == CATALOGUE_SYSTEM and c.code]
-        if concept
-        else []
+    codes = _distinct(
+        str(c.code).strip().lower()
+        for c in ((concept.coding or []) if concept else [])
+        if c.system == CATALOGUE_SYSTEM and c.code
     )
     if not codes:
         raise _refuse(path, f"no coding with system {CATALOGUE_SYSTEM} (the catalogue code)")
-    code = str(codes[0]).strip().lower()
+    if len(codes) > 1:
+        raise _refuse(
+            path,
+            f"the request names {len(codes)} different products ({', '.join(codes)}); "
+            "an order is for one product",
+        )
+    (code,) = codes
     if catalogue_codes is not None and code not in catalogue_codes:
         raise _refuse(path, f"'{code}' is not a product of the catalogue in force")
     return code
@@ -408,12 +498,14 @@ def _appointment_of(kind: str, request: Any) -> datetime:
         path, value = f"{kind}.occurrence[x]", request.occurrenceDateTime
     else:
         path = f"{kind}.dosageInstruction.timing.event"
-        value = None
-        for dosage in request.dosageInstruction or []:
-            events = dosage.timing.event if dosage.timing else None
-            if events:
-                value = events[0]
-                break
+        events = _distinct(
+            event
+            for dosage in request.dosageInstruction or []
+            for event in ((dosage.timing.event or []) if dosage.timing else [])
+        )
+        if len(events) > 1:
+            raise _refuse(path, f"give one infusion appointment, not {len(events)}")
+        value = events[0] if events else None
     if value is None:
         raise _refuse(path, "give the infusion appointment as a date and time")
     if not isinstance(value, datetime) or value.tzinfo is None:

@@ -24,13 +24,15 @@ UPPER_LETTER: CharRule = (UPPER, "a capital letter A-Z")
 UPPER_ALNUM_CHAR: CharRule = (UPPER_ALNUM, "a capital letter or a digit")
 ALNUM_CHAR: CharRule = (ALNUM, "a letter or a digit")
 
-# ST-001 §2.4.1: the FIN never uses I or O (they read like 1 and 0), and its first character is
-# never 0; the 4th and 5th characters are digits.
-_FIN_LETTERS = UPPER - {"I", "O"}
+# ST-001 v6.2.2 §2.4.1 (DIN element table; the same alphabet in §2.4.20, §2.4.28 and §2.4.40):
+# the FIN's first character is one of A-N, P-Z or 1-9, the next two one of A-N, P-Z or 0-9, the
+# last two digits. Only the letter O is left out (it reads like the digit 0); I and Z are allowed.
+# Decision and source: docs/adr/0010-identity-standards.md.
+_FIN_LETTERS = UPPER - {"O"}
 FIN_RULES: tuple[CharRule, ...] = (
-    (_FIN_LETTERS | (DIGITS - {"0"}), "a capital letter other than I or O, or a digit 1-9"),
-    (_FIN_LETTERS | DIGITS, "a capital letter other than I or O, or a digit"),
-    (_FIN_LETTERS | DIGITS, "a capital letter other than I or O, or a digit"),
+    (_FIN_LETTERS | (DIGITS - {"0"}), "a capital letter other than O, or a digit 1-9"),
+    (_FIN_LETTERS | DIGITS, "a capital letter other than O, or a digit"),
+    (_FIN_LETTERS | DIGITS, "a capital letter other than O, or a digit"),
     DIGIT,
     DIGIT,
 )

@@ -11,10 +11,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from atmpchain.identity.compound import CompoundMessage
 from atmpchain.identity.din import Din, DonationIdentification
+from atmpchain.identity.errors import IdentityFormatError
+from atmpchain.identity.one_label import CHAIN_OF_IDENTITY, DIN, PRODUCT_CODE
 from atmpchain.identity.product import ProductCode
+from atmpchain.identity.registry import SimpleStructure
 from atmpchain.identity.scan import ScannedStructure
 from atmpchain.identity.structures import ChainOfIdentityIdentifier
 
@@ -64,14 +68,40 @@ class ScannedIdentity:
 
 
 def identity_of(raw: str, structure: ScannedStructure) -> ScannedIdentity:
-    """The identity parts of a parsed scan (single structure or compound message)."""
-    parts: tuple[object, ...] = (
+    """The identity parts of a parsed scan (single structure or compound message).
+
+    Never "the first" of several: a compound message already refuses to carry one kind of
+    identifier twice (identity/one_label.py), and each part is taken here only when it is the
+    one value of its kind, so no order of structures can change a decision.
+    """
+    parts: tuple[SimpleStructure, ...] = (
         structure.structures if isinstance(structure, CompoundMessage) else (structure,)
     )
-    din = next((p.din for p in parts if isinstance(p, DonationIdentification)), None)
-    product = next((p for p in parts if isinstance(p, ProductCode)), None)
-    coi = next((p.identifier() for p in parts if isinstance(p, ChainOfIdentityIdentifier)), None)
-    return ScannedIdentity(raw=raw, din=din, product=product, coi=coi)
+    dins = [p.din for p in parts if isinstance(p, DonationIdentification)]
+    products = [p for p in parts if isinstance(p, ProductCode)]
+    cois = [p.identifier() for p in parts if isinstance(p, ChainOfIdentityIdentifier)]
+    return ScannedIdentity(
+        raw=raw,
+        din=_only(DIN, dins, raw),
+        product=_only(PRODUCT_CODE, products, raw),
+        coi=_only(CHAIN_OF_IDENTITY, cois, raw),
+    )
+
+
+_T = TypeVar("_T")
+
+
+def _only(kind: str, values: list[_T], raw: str) -> _T | None:
+    """The one value of a kind in a scan, or None; two of them are refused, never chosen."""
+    if len(values) > 1:
+        raise IdentityFormatError(
+            "Barcode scan",
+            None,
+            f"the scan carries {len(values)} {kind}s; a label that answers one identity "
+            "question twice proves no identity",
+            raw,
+        )
+    return values[0] if values else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from atmpchain.identity._chars import (
 )
 from atmpchain.identity.dates import _DateStructure, _DateTimeStructure
 from atmpchain.identity.errors import IdentityFormatError
+from atmpchain.identity.one_label import check_one_label
 from atmpchain.identity.registry import (
     COMPOUND_DATA_IDENTIFIER,
     SimpleStructure,
@@ -45,6 +46,8 @@ class CompoundMessage:
                 "a compound message holds 1 to 99 structures",
                 str(len(self.structures)),
             )
+        # One message is one label: it may not answer an identity question twice.
+        check_one_label(self.STRUCTURE, self.structures)
 
     @classmethod
     def parse(cls, text: str, tables: CodeTables = DEFAULT_TABLES) -> CompoundMessage:
@@ -57,6 +60,7 @@ class CompoundMessage:
         reference = text[4:7]
         check_field(cls.STRUCTURE, "reference (bbb)", reference, 5, (DIGIT,) * 3)
         structures: list[SimpleStructure] = []
+        positions: list[int] = []
         index = _HEADER
         while index < len(text):
             if len(structures) == declared:
@@ -68,6 +72,7 @@ class CompoundMessage:
                 )
             structure, length = _read_one(text, index, tables)
             structures.append(structure)
+            positions.append(index + 1)
             index += length
         if len(structures) != declared:
             raise IdentityFormatError(
@@ -76,6 +81,8 @@ class CompoundMessage:
                 f"the header announces {declared} structures but {len(structures)} were found",
                 text[2:4],
             )
+        # Checked here too so that the refusal points at the repeated structure in the scan.
+        check_one_label(cls.STRUCTURE, structures, positions)
         return cls(reference, tuple(structures))
 
     def encode(self, tables: CodeTables = DEFAULT_TABLES) -> str:

@@ -24,26 +24,26 @@ from atmpchain.identity.errors import IdentityFormatError
 _FLAG_CHARS = DIGITS | (UPPER - {"I", "O", "Q", "Z"})
 _FLAG_RULE: CharRule = (_FLAG_CHARS, "a digit or a capital letter other than I, O, Q or Z")
 _ASCII_LOWER_TO_UPPER = {chr(code): chr(code - 32) for code in range(ord("a"), ord("z") + 1)}
+_TABLE_3 = "ST-001 Table 3 (RT004)"
 
 
 class FlagKind(Enum):
-    """What the two flag characters after a DIN mean (ST-001 §2.4.1, Table 3)."""
+    """What the two flag characters after a DIN mean (ST-001 §2.4.1, Table 3 / RT004)."""
 
     NOT_USED = "flags not used"
     CONTAINER_OF_SET = "container of a set"
     PROCESS = "process control"
     LOCAL = "locally defined"
     CHECK_VALUE = "type 3 check value"
-    RESERVED = "reserved"
-    # Letters, and the value 14, are allowed by the character set but have no meaning recorded
-    # in our facts file; they are accepted and reported as such rather than guessed at.
-    UNCLASSIFIED = "not classified"
+    # Table 3 reserves 14, 97-99 and every value with a letter "for future assignment": no
+    # label may carry them yet, so a DIN with one is refused rather than read with a guess.
+    RESERVED = "reserved for future assignment"
 
 
 def classify_flags(flags: str) -> FlagKind:
-    """Return the kind of a two-character DIN flag value."""
+    """Return the kind of a two-character DIN flag value (ST-001 Table 3)."""
     if len(flags) != 2 or any(char not in DIGITS for char in flags):
-        return FlagKind.UNCLASSIFIED
+        return FlagKind.RESERVED
     value = digits_value(flags)
     if value == 0:
         return FlagKind.NOT_USED
@@ -55,9 +55,7 @@ def classify_flags(flags: str) -> FlagKind:
         return FlagKind.LOCAL
     if 60 <= value <= 96:
         return FlagKind.CHECK_VALUE
-    if value >= 97:
-        return FlagKind.RESERVED
-    return FlagKind.UNCLASSIFIED
+    return FlagKind.RESERVED  # 14 and 97-99
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +120,15 @@ class DonationIdentification:
 
     def __post_init__(self) -> None:
         check_field(self.STRUCTURE, "flags", self.flags, 15, (_FLAG_RULE,) * 2)
+        if self.flag_kind is FlagKind.RESERVED:
+            raise IdentityFormatError(
+                self.STRUCTURE,
+                15,
+                f"flags {self.flags!r} are reserved by ISBT 128 for future assignment "
+                f"({_TABLE_3}: 14, 97-99 and any value with a letter); no label may carry them "
+                "yet, so this DIN barcode cannot be trusted",
+                self.flags,
+            )
         # ST-001 §2.4.1, Table 3: flags 60-96 carry the DIN's own checksum; any other value
         # there means the label or the scan is wrong, not that the flag is "just different".
         if self.flag_kind is FlagKind.CHECK_VALUE and self.flags != self.din.type3_flag:

@@ -9,12 +9,12 @@ from types import MappingProxyType
 from atmpchain.identity._chars import (
     FIN_RULES,
     UPPER_ALNUM_CHAR,
-    UPPER_LETTER,
     check_field,
 )
 from atmpchain.identity.din import Din
 from atmpchain.identity.errors import IdentityFormatError
 from atmpchain.identity.product import ProductCode
+from atmpchain.identity.sec import check_country_code
 from atmpchain.identity.tables import DEFAULT_TABLES, CodeTables
 
 _STRUCTURE = "Facility profile"
@@ -42,7 +42,7 @@ class FacilityProfile:
                 _STRUCTURE, f"product description code {code!r}", code, 1, (UPPER_ALNUM_CHAR,) * 5
             )
         if self.sec_country is not None:
-            check_field(_STRUCTURE, "SEC country code", self.sec_country, 1, (UPPER_LETTER,) * 2)
+            check_country_code(_STRUCTURE, self.sec_country, 1, "SEC country code")
         if self.sec_tissue_establishment is not None:
             check_field(
                 _STRUCTURE,

@@ -12,6 +12,8 @@ from datetime import date
 from enum import Enum
 from typing import ClassVar
 
+import pycountry
+
 from atmpchain.identity._chars import (
     DIGIT,
     UPPER_ALNUM_CHAR,
@@ -25,6 +27,25 @@ from atmpchain.identity.product import DivisionScheme, ProductCode
 
 STRUCTURE = "Single European Code"
 NO_EXPIRY = "00000000"  # Art. 10b(1)(e): a product without an expiry date
+_COUNTRY = "country code (ISO 3166-1 alpha-2)"
+
+
+def check_country_code(structure: str, value: str, start: int, what: str = _COUNTRY) -> None:
+    """Refuse a country code that ISO 3166-1 alpha-2 does not assign (e.g. XX, ZZ, QQ, UK).
+
+    Directive 2006/86/EC Annex VII and ICCBBA ST-012 §2.2.1 both name the ISO 3166-1 alpha-2
+    code; neither lists an exception (the EU's own 'EL' for Greece is not one: ISO says GR).
+    The list comes from the maintained ``pycountry`` package, not from a copy in our code.
+    """
+    check_field(structure, what, value, start, (UPPER_LETTER,) * 2)
+    if pycountry.countries.get(alpha_2=value) is None:
+        raise IdentityFormatError(
+            structure,
+            start,
+            f"{value!r} is not an ISO 3166-1 alpha-2 country code; the SEC starts with the "
+            "tissue establishment's country as ISO assigns it (for example AT, DE, GB, GR)",
+            value,
+        )
 
 
 class CodingSystem(Enum):
@@ -47,9 +68,7 @@ class DonationIdentificationSequence:
 
     def __post_init__(self) -> None:
         # Positions count within the 40-character SEC.
-        check_field(
-            STRUCTURE, "country code (ISO 3166-1 alpha-2)", self.country, 1, (UPPER_LETTER,) * 2
-        )
+        check_country_code(STRUCTURE, self.country, 1)
         check_field(
             STRUCTURE,
             "tissue establishment code",
@@ -208,30 +227,41 @@ class SingleEuropeanCode:
         """Build the SEC of an ISBT 128 labelled product (ST-012 §3)."""
         # A datetime is a date; the SEC has no time, so keep the local calendar day only.
         expiry_day = None if expiry is None else date(expiry.year, expiry.month, expiry.day)
-        letter = product_code.category.letter
-        if letter == "S" and product_code.scheme is DivisionScheme.COLLECTION_TYPE_AND_DIVISION:
-            if product_code.needs_product_divisions:
-                raise IdentityFormatError(
-                    STRUCTURE,
-                    30,
-                    "division '99' points to a separate Product Divisions (032) barcode, so the "
-                    "split number cannot be taken from the product code",
-                    product_code.division,
-                )
-            split = "0" + product_code.division  # cellular therapy: '0' + ds
-        elif letter in ("T", "V", "R"):
-            split = product_code.division  # tissue, ocular, reproductive: tds
-        else:
-            raise IdentityFormatError(
-                STRUCTURE,
-                30,
-                f"no SEC split number rule is recorded for {product_code.category.name} codes "
-                "(only S, T, V and R)",
-                product_code.description_code,
-            )
         return cls(
             DonationIdentificationSequence(country, tissue_establishment, din.encode()),
             ProductIdentificationSequence(
-                CodingSystem.ISBT128, "00" + product_code.description_code, split, expiry_day
+                CodingSystem.ISBT128,
+                isbt128_product_number(product_code),
+                isbt128_split_number(product_code),
+                expiry_day,
             ),
         )
+
+
+def isbt128_product_number(product_code: ProductCode) -> str:
+    """The SEC product number of an ISBT 128 Product Code: '00' + its PDC (ST-012 §3.2)."""
+    return "00" + product_code.description_code
+
+
+def isbt128_split_number(product_code: ProductCode) -> str:
+    """The SEC split number of an ISBT 128 Product Code (ST-012 §3.2), or why there is none."""
+    letter = product_code.category.letter
+    if letter == "S" and product_code.scheme is DivisionScheme.COLLECTION_TYPE_AND_DIVISION:
+        if product_code.needs_product_divisions:
+            raise IdentityFormatError(
+                STRUCTURE,
+                30,
+                "division '99' points to a separate Product Divisions (032) barcode, so the "
+                "split number cannot be taken from the product code",
+                product_code.division,
+            )
+        return "0" + product_code.division  # cellular therapy: '0' + ds
+    if letter in ("T", "V", "R"):
+        return product_code.division  # tissue, ocular, reproductive: tds
+    raise IdentityFormatError(
+        STRUCTURE,
+        30,
+        f"no SEC split number rule is recorded for {product_code.category.name} codes "
+        "(only S, T, V and R)",
+        product_code.description_code,
+    )

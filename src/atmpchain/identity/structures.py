@@ -7,7 +7,6 @@ from typing import ClassVar
 
 from atmpchain.identity._chars import (
     ALNUM,
-    ALNUM_CHAR,
     DIGIT,
     FIN_RULES,
     UPPER_ALNUM_CHAR,
@@ -30,7 +29,8 @@ class ProductDivisions:
     LENGTH: ClassVar[int] = 8
 
     def __post_init__(self) -> None:
-        check_field(self.STRUCTURE, "product divisions", self.divisions, 3, (ALNUM_CHAR,) * 6)
+        # ST-001 §2.4.32: capital letters and digits only (unlike the division code of 003).
+        check_field(self.STRUCTURE, "product divisions", self.divisions, 3, (UPPER_ALNUM_CHAR,) * 6)
 
     @classmethod
     def parse(cls, text: str) -> ProductDivisions:

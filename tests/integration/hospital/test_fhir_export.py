@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -18,6 +18,7 @@ from fhir.resources.procedure import Procedure
 from tests.integration.hospital.conftest import (
     CLEAN_LOG,
     PASSWORD,
+    PRODUCT_CODE,
     WARM_LOG,
     Manufactured,
     Staff,
@@ -30,6 +31,7 @@ from atmpchain.hospital import bedside, orders, preparation, queries, receipt
 from atmpchain.hospital.fhir import (
     DIN_SYSTEM,
     PRODUCT_STATUS_SYSTEM,
+    PRODUCT_UNIT_SYSTEM,
     FhirContext,
     export_dose,
 )
@@ -225,9 +227,19 @@ def test_the_export_of_a_dose_validates_with_fhir_resources_in_each_state(
     assert product.productCategory.code == "cells"
     assert product.storageTempRequirements.high.value == -120
     assert product.storageTempRequirements.high.code == "Cel"
-    assert product.identifier[0].system == DIN_SYSTEM
-    assert product.identifier[0].value == manufactured(1).din
+    # The DIN (announced, then received) is the source event; the identifier names the
+    # product unit (DIN + product code with its division) once it has been received.
+    assert product.biologicalSourceEvent.system == DIN_SYSTEM
     assert product.biologicalSourceEvent.value == manufactured(1).din
+    if stage in ("ordered", "approved", "cancelled"):
+        assert product.identifier is None and product.division is None
+    else:
+        (identifier,) = product.identifier
+        assert identifier.system == PRODUCT_UNIT_SYSTEM
+        assert identifier.value == manufactured(1).din + PRODUCT_CODE
+        assert product.division == "00"
+    for resource in resources.values():
+        _assert_narrative(resource)
     properties = {p.type.coding[0].code: p for p in product.property}
     with uow.db.read_session() as session:
         dose = session.get(Dose, dose_id)
@@ -238,6 +250,9 @@ def test_the_export_of_a_dose_validates_with_fhir_resources_in_each_state(
     if stage not in ("ordered", "approved", "cancelled"):
         assert properties["batch-number"].valueString == "LOT-77A"
         assert product.productCode.coding[0].code == "S1295"
+        # A PDC is shared by brands: its display is never a brand name (ADR 0010).
+        assert product.productCode.coding[0].display is None
+        assert product.productCode.coding[1].display == "Kymriah"
     thawed = stage in ("thawing", "issued", "infusing", "infused", "window_missed", "overridden")
     assert (product.expirationDate is not None) is thawed
     assert ("thaw" in properties) is thawed
@@ -256,6 +271,76 @@ def test_the_export_of_a_dose_validates_with_fhir_resources_in_each_state(
     assert bool(procedure.note) is (stage == "overridden")
     if procedure.note:
         assert "override" in procedure.note[0].text
+
+
+def _assert_narrative(resource: Any) -> None:
+    """Every resource reads for a person without our software (DomainResource.text)."""
+    assert resource.text is not None, resource.get_resource_type()
+    assert resource.text.status == "generated"
+    assert resource.text.div.startswith('<div xmlns="http://www.w3.org/1999/xhtml">')
+    assert "<p>" in resource.text.div
+
+
+def _order_brand(
+    uow: UnitOfWork, clock: FixedClock, staff: Staff, product: str
+) -> Callable[..., int]:
+    """Like the `order` fixture, for another product of the catalogue."""
+
+    def make(
+        patient_ref: str = "PSN-0001", expected_din: str | None = None, approve: bool = True
+    ) -> int:
+        dose_id = orders.order_dose(
+            uow,
+            actor=staff.physician.actor,
+            request=orders.OrderRequest(
+                patient_ref=patient_ref,
+                display_name="Jonas Beispiel",
+                birth_date=date(1970, 7, 1),
+                product=product,
+                appointment_at=clock.now() + timedelta(hours=26),
+                ward="Haematology ward 3",
+                transport_minutes=0,
+                expected_din=expected_din,
+            ),
+        )
+        if approve:
+            orders.approve_order(
+                uow, actor=staff.pharmacist.actor, dose_id=dose_id, password=PASSWORD
+            )
+        return dose_id
+
+    return make
+
+
+def test_the_product_code_display_never_carries_another_brand_across_exports(
+    uow: UnitOfWork, clock: FixedClock, staff: Staff, order: Callable[..., int], cryostore: str
+) -> None:
+    # Kymriah and Yescarta bags here share the ISBT 128 PDC S1295. The PDC coding used to be
+    # displayed with each dose's brand name, so one code carried two brands across exports.
+    kymriah = walk(uow, clock, staff, order, cryostore, "stored", manufactured(1), "PSN-0001")
+    yescarta = walk(
+        uow,
+        clock,
+        staff,
+        _order_brand(uow, clock, staff, "axicabtagene-ciloleucel"),
+        "LOC:CRYO1.R1.B1.S2",
+        "stored",
+        manufactured(2),
+        "PSN-0002",
+    )
+    described = FhirContext(product_descriptions={"S1295": "CAR-T cells, cryopreserved"})
+    for context, pdc_display in ((FhirContext(), None), (described, "CAR-T cells, cryopreserved")):
+        for dose_id, brand, other in (
+            (kymriah, "Kymriah", "Yescarta"),
+            (yescarta, "Yescarta", "Kymriah"),
+        ):
+            with uow.db.read_session() as session:
+                exported = export_dose(queries.dose_record(session, dose_id), context)
+            product = _resources(exported)[0]["BiologicallyDerivedProduct"]
+            pdc, catalogue = product.productCode.coding
+            assert (pdc.code, pdc.display) == ("S1295", pdc_display)
+            assert catalogue.display == brand
+            assert other not in json.dumps(exported)
 
 
 def test_an_order_without_an_announced_din_exports_a_product_without_identifier(

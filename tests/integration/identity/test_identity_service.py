@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 from tests.conftest import Persona
+from tests.integration.conftest import Trail
 
 from atmpchain.accounts.domain import Role
 from atmpchain.audit.queries import AuditFilter, search
@@ -259,3 +260,40 @@ def test_wristband_label_for_a_chain_of_identity(
     )
     printed = printing.print_label(uow, actor=operator.actor, request=request)
     assert printed.filename == f"wristband-{coi}.pdf"
+
+
+@pytest.mark.parametrize("patient_first", [True, False], ids=["own-din-first", "other-din-first"])
+def test_a_compound_message_with_two_dins_is_refused_and_nothing_is_recorded_as_a_match(
+    uow: UnitOfWork,
+    nurse: Persona,
+    operator: Persona,
+    therapy: tuple[str, Din],
+    trail: Trail,
+    patient_first: bool,
+) -> None:
+    # Issue 9 item 1: one Data Matrix carrying this patient's DIN and another patient's DIN
+    # was read as whichever came first, so the bedside check said MATCH or STOP by order.
+    coi, din = therapy
+    other_coi = service.create_chain(
+        uow, actor=operator.actor, patient_ref="P-0077", therapy="CAR-T"
+    )
+    other = service.issue_din(uow, actor=operator.actor)
+    service.bind_donation(
+        uow, actor=operator.actor, coi_identifier=other_coi, din_text=other.eye_readable()
+    )
+    bags = [_bag(din).strip(), _bag(other).strip()]
+    if not patient_first:
+        bags.reverse()
+    before = trail.state()
+    with pytest.raises(InvalidInput) as err:
+        service.check_identity(
+            uow,
+            actor=nurse.actor,
+            checkpoint=CheckPoint.BAG_TO_WRISTBAND,
+            first_scan="=+02000" + "".join(bags),
+            second_scan=_wristband(coi),
+        )
+    assert err.value.field == "first_scan"
+    assert "two different DINs" in err.value.message
+    assert trail.state() == before
+    assert trail.records("identity:check:matched") == []

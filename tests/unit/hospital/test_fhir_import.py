@@ -160,6 +160,53 @@ def test_what_is_missing_or_wrong_is_refused_by_its_fhir_path(
     assert refused.value.message.startswith(path)
 
 
+def _in_bundle(resource: dict[str, Any], patient: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"resource": patient}, {"resource": resource}],
+    }
+
+
+def test_a_patient_with_two_different_pseudonymous_ids_is_refused_whatever_their_order() -> None:
+    # Issue 9 item 1: whose dose it is never depends on which identifier comes first.
+    ids = [
+        {"system": DEFAULT_PATIENT_SYSTEM, "value": "PSN-0001"},
+        {"system": DEFAULT_PATIENT_SYSTEM, "value": "PSN-0002"},
+    ]
+    for order in (ids, ids[::-1]):
+        patient = {**PATIENT, "identifier": order}
+        with pytest.raises(InvalidInput, match="2 different ids") as refused:
+            import_order(service_request(contained=[patient]), CONTEXT, transport_minutes=0)
+        assert refused.value.field == "Patient.identifier"
+
+
+def test_a_patient_id_given_twice_alike_is_read_once() -> None:
+    same = [{"system": DEFAULT_PATIENT_SYSTEM, "value": "PSN-0001"}] * 2
+    patient = {**PATIENT, "identifier": same}
+    request = import_order(service_request(contained=[patient]), CONTEXT, transport_minutes=0)
+    assert request.patient_ref == "PSN-0001"
+
+
+def test_a_request_naming_two_products_is_refused() -> None:
+    codings = [
+        {"system": CATALOGUE_SYSTEM, "code": "axicabtagene-ciloleucel"},
+        {"system": CATALOGUE_SYSTEM, "code": "tisagenlecleucel"},
+    ]
+    with pytest.raises(InvalidInput, match="2 different products") as refused:
+        import_order(
+            service_request(code={"concept": {"coding": codings}}), CONTEXT, transport_minutes=0
+        )
+    assert refused.value.field == "ServiceRequest.code.concept"
+
+
+def test_a_medication_request_with_two_appointments_is_refused() -> None:
+    timing = {"event": ["2026-01-06T08:00:00Z", "2026-01-07T08:00:00Z"]}
+    resource = medication_request(dosageInstruction=[{"timing": timing}])
+    with pytest.raises(InvalidInput, match="one infusion appointment, not 2"):
+        import_order(_in_bundle(resource, PATIENT), CONTEXT)
+
+
 def test_transport_minutes_are_required_when_the_request_does_not_carry_them() -> None:
     with pytest.raises(InvalidInput, match="minutes from the pharmacy") as refused:
         import_order(service_request(), CONTEXT)

@@ -6,8 +6,11 @@ pytest runs in.
 
 from __future__ import annotations
 
+import contextlib
+from dataclasses import replace
 from datetime import date, datetime
 
+import pycountry
 from hypothesis import strategies as st
 
 from atmpchain.identity import (
@@ -23,6 +26,7 @@ from atmpchain.identity import (
     ExpirationDate,
     ExpirationDateTime,
     FlagKind,
+    IdentityFormatError,
     ProcessingFacilityInformationCode,
     ProductCode,
     ProductDivisions,
@@ -33,11 +37,14 @@ from atmpchain.identity import (
     SingleEuropeanCode,
     classify_flags,
 )
+from atmpchain.identity.one_label import kind_of
+from atmpchain.identity.registry import SimpleStructure
+from atmpchain.identity.sec import isbt128_split_number
 
 DIGITS = "0123456789"
 UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 LOWER = UPPER.lower()
-FIN_LETTERS = UPPER.replace("I", "").replace("O", "")
+FIN_LETTERS = UPPER.replace("O", "")  # ST-001 §2.4.1: A-N, P-Z
 FLAG_CHARS = DIGITS + "ABCDEFGHJKLMNPRSTUVWXY"
 
 
@@ -59,7 +66,9 @@ dins = st.builds(Din, fins, fixed(DIGITS, 2), fixed(DIGITS, 6))
 def donation_identifications(draw: st.DrawFn) -> DonationIdentification:
     """A DS001 value with either its own type 3 flag or any flag that is not a check value."""
     din = draw(dins)
-    other = fixed(FLAG_CHARS, 2).filter(lambda f: classify_flags(f) is not FlagKind.CHECK_VALUE)
+    other = fixed(FLAG_CHARS, 2).filter(
+        lambda f: classify_flags(f) not in (FlagKind.CHECK_VALUE, FlagKind.RESERVED)
+    )
     flags = draw(st.one_of(st.just(din.type3_flag), other))
     return DonationIdentification(din, flags)
 
@@ -112,17 +121,18 @@ date_structures = st.one_of(
     st.builds(ProductionDateTime, isbt_datetimes),
 )
 
-product_divisions = st.builds(ProductDivisions, fixed(DIGITS + UPPER + LOWER, 6))
+product_divisions = st.builds(ProductDivisions, fixed(DIGITS + UPPER, 6))
 facility_codes = st.builds(ProcessingFacilityInformationCode, fins, fixed(DIGITS + UPPER, 6))
 chain_of_identity = st.builds(
     ChainOfIdentityIdentifier, fins, fixed(DIGITS, 2), fixed(DIGITS + UPPER, 6)
 )
 
+iso_countries = st.sampled_from(sorted(c.alpha_2 for c in pycountry.countries))
 secs = st.builds(
     SingleEuropeanCode,
     st.builds(
         DonationIdentificationSequence,
-        fixed(UPPER, 2),
+        iso_countries,
         fixed(UPPER + DIGITS, 6),
         fixed(UPPER + DIGITS, 13),
     ),
@@ -145,11 +155,46 @@ simple_structures = st.one_of(
     chain_of_identity,
     sec_structures,
 )
-compound_messages = st.builds(
-    CompoundMessage,
-    fixed(DIGITS, 3),
-    st.lists(simple_structures, min_size=1, max_size=6).map(tuple),
+
+
+def agreeing_sec(structures: list[SimpleStructure]) -> list[SimpleStructure]:
+    """The structures with any SEC among them rebuilt from the label's DIN, product code and
+    expiry date (ST-012 §3.1-3.2), as one correct label carries them."""
+    found = {kind_of(s): s for s in structures}
+    result = []
+    for structure in structures:
+        if isinstance(structure, SecStructure):
+            sec = structure.sec
+            din, product = found.get("DIN"), found.get("product code")
+            expiry = found.get("expiry date")
+            donation, identification = sec.donation, sec.product
+            if isinstance(din, DonationIdentification):
+                donation = replace(donation, donation_number=din.din.encode())
+            if (
+                isinstance(product, ProductCode)
+                and identification.coding_system is CodingSystem.ISBT128
+            ):
+                identification = replace(
+                    identification, product_number="00" + product.description_code
+                )
+                with contextlib.suppress(IdentityFormatError):
+                    identification = replace(
+                        identification, split_number=isbt128_split_number(product)
+                    )
+            if isinstance(expiry, ExpirationDate):
+                identification = replace(identification, expiry=expiry.value)
+            elif isinstance(expiry, ExpirationDateTime):
+                identification = replace(identification, expiry=expiry.value.date())
+            structure = SecStructure(SingleEuropeanCode(donation, identification))
+        result.append(structure)
+    return result
+
+
+# One label answers each identity question once (identity/one_label.py).
+label_structures = st.lists(simple_structures, min_size=1, max_size=6, unique_by=kind_of).map(
+    agreeing_sec
 )
+compound_messages = st.builds(CompoundMessage, fixed(DIGITS, 3), label_structures.map(tuple))
 
 
 for _type, _strategy in (

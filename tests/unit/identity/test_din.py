@@ -62,16 +62,24 @@ def test_refuses_every_type3_flag_but_the_dins_own(din: Din, flag: int) -> None:
             DonationIdentification(din, flags)
 
 
-@pytest.mark.parametrize("bad", ["I", "O"])
 @pytest.mark.parametrize("index", [0, 1, 2])
-def test_refuses_i_and_o_in_a_fin(bad: str, index: int) -> None:
-    text = "=" + "A99"[:index] + bad + "A99"[index + 1 :] + "99" + "21123456" + "00"
+def test_refuses_the_letter_o_in_a_fin(index: int) -> None:
+    text = "=" + "A99"[:index] + "O" + "A99"[index + 1 :] + "99" + "21123456" + "00"
     with pytest.raises(IdentityFormatError) as caught:
         DonationIdentification.parse(text)
     assert caught.value.position == index + 2
-    assert caught.value.value == bad
+    assert caught.value.value == "O"
     assert "is not allowed in the FIN" in str(caught.value)
-    assert "other than I or O" in str(caught.value)
+    assert "other than O" in str(caught.value)
+
+
+@pytest.mark.parametrize("fin", ["I9999", "AI999", "IZ999", "Z9999", "N1I99"])
+def test_accepts_i_and_z_in_a_fin_as_st001_lists_a_to_n_and_p_to_z(fin: str) -> None:
+    # ST-001 v6.2.2 §2.4.1: alpha {A-N; P-Z; 1-9}, pppp {A-N; P-Z; 0-9} then digits: only O is
+    # left out (docs/adr/0010-identity-standards.md). A DIN with I in its FIN used to be refused.
+    din = Din.parse(fin + "26000001")
+    assert DonationIdentification.parse(f"={din.encode()}00").din == din
+    assert parse_manual_din(din.eye_readable()) == din
 
 
 def test_refuses_zero_as_first_fin_character() -> None:
@@ -96,6 +104,27 @@ def test_refuses_ds001_of_the_wrong_length(text: str, position: int) -> None:
     assert "this structure has 16" in str(caught.value)
 
 
+@pytest.mark.parametrize("flags", ["14", "97", "98", "99", "A1", "0A", "YY", "P0"])
+def test_refuses_flags_the_standard_reserves_naming_the_flag_and_the_table(flags: str) -> None:
+    # ST-001 Table 3 (RT004): 14, 97-99 and any value with a letter are reserved for future
+    # assignment. They used to be accepted (and reported as "not classified").
+    with pytest.raises(IdentityFormatError) as caught:
+        DonationIdentification.parse("=A999921123456" + flags)
+    error = caught.value
+    assert error.structure == "DIN (001)"
+    assert error.position == 15
+    assert error.value == flags
+    assert f"flags {flags!r} are reserved" in str(error)
+    assert "Table 3" in str(error)
+
+
+@pytest.mark.parametrize("bad", ["I", "O", "Q", "Z"])
+def test_refuses_the_letters_the_flag_alphabet_leaves_out(bad: str) -> None:
+    # ST-001 §2.4.1: ff is {0-9}, {A-H; J-N; P; R-Y}.
+    with pytest.raises(IdentityFormatError, match=f"position 16: '{bad}' is not allowed"):
+        DonationIdentification.parse("=A999921123456" + "0" + bad)
+
+
 def test_refuses_flag_letters_outside_the_flag_alphabet() -> None:
     with pytest.raises(IdentityFormatError, match="position 16: 'Q' is not allowed in the flags"):
         DonationIdentification.parse("=A999921123456" + "0Q")
@@ -111,14 +140,16 @@ def test_refuses_flag_letters_outside_the_flag_alphabet() -> None:
         ("19", FlagKind.CONTAINER_OF_SET),
         ("05", FlagKind.PROCESS),
         ("13", FlagKind.PROCESS),
-        ("14", FlagKind.UNCLASSIFIED),
+        ("14", FlagKind.RESERVED),
         ("20", FlagKind.LOCAL),
         ("59", FlagKind.LOCAL),
         ("60", FlagKind.CHECK_VALUE),
         ("96", FlagKind.CHECK_VALUE),
         ("97", FlagKind.RESERVED),
         ("99", FlagKind.RESERVED),
-        ("A1", FlagKind.UNCLASSIFIED),
+        ("98", FlagKind.RESERVED),
+        ("A1", FlagKind.RESERVED),
+        ("0Y", FlagKind.RESERVED),
     ],
 )
 def test_classifies_flags_by_table_3(flags: str, kind: FlagKind) -> None:

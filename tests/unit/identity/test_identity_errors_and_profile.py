@@ -85,3 +85,13 @@ def test_code_tables_refuse_malformed_configuration(kwargs: dict[str, object]) -
     with pytest.raises(IdentityFormatError) as caught:
         CodeTables(**kwargs)  # type: ignore[arg-type]
     assert caught.value.structure == "Code tables"
+
+
+@pytest.mark.parametrize("country", ["XX", "ZZ", "QQ", "UK"])
+def test_profile_refuses_an_sec_country_iso_3166_does_not_assign(country: str) -> None:
+    with pytest.raises(IdentityFormatError, match="not an ISO 3166-1 alpha-2 country code"):
+        FacilityProfile(fin="A9999", sec_country=country)
+
+
+def test_profile_accepts_a_fin_with_the_letter_i() -> None:
+    assert FacilityProfile(fin="AI999").fin == "AI999"

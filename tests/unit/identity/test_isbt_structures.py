@@ -21,7 +21,15 @@ SEC_DATA = "&,4PL001499Z549917123456A00T041600320171231"
 
 
 def test_reads_product_divisions() -> None:
-    assert ProductDivisions.parse("=,A0b1C2").divisions == "A0b1C2"
+    assert ProductDivisions.parse("=,AAB1C2").divisions == "AAB1C2"
+
+
+def test_refuses_lower_case_in_product_divisions() -> None:
+    # ST-001 §2.4.32: dddddd is {A-Z; 0-9}; lower case used to be accepted.
+    with pytest.raises(IdentityFormatError) as caught:
+        ProductDivisions.parse("=,A0b1C2")
+    assert caught.value.position == 5
+    assert caught.value.value == "b"
 
 
 def test_reads_a_processing_facility_information_code() -> None:
@@ -70,9 +78,9 @@ def test_refuses_chain_of_identity_without_ch() -> None:
     assert "must start with 'CH'" in str(caught.value)
 
 
-def test_refuses_i_in_the_processing_facility_fin() -> None:
+def test_refuses_o_in_the_processing_facility_fin() -> None:
     with pytest.raises(IdentityFormatError) as caught:
-        ProcessingFacilityInformationCode.parse("&+AI999000000")
+        ProcessingFacilityInformationCode.parse("&+AO999000000")
     assert caught.value.position == 4
     assert "FIN(P)" in str(caught.value)
 

@@ -50,9 +50,9 @@ def test_the_dins_data_identifier_is_only_the_equals_sign() -> None:
     assert value.din.fin == "A9999"
 
 
-def test_a_din_with_i_in_its_fin_is_reported_as_a_din_error() -> None:
+def test_a_din_with_o_in_its_fin_is_reported_as_a_din_error() -> None:
     with pytest.raises(IdentityFormatError) as caught:
-        parse_scan("=AI9992112345600")
+        parse_scan("=AO9992112345600")
     assert caught.value.structure == "DIN (001)"
     assert caught.value.position == 3
 

@@ -137,3 +137,22 @@ def test_accepts_29_february_only_in_a_leap_year() -> None:
     assert SingleEuropeanCode.parse(leap).product.expiry == date(2016, 2, 29)
     with pytest.raises(IdentityFormatError, match="'20170229' is not a real calendar date"):
         SingleEuropeanCode.parse(EXAMPLE[:-8] + "20170229")
+
+
+@pytest.mark.parametrize("country", ["XX", "ZZ", "QQ", "UK", "EL", "XK"])
+def test_refuses_a_country_code_iso_3166_does_not_assign(country: str) -> None:
+    # Annex VII and ST-012 §2.2.1 name ISO 3166-1 alpha-2; these four were accepted before.
+    # EL (the EU's abbreviation for Greece) is not ISO's code, GR is; no source read lists an
+    # exception (docs/adr/0010-identity-standards.md).
+    with pytest.raises(IdentityFormatError) as caught:
+        SingleEuropeanCode.parse(EXAMPLE.replace("PL", country, 1))
+    error = caught.value
+    assert (error.structure, error.position, error.value) == ("Single European Code", 6, country)
+    assert f"{country!r} is not an ISO 3166-1 alpha-2 country code" in error.rule
+
+
+@pytest.mark.parametrize("country", ["GR", "GB", "AT", "SE", "DE"])
+def test_accepts_iso_3166_country_codes(country: str) -> None:
+    text = EXAMPLE.replace("PL", country, 1)
+    assert SingleEuropeanCode.parse(text).donation.country == country
+

@@ -69,7 +69,7 @@ FIGURE_CONTENT = LabelContent(
 # The widest symbols the formats allow: letters where digits would pack two to a Code 128
 # character (found by Hypothesis when the tube label was first laid out for digit-only DINs).
 WIDEST_CONTENT = LabelContent(
-    din=DonationIdentification(Din("1A200", "00", "000000"), "0A"),
+    din=DonationIdentification(Din("1A200", "00", "000000"), "20"),  # letter flags are reserved
     product_code=ProductCode("SZZZZ", "V", "Za"),
     expiration=ExpirationDateTime(datetime(2099, 12, 31, 23, 59)),  # noqa: DTZ001 - local time
     processing_facility=ProcessingFacilityInformationCode("ZZZ99", "ZZZZZZ"),
