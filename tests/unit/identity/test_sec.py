@@ -155,4 +155,3 @@ def test_refuses_a_country_code_iso_3166_does_not_assign(country: str) -> None:
 def test_accepts_iso_3166_country_codes(country: str) -> None:
     text = EXAMPLE.replace("PL", country, 1)
     assert SingleEuropeanCode.parse(text).donation.country == country
-
