@@ -5,7 +5,8 @@
    against single-row INSERTs into a plain table, each committed on its own, through the same
    engine (same driver, same PRAGMAs or connection settings, BEGIN IMMEDIATE on SQLite).
 2. `audit verify` throughput: `audit.service.verify(db)` over a long chain against a plain loop of
-   `hashlib.sha256(b).hexdigest()` over the same `hash_input(...)` bytes, already in memory.
+   `hashlib.sha256(b).hexdigest()` over the same `hash_input(...)` bytes, already in memory; and
+   once more with an Ed25519-signed checkpoint every 1,000 records (ADR 0013), all checked.
 
 The issue's aim for both ratios is at least 50 %. Nothing here asserts it: this prints numbers.
 """
@@ -16,11 +17,12 @@ import hashlib
 import itertools
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import insert
@@ -39,7 +41,8 @@ from atmpchain.audit.domain import (
     record_hash,
     verify_chain,
 )
-from atmpchain.audit.models import AuditRecord
+from atmpchain.audit.models import AuditCheckpoint, AuditRecord
+from atmpchain.audit.signing import Signer, TrustedKey, key_ring
 from atmpchain.clock import SystemClock
 from atmpchain.config import Settings
 from atmpchain.db import Database
@@ -54,6 +57,7 @@ PASSWORD = "Sterile-Field-2026!"
 RAW_PAYLOAD = "p" * 600
 CHANGE_REASON = "corrected a typing error in the printed name"
 INSERT_BATCH = 5_000
+CHECKPOINT_EVERY = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,6 +319,14 @@ def measure_verify(backend: str, url: str, counts: Counts, console: Console) -> 
         fetch_seconds = fastest(counts.repeats, lambda: _dbapi_fetch(db))
         # Untimed: the records and the exact bytes verify hashed, materialised in memory.
         records: list[StoredRecord] = list(audit_service.iter_stored(db))
+        keys = sign_checkpoints(db, records)
+        signed: list[VerifyReport] = []
+        signed_seconds = fastest(
+            counts.repeats, lambda: signed.append(audit_service.verify(db, keys=keys))
+        )
+        checked = signed[-1].checkpoints
+        if not signed[-1].ok or checked is None or checked.verified != length // CHECKPOINT_EVERY:
+            raise RuntimeError(f"the signed benchmark chain does not verify: {signed[-1]}")
     finally:
         db.dispose()
     blobs = [hash_input(*record[:12]) for record in records]
@@ -342,7 +354,29 @@ def measure_verify(backend: str, url: str, counts: Counts, console: Console) -> 
             aimed=False,
         ),
         Measured(backend, "audit.service.verify(db)", length, verify_seconds, nbytes),
+        Measured(
+            backend,
+            f"verify(db) + a signed checkpoint per {CHECKPOINT_EVERY:,} records",
+            length,
+            signed_seconds,
+            nbytes,
+        ),
     ]
+
+
+def sign_checkpoints(db: Database, records: list[StoredRecord]) -> Mapping[str, TrustedKey] | None:
+    """Sign every 1,000th record with a new key, as the writer would; returns the trusted keys."""
+    signer = Signer.of(Ed25519PrivateKey.generate())
+    signed_at = datetime(2026, 1, 6, tzinfo=UTC)
+    rows = [
+        signer.sign(record.seq, record.hash, signed_at).columns()
+        for record in records
+        if record.seq % CHECKPOINT_EVERY == 0
+    ]
+    with db.engine.begin() as conn:
+        if rows:
+            conn.execute(insert(AuditCheckpoint), rows)
+    return key_ring((), signer)
 
 
 def _verify_table(rows: list[Row], counts: Counts) -> Table:
@@ -355,7 +389,8 @@ def _verify_table(rows: list[Row], counts: Counts) -> Table:
             "MB = 10^6 bytes of hash_input(...), the bytes verify reports as bytes_hashed. "
             "The two dim rows only split the cost: reading the rows through the bare driver "
             "(no conversion, no hashing), and verify_chain over StoredRecords already in memory "
-            "(hash_input + sha256 + link checks, no database)."
+            "(hash_input + sha256 + link checks, no database). The last row adds one Ed25519 "
+            f"checkpoint per {CHECKPOINT_EVERY:,} records, each signature and hash checked."
         ),
         caption_justify="left",
     )

@@ -68,6 +68,17 @@ class Settings(BaseSettings):
     # 2006/86/EC Annex VII): the country and the tissue establishment code from the EU compendium.
     sec_country: str | None = Field(default=None, description="ISO 3166-1 alpha-2, e.g. AT")
     sec_tissue_establishment: str | None = Field(default=None, description="6-character TE code")
+    # Signed audit checkpoints (ADR 0013). The private key never goes into the database: a PEM
+    # file (Ed25519, PKCS#8) readable only by the service account, named here like any *_FILE
+    # secret. Without it the trail works and `audit verify` says that nothing is signed.
+    audit_signing_key_file: Path | None = None
+    # The published public keys that `audit verify` trusts, with their validity (TOML, one
+    # [[key]] per key); without it only the signing key's own public key is trusted.
+    audit_trusted_keys_file: Path | None = None
+    audit_checkpoint_every: int = Field(default=1000, ge=1, le=1_000_000)
+    # At least daily: the server (and a cron or systemd timer running `atmpchain audit
+    # checkpoint`) signs the head when the last checkpoint is older than this.
+    audit_checkpoint_max_age_hours: int = Field(default=24, ge=1, le=24 * 7)
     # The `[telemetry]` table of atmpchain.toml belongs to the cold chain's own settings
     # (atmpchain.coldchain.settings.TelemetrySettings, which checks it); accepted here so that
     # the file as a whole is not refused.

@@ -14,6 +14,7 @@ from typing import Self
 
 from sqlalchemy.orm import Session
 
+from atmpchain.audit.checkpointing import checkpoint_policy
 from atmpchain.audit.service import AuditWriter
 from atmpchain.clock import Clock, SystemClock
 from atmpchain.config import Settings
@@ -52,7 +53,10 @@ class UnitOfWork:
         self._after_commit = []
         self._on_failure = []
         self.session = self.db.write_session()
-        self.audit = AuditWriter(self.session, self.clock, self.channel)
+        # Every N-th record gets a signed checkpoint when a key is configured (ADR 0013).
+        self.audit = AuditWriter(
+            self.session, self.clock, self.channel, checkpoint_policy(self.settings)
+        )
         return self
 
     def __exit__(

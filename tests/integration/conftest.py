@@ -28,6 +28,7 @@ WRITABLE_TABLES = (
     "api_token",
     "electronic_signature",
     "audit_record",
+    "audit_checkpoint",
     "storage_site",
     "storage_room",
     "storage_unit",

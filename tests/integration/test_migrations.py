@@ -35,6 +35,7 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(db: Database) -> None:
 # (SQLite batch mode copies tables) could drop its triggers without anyone noticing.
 APPEND_ONLY = (
     "audit_record",
+    "audit_checkpoint",
     "electronic_signature",
     "custody_event",
     "impact_assessment",

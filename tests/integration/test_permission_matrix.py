@@ -20,8 +20,8 @@ from tests.integration.conftest import Trail
 
 from atmpchain.accounts import tokens, users
 from atmpchain.accounts.access import approve_access
+from atmpchain.accounts.audit_export import export_audit_trail
 from atmpchain.accounts.domain import ROLE_PERMISSIONS, SYSTEM_ACTOR, Permission, Role
-from atmpchain.audit.export import export_trail
 from atmpchain.audit.queries import AuditFilter
 from atmpchain.coldchain.acknowledge import acknowledge_alarm
 from atmpchain.coldchain.alarms import AlarmKind, Severity
@@ -382,7 +382,9 @@ def _protected_calls(
         ),
         "export_trail": (
             Permission.EXPORT_AUDIT_TRAIL,
-            lambda: export_trail(uow, actor=actor, out=export_out, fmt="jsonl", flt=AuditFilter()),
+            lambda: export_audit_trail(
+                uow, actor=actor, out=export_out, fmt="jsonl", flt=AuditFilter()
+            ),
         ),
     }
 

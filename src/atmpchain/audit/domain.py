@@ -11,13 +11,16 @@ import enum
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from hashlib import sha256
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from uuid import UUID
+
+if TYPE_CHECKING:
+    from atmpchain.audit.checkpoints import CheckpointReport
 
 GENESIS_HASH = "0" * 64
 _ANCHOR_SEQ = re.compile(r"[0-9]+")
@@ -76,6 +79,24 @@ class AuditContent:
     reason: str | None
     before_json: str | None
     after_json: str | None
+
+    def columns(self, seq: int, prev_hash: str, digest: str) -> dict[str, Any]:
+        """The stored columns of this content linked as record `seq`, for an INSERT."""
+        return {
+            "seq": seq,
+            "occurred_at": self.occurred_at,
+            "actor_id": self.actor_id,
+            "actor_username": self.actor_username,
+            "channel": self.channel,
+            "action": self.action,
+            "record_type": self.record_type,
+            "record_id": self.record_id,
+            "reason": self.reason,
+            "before_json": self.before_json,
+            "after_json": self.after_json,
+            "prev_hash": prev_hash,
+            "hash": digest,
+        }
 
 
 def hash_input(
@@ -185,12 +206,31 @@ class VerifyReport:
     head: Anchor | None
     first_bad_seq: int | None = None
     problem: str | None = None
+    #: The hash found at each record asked for with `keep` (the records checkpoints signed).
+    kept_hashes: Mapping[int, str] = field(default_factory=dict)
+    #: The signed checkpoints' verdict, when they were checked (ADR 0013).
+    checkpoints: CheckpointReport | None = None
+
+    @property
+    def verified_to(self) -> int:
+        """The last record whose content and link verified."""
+        if self.first_bad_seq is not None:
+            return min(self.first_bad_seq - 1, self.head.seq if self.head else 0)
+        return self.head.seq if self.head else 0
 
 
 def verify_chain(
-    records: Iterable[StoredRecord] | Iterable[Sequence[Any]], *, anchor: Anchor | None = None
+    records: Iterable[StoredRecord] | Iterable[Sequence[Any]],
+    *,
+    anchor: Anchor | None = None,
+    keep: Collection[int] = frozenset(),
 ) -> VerifyReport:
-    """Walk the records in sequence order and report the first one that does not verify."""
+    """Walk the records in sequence order and report the first one that does not verify.
+
+    The hashes of the records named in `keep` are handed back in `kept_hashes`, so that signed
+    checkpoints can be compared with what the walk found without reading the chain twice.
+    """
+    kept: dict[int, str] = {}
     expected_seq = 1
     prev_hash = GENESIS_HASH
     checked = 0
@@ -209,7 +249,7 @@ def verify_chain(
                 problem = f"the sequence jumps from {expected_seq - 1} to {record.seq}: {missing}"
             else:
                 problem = f"record {record.seq} appears out of order after {expected_seq - 1}"
-            return _bad(checked, hashed, last, expected_seq, problem)
+            return _bad(checked, hashed, last, expected_seq, problem, kept)
         if record.prev_hash != prev_hash:
             problem = (
                 f"record {record.seq} does not link to record {record.seq - 1}: a record was "
@@ -217,7 +257,7 @@ def verify_chain(
                 if record.seq > 1
                 else "record 1 does not start from the genesis hash"
             )
-            return _bad(checked, hashed, last, record.seq, problem)
+            return _bad(checked, hashed, last, record.seq, problem, kept)
         data = hash_input(*record[:12])
         hashed += len(data)
         if sha256(data).hexdigest() != record.hash:
@@ -226,8 +266,10 @@ def verify_chain(
                 f"{record.record_id}) does not match its hash: its stored content was "
                 "changed after it was written"
             )
-            return _bad(checked, hashed, last, record.seq, problem)
+            return _bad(checked, hashed, last, record.seq, problem, kept)
         checked += 1
+        if record.seq in keep:
+            kept[record.seq] = record.hash
         if anchor is not None and record.seq == anchor.seq:
             hash_at_anchor = record.hash
         prev_hash = record.hash
@@ -238,8 +280,8 @@ def verify_chain(
         anchor_problem = _check_anchor(anchor, head, hash_at_anchor)
         if anchor_problem is not None:
             first_bad = min(anchor.seq, (head.seq if head else 0) + 1)
-            return VerifyReport(False, checked, hashed, head, first_bad, anchor_problem)
-    return VerifyReport(True, checked, hashed, head)
+            return VerifyReport(False, checked, hashed, head, first_bad, anchor_problem, kept)
+    return VerifyReport(True, checked, hashed, head, kept_hashes=kept)
 
 
 def _check_anchor(anchor: Anchor, head: Anchor | None, hash_at_anchor: str | None) -> str | None:
@@ -258,10 +300,15 @@ def _check_anchor(anchor: Anchor, head: Anchor | None, hash_at_anchor: str | Non
 
 
 def _bad(
-    checked: int, hashed: int, last: StoredRecord | None, seq: int, problem: str
+    checked: int,
+    hashed: int,
+    last: StoredRecord | None,
+    seq: int,
+    problem: str,
+    kept: Mapping[int, str],
 ) -> VerifyReport:
     head = Anchor(last.seq, last.hash) if last else None
-    return VerifyReport(False, checked, hashed, head, seq, problem)
+    return VerifyReport(False, checked, hashed, head, seq, problem, kept)
 
 
 def diff_values(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from atmpchain.audit.reason import VISIBLE_TEXT_RULE
 from atmpchain.errors import DomainError
 
 
@@ -13,6 +14,6 @@ class ReasonRequired(DomainError):
     def __init__(self, action: str) -> None:
         super().__init__(
             f"a reason is required for '{action}': changes to GMP records must say why "
-            "(EU GMP Annex 11 §9)",
+            f"(EU GMP Annex 11 §9), and {VISIBLE_TEXT_RULE}",
             field="reason",
         )

@@ -1,4 +1,8 @@
-"""Exporting the audit trail as CSV or JSON Lines, itself an audited act."""
+"""Exporting the audit trail as CSV or JSON Lines, itself an audited act.
+
+Who may export is decided one layer up (`accounts.audit_export` checks the permission): the trust
+core is read and verified with nothing above it (STYLE: the audit trail sits below people).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,8 @@ import json
 from collections.abc import Iterable
 from typing import IO, Any, Literal
 
-from atmpchain.accounts.domain import Actor, Permission
 from atmpchain.audit.actions import AuditAction
-from atmpchain.audit.domain import canonical_json
+from atmpchain.audit.domain import Attributable, canonical_json
 from atmpchain.audit.queries import AuditEntry, AuditFilter, iter_entries
 from atmpchain.uow import UnitOfWork
 
@@ -31,9 +34,22 @@ CSV_COLUMNS = (
 )
 
 
+#: What a spreadsheet takes as the start of a formula (OWASP, "CSV Injection"): a reason typed as
+#: `=HYPERLINK("http://...")` must be read as text, not run when QA opens the export.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(text: str) -> str:
+    """`text` with a leading apostrophe if a spreadsheet would read it as a formula."""
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
 def _csv_value(value: Any) -> Any:
     if isinstance(value, dict):
         return canonical_json(value)
+    if isinstance(value, str):
+        # Only the CSV, which people open in spreadsheets; JSON Lines stays exact for machines.
+        return neutralise_formula(value)
     return "" if value is None else value
 
 
@@ -55,11 +71,12 @@ def write_entries(entries: Iterable[AuditEntry], out: IO[str], fmt: ExportFormat
 
 
 def export_trail(
-    uow: UnitOfWork, *, actor: Actor, out: IO[str], fmt: ExportFormat, flt: AuditFilter
+    uow: UnitOfWork, *, actor: Attributable, out: IO[str], fmt: ExportFormat, flt: AuditFilter
 ) -> int:
-    """Export the matching records and record who exported what (Annex 11 §9: reviewable)."""
-    if actor.user_id is not None:
-        actor.require(Permission.EXPORT_AUDIT_TRAIL)
+    """Export the matching records and record who exported what (Annex 11 §9: reviewable).
+
+    Checks no permission: callers go through `accounts.audit_export.export_audit_trail`.
+    """
     with uow.db.read_session() as session:
         count = write_entries(iter_entries(session, flt), out, fmt)
     with uow:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from atmpchain.db import Base
@@ -39,3 +39,22 @@ class AuditRecord(Base):
         Index("ix_audit_record_record", "record_type", "record_id"),
         Index("ix_audit_record_action", "action"),
     )
+
+
+class AuditCheckpoint(Base):
+    """A signed statement that audit record `seq` had hash `record_hash` (ADR 0013).
+
+    Append-only like the records. Deliberately no foreign key to `audit_record`: a checkpoint is
+    independent evidence, and must outlive records someone removes from the end of the chain.
+    """
+
+    __tablename__ = "audit_checkpoint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    record_hash: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime]
+    key_id: Mapped[str] = mapped_column(String(16))
+    signature: Mapped[str] = mapped_column(String(88))
+
+    __table_args__ = (UniqueConstraint("seq", "key_id"),)

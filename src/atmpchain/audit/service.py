@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+import logging
+from collections.abc import Generator, Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, select, text
 from sqlalchemy.orm import Session
 
 from atmpchain.audit.actions import ActionKind, AuditAction
+from atmpchain.audit.checkpoints import check_checkpoints
 from atmpchain.audit.domain import (
     GENESIS_HASH,
     Anchor,
@@ -21,10 +25,14 @@ from atmpchain.audit.domain import (
     verify_chain,
 )
 from atmpchain.audit.errors import ReasonRequired
-from atmpchain.audit.models import AuditRecord
+from atmpchain.audit.models import AuditCheckpoint, AuditRecord
+from atmpchain.audit.reason import visible_text
+from atmpchain.audit.signing import Checkpoint, Signer, TrustedKey
 from atmpchain.clock import Clock
 from atmpchain.db import Database
 from atmpchain.errors import InvalidInput
+
+log = logging.getLogger(__name__)
 
 # Any fixed 64-bit number; it only has to be the same in every writer.
 _CHAIN_LOCK_KEY = 0x41544D50434841  # "ATMPCHA"
@@ -47,7 +55,24 @@ _VERIFY_COLUMNS = (
 
 
 _INSERT_RECORD = cast(Table, AuditRecord.__table__).insert()
+_INSERT_CHECKPOINT = cast(Table, AuditCheckpoint.__table__).insert()
 _HEAD = select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)
+_CHECKPOINT_COLUMNS = (
+    AuditCheckpoint.seq,
+    AuditCheckpoint.record_hash,
+    AuditCheckpoint.signed_at,
+    AuditCheckpoint.key_id,
+    AuditCheckpoint.signature,
+    AuditCheckpoint.id,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointPolicy:
+    """Sign a checkpoint every `every` records with `signer` (ADR 0013)."""
+
+    signer: Signer
+    every: int = 1000
 
 
 class AppendedRecord(NamedTuple):
@@ -67,10 +92,17 @@ class AuditWriter:
     unique constraints on `hash` and `prev_hash` make a fork impossible even if this were bypassed.
     """
 
-    def __init__(self, session: Session, clock: Clock, channel: str) -> None:
+    def __init__(
+        self,
+        session: Session,
+        clock: Clock,
+        channel: str,
+        checkpoints: CheckpointPolicy | None = None,
+    ) -> None:
         self._session = session
         self._clock = clock
         self._channel = channel
+        self._checkpoints = checkpoints
         self._head: tuple[int, str] | None = None
 
     def record(
@@ -85,8 +117,9 @@ class AuditWriter:
         reason: str | None = None,
     ) -> AppendedRecord:
         """Append one audit record; raises ReasonRequired for a change without a reason."""
-        reason = reason.strip() if reason else None
-        if action.kind in (ActionKind.CHANGE, ActionKind.RETIRE) and not reason:
+        # The one rule for reasons (audit/reason.py): blank or invisible text is no reason.
+        reason = visible_text(reason)
+        if action.kind in (ActionKind.CHANGE, ActionKind.RETIRE) and reason is None:
             raise ReasonRequired(action.value)
         self._session.flush()
         try:
@@ -116,28 +149,38 @@ class AuditWriter:
         digest = record_hash(seq, content, prev_hash)
         # A plain Core INSERT: the audit row is never read back or changed through the ORM, and
         # skipping the unit-of-work bookkeeping makes every audited write cheaper.
-        self._session.execute(
-            _INSERT_RECORD,
-            {
-                "seq": seq,
-                "occurred_at": content.occurred_at,
-                "actor_id": content.actor_id,
-                "actor_username": content.actor_username,
-                "channel": content.channel,
-                "action": content.action,
-                "record_type": content.record_type,
-                "record_id": content.record_id,
-                "reason": content.reason,
-                "before_json": content.before_json,
-                "after_json": content.after_json,
-                "prev_hash": prev_hash,
-                "hash": digest,
-            },
-        )
+        self._session.execute(_INSERT_RECORD, content.columns(seq, prev_hash, digest))
         self._head = (seq, digest)
+        policy = self._checkpoints
+        if policy is not None and seq % policy.every == 0:
+            # In the same transaction as the record it signs: both are committed, or neither.
+            self._insert_checkpoint(policy.signer.sign(seq, digest, content.occurred_at))
         return AppendedRecord(seq, digest)
 
+    def checkpoint_head(self, signer: Signer) -> Checkpoint | None:
+        """Sign the chain's head now, unless it is empty or `signer` has signed it already."""
+        seq, digest = self._locked_head()
+        if seq == 0:
+            return None
+        done = self._session.execute(
+            select(AuditCheckpoint.id).where(
+                AuditCheckpoint.seq == seq, AuditCheckpoint.key_id == signer.key_id
+            )
+        ).first()
+        if done is not None:
+            return None
+        return self._insert_checkpoint(signer.sign(seq, digest, self._clock.now()))
+
+    def _insert_checkpoint(self, checkpoint: Checkpoint) -> Checkpoint:
+        self._session.execute(_INSERT_CHECKPOINT, checkpoint.columns())
+        return checkpoint
+
     def _next_link(self) -> tuple[int, str]:
+        seq, digest = self._locked_head()
+        return seq + 1, digest
+
+    def _locked_head(self) -> tuple[int, str]:
+        """The chain's head, read under the chain lock (held until the transaction ends)."""
         if self._head is None:
             if self._session.get_bind().dialect.name == "postgresql":
                 self._session.execute(
@@ -145,8 +188,7 @@ class AuditWriter:
                 )
             head = self._session.execute(_HEAD).first()
             self._head = (head[0], head[1]) if head else (0, GENESIS_HASH)
-        seq, digest = self._head
-        return seq + 1, digest
+        return self._head
 
 
 def iter_stored(db: Database, *, batch: int = 10_000) -> Generator[StoredRecord, None, None]:
@@ -161,13 +203,70 @@ def iter_stored(db: Database, *, batch: int = 10_000) -> Generator[StoredRecord,
             result.close()
 
 
-def verify(db: Database, *, anchor: Anchor | None = None) -> VerifyReport:
-    """Re-walk the whole chain from the database and report the first record that fails."""
-    records = iter_stored(db)
+def verify(
+    db: Database,
+    *,
+    anchor: Anchor | None = None,
+    keys: Mapping[str, TrustedKey] | None = None,
+    records: Iterable[StoredRecord] | None = None,
+) -> VerifyReport:
+    """Re-walk the whole chain and check every signed checkpoint against it.
+
+    `keys` are the trusted public keys by id (None: none configured; checkpoints are then counted
+    but cannot be checked). `records` replaces the database walk (the CLI wraps it in a progress
+    bar). The first record that fails is named, or the first record after the last good signed
+    checkpoint when the chain was rewritten with recomputed hashes.
+    """
+    checkpoints = stored_checkpoints(db)
+    stream = iter_stored(db)
     try:
-        return verify_chain(records, anchor=anchor)
+        walk = stream if records is None else records
+        report = verify_chain(walk, anchor=anchor, keep={c.seq for c in checkpoints})
     finally:
-        records.close()  # release the server-side cursor at once when the walk stops early
+        stream.close()  # release the server-side cursor at once when the walk stops early
+    stored_head = head(db) if not report.ok else report.head
+    verdict = check_checkpoints(
+        checkpoints,
+        report.kept_hashes,
+        head_seq=stored_head.seq if stored_head else 0,
+        walked_to=report.verified_to,
+        keys=keys,
+    )
+    report = replace(report, checkpoints=verdict)
+    if report.ok and not verdict.ok:
+        return replace(
+            report, ok=False, first_bad_seq=verdict.first_bad_seq, problem=verdict.problem
+        )
+    return report
+
+
+def stored_checkpoints(db: Database) -> list[Checkpoint]:
+    """Every signed checkpoint, in the order of the records they sign."""
+    stmt = select(*_CHECKPOINT_COLUMNS).order_by(AuditCheckpoint.seq, AuditCheckpoint.id)
+    with db.read_session() as session:
+        return [Checkpoint(*row) for row in session.execute(stmt)]
+
+
+def last_checkpoint(db: Database, key_id: str) -> Checkpoint | None:
+    """The newest checkpoint signed with key `key_id`."""
+    stmt = (
+        select(*_CHECKPOINT_COLUMNS)
+        .where(AuditCheckpoint.key_id == key_id)
+        .order_by(AuditCheckpoint.seq.desc(), AuditCheckpoint.id.desc())
+        .limit(1)
+    )
+    with db.read_session() as session:
+        row = session.execute(stmt).first()
+    return Checkpoint(*row) if row else None
+
+
+def checkpoint_due(db: Database, signer: Signer, now_: datetime, max_age: timedelta) -> bool:
+    """Whether the head needs a checkpoint now: records since the last one, which is too old."""
+    latest = head(db)
+    if latest is None:
+        return False
+    last = last_checkpoint(db, signer.key_id)
+    return last is None or (last.seq < latest.seq and now_ - last.signed_at >= max_age)
 
 
 def head(db: Database) -> Anchor | None:

@@ -1,10 +1,9 @@
-"""`atmpchain audit ...`: verify the chain, print its anchor, export the trail."""
+"""`atmpchain audit ...`: verify the chain, print its anchor, export the trail, sign checkpoints."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -12,16 +11,24 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from sqlalchemy import func, select
 
+from atmpchain.accounts.audit_export import export_audit_trail
 from atmpchain.audit import service as audit_service
-from atmpchain.audit.domain import Anchor, StoredRecord, verify_chain
-from atmpchain.audit.export import ExportFormat, export_trail
+from atmpchain.audit.checkpointing import trusted_keys
+from atmpchain.audit.checkpoints import CheckpointStatus
+from atmpchain.audit.domain import Anchor, StoredRecord
+from atmpchain.audit.export import ExportFormat
 from atmpchain.audit.models import AuditRecord
 from atmpchain.audit.queries import AuditFilter
-from atmpchain.cli import common
+from atmpchain.audit.signing import SigningKeyError
+from atmpchain.cli import audit_keys, common
 from atmpchain.cli.common import console
 from atmpchain.errors import DomainError
 
 app = typer.Typer(help="Verify, anchor and export the audit trail.", no_args_is_help=True)
+# Signed checkpoints (ADR 0013), in their own module.
+app.command("checkpoint")(audit_keys.checkpoint)
+app.command("public-key")(audit_keys.public_key)
+app.command("keygen")(audit_keys.keygen)
 
 
 def _with_progress(
@@ -46,12 +53,16 @@ def verify(
         ),
     ] = None,
 ) -> None:
-    """Re-walk the whole chain; exit 0 if intact, 1 naming the first record that fails."""
+    """Re-walk the chain and check its signed checkpoints; exit 1 naming the first bad record."""
     cfg = common.settings()
     db = common.database(cfg, ctx)
     try:
         kept = Anchor.parse(anchor) if anchor else None
     except ValueError as exc:
+        common.fail(str(exc), code=2)
+    try:
+        keys = trusted_keys(cfg)
+    except SigningKeyError as exc:
         common.fail(str(exc), code=2)
     with db.read_session() as session:
         total = int(session.execute(select(func.count()).select_from(AuditRecord)).scalar_one())
@@ -65,17 +76,25 @@ def verify(
             console=common.err_console,
             transient=True,
         ) as progress:
-            report = verify_chain(_with_progress(records, progress, total), anchor=kept)
+            report = audit_service.verify(
+                db, anchor=kept, keys=keys, records=_with_progress(records, progress, total)
+            )
     finally:
         records.close()
+    signed = report.checkpoints
     if report.ok:
         head = f"{report.head}" if report.head else "empty chain"
         console.print(f"[green]OK[/]: {report.records_checked} audit records verify; head {head}")
+        if signed is not None:
+            colour = "green" if signed.status is CheckpointStatus.OK else "yellow"
+            console.print(f"[{colour}]{signed.summary()}[/]", highlight=False)
         return
     common.err_console.print(
         f"[bold red]FAILED[/] at record {report.first_bad_seq}: {report.problem}", highlight=False
     )
     common.err_console.print(f"{report.records_checked} records verified before it.")
+    for finding in signed.findings if signed is not None else ():
+        common.err_console.print(f"[red]checkpoint:[/] {finding.problem}", highlight=False)
     raise typer.Exit(1)
 
 
@@ -88,18 +107,6 @@ def anchor(ctx: typer.Context) -> None:
     if head is None:
         common.fail("the audit trail is empty")
     typer.echo(str(head))
-
-
-def _when(value: str | None, option: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        common.fail(f"--{option} '{value}' is not an ISO date or time such as 2026-11-27T00:00Z")
-    if moment.tzinfo is None:
-        common.fail(f"--{option} '{value}' needs a time zone, e.g. 2026-11-27T00:00+01:00 or Z")
-    return moment
 
 
 @app.command("export")
@@ -124,14 +131,19 @@ def export(
     uow = common.unit_of_work(cfg, db)
     actor = common.authenticate(uow, acting_as)
     flt = AuditFilter(
-        user, record_type, record_id, None, _when(since, "since"), _when(until, "until")
+        user,
+        record_type,
+        record_id,
+        None,
+        common.aware_time(since, "since"),
+        common.aware_time(until, "until"),
     )
     try:
         if output is None:
-            count = export_trail(uow, actor=actor, out=sys.stdout, fmt=format, flt=flt)
+            count = export_audit_trail(uow, actor=actor, out=sys.stdout, fmt=format, flt=flt)
         else:
             with output.open("w", encoding="utf-8", newline="") as handle:
-                count = export_trail(uow, actor=actor, out=handle, fmt=format, flt=flt)
+                count = export_audit_trail(uow, actor=actor, out=handle, fmt=format, flt=flt)
     except DomainError as exc:
         common.fail(exc.message)
     common.err_console.print(f"{count} audit records exported.")

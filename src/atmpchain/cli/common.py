@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from typing import NoReturn
 
 import typer
@@ -24,6 +25,19 @@ def fail(message: str, code: int = 1) -> NoReturn:
     """Print a plain error and exit non-zero."""
     err_console.print(f"[bold red]error:[/] {message}", highlight=False)
     raise typer.Exit(code)
+
+
+def aware_time(value: str | None, option: str) -> datetime | None:
+    """An ISO date or time with its zone from option `--option`, or a plain error."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"--{option} '{value}' is not an ISO date or time such as 2026-11-27T00:00Z")
+    if moment.tzinfo is None:
+        fail(f"--{option} '{value}' needs a time zone, e.g. 2026-11-27T00:00+01:00 or Z")
+    return moment
 
 
 def settings() -> Settings:

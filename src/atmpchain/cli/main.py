@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from atmpchain.cli import audit, common, custody, hospital, identity, telemetry, users
+from atmpchain.cli import audit, audit_keys, common, custody, hospital, identity, telemetry, users
 from atmpchain.cli.common import console
 from atmpchain.config import Settings
 from atmpchain.db import Database
@@ -124,6 +124,7 @@ def demo(
     cfg = common.settings()
     if cfg.facility_fin is None:
         cfg = cfg.model_copy(update={"facility_fin": DEMO_FIN})
+    cfg = audit_keys.demo_signing(cfg)  # the demo has signed checkpoints (ADR 0013)
     db = common.database(cfg, ctx, check=False)
     try:
         upgrade(db.engine)
@@ -131,6 +132,7 @@ def demo(
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         common.fail(f"cannot initialise the database: {reason}", code=2)
     result = seed(common.unit_of_work(cfg, db))
+    audit_keys.demo_checkpoint(cfg, db)
     where = db.url.render_as_string(hide_password=True)
     console.print(
         f"Demo database: {where} "

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
+from atmpchain.audit.reason import required_text
 from atmpchain.coldchain.domain import (
     Direction,
     ReadingError,
@@ -67,13 +68,12 @@ def acknowledgement_comment(text: str | None) -> str:
     Acknowledging silences nothing by itself: the comment is the record of who took charge and
     what they did, so it is mandatory.
     """
-    comment = (text or "").strip()
-    if not comment:
-        raise InvalidInput(
-            "say in a few words what was done about the alarm (e.g. 'called technician, tank "
-            "refilled'): an acknowledgement without a comment is not accepted",
-            field="comment",
-        )
+    comment = required_text(
+        text,
+        field="comment",
+        ask="say in a few words what was done about the alarm (e.g. 'called technician, tank "
+        "refilled'): an acknowledgement without a comment is not accepted",
+    )
     if len(comment) > ACKNOWLEDGEMENT_COMMENT_MAX:
         raise InvalidInput(
             f"the comment is {len(comment)} characters long; keep it to "

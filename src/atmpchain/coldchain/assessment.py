@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from atmpchain.accounts.domain import Actor, Permission
 from atmpchain.audit.actions import AuditAction
+from atmpchain.audit.reason import required_text
 from atmpchain.coldchain.impact import Impact, ImpactAssessment, latest_assessments, may_issue
 from atmpchain.coldchain.models import Excursion, ExcursionProduct, ImpactAssessmentRecord
 from atmpchain.custody.models import ProductUnit, StorageUnit
@@ -82,9 +83,7 @@ def assess_impact(
     """QA signs its decision about one product after one excursion; returns the assessment id."""
     actor.require(Permission.ASSESS_IMPACT)
     decision = _read_impact(impact)
-    text = (rationale or "").strip()
-    if not text:
-        raise InvalidInput("give the rationale for the decision", field="rationale")
+    text = required_text(rationale, field="rationale", ask="give the rationale for the decision")
     if len(text) > _MAX_RATIONALE:
         raise InvalidInput(
             f"the rationale is longer than {_MAX_RATIONALE} characters", field="rationale"

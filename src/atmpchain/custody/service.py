@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from atmpchain.accounts import queries as account_queries
 from atmpchain.accounts.domain import Actor, Permission
 from atmpchain.audit.actions import AuditAction
+from atmpchain.audit.reason import required_text
 from atmpchain.coldchain.assessment import issue_block
 from atmpchain.custody.domain import (
     EventKind,
@@ -648,8 +649,7 @@ def dispose(
     actor.require(Permission.MOVE_PRODUCT)
     actor_id = _require_person(actor)
     scanned = read_unit_scan(unit_scan)
-    if not reason.strip():
-        raise InvalidInput("say why the unit is disposed of", field="reason")
+    reason = required_text(reason, ask="say why the unit is disposed of")
     _identity_check(uow, actor, scanned, None, CheckPoint.LABEL_TO_LABEL, False)
     with uow:
         unit, row = _locked_unit(uow, scanned)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from atmpchain.accounts.domain import Actor
 from atmpchain.audit.actions import AuditAction
 from atmpchain.audit.domain import canonical_json
+from atmpchain.audit.reason import required_text, visible_text
 from atmpchain.audit.service import AppendedRecord
 from atmpchain.errors import Conflict, InvalidInput, NotFound
 from atmpchain.hospital.domain import (
@@ -96,9 +97,10 @@ def revision_of(session: Session, dose: Dose) -> CatalogueRevision:
 
 def clean_note(note: str | None, field: str = "note", required: bool = False) -> str | None:
     """A free-text note, trimmed; required ones must say something."""
-    text = (note or "").strip()
-    if required and not text:
-        raise InvalidInput("say why: the reason is part of the record", field=field)
+    if required:
+        text = required_text(note, field=field, ask="say why: the reason is part of the record")
+    else:
+        text = visible_text(note) or ""
     if len(text) > _MAX_NOTE:
         raise InvalidInput(f"keep it under {_MAX_NOTE} characters", field=field)
     return text or None

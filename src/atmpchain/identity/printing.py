@@ -16,6 +16,7 @@ from sqlalchemy import select
 from atmpchain.accounts.domain import Actor, Permission
 from atmpchain.audit.actions import AuditAction
 from atmpchain.audit.domain import canonical_json
+from atmpchain.audit.reason import required_text
 from atmpchain.errors import InvalidInput
 from atmpchain.identity.dates import ExpirationDateTime
 from atmpchain.identity.din import Din, DonationIdentification, parse_manual_din
@@ -180,11 +181,11 @@ def print_label(
             ).first()
             is not None
         )
-        if reprint and not (reason or "").strip():
-            raise InvalidInput(
-                f"this {request.kind.value} label for {key} was printed before: say why it is "
-                "printed again",
-                field="reason",
+        if reprint:
+            reason = required_text(
+                reason,
+                ask=f"this {request.kind.value} label for {key} was printed before: say why it "
+                "is printed again",
             )
         try:
             pdf = render_label(replace(content, reprint=reprint), request.kind, size)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request, Response
@@ -11,9 +12,11 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from atmpchain import __version__
+from atmpchain.audit.checkpointing import CheckpointTimer
 from atmpchain.clock import Clock, SystemClock
 from atmpchain.config import Settings
 from atmpchain.db import Database
+from atmpchain.uow import UnitOfWork
 from atmpchain.web import errors
 from atmpchain.web.api import accounts as accounts_api
 from atmpchain.web.api import audit as audit_api
@@ -71,7 +74,21 @@ def create_app(
 ) -> FastAPI:
     """Build the application for `settings` (the database must already be initialised)."""
     database = db or Database(settings.database_url)
+    app_clock = clock or SystemClock()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Signed audit checkpoints at least daily (ADR 0013); with an unreadable key the server
+        # refuses to start rather than run unsigned unnoticed.
+        timer = CheckpointTimer.start(UnitOfWork(database, app_clock, "system", settings))
+        try:
+            yield
+        finally:
+            if timer is not None:
+                timer.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="atmpchain",
         version=__version__,
         summary="Chain of identity, custody and GMP records for ATMPs",
@@ -79,7 +96,7 @@ def create_app(
         redoc_url=None,
         openapi_url="/openapi.json",
     )
-    app.state.atmpchain = AppState(db=database, settings=settings, clock=clock or SystemClock())
+    app.state.atmpchain = AppState(db=database, settings=settings, clock=app_clock)
 
     @app.middleware("http")
     async def security_headers(

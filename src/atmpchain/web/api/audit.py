@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel
@@ -11,6 +11,8 @@ from pydantic import AwareDatetime, BaseModel
 from atmpchain.accounts.domain import Permission
 from atmpchain.audit import queries as audit_queries
 from atmpchain.audit import service as audit_service
+from atmpchain.audit.checkpointing import trusted_keys
+from atmpchain.audit.checkpoints import CheckpointReport
 from atmpchain.audit.domain import Anchor
 from atmpchain.audit.queries import AuditFilter
 from atmpchain.errors import InvalidInput
@@ -45,8 +47,33 @@ class HeadOut(BaseModel):
     anchor: str
 
 
+class CheckpointsOut(BaseModel):
+    """What the signed checkpoints say about the chain (ADR 0013)."""
+
+    status: Literal["none", "unchecked", "ok", "failed"]
+    total: int
+    verified: int
+    last_good_seq: int | None
+    uncovered_records: int
+    summary: str
+    findings: list[str]
+
+    @classmethod
+    def of(cls, report: CheckpointReport) -> CheckpointsOut:
+        """The API's view of a checkpoint report."""
+        return cls(
+            status=report.status.value,
+            total=report.total,
+            verified=report.verified,
+            last_good_seq=report.last_good.seq if report.last_good else None,
+            uncovered_records=report.uncovered,
+            summary=report.summary(),
+            findings=[finding.problem for finding in report.findings],
+        )
+
+
 class VerifyOut(BaseModel):
-    """The result of re-walking the chain."""
+    """The result of re-walking the chain and checking its signed checkpoints."""
 
     ok: bool
     records_checked: int
@@ -54,6 +81,7 @@ class VerifyOut(BaseModel):
     head: HeadOut | None
     first_bad_seq: int | None
     problem: str | None
+    checkpoints: CheckpointsOut | None
 
 
 def _head(anchor: Anchor | None) -> HeadOut | None:
@@ -100,7 +128,7 @@ def verify(
         kept = Anchor.parse(anchor) if anchor else None
     except ValueError as exc:
         raise InvalidInput(str(exc), field="anchor") from None
-    report = audit_service.verify(state.db, anchor=kept)
+    report = audit_service.verify(state.db, anchor=kept, keys=trusted_keys(state.settings))
     return VerifyOut(
         ok=report.ok,
         records_checked=report.records_checked,
@@ -108,4 +136,5 @@ def verify(
         head=_head(report.head),
         first_bad_seq=report.first_bad_seq,
         problem=report.problem,
+        checkpoints=CheckpointsOut.of(report.checkpoints) if report.checkpoints else None,
     )

@@ -11,10 +11,11 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
+from atmpchain.accounts.audit_export import export_audit_trail
 from atmpchain.accounts.domain import Actor, Permission
 from atmpchain.audit import queries as audit_queries
 from atmpchain.audit import service as audit_service
-from atmpchain.audit.export import export_trail
+from atmpchain.audit.checkpointing import trusted_keys
 from atmpchain.audit.queries import AuditFilter
 from atmpchain.errors import InvalidInput
 from atmpchain.web.deps import CurrentAuth, State, UoW
@@ -103,7 +104,7 @@ def audit_trail(
 def verify_chain(request: Request, auth: CurrentAuth, state: State) -> Response:
     """Re-walk the whole chain now and show the result."""
     auth.actor.require(Permission.VERIFY_AUDIT_TRAIL)
-    report = audit_service.verify(state.db)
+    report = audit_service.verify(state.db, keys=trusted_keys(state.settings))
     return render(request, "audit/verify.html", auth, report=report)
 
 
@@ -126,7 +127,7 @@ def export(
     spool = tempfile.SpooledTemporaryFile(  # noqa: SIM115
         max_size=8 * 1024 * 1024, mode="w+", encoding="utf-8"
     )
-    export_trail(uow, actor=auth.actor, out=spool, fmt=format, flt=flt)
+    export_audit_trail(uow, actor=auth.actor, out=spool, fmt=format, flt=flt)
     spool.seek(0)
 
     def chunks() -> Iterator[str]:
