@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # Behind a TLS-terminating proxy every request comes from the proxy's address: name the
+    # proxy here (comma-separated addresses) so that its X-Forwarded-For gives the client's own
+    # address, which failed logins are throttled by. Empty: the connecting address counts.
+    trusted_proxies: str = Field(default="", max_length=1000)
     display_timezone: str = Field(
         default="UTC", description="IANA zone used for users who have not chosen their own"
     )

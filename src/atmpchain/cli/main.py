@@ -134,7 +134,16 @@ def _serve(cfg: Settings, db: Database, *, host: str | None, port: int | None) -
     listen_host = host or cfg.host
     listen_port = port or cfg.port
     console.print(f"Serving atmpchain at [bold]http://{listen_host}:{listen_port}[/]")
-    uvicorn.run(app_, host=listen_host, port=listen_port, log_level="info", proxy_headers=False)
+    trusted = cfg.trusted_proxies.strip()
+    uvicorn.run(
+        app_,
+        host=listen_host,
+        port=listen_port,
+        log_level="info",
+        # Only a named proxy may say who the client is (the login throttle counts by address).
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
+    )
 
 
 @app.command()
