@@ -18,8 +18,10 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from atmpchain.accounts import passwords, sessions, users
+from atmpchain.accounts import access, passwords, sessions, users
+from atmpchain.accounts.common import actor_of
 from atmpchain.accounts.domain import SYSTEM_ACTOR, Actor, Role
+from atmpchain.accounts.models import User
 from atmpchain.clock import FixedClock
 from atmpchain.config import Settings
 from atmpchain.db import Database
@@ -157,14 +159,39 @@ class Persona:
         return self.actor.user_id
 
 
+#: Every persona's password (test data, not a secret).
+PERSONA_PASSWORD = "Sterile-Field-2026!"
+#: The installation's own QA person, who approves every persona's access.
+ACCESS_APPROVER = "access-approver"
+
+
 @pytest.fixture
 def make_persona(uow: UnitOfWork) -> Callable[..., Persona]:
-    """Create a user with the given roles (by the system) and log them in."""
+    """Create a user with the given roles and log them in.
+
+    The roles are granted by the system and, as for anyone, grant nothing until QA approves them:
+    each persona's access is approved with a signature by the installation's QA person
+    (`access-approver`, put in force the way `init-db --qa` does), created on first use.
+    """
+    approver: list[Persona] = []
+
+    def access_approver() -> Persona:
+        if not approver:
+            users.install_first_user(
+                uow,
+                role=Role.QA,
+                username=ACCESS_APPROVER,
+                full_name="Alex Approver",
+                password=PERSONA_PASSWORD,
+            )
+            result = sessions.login(uow, username=ACCESS_APPROVER, password=PERSONA_PASSWORD)
+            approver.append(Persona(result.actor, PERSONA_PASSWORD))
+        return approver[0]
 
     def make(*roles: Role, username: str | None = None, full_name: str | None = None) -> Persona:
         name = username or "_".join(r.value for r in roles).replace("_", "-")[:40]
-        password = "Sterile-Field-2026!"
-        users.create_user(
+        password = PERSONA_PASSWORD
+        user_id = users.create_user(
             uow,
             actor=SYSTEM_ACTOR,
             username=name,
@@ -173,13 +200,15 @@ def make_persona(uow: UnitOfWork) -> Callable[..., Persona]:
             password=None if Role.DEVICE in roles else password,
             must_change_password=False,
         )
+        qa = access_approver()
+        access.approve_access(
+            uow, actor=qa.actor, user_id=user_id, password=qa.password, comment="test persona"
+        )
         if Role.DEVICE in roles:
-            from atmpchain.accounts.queries import find_user_id
-
             with uow.db.read_session() as s:
-                user_id = find_user_id(s, name)
-            actor = Actor(user_id=user_id, username=name, full_name=name, roles=frozenset(roles))
-            return Persona(actor, "")
+                user = s.get(User, user_id)
+                assert user is not None
+                return Persona(actor_of(user), "")
         result = sessions.login(uow, username=name, password=password)
         return Persona(result.actor, password)
 

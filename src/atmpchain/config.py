@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # Behind a TLS-terminating proxy every request comes from the proxy's address: name the
+    # proxy here (comma-separated addresses) so that its X-Forwarded-For gives the client's own
+    # address, which failed logins are throttled by. Empty: the connecting address counts.
+    trusted_proxies: str = Field(default="", max_length=1000)
     display_timezone: str = Field(
         default="UTC", description="IANA zone used for users who have not chosen their own"
     )
@@ -55,10 +59,20 @@ class Settings(BaseSettings):
     lockout_threshold: int = Field(default=5, ge=1, le=100)
     lockout_minutes: int = Field(default=15, ge=1)
     password_min_length: int = Field(default=10, ge=8)
+    # Failed logins throttled per client address (password spraying) and per username (also
+    # for usernames that do not exist, which the lock-out cannot count): `limit` failures within
+    # the window pause logins for that address or username for the block's length. Counted in
+    # the database, so every server process shares them.
+    login_throttle_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    login_throttle_address_limit: int = Field(default=30, ge=1, le=10_000)
+    login_throttle_username_limit: int = Field(default=10, ge=1, le=10_000)
+    login_throttle_block_minutes: int = Field(default=15, ge=1, le=24 * 60)
     # None means: secure cookies in production, plain cookies in development (http://127.0.0.1).
     cookie_secure: bool | None = None
     # The facility's own ISBT 128 Facility Identification Number (from ICCBBA's registry) and
-    # the product description codes it uses: configuration, never constants in code.
+    # the product description codes it uses: configuration, never constants in code. The FIN
+    # and the name only seed the facility record that `init-db` and `demo` store in the
+    # database; from then on the stored record counts, and an administrator changes it there.
     facility_fin: str | None = Field(default=None, description="e.g. A9999 (ICCBBA-assigned)")
     facility_name: str = "ATMP Center"
     product_descriptions: dict[str, str] = Field(
@@ -119,13 +133,9 @@ class Settings(BaseSettings):
     def _check_fin(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        from atmpchain.identity.din import Din
-        from atmpchain.identity.errors import IdentityFormatError
-
-        try:
-            Din(value, "00", "000000")
-        except IdentityFormatError as exc:
-            raise ValueError(f"'{value}' is not a valid FIN: {exc.rule}") from None
+        problem = fin_problem(value)
+        if problem is not None:
+            raise ValueError(f"'{value}' is not a valid FIN: {problem}")
         return value
 
     @property
@@ -139,6 +149,18 @@ class Settings(BaseSettings):
     def url(self) -> URL:
         """The database URL, parsed."""
         return parse_database_url(self.database_url)
+
+
+def fin_problem(value: str) -> str | None:
+    """Why `value` is not an ISBT 128 FIN, or None when it is one (the DIN's own rule)."""
+    from atmpchain.identity.din import Din
+    from atmpchain.identity.errors import IdentityFormatError
+
+    try:
+        Din(value, "00", "000000")
+    except IdentityFormatError as exc:
+        return exc.rule
+    return None
 
 
 def parse_database_url(value: str) -> URL:

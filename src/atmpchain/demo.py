@@ -16,6 +16,7 @@ from atmpchain.custody import service as custody_service
 from atmpchain.custody import storage
 from atmpchain.custody.domain import StorageKind, StorageStatus
 from atmpchain.errors import NotFound
+from atmpchain.facility import service as facility_service
 from atmpchain.hospital import catalogue, orders, preparation, receipt
 from atmpchain.hospital import queries as hospital_queries
 from atmpchain.hospital.entries import starting_catalogue
@@ -54,6 +55,8 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("sponsor", "Sven Sponsor", (Role.SPONSOR_GUEST,)),
 )
 DEMO_DEVICE = "freezer-probe-1"
+#: The demo users the installation puts in force (as `init-db --admin ... --qa ...` does).
+INSTALLED: dict[str, Role] = {"admin": Role.ADMIN, "qa": Role.QA}
 
 
 DEMO_FIN = "A9999"  # the example FIN of the ISBT 128 documentation, for the demo only
@@ -94,28 +97,39 @@ def seed(uow: UnitOfWork) -> DemoResult:
             )
             bedside = _known_bedside_therapy(session)
             return DemoResult(created=False, device_token=None, therapies=known + bedside)
-    first = DEMO_USERS[0]
-    users.create_user(
+    # The facility's record (its FIN goes into every DIN and chain of identity), stored with
+    # the data so that `atmpchain serve` works on this database without any environment.
+    facility_service.set_up_facility(
         uow,
         actor=SYSTEM_ACTOR,
-        username=first.username,
-        full_name=first.full_name,
-        roles=first.roles,
-        password=DEMO_PASSWORD,
-        must_change_password=False,
+        name=uow.settings.facility_name,
+        fin=uow.settings.facility_fin or DEMO_FIN,
     )
-    admin = _login(uow, first.username)
-    for person in DEMO_USERS[1:]:
-        users.create_user(
-            uow,
-            actor=admin,
-            username=person.username,
-            full_name=person.full_name,
-            roles=person.roles,
-            password=DEMO_PASSWORD,
-            time_zone=person.time_zone,
-            must_change_password=False,
-        )
+    # The installation puts the first administrator and the first QA person in force; everyone
+    # else is created by the administrator and approved by QA, as in a real facility.
+    for person in DEMO_USERS:
+        if person.username in INSTALLED:
+            users.install_first_user(
+                uow,
+                role=INSTALLED[person.username],
+                username=person.username,
+                full_name=person.full_name,
+                password=DEMO_PASSWORD,
+                time_zone=person.time_zone,
+            )
+    admin = _login(uow, "admin")
+    for person in DEMO_USERS:
+        if person.username not in INSTALLED:
+            users.create_user(
+                uow,
+                actor=admin,
+                username=person.username,
+                full_name=person.full_name,
+                roles=person.roles,
+                password=DEMO_PASSWORD,
+                time_zone=person.time_zone,
+                must_change_password=False,
+            )
     device_id = users.create_user(
         uow,
         actor=admin,
@@ -128,15 +142,14 @@ def seed(uow: UnitOfWork) -> DemoResult:
     qa = _login(uow, "qa")
     with uow.db.read_session() as session:
         ids = {name: user_id for name, user_id in session.execute(select(User.username, User.id))}
-    for person in DEMO_USERS:
-        if person.username != "qa":
-            access.approve_access(
-                uow,
-                actor=qa,
-                user_id=ids[person.username],
-                password=DEMO_PASSWORD,
-                comment="demo: roles match the job description",
-            )
+    for username in [p.username for p in DEMO_USERS if p.username != "qa"] + [DEMO_DEVICE]:
+        access.approve_access(
+            uow,
+            actor=qa,
+            user_id=ids[username],
+            password=DEMO_PASSWORD,
+            comment="demo: roles match the job description",
+        )
     operator = _login(uow, "operator")
     therapies = tuple(_demo_therapy(uow, operator, patient) for patient in DEMO_PATIENTS)
     _demo_storage(uow, qa)

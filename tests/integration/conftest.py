@@ -19,11 +19,16 @@ from atmpchain.audit import service as audit
 from atmpchain.audit.domain import Anchor
 from atmpchain.audit.queries import AuditEntry, AuditFilter, iter_entries
 from atmpchain.db import Database
+from atmpchain.hospital import catalogue
+from atmpchain.hospital.entries import starting_catalogue
+from atmpchain.uow import UnitOfWork
 
 #: Tables whose row counts show whether a refused call wrote anything.
 WRITABLE_TABLES = (
     "user_account",
     "user_role",
+    "login_throttle",
+    "facility",
     "login_session",
     "api_token",
     "electronic_signature",
@@ -107,3 +112,13 @@ def operator(make_persona: Callable[..., Persona]) -> Persona:
 def device(make_persona: Callable[..., Persona]) -> Persona:
     """A temperature logger's account: authenticates with API tokens only."""
     return make_persona(Role.DEVICE, username="freezer-logger-1")
+
+
+def approve_starting_catalogue(uow: UnitOfWork, pharmacist: Persona, qa: Persona) -> None:
+    """The starting catalogue, proposed by the pharmacy and put in force by QA."""
+    for code in catalogue.load_catalogue(
+        uow, actor=pharmacist.actor, text=starting_catalogue(), reason="starting catalogue"
+    ):
+        catalogue.decide_revision(
+            uow, actor=qa.actor, code=code, revision=1, approve=True, password=qa.password
+        )

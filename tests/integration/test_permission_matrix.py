@@ -36,6 +36,7 @@ from atmpchain.custody import storage
 from atmpchain.custody.domain import StorageKind, StorageStatus
 from atmpchain.custody.models import ProductUnit, StorageUnit
 from atmpchain.errors import PermissionDenied
+from atmpchain.facility import service as facility_service
 from atmpchain.identity import printing
 from atmpchain.identity import service as identity_service
 from atmpchain.identity.chain import CheckPoint
@@ -380,6 +381,12 @@ def _protected_calls(
                 uow, actor=actor, unit_scan=to_dispose, reason="damaged"
             ),
         ),
+        "change_facility": (
+            Permission.MANAGE_FACILITY,
+            lambda: facility_service.change_facility(
+                uow, actor=actor, name="Matrix Hospital", fin="A9999", reason="registration"
+            ),
+        ),
         "export_trail": (
             Permission.EXPORT_AUDIT_TRAIL,
             lambda: export_audit_trail(
@@ -435,6 +442,7 @@ def test_the_matrix_covers_every_permission_a_trust_core_service_checks() -> Non
         Permission.RECORD_READINGS,
         Permission.ASSESS_IMPACT,
         Permission.ACKNOWLEDGE_ALARMS,
+        Permission.MANAGE_FACILITY,
         # The hospital's services: tests/integration/hospital/test_hospital_permissions.py.
         Permission.PROPOSE_CATALOGUE_CHANGE,
         Permission.APPROVE_CATALOGUE_CHANGE,

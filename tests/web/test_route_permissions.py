@@ -52,6 +52,7 @@ PAGES: dict[str, tuple[Permission, ...]] = {
     "/hospital/trace": (Permission.TRACE_PATIENTS,),
     "/hospital/orders/new": (Permission.ORDER_DOSE,),
     "/hospital/bedside": (Permission.ADMINISTER_DOSE,),
+    "/facility": (Permission.MANAGE_FACILITY,),
 }
 
 #: JSON reads that people make with their session, and the permission each needs.

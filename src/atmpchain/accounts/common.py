@@ -10,7 +10,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from atmpchain.accounts.domain import MACHINE_ROLES, Actor, Role
+from atmpchain.accounts.domain import (
+    MACHINE_ROLES,
+    Actor,
+    Role,
+    roles_in_force,
+    roles_pending,
+)
 from atmpchain.accounts.models import User, UserRole
 from atmpchain.errors import InvalidInput, NotFound
 from atmpchain.uow import UnitOfWork
@@ -27,19 +33,21 @@ def user_snapshot(user: User) -> dict[str, Any]:
         "full_name": user.full_name,
         "email": user.email,
         "roles": sorted(r.value for r in user.role_set),
+        "roles_awaiting_approval": sorted(r.value for r in roles_pending(user.grants)),
         "is_active": user.is_active,
         "time_zone": user.time_zone,
     }
 
 
 def actor_of(user: User, default_zone: str = "UTC") -> Actor:
-    """The Actor a user acts as."""
+    """The Actor a user acts as: only the roles QA has approved grant permissions."""
     return Actor(
         user_id=user.id,
         username=user.username,
         full_name=user.full_name,
-        roles=user.role_set,
+        roles=roles_in_force(user.grants),
         time_zone=user.time_zone or default_zone,
+        pending_roles=roles_pending(user.grants),
     )
 
 
@@ -98,7 +106,10 @@ def get_user_for_update(uow: UnitOfWork, user_id: int) -> User:
 
 
 def lock_active_admins(uow: UnitOfWork) -> list[int]:
-    """Lock every active administrator's row, in id order, and return their ids.
+    """Lock every active administrator in force (role approved), in id order; return their ids.
+
+    An administrator whose role still waits for QA cannot manage accounts, so they do not count
+    as "another administrator".
 
     Called before the target user's row is locked, so that two administrators demoting or
     deactivating each other at the same moment queue up (always in the same order, so they cannot
@@ -106,8 +117,12 @@ def lock_active_admins(uow: UnitOfWork) -> list[int]:
     """
     stmt = (
         select(User.id)
-        .join(UserRole)
-        .where(User.is_active.is_(True), UserRole.role == Role.ADMIN)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(
+            User.is_active.is_(True),
+            UserRole.role == Role.ADMIN,
+            UserRole.approved_at.is_not(None),
+        )
         .order_by(User.id)
         .with_for_update(of=User)
     )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from atmpchain.errors import InvalidInput, PermissionDenied
+from atmpchain.errors import Conflict, InvalidInput, PermissionDenied
 
 
 class Role(enum.Enum):
@@ -85,6 +86,8 @@ class Permission(enum.Enum):
     VIEW_DOSES = "hospital.view_doses"
     TRACE_PATIENTS = "hospital.trace_patients"
     ACKNOWLEDGE_ALARMS = "coldchain.acknowledge_alarms"
+    # The facility's own details (name, ISBT 128 FIN): an installation matter.
+    MANAGE_FACILITY = "facility.manage"
 
 
 _PEOPLE = frozenset(Role) - MACHINE_ROLES
@@ -210,6 +213,9 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.TRACE_PATIENTS: frozenset(
         {Role.PHARMACIST, Role.PHYSICIAN, Role.QA, Role.QUALIFIED_PERSON}
     ),
+    # The FIN goes into every DIN and chain of identity the facility issues: set up, like the
+    # users, by the system administrator, with a reason on record.
+    Permission.MANAGE_FACILITY: frozenset({Role.ADMIN}),
 }
 
 
@@ -225,8 +231,11 @@ class Actor:
     user_id: int | None
     username: str
     full_name: str
+    #: The roles in force: granted and approved by QA. Only these grant permissions.
     roles: frozenset[Role] = field(default_factory=frozenset)
     time_zone: str = "UTC"
+    #: Roles granted but still waiting for QA's approval: shown, never counted (Annex 11 §12.1).
+    pending_roles: frozenset[Role] = field(default_factory=frozenset)
 
     def can(self, permission: Permission) -> bool:
         """Whether the actor's roles grant the permission."""
@@ -307,3 +316,68 @@ class SessionPolicy:
         if now - created_at > self.max_age:
             return "maximum session length reached"
         return None
+
+
+# --- who may grant, approve and remove access (Annex 11 §12, four eyes) -----------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RoleGrant:
+    """One role held by a user: who granted it, and whether QA has approved it yet.
+
+    `granted_by` is None for a role granted by the installation itself; `in_force` is True once
+    QA approved it (or the installation put it in force for the very first administrator and QA).
+    """
+
+    role: Role
+    granted_by: int | None
+    in_force: bool
+
+
+def roles_in_force(grants: Iterable[RoleGrant]) -> frozenset[Role]:
+    """The roles that grant permissions: a role waiting for QA approval grants nothing."""
+    return frozenset(g.role for g in grants if g.in_force)
+
+
+def roles_pending(grants: Iterable[RoleGrant]) -> frozenset[Role]:
+    """The roles granted but not yet approved by QA."""
+    return frozenset(g.role for g in grants if not g.in_force)
+
+
+#: The roles the installation may put in force by itself, once each: someone must set up the
+#: accounts, and someone must approve them. Every later role needs QA's approval.
+INSTALLATION_ROLES = frozenset({Role.ADMIN, Role.QA})
+
+
+def check_grant(*, actor_id: int | None, user_id: int, granted: frozenset[Role]) -> None:
+    """Refuse when someone grants roles to their own account.
+
+    An administrator who gave themselves QA (or a Qualified Person's role, or any role that signs
+    GMP decisions) could approve what they should only set up; no role is granted to oneself, so
+    another administrator grants it and QA approves it.
+    """
+    if actor_id is not None and actor_id == user_id and granted:
+        names = ", ".join(sorted(r.label for r in granted))
+        raise PermissionDenied(
+            f"you may not grant roles to your own account ({names}): another administrator "
+            "grants them, and QA approves them",
+            field="roles",
+        )
+
+
+def check_not_self_deactivation(*, actor_id: int | None, user_id: int) -> None:
+    """Refuse an administrator deactivating their own account (another administrator does it)."""
+    if actor_id is not None and actor_id == user_id:
+        raise PermissionDenied(
+            "you may not deactivate your own account: another administrator must do it",
+            field="user_id",
+        )
+
+
+def check_not_last_admin(
+    *, admins_in_force: Iterable[int], user_id: int, removing: bool, field: str
+) -> None:
+    """Refuse removing the last active administrator in force (deactivation or losing the role):
+    nobody would be left to manage accounts."""
+    if removing and list(admins_in_force) == [user_id]:
+        raise Conflict("this is the last active administrator; add another first", field)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from atmpchain.accounts.domain import Role
+from atmpchain.accounts.domain import Role, RoleGrant
+from atmpchain.accounts.login_rules import ThrottleScope
 from atmpchain.db import Base, enum_column
 
 
@@ -35,24 +36,62 @@ class User(Base):
     deactivated_at: Mapped[datetime | None]
 
     roles: Mapped[list[UserRole]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="user",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        foreign_keys="UserRole.user_id",
     )
 
     @property
     def role_set(self) -> frozenset[Role]:
-        """The user's roles as a set."""
+        """Every role granted to the user, in force or waiting for QA's approval."""
         return frozenset(r.role for r in self.roles)
+
+    @property
+    def grants(self) -> tuple[RoleGrant, ...]:
+        """The user's roles with who granted them and whether QA approved them."""
+        return tuple(r.grant for r in self.roles)
 
 
 class UserRole(Base):
-    """One role held by one user."""
+    """One role granted to one user; it grants permissions only once QA has approved it."""
 
     __tablename__ = "user_role"
+    __table_args__ = (
+        # Annex 11 §12 and four eyes, held by the database too: nobody approves their own role,
+        # nor a role they granted; only the installation's own grants come into force without a
+        # person's approval.
+        CheckConstraint(
+            "approved_by_id IS NULL OR approved_by_id <> user_id", name="not_self_approved"
+        ),
+        CheckConstraint(
+            "approved_by_id IS NULL OR granted_by_id IS NULL OR approved_by_id <> granted_by_id",
+            name="granter_not_approver",
+        ),
+        CheckConstraint(
+            "approved_by_id IS NULL OR approved_at IS NOT NULL", name="approval_has_time"
+        ),
+        CheckConstraint(
+            "approved_at IS NULL OR approved_by_id IS NOT NULL OR granted_by_id IS NULL",
+            name="only_installation_self_approves",
+        ),
+    )
 
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
     role: Mapped[Role] = mapped_column(enum_column(Role), primary_key=True)
+    granted_at: Mapped[datetime]
+    # None: granted by the installation (the first administrator and QA).
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # Set when QA approves the access with a signature; until then the role grants nothing.
+    approved_at: Mapped[datetime | None]
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
-    user: Mapped[User] = relationship(back_populates="roles")
+    user: Mapped[User] = relationship(back_populates="roles", foreign_keys=[user_id])
+
+    @property
+    def grant(self) -> RoleGrant:
+        """The role as the access rules see it."""
+        return RoleGrant(self.role, self.granted_by_id, self.approved_at is not None)
 
 
 class LoginSession(Base):
@@ -86,3 +125,18 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
+
+
+class LoginThrottle(Base):
+    """Failed logins counted per client address or per username, shared by every server process
+    through the database; a row whose window and block have ended is removed."""
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[ThrottleScope] = mapped_column(enum_column(ThrottleScope, 16))
+    key: Mapped[str] = mapped_column(String(100))
+    window_started_at: Mapped[datetime | None]
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    blocked_until: Mapped[datetime | None]

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from atmpchain.accounts.access import ACCESS_RECORD, access_content
-from atmpchain.accounts.domain import Role, is_locked
+from atmpchain.accounts.domain import Role, is_locked, roles_in_force, roles_pending
 from atmpchain.accounts.models import ApiToken, User
 from atmpchain.errors import NotFound
 from atmpchain.signatures.domain import Meaning, SignatureView
@@ -25,6 +25,7 @@ class UserSummary:
     username: str
     full_name: str
     email: str | None
+    #: The roles in force (approved by QA): the ones that grant permissions.
     roles: tuple[Role, ...]
     is_active: bool
     locked: bool
@@ -32,13 +33,16 @@ class UserSummary:
     time_zone: str | None
     created_at: datetime
     access_approval: SignatureView | None
+    #: Roles granted but waiting for QA's approval: they grant nothing yet.
+    pending_roles: tuple[Role, ...] = ()
 
     @property
     def access_status(self) -> str:
-        """'approved', 'needs re-approval' (changed since signed) or 'not approved'."""
-        if self.access_approval is None:
-            return "not approved"
-        return "approved" if self.access_approval.valid else "needs re-approval"
+        """'approved' (every role in force), 'needs re-approval' (some roles wait for QA) or
+        'not approved' (no role in force)."""
+        if not self.pending_roles:
+            return "approved" if self.roles else "not approved"
+        return "needs re-approval" if self.roles else "not approved"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +75,8 @@ def _summary(user: User, now: datetime, approval: SignatureView | None) -> UserS
         username=user.username,
         full_name=user.full_name,
         email=user.email,
-        roles=tuple(sorted(user.role_set, key=lambda r: r.value)),
+        roles=_sorted(roles_in_force(user.grants)),
+        pending_roles=_sorted(roles_pending(user.grants)),
         is_active=user.is_active,
         locked=is_locked(user.locked_until, now),
         must_change_password=user.must_change_password,
@@ -79,6 +84,10 @@ def _summary(user: User, now: datetime, approval: SignatureView | None) -> UserS
         created_at=user.created_at,
         access_approval=approval,
     )
+
+
+def _sorted(roles: frozenset[Role]) -> tuple[Role, ...]:
+    return tuple(sorted(roles, key=lambda r: r.value))
 
 
 def list_users(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from atmpchain.accounts import throttle
 from atmpchain.accounts.common import actor_of, get_user_for_update, sha256_hex
 from atmpchain.accounts.domain import (
     MACHINE_ROLES,
@@ -87,8 +88,29 @@ def _session_policy(uow: UnitOfWork) -> SessionPolicy:
     )
 
 
+def end_sessions(
+    uow: UnitOfWork, user_id: int, reason: str, *, keep_session_id: int | None = None
+) -> int:
+    """Inside the caller's transaction: end the user's open sessions (all but `keep_session_id`)
+    at once, and return how many ended. The caller's audit record says why and how many."""
+    stmt = select(LoginSession.id).where(
+        LoginSession.user_id == user_id, LoginSession.ended_at.is_(None)
+    )
+    if keep_session_id is not None:
+        stmt = stmt.where(LoginSession.id != keep_session_id)
+    ids = list(uow.session.execute(stmt).scalars())
+    if ids:
+        uow.session.execute(
+            update(LoginSession)
+            .where(LoginSession.id.in_(ids))
+            .values(ended_at=uow.clock.now(), end_reason=reason[:64])
+        )
+    return len(ids)
+
+
 def record_password_failure(uow: UnitOfWork, user: User) -> None:
-    """Count a wrong password against the account (login, signature or password change)."""
+    """Count a wrong password against the account (login, signature or password change); a
+    lock-out ends every open session of the account in the same transaction."""
     now = uow.clock.now()
     if user.locked_until is not None and not is_locked(user.locked_until, now):
         # A lock that has run out starts a fresh count: one typo after it must not re-lock.
@@ -99,19 +121,34 @@ def record_password_failure(uow: UnitOfWork, user: User) -> None:
     attempted_actor = Actor(user_id=user.id, username=user.username, full_name=user.full_name)
     if locked_until is not None and not is_locked(user.locked_until, now):
         user.locked_until = locked_until
+        # A locked account must not keep acting through a session opened before the guessing
+        # began (another browser, the cleanroom terminal): it ends with the lock.
+        ended = end_sessions(uow, user.id, "account locked after failed logins")
         uow.audit.record(
             AuditAction.USER_LOCKED_OUT,
             actor=attempted_actor,
             record_type="user",
             record_id=user.id,
-            after={"failed_logins": failures, "locked_until": locked_until},
+            after={
+                "failed_logins": failures,
+                "locked_until": locked_until,
+                "sessions_ended": ended,
+            },
         )
 
 
-def login(uow: UnitOfWork, *, username: str, password: str) -> LoginResult:
-    """Check a username and password and open a session; every attempt is audited."""
+def login(
+    uow: UnitOfWork, *, username: str, password: str, client_address: str | None = None
+) -> LoginResult:
+    """Check a username and password and open a session; every attempt is audited.
+
+    Failed logins are throttled per `client_address` (when known) and per username: while one
+    of them is blocked, the login is refused with LoginRateLimited before the password is read.
+    """
     attempted = username.strip().lower()[:64]
+    keys = throttle.keys_for(attempted, client_address)
     with uow:
+        throttle.refuse_if_blocked(uow, keys)
         user = uow.session.execute(
             select(User).where(User.username == attempted).with_for_update()
         ).scalar_one_or_none()
@@ -141,16 +178,19 @@ def login(uow: UnitOfWork, *, username: str, password: str) -> LoginResult:
                 actor=who,
                 record_type="user",
                 record_id=user.id if user else "-",
-                after={"reason": refusal},
+                after={"reason": refusal}
+                | ({"address": client_address} if client_address is not None else {}),
             )
             if user is not None and refusal == "wrong password":
                 record_password_failure(uow, user)
+            throttle.count_failure(uow, keys, who)
             uow.commit()
             raise AuthenticationFailed()
         if user.password_hash and needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
         user.failed_logins = 0
         user.locked_until = None
+        throttle.clear_username(uow, attempted)
         token = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(32)
         session = LoginSession(
@@ -215,9 +255,13 @@ def resolve_session(uow: UnitOfWork, *, session_token: str) -> SessionInfo | Non
         reason = _session_policy(uow).expiry_reason(
             created_at=session.created_at, last_seen_at=session.last_seen_at, now=now
         )
-        if reason is not None or not user.is_active:
+        if reason is None:
+            # The session follows the account: whatever ended the account's access ends the
+            # session too, even one that the state change itself did not reach.
+            reason = account_refusal(user, now)
+        if reason is not None:
             session.ended_at = now
-            session.end_reason = reason or "account deactivated"
+            session.end_reason = reason
             uow.audit.record(
                 AuditAction.SESSION_TIMED_OUT,
                 actor=actor_of(user),
@@ -238,6 +282,15 @@ def resolve_session(uow: UnitOfWork, *, session_token: str) -> SessionInfo | Non
         )
 
 
+def account_refusal(user: User, now: datetime) -> str | None:
+    """Why the account may not act now (deactivated, locked), or None."""
+    if not user.is_active:
+        return "account deactivated"
+    if is_locked(user.locked_until, now):
+        return "account locked after failed logins"
+    return None
+
+
 def check_signer_password(
     uow: UnitOfWork, *, actor: Actor, password: str, record_type: str, record_id: str
 ) -> None:
@@ -251,12 +304,8 @@ def check_signer_password(
         raise SignerNotAuthenticated()
     user = get_user_for_update(uow, actor.user_id)
     now = uow.clock.now()
-    refusal: str | None = None
-    if not user.is_active:
-        refusal = "account deactivated"
-    elif is_locked(user.locked_until, now):
-        refusal = "account locked after failed logins"
-    elif not verify_password(user.password_hash, password):
+    refusal = account_refusal(user, now)
+    if refusal is None and not verify_password(user.password_hash, password):
         refusal = "wrong password"
     if refusal is not None:
         user_id = user.id

@@ -103,3 +103,10 @@ class AuditAction(enum.Enum):
     DOSE_CANCELLED = ("hospital:dose:cancelled", ActionKind.RETIRE)
     # audit trail itself
     AUDIT_EXPORTED = ("audit:trail:exported", ActionKind.EVENT)
+    # issue 9, accounts and facility (items 3, 10, 11, 15): the installation puts the first
+    # administrator and QA in force; a block of failed logins starts (once per block, not per
+    # attempt); the facility's own record (name, ISBT 128 FIN) is set up and changed.
+    USER_INSTALLED = ("accounts:user:installed", ActionKind.CREATE)
+    LOGIN_THROTTLED = ("accounts:session:login-throttled", ActionKind.EVENT)
+    FACILITY_SET_UP = ("facility:facility:set-up", ActionKind.CREATE)
+    FACILITY_CHANGED = ("facility:facility:changed", ActionKind.CHANGE)

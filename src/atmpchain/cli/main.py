@@ -6,7 +6,17 @@ from typing import Annotated
 
 import typer
 
-from atmpchain.cli import audit, audit_keys, common, custody, hospital, identity, telemetry, users
+from atmpchain.cli import (
+    audit,
+    audit_keys,
+    common,
+    custody,
+    facility,
+    hospital,
+    identity,
+    telemetry,
+    users,
+)
 from atmpchain.cli.common import console
 from atmpchain.config import Settings
 from atmpchain.db import Database
@@ -23,6 +33,7 @@ app = typer.Typer(
 )
 app.add_typer(users.app, name="user")
 app.add_typer(users.token_app, name="token")
+app.add_typer(facility.app, name="facility")
 app.add_typer(audit.app, name="audit")
 app.add_typer(identity.din_app, name="din")
 app.add_typer(identity.coi_app, name="coi")
@@ -40,13 +51,36 @@ def init_db(
     ctx: typer.Context,
     admin: Annotated[
         str | None,
-        typer.Option(help="Create this first administrator if there are no users yet."),
+        typer.Option(
+            help="Create this first administrator, in force at once (only while no "
+            "administrator is in force)."
+        ),
     ] = None,
     admin_name: Annotated[str, typer.Option(help="The administrator's full name.")] = "",
+    qa: Annotated[
+        str | None,
+        typer.Option(
+            help="Create this first QA person, in force at once, who approves everyone else's "
+            "access (only while no QA person is in force)."
+        ),
+    ] = None,
+    qa_name: Annotated[str, typer.Option(help="The QA person's full name.")] = "",
+    fin: Annotated[
+        str | None,
+        typer.Option(
+            help="The facility's ISBT 128 FIN, stored with the facility "
+            "(default: ATMPCHAIN_FACILITY_FIN)."
+        ),
+    ] = None,
+    facility_name: Annotated[
+        str | None,
+        typer.Option(help="The facility's name (default: ATMPCHAIN_FACILITY_NAME)."),
+    ] = None,
 ) -> None:
-    """Create the database, or upgrade it to this release's schema."""
+    """Create the database, or upgrade it to this release's schema; store the facility."""
     from atmpchain.accounts import users as user_service
     from atmpchain.accounts.domain import SYSTEM_ACTOR, Role
+    from atmpchain.facility import service as facility_service
     from atmpchain.migrations.runner import head_revision, upgrade
 
     cfg = common.settings()
@@ -58,31 +92,36 @@ def init_db(
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         common.fail(f"cannot initialise the database at {where}: {reason}", code=2)
     console.print(f"Database at {where} is at schema [bold]{head_revision()}[/].")
-    if admin:
-        from sqlalchemy import select
-
-        from atmpchain.accounts.models import User
-
-        with db.read_session() as session:
-            if session.execute(select(User.id).limit(1)).first() is not None:
-                common.fail("users exist already; add more with `atmpchain user add`")
-        password = typer.prompt(
-            f"Initial password for {admin}", hide_input=True, confirmation_prompt=True
+    uow = common.unit_of_work(cfg, db)
+    try:
+        created = facility_service.set_up_facility(
+            uow,
+            actor=SYSTEM_ACTOR,
+            name=facility_name or cfg.facility_name,
+            fin=fin or cfg.facility_fin,
         )
-        uow = common.unit_of_work(cfg, db)
+    except DomainError as exc:
+        common.fail(exc.message)
+    facility.print_facility(
+        cfg, db, "stored" if created else "already stored; change it with `atmpchain facility set`"
+    )
+    for role, username, full_name in ((Role.ADMIN, admin, admin_name), (Role.QA, qa, qa_name)):
+        if not username:
+            continue
+        password = typer.prompt(
+            f"Initial password for {username}", hide_input=True, confirmation_prompt=True
+        )
         try:
-            user_service.create_user(
+            user_service.install_first_user(
                 uow,
-                actor=SYSTEM_ACTOR,
-                username=admin,
-                full_name=admin_name or admin,
-                roles=[Role.ADMIN],
+                role=role,
+                username=username,
+                full_name=full_name or username,
                 password=password,
-                must_change_password=False,
             )
         except DomainError as exc:
             common.fail(exc.message)
-        console.print(f"Administrator [bold]{admin}[/] created.")
+        console.print(f"{role.label} [bold]{username}[/] created, in force.")
 
 
 @app.command()
@@ -105,7 +144,16 @@ def _serve(cfg: Settings, db: Database, *, host: str | None, port: int | None) -
     listen_host = host or cfg.host
     listen_port = port or cfg.port
     console.print(f"Serving atmpchain at [bold]http://{listen_host}:{listen_port}[/]")
-    uvicorn.run(app_, host=listen_host, port=listen_port, log_level="info", proxy_headers=False)
+    trusted = cfg.trusted_proxies.strip()
+    uvicorn.run(
+        app_,
+        host=listen_host,
+        port=listen_port,
+        log_level="info",
+        # Only a named proxy may say who the client is (the login throttle counts by address).
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
+    )
 
 
 @app.command()
@@ -118,12 +166,10 @@ def demo(
     """Create the database with demo users (once), print the logins, and serve."""
     from rich.table import Table
 
-    from atmpchain.demo import DEMO_DEVICE, DEMO_FIN, DEMO_PASSWORD, DEMO_USERS, seed
+    from atmpchain.demo import DEMO_DEVICE, DEMO_PASSWORD, DEMO_USERS, seed
     from atmpchain.migrations.runner import upgrade
 
     cfg = common.settings()
-    if cfg.facility_fin is None:
-        cfg = cfg.model_copy(update={"facility_fin": DEMO_FIN})
     cfg = audit_keys.demo_signing(cfg)  # the demo has signed checkpoints (ADR 0013)
     db = common.database(cfg, ctx, check=False)
     try:

@@ -10,6 +10,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from atmpchain.accounts.domain import Actor, Permission
 from atmpchain.audit.actions import AuditAction
 from atmpchain.errors import Conflict, DomainError, InvalidInput, NotFound
+from atmpchain.facility.errors import FacilityNotSetUp
+from atmpchain.facility.queries import facility_fin
 from atmpchain.identity.chain import CheckPoint, Verdict, decide, identity_of
 from atmpchain.identity.din import Din, parse_manual_din
 from atmpchain.identity.errors import IdentityFormatError
@@ -47,12 +49,12 @@ def scan_error(field: str, exc: IdentityFormatError) -> InvalidInput:
 
 
 def _facility_fin(uow: UnitOfWork) -> str:
-    fin = uow.settings.facility_fin
+    # The facility's record in the database, not the serving process's environment: `serve`
+    # must issue on what `init-db` or `demo` set up. Missing, it is the installation that is not
+    # set up (a 409 naming who must act), not the orderer's input.
+    fin = facility_fin(uow.db, uow.settings)
     if fin is None:
-        raise InvalidInput(
-            "this installation has no ISBT 128 facility number: set ATMPCHAIN_FACILITY_FIN",
-            field="facility_fin",
-        )
+        raise FacilityNotSetUp()
     return fin
 
 

@@ -5,6 +5,7 @@ from atmpchain.audit import models as audit_models
 from atmpchain.coldchain import models as coldchain_models
 from atmpchain.custody import models as custody_models
 from atmpchain.db import Base
+from atmpchain.facility import models as facility_models
 from atmpchain.hospital import models as hospital_models
 from atmpchain.identity import models as identity_models
 from atmpchain.signatures import models as signatures_models
@@ -15,6 +16,7 @@ __all__ = [
     "audit_models",
     "coldchain_models",
     "custody_models",
+    "facility_models",
     "hospital_models",
     "identity_models",
     "metadata",

@@ -22,6 +22,7 @@ from atmpchain.web.api import accounts as accounts_api
 from atmpchain.web.api import audit as audit_api
 from atmpchain.web.api import coldchain as coldchain_api
 from atmpchain.web.api import custody as custody_api
+from atmpchain.web.api import facility as facility_api
 from atmpchain.web.api import hospital as hospital_api
 from atmpchain.web.api import identity as identity_api
 from atmpchain.web.api import telemetry as telemetry_api
@@ -32,6 +33,7 @@ from atmpchain.web.pages import auth as auth_pages
 from atmpchain.web.pages import coldchain as coldchain_pages
 from atmpchain.web.pages import custody as custody_pages
 from atmpchain.web.pages import dashboard as dashboard_pages
+from atmpchain.web.pages import facility as facility_pages
 from atmpchain.web.pages import hospital as hospital_pages
 from atmpchain.web.pages import hospital_bedside as hospital_bedside_pages
 from atmpchain.web.pages import hospital_catalogue as hospital_catalogue_pages
@@ -52,6 +54,7 @@ ROUTERS = (
     telemetry_api.router,
     coldchain_api.router,
     hospital_api.router,
+    facility_api.router,
     auth_pages.router,
     dashboard_pages.router,
     accounts_pages.router,
@@ -66,6 +69,7 @@ ROUTERS = (
     hospital_catalogue_pages.router,
     hospital_trace_pages.router,
     hospital_record_pages.router,
+    facility_pages.router,
 )
 
 

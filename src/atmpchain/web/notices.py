@@ -6,6 +6,7 @@ NOTICES = {
     "user-changed": "The change was saved and recorded in the audit trail.",
     "access-approved": "Access approved and signed.",
     "token-revoked": "The API token was revoked.",
+    "facility-changed": "The facility's details were changed and recorded in the audit trail.",
     "impact-assessed": "Impact assessment signed and recorded in the audit trail.",
 }
 

@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from atmpchain import __version__
 from atmpchain.accounts.domain import Permission
+from atmpchain.facility.queries import facility_fin
 from atmpchain.web.deps import Auth
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -47,7 +48,15 @@ def render(
     **context: Any,
 ) -> HTMLResponse:
     """Render a page with the logged-in person's details and time zone."""
-    zone = auth.actor.time_zone if auth else request.app.state.atmpchain.settings.display_timezone
+    state = request.app.state.atmpchain
+    zone = auth.actor.time_zone if auth else state.settings.display_timezone
+    # The administrator who can fix a missing FIN sees it on every page, before a physician's
+    # order is refused for it.
+    banner = (
+        auth is not None
+        and auth.actor.can(Permission.MANAGE_FACILITY)
+        and facility_fin(state.db, state.settings) is None
+    )
 
     def when(moment: datetime | None, with_zone: bool = True) -> str:
         return local_time(moment, zone, with_zone)
@@ -61,6 +70,7 @@ def render(
             "csrf_token": auth.csrf_token if auth else context.pop("csrf_token", None),
             "when": when,
             "zone": zone,
+            "facility_banner": banner,
             **context,
         },
         status_code=status_code,

@@ -272,9 +272,12 @@ def test_a_new_user_must_change_the_password_an_admin_gave_them(
     assert first.must_change_password
     info = sessions.resolve_session(uow, session_token=first.session_token)
     assert info is not None and info.must_change_password
-    sessions_actor = first.actor
     users.change_own_password(
-        uow, actor=sessions_actor, current_password="Initial-Pass-2026", new_password=NEW_PASSWORD
+        uow,
+        actor=first.actor,
+        current_password="Initial-Pass-2026",
+        new_password=NEW_PASSWORD,
+        current_session_id=info.session_id,
     )
     info = sessions.resolve_session(uow, session_token=first.session_token)
     assert info is not None and not info.must_change_password

@@ -15,7 +15,7 @@ from atmpchain.accounts.sessions import AuthenticationFailed
 from atmpchain.audit import service as audit
 from atmpchain.clock import FixedClock
 from atmpchain.db import Database
-from atmpchain.errors import Conflict, InvalidInput
+from atmpchain.errors import Conflict, InvalidInput, PermissionDenied
 from atmpchain.uow import UnitOfWork
 
 PASSWORD = "Cleanroom-Grade-A-1"
@@ -43,7 +43,8 @@ def test_admin_creates_a_user_who_is_then_listed_with_their_roles(
     nina = listed["nina"]
     assert nina.id == user_id
     assert nina.full_name == "Nina Nurse"
-    assert nina.roles == (Role.NURSE, Role.PHYSICIAN)
+    assert nina.roles == (), "no role is in force before QA approves the access"
+    assert nina.pending_roles == (Role.NURSE, Role.PHYSICIAN)
     assert nina.is_active
     assert nina.must_change_password, "a password set by an admin is temporary"
     assert nina.time_zone == "Europe/Vienna"
@@ -267,35 +268,43 @@ def test_reactivating_an_active_user_is_a_conflict(
         users.reactivate_user(uow, actor=admin.actor, user_id=operator.user_id, reason="why")
 
 
-def test_the_last_active_admin_cannot_be_deactivated(
-    uow: UnitOfWork, admin: Persona, trail: Trail
+def test_an_admin_cannot_deactivate_their_own_account(
+    uow: UnitOfWork, admin: Persona, make_persona: Any, trail: Trail
 ) -> None:
+    make_persona(Role.ADMIN, username="admin2")
     before = trail.state()
-    with pytest.raises(Conflict, match="last active administrator") as err:
+    with pytest.raises(PermissionDenied, match="your own account") as err:
         users.deactivate_user(uow, actor=admin.actor, user_id=admin.user_id, reason="leaving")
     assert err.value.field == "user_id"
     assert trail.state() == before
 
 
 def test_the_last_active_admin_cannot_lose_the_admin_role(
-    uow: UnitOfWork, admin: Persona, trail: Trail
+    uow: UnitOfWork, make_persona: Any, trail: Trail
 ) -> None:
+    only = make_persona(Role.ADMIN, Role.OPERATOR, username="only-admin")
+    # An administrator whose role still waits for QA cannot manage accounts: not "another".
+    _create(uow, only, username="newadmin", roles=[Role.ADMIN])
     before = trail.state()
     with pytest.raises(Conflict, match="last active administrator") as err:
         users.change_roles(
-            uow, actor=admin.actor, user_id=admin.user_id, roles=[Role.QA], reason="new job"
+            uow, actor=only.actor, user_id=only.user_id, roles=[Role.OPERATOR], reason="new job"
         )
     assert err.value.field == "roles"
     assert trail.state() == before
 
 
 def test_a_deactivated_admin_does_not_count_as_the_other_admin(
-    uow: UnitOfWork, admin: Persona, make_persona: Any
+    uow: UnitOfWork, admin: Persona, make_persona: Any, trail: Trail
 ) -> None:
     second = make_persona(Role.ADMIN, username="admin2")
     users.deactivate_user(uow, actor=admin.actor, user_id=second.user_id, reason="left")
-    with pytest.raises(Conflict, match="last active administrator"):
-        users.deactivate_user(uow, actor=admin.actor, user_id=admin.user_id, reason="leaving")
+    before = trail.state()
+    # The second administrator's request began before their deactivation.
+    with pytest.raises(Conflict, match="last active administrator") as err:
+        users.deactivate_user(uow, actor=second.actor, user_id=admin.user_id, reason="leaving")
+    assert err.value.field == "user_id"
+    assert trail.state() == before
 
 
 def test_an_admin_may_step_down_while_another_admin_remains(
@@ -306,9 +315,13 @@ def test_an_admin_may_step_down_while_another_admin_remains(
         uow, actor=second.actor, user_id=admin.user_id, roles=[Role.QA], reason="moved to QA"
     )
     with db.read_session() as session:
-        assert get_user(session, admin.user_id, clock.now()).roles == (Role.QA,)
+        stepped_down = get_user(session, admin.user_id, clock.now())
+    assert stepped_down.roles == ()
+    assert stepped_down.pending_roles == (Role.QA,), "QA is in force only once QA approves it"
     with pytest.raises(Conflict, match="last active administrator"):
-        users.deactivate_user(uow, actor=second.actor, user_id=second.user_id, reason="leaving")
+        users.change_roles(
+            uow, actor=second.actor, user_id=second.user_id, roles=[Role.QA], reason="x"
+        )
 
 
 def test_a_deactivated_admin_may_be_demoted_even_when_one_admin_is_left(

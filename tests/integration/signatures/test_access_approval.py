@@ -30,21 +30,39 @@ def _status(db: Database, clock: FixedClock, user_id: int) -> str:
         return get_user(session, user_id, clock.now()).access_status
 
 
+def _seq(trail: Trail) -> int:
+    head = trail.head()
+    return 0 if head is None else head.seq
+
+
 def _refuse(uow: UnitOfWork, qa: Persona, user_id: int) -> None:
     with pytest.raises(SignerNotAuthenticated):
         approve_access(uow, actor=qa.actor, user_id=user_id, password=WRONG)
 
 
+@pytest.fixture
+def newcomer(uow: UnitOfWork, admin: Persona) -> int:
+    """A user the administrator just created: their role waits for QA's approval."""
+    return users.create_user(
+        uow,
+        actor=admin.actor,
+        username="nico",
+        full_name="Nico Newcomer",
+        roles=[Role.OPERATOR],
+        password="Initial-Pass-2026",
+    )
+
+
 def test_qa_approval_is_a_signature_shown_with_printed_name_time_and_meaning(
-    db: Database, uow: UnitOfWork, clock: FixedClock, qa: Persona, operator: Persona
+    db: Database, uow: UnitOfWork, clock: FixedClock, qa: Persona, newcomer: int
 ) -> None:
     clock.advance(timedelta(minutes=3))
     signature_id = approve_access(
-        uow, actor=qa.actor, user_id=operator.user_id, password=qa.password, comment=" trained "
+        uow, actor=qa.actor, user_id=newcomer, password=qa.password, comment=" trained "
     )
     with db.read_session() as session:
-        (signature,) = access_signatures(session, operator.user_id)
-        summary = get_user(session, operator.user_id, clock.now())
+        (signature,) = access_signatures(session, newcomer)
+        summary = get_user(session, newcomer, clock.now())
     assert signature.signature_id == signature_id
     assert signature.signer_id == qa.user_id
     assert signature.signer_name == "Quinn Reviewer"
@@ -54,21 +72,22 @@ def test_qa_approval_is_a_signature_shown_with_printed_name_time_and_meaning(
     assert signature.comment == "trained"
     assert signature.valid
     assert summary.access_status == "approved"
+    assert summary.roles == (Role.OPERATOR,)
 
 
 def test_an_approval_is_audited_as_a_signature_and_an_access_approval(
-    uow: UnitOfWork, qa: Persona, operator: Persona, trail: Trail
+    uow: UnitOfWork, qa: Persona, newcomer: int, trail: Trail
 ) -> None:
-    signature_id = approve_access(
-        uow, actor=qa.actor, user_id=operator.user_id, password=qa.password
-    )
-    (applied,) = trail.records("signatures:signature:applied")
-    (approved,) = trail.records("accounts:user:access-approved")
+    start = _seq(trail)
+    signature_id = approve_access(uow, actor=qa.actor, user_id=newcomer, password=qa.password)
+    (applied,) = trail.records("signatures:signature:applied", after_seq=start)
+    (approved,) = trail.records("accounts:user:access-approved", after_seq=start)
     assert applied.actor_id == approved.actor_id == qa.user_id
     assert trail.after(applied)["signature_id"] == signature_id
     assert trail.after(applied)["meaning"] == "approved"
     assert trail.after(applied)["signer_name"] == "Quinn Reviewer"
     assert trail.after(approved)["signature_id"] == signature_id
+    assert trail.after(approved)["roles_approved"] == ["operator"]
     assert approved.seq == applied.seq + 1, "both are written in the one transaction"
     assert qa.password not in str(applied.after)
 
@@ -78,20 +97,21 @@ def test_a_wrong_password_signs_nothing_but_the_refusal_is_on_record(
     uow: UnitOfWork,
     clock: FixedClock,
     qa: Persona,
-    operator: Persona,
+    newcomer: int,
     trail: Trail,
 ) -> None:
     signatures_before = trail.rows("electronic_signature")
-    _refuse(uow, qa, operator.user_id)
+    start = _seq(trail)
+    _refuse(uow, qa, newcomer)
     assert trail.rows("electronic_signature") == signatures_before
-    assert trail.records("signatures:signature:applied") == []
-    assert trail.records("accounts:user:access-approved") == []
+    assert trail.records("signatures:signature:applied", after_seq=start) == []
+    assert trail.records("accounts:user:access-approved", after_seq=start) == []
     (refused,) = trail.records("signatures:signature:refused")
     assert refused.actor_id == qa.user_id
     assert refused.record_type == "user_access"
-    assert refused.record_id == str(operator.user_id)
+    assert refused.record_id == str(newcomer)
     assert trail.after(refused) == {"reason": "wrong password", "signer_id": qa.user_id}
-    assert _status(db, clock, operator.user_id) == "not approved"
+    assert _status(db, clock, newcomer) == "not approved"
     failures = trail.column("SELECT failed_logins FROM user_account WHERE id = :id", id=qa.user_id)
     assert failures == 1
 
@@ -114,9 +134,10 @@ def test_a_locked_out_signer_cannot_sign_even_with_the_right_password(
 ) -> None:
     for _ in range(settings.lockout_threshold):
         _refuse(uow, qa, operator.user_id)
+    signatures_before = trail.rows("electronic_signature")
     with pytest.raises(SignerNotAuthenticated):
         approve_access(uow, actor=qa.actor, user_id=operator.user_id, password=qa.password)
-    assert trail.rows("electronic_signature") == 0
+    assert trail.rows("electronic_signature") == signatures_before
 
 
 def test_a_correct_signature_starts_the_failure_count_again(
@@ -134,32 +155,34 @@ def test_changing_the_users_roles_afterwards_needs_a_new_approval(
     clock: FixedClock,
     admin: Persona,
     qa: Persona,
-    operator: Persona,
+    newcomer: int,
 ) -> None:
-    approve_access(uow, actor=qa.actor, user_id=operator.user_id, password=qa.password)
-    assert _status(db, clock, operator.user_id) == "approved"
+    approve_access(uow, actor=qa.actor, user_id=newcomer, password=qa.password)
+    assert _status(db, clock, newcomer) == "approved"
     users.change_roles(
         uow,
         actor=admin.actor,
-        user_id=operator.user_id,
+        user_id=newcomer,
         roles=[Role.OPERATOR, Role.QC_ANALYST],
         reason="cross-trained",
     )
-    assert _status(db, clock, operator.user_id) == "needs re-approval"
+    assert _status(db, clock, newcomer) == "needs re-approval"
     with db.read_session() as session:
-        (old,) = access_signatures(session, operator.user_id)
+        (old,) = access_signatures(session, newcomer)
+        waiting = get_user(session, newcomer, clock.now())
     assert not old.valid
-    approve_access(uow, actor=qa.actor, user_id=operator.user_id, password=qa.password)
-    assert _status(db, clock, operator.user_id) == "approved"
+    assert (waiting.roles, waiting.pending_roles) == ((Role.OPERATOR,), (Role.QC_ANALYST,))
+    approve_access(uow, actor=qa.actor, user_id=newcomer, password=qa.password)
+    assert _status(db, clock, newcomer) == "approved"
     with db.read_session() as session:
-        first, second = access_signatures(session, operator.user_id)
+        first, second = access_signatures(session, newcomer)
     assert (first.valid, second.valid) == (False, True), "history is kept, not rewritten"
 
 
 def test_a_signature_keeps_the_printed_name_the_signer_had_when_signing(
-    db: Database, uow: UnitOfWork, admin: Persona, qa: Persona, operator: Persona
+    db: Database, uow: UnitOfWork, admin: Persona, qa: Persona, newcomer: int
 ) -> None:
-    approve_access(uow, actor=qa.actor, user_id=operator.user_id, password=qa.password)
+    approve_access(uow, actor=qa.actor, user_id=newcomer, password=qa.password)
     users.update_details(
         uow,
         actor=admin.actor,
@@ -170,7 +193,7 @@ def test_a_signature_keeps_the_printed_name_the_signer_had_when_signing(
         reason="name change on marriage",
     )
     with db.read_session() as session:
-        (signature,) = access_signatures(session, operator.user_id)
+        (signature,) = access_signatures(session, newcomer)
     assert signature.signer_name == "Quinn Reviewer"
     assert signature.valid, "the signer's new name does not change what was signed"
 

@@ -22,13 +22,14 @@ class Strict(BaseModel):
 
 
 class MeOut(BaseModel):
-    """Who the caller is."""
+    """Who the caller is: `roles` are in force; `pending_roles` wait for QA and grant nothing."""
 
     user_id: int | None
     username: str
     full_name: str
     roles: list[Role]
     time_zone: str
+    pending_roles: list[Role] = []
 
 
 class SignatureOut(BaseModel):
@@ -43,13 +44,14 @@ class SignatureOut(BaseModel):
 
 
 class UserOut(BaseModel):
-    """A user."""
+    """A user: `roles` are in force; `pending_roles` wait for QA's approval and grant nothing."""
 
     id: int
     username: str
     full_name: str
     email: str | None
     roles: list[Role]
+    pending_roles: list[Role]
     is_active: bool
     locked: bool
     access_status: str
@@ -121,6 +123,7 @@ def _out(user: account_queries.UserSummary) -> UserOut:
         full_name=user.full_name,
         email=user.email,
         roles=list(user.roles),
+        pending_roles=list(user.pending_roles),
         is_active=user.is_active,
         locked=user.locked,
         access_status=user.access_status,
@@ -146,6 +149,7 @@ def me(actor: CurrentActor) -> MeOut:
         full_name=actor.full_name,
         roles=sorted(actor.roles, key=lambda r: r.value),
         time_zone=actor.time_zone,
+        pending_roles=sorted(actor.pending_roles, key=lambda r: r.value),
     )
 
 

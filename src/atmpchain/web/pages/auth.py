@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from atmpchain.accounts import sessions, users
+from atmpchain.accounts.throttle import LoginRateLimited
 from atmpchain.errors import DomainError
 from atmpchain.web.deps import (
     PRELOGIN_COOKIE,
@@ -73,9 +74,19 @@ def login(
     password: Annotated[str, Form(max_length=1000)] = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
-    """Check the credentials and open a session."""
+    """Check the credentials and open a session (failed logins are throttled per address and
+    per username: a 429 page says when to try again)."""
     try:
-        result = sessions.login(uow, username=username, password=password)
+        result = sessions.login(
+            uow,
+            username=username,
+            password=password,
+            client_address=request.client.host if request.client else None,
+        )
+    except LoginRateLimited as exc:
+        page = _login_page(request, exc.message, _safe_next(next), username, status=exc.status)
+        page.headers["Retry-After"] = str(exc.retry_after_seconds)
+        return page
     except DomainError as exc:
         return _login_page(request, exc.message, _safe_next(next), username, status=401)
     target = "/account/password" if result.must_change_password else _safe_next(next)
@@ -132,7 +143,11 @@ def change_password(
         )
     try:
         users.change_own_password(
-            uow, actor=auth.actor, current_password=current_password, new_password=new_password
+            uow,
+            actor=auth.actor,
+            current_password=current_password,
+            new_password=new_password,
+            current_session_id=auth.session.session_id if auth.session else None,
         )
     except DomainError as exc:
         return render(

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from atmpchain.accounts.domain import Permission
 from atmpchain.errors import DomainError, InvalidInput
+from atmpchain.facility.queries import facility_fin
 from atmpchain.identity import printing
 from atmpchain.identity import queries as identity_queries
 from atmpchain.identity import service as identity_service
@@ -124,7 +125,7 @@ def _overview(
         chains=chains,
         error=error,
         notice=notice,
-        fin=state.settings.facility_fin,
+        fin=facility_fin(state.db, state.settings),
     )
 
 

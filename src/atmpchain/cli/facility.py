@@ -1,0 +1,62 @@
+"""`atmpchain facility ...`: show and change the facility's name and ISBT 128 FIN."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from atmpchain.cli import common
+from atmpchain.cli.common import console
+from atmpchain.config import Settings
+from atmpchain.db import Database
+from atmpchain.errors import DomainError
+from atmpchain.facility import queries
+from atmpchain.facility import service as facility_service
+
+app = typer.Typer(help="The facility's name and ISBT 128 FIN (changes are audited).")
+
+
+def print_facility(cfg: Settings, db: Database, state: str) -> None:
+    """One line: the facility's name and FIN, and what happened to the record."""
+    details = queries.current_facility(db, cfg)
+    fin = details.fin or "[bold red]none: no DIN or chain of identity can be issued[/]"
+    console.print(f"Facility [bold]{details.name}[/], FIN {fin} ({state}).")
+
+
+@app.command("show")
+def show(ctx: typer.Context) -> None:
+    """Show the facility's name and FIN as DINs and chains of identity will carry it."""
+    cfg = common.settings()
+    print_facility(cfg, common.database(cfg, ctx), "in use")
+
+
+@app.command("set")
+def set_facility(
+    ctx: typer.Context,
+    acting_as: Annotated[
+        str,
+        typer.Option(
+            "--as",
+            help="Your own username (an administrator); confirm with your password (prompted, "
+            f"or from ${common.PASSWORD_ENV}).",
+        ),
+    ],
+    reason: Annotated[str, typer.Option(help="Why (recorded in the audit trail).")],
+    fin: Annotated[str | None, typer.Option(help="The ISBT 128 FIN, e.g. A9999.")] = None,
+    name: Annotated[str | None, typer.Option(help="The facility's name.")] = None,
+) -> None:
+    """Change the facility's FIN or name, with a reason (before and after are audited)."""
+    uow, actor = common.acting(ctx, acting_as)
+    current = queries.current_facility(uow.db, uow.settings)
+    try:
+        facility_service.change_facility(
+            uow,
+            actor=actor,
+            name=name if name is not None else current.name,
+            fin=fin if fin is not None else current.fin,
+            reason=reason,
+        )
+    except DomainError as exc:
+        common.fail(exc.message)
+    print_facility(uow.settings, uow.db, "changed")

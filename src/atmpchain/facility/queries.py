@@ -1,0 +1,35 @@
+"""Reading the facility's details."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from atmpchain.config import Settings
+from atmpchain.db import Database
+from atmpchain.facility.domain import FacilityDetails
+from atmpchain.facility.models import FACILITY_ID, Facility
+
+
+def stored_facility(session: Session) -> FacilityDetails | None:
+    """The facility's record, or None on a database set up before facilities were stored."""
+    row = session.get(Facility, FACILITY_ID)
+    return None if row is None else FacilityDetails(row.name, row.fin)
+
+
+def current_facility(db: Database, settings: Settings) -> FacilityDetails:
+    """The facility's details: the stored record, with the settings filling what it lacks.
+
+    The settings seed the record at `init-db`/`demo`; a database made before the record
+    existed, or a record still without a FIN, falls back to them, so that `serve` works on what
+    `init-db` or `demo` made whatever the environment of the serving process.
+    """
+    with db.read_session() as session:
+        stored = stored_facility(session)
+    if stored is None:
+        return FacilityDetails(settings.facility_name, settings.facility_fin)
+    return FacilityDetails(stored.name, stored.fin or settings.facility_fin)
+
+
+def facility_fin(db: Database, settings: Settings) -> str | None:
+    """The FIN that new DINs and chains of identity carry, or None when none is set up."""
+    return current_facility(db, settings).fin
