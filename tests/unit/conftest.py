@@ -11,8 +11,9 @@ from hypothesis import settings
 
 # `make mutate` (tools/mutate.py) runs the unit tests once per planted bug on a shared machine. A
 # mutant must be killed by a rule, never by a deadline on a busy core nor by a lucky random
-# example, so that run uses the same examples every time and no deadline.
-settings.register_profile("mutation", derandomize=True, deadline=None)
+# example, so that run uses the same examples every time and no deadline; and fewer of them, so
+# that a module takes minutes, not hours (the score counts what the named examples pin).
+settings.register_profile("mutation", derandomize=True, deadline=None, max_examples=30)
 
 
 @pytest.fixture(params=["UTC", "Europe/Vienna"])

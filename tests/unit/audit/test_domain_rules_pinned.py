@@ -84,13 +84,41 @@ SECOND_BYTES = (
     b"64:" + FIRST_HASH.encode()
 )
 SECOND_HASH = "d95f54c96181d7b7192b8c713b8ba0cd7629d1f41b921b13d30a0bd94686f8a3"
+# A removal: values before, none after.
+THIRD = AuditContent(
+    occurred_at=datetime(2026, 1, 5, 10, 0, tzinfo=UTC),
+    actor_id=2,
+    actor_username="qa",
+    channel="api",
+    action="accounts:user:deactivated",
+    record_type="user",
+    record_id="12",
+    reason="left the company",
+    before_json='{"active":true}',
+    after_json=None,
+)
+THIRD_BYTES = (
+    b"1:3"
+    b"27:2026-01-05T10:00:00.000000Z"
+    b"1:2"
+    b"2:qa"
+    b"3:api"
+    b"25:accounts:user:deactivated"
+    b"4:user"
+    b"2:12"
+    b"16:left the company"
+    b'15:{"active":true}'
+    b"~"
+    b"64:" + SECOND_HASH.encode()
+)
+THIRD_HASH = "40af6f1821c7309330193b5f5e87628b7608fd9572d24955cc713ae7db35662e"
 
 
 def _chain(length: int) -> list[StoredRecord]:
     records: list[StoredRecord] = []
     prev = GENESIS_HASH
     for seq in range(1, length + 1):
-        content = FIRST if seq % 2 else SECOND
+        content = (FIRST, SECOND, THIRD)[(seq - 1) % 3]
         digest = record_hash(seq, content, prev)
         records.append(StoredRecord(seq, *astuple(content), prev, digest))
         prev = digest
@@ -111,19 +139,21 @@ def test_the_genesis_hash_is_64_zeros() -> None:
 def test_the_bytes_hashed_for_a_fixed_record_never_change(local_time_zone: str) -> None:
     assert hash_input(1, *astuple(FIRST), GENESIS_HASH) == FIRST_BYTES
     assert hash_input(2, *astuple(SECOND), FIRST_HASH) == SECOND_BYTES
+    assert hash_input(3, *astuple(THIRD), SECOND_HASH) == THIRD_BYTES
 
 
 def test_the_hash_of_a_fixed_record_never_changes(local_time_zone: str) -> None:
     assert hashlib.sha256(FIRST_BYTES).hexdigest() == FIRST_HASH
     assert record_hash(1, FIRST, GENESIS_HASH) == FIRST_HASH
     assert record_hash(2, SECOND, FIRST_HASH) == SECOND_HASH
+    assert record_hash(3, THIRD, SECOND_HASH) == THIRD_HASH
 
 
 def test_a_chain_stored_in_the_fixed_format_still_verifies(local_time_zone: str) -> None:
-    chain = _chain(2)
-    assert [r.hash for r in chain] == [FIRST_HASH, SECOND_HASH]
-    report = verify_chain(chain, anchor=Anchor(2, SECOND_HASH))
-    assert report.ok and report.head == Anchor(2, SECOND_HASH)
+    chain = _chain(3)
+    assert [r.hash for r in chain] == [FIRST_HASH, SECOND_HASH, THIRD_HASH]
+    report = verify_chain(chain, anchor=Anchor(3, THIRD_HASH))
+    assert report.ok and report.head == Anchor(3, THIRD_HASH)
 
 
 def test_the_hashed_time_is_utc_whatever_the_local_zone(local_time_zone: str) -> None:
@@ -144,6 +174,22 @@ def test_audited_times_are_written_in_utc_whatever_the_local_zone(local_time_zon
 def test_nan_and_infinity_never_enter_hashed_json(number: float) -> None:
     with pytest.raises(ValueError, match="not JSON compliant"):
         canonical_json({"reading": number})
+
+
+def test_a_set_of_mixed_values_is_written_in_the_order_of_their_text() -> None:
+    assert canonical_json({"s": {10, 9, "1"}}) == '{"s":["1",10,9]}'
+
+
+def test_a_naive_time_is_refused_saying_to_give_its_zone() -> None:
+    with pytest.raises(
+        TypeError, match=r"^naive datetime in audited content; give it a time zone$"
+    ):
+        canonical_json({"at": datetime(2026, 1, 5, 7, 30)})  # noqa: DTZ001 - the case under test
+
+
+def test_an_unknown_type_is_refused_naming_the_type() -> None:
+    with pytest.raises(TypeError, match=r"^cannot put complex into an audit record$"):
+        canonical_json({"x": complex(1, 2)})
 
 
 def test_a_date_is_written_as_its_iso_day() -> None:
@@ -192,6 +238,7 @@ def test_the_first_missing_record_is_named_when_several_are_cut_from_the_end(
     assert not report.ok
     assert report.first_bad_seq == first_missing
     assert report.records_checked == len(kept)
+    assert report.bytes_hashed == sum(len(hash_input(*r[:12])) for r in kept)
     assert report.head == _anchor(kept[-1])
     assert report.problem == (
         f"the chain ends at record {len(kept)} but the anchor was taken at record 5: records "
@@ -258,6 +305,8 @@ def test_a_first_record_not_linked_to_the_genesis_hash_is_named() -> None:
 def test_a_broken_link_later_in_the_chain_is_named() -> None:
     chain = _chain(2)
     report = verify_chain([chain[0], chain[1]._replace(prev_hash="1" * 64)])
+    assert (report.ok, report.first_bad_seq, report.head) == (False, 2, _anchor(chain[0]))
+    assert report.bytes_hashed == len(hash_input(*chain[0][:12]))
     assert report.problem == (
         "record 2 does not link to record 1: a record was inserted, removed or altered before it"
     )
@@ -266,6 +315,11 @@ def test_a_broken_link_later_in_the_chain_is_named() -> None:
 def test_rows_read_as_plain_tuples_verify_like_stored_records() -> None:
     chain = _chain(3)
     assert verify_chain([tuple(r) for r in chain]) == verify_chain(chain)
+
+
+def test_an_anchor_with_a_colon_inside_its_hash_is_refused_as_a_bad_hash() -> None:
+    with pytest.raises(ValueError, match="is not 64 hex digits"):
+        Anchor.parse("12:" + "a" * 61 + ":ab")
 
 
 def test_an_anchor_prints_as_sequence_colon_hash() -> None:

@@ -341,7 +341,7 @@ def test_a_recorded_excursion_absorbs_every_re_detected_run_that_overlaps_it() -
     )
 
 
-def test_an_absorbed_excursion_keeps_the_recorded_reading_count_when_it_is_higher() -> None:
+def test_an_absorbed_excursion_counts_the_larger_of_recorded_and_found_readings() -> None:
     old = excursion(10, 30, 25, readings=9)
     halves = [excursion(10, 15, 12, readings=2), excursion(16, 30, 25, readings=3)]
     # Nothing but the count could change here, and the count stays: nothing is revised.
@@ -441,3 +441,24 @@ def test_a_change_in_any_recorded_field_is_a_change(field: str) -> None:
 def test_the_latest_reading_alone_is_not_a_change_to_the_record() -> None:
     old = excursion(10, 30, 25)
     assert not changed(old, replace(old, latest=Decimal(12), direction=Direction.BELOW))
+
+
+def test_a_negative_grace_is_refused_in_words() -> None:
+    with pytest.raises(ValueError, match=r"^the grace period cannot be negative$"):
+        ExcursionDetector(FRIDGE, timedelta(microseconds=-1))
+
+
+@pytest.mark.parametrize(
+    ("limits", "out"),
+    [(TemperatureRange(low=Decimal(15)), "14"), (TemperatureRange(high=Decimal(-150)), "-149")],
+    ids=["low-limit-only", "high-limit-only"],
+)
+def test_a_range_with_one_limit_has_excursions_only_past_that_limit(
+    limits: TemperatureRange, out: str
+) -> None:
+    detector = ExcursionDetector(limits, GRACE)
+    # Far from the one limit on the open side is still in range.
+    open_side = "1000" if limits.high is None else "-1000"
+    result = detector.feed([reading(0, open_side), reading(1, out), reading(7, out)])
+    assert [e.kind for e in result.events] == [EventKind.STARTED]
+    assert detector.out_of_range_since == at(1)
