@@ -236,7 +236,7 @@ class DoseStep(enum.Enum):
     @property
     def label(self) -> str:
         """As shown in a dose's history."""
-        return self.value.replace("_", " ").capitalize().replace("Qa", "QA").replace("din", "DIN")
+        return self.value.replace("_", " ").capitalize().replace(" qa", " QA").replace("din", "DIN")
 
 
 # Which status each step needs and which it leads to (None: the status stays). A product held
