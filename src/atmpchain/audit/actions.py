@@ -103,3 +103,6 @@ class AuditAction(enum.Enum):
     DOSE_CANCELLED = ("hospital:dose:cancelled", ActionKind.RETIRE)
     # audit trail itself
     AUDIT_EXPORTED = ("audit:trail:exported", ActionKind.EVENT)
+    # refused requests (web/API/CLI adapters, ADR 0014): the first refusal of a kind per user or
+    # client address and minute, then every tenfold of the count
+    ACCESS_REFUSED = ("accounts:access:refused", ActionKind.EVENT)
