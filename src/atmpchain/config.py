@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     lockout_threshold: int = Field(default=5, ge=1, le=100)
     lockout_minutes: int = Field(default=15, ge=1)
     password_min_length: int = Field(default=10, ge=8)
+    # The largest request body accepted, in bytes, counted from Content-Length and from the bytes
+    # as they arrive, before anything is parsed (413 beyond it). The default takes a logger CSV of
+    # 20 MB (coldchain.service.MAX_CSV_BYTES) with its multipart wrapping.
+    max_body_bytes: int = Field(default=24 * 1024 * 1024, ge=64 * 1024, le=1024 * 1024 * 1024)
     # None means: secure cookies in production, plain cookies in development (http://127.0.0.1).
     cookie_secure: bool | None = None
     # The facility's own ISBT 128 Facility Identification Number (from ICCBBA's registry) and

@@ -122,7 +122,7 @@ def export(
     cfg = common.settings()
     db = common.database(cfg, ctx)
     uow = common.unit_of_work(cfg, db)
-    actor = common.authenticate(uow, acting_as)
+    actor = common.authenticate(uow, acting_as, ctx)
     flt = AuditFilter(
         user, record_type, record_id, None, _when(since, "since"), _when(until, "until")
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -21,8 +22,10 @@ from atmpchain.web.api import coldchain as coldchain_api
 from atmpchain.web.api import custody as custody_api
 from atmpchain.web.api import hospital as hospital_api
 from atmpchain.web.api import identity as identity_api
+from atmpchain.web.api import refusals as refusals_api
 from atmpchain.web.api import telemetry as telemetry_api
 from atmpchain.web.deps import AppState, csrf_protect
+from atmpchain.web.gate import LimitBodySize, RefuseAnonymousWrites
 from atmpchain.web.pages import accounts as accounts_pages
 from atmpchain.web.pages import audit as audit_pages
 from atmpchain.web.pages import auth as auth_pages
@@ -37,6 +40,7 @@ from atmpchain.web.pages import hospital_record as hospital_record_pages
 from atmpchain.web.pages import hospital_steps as hospital_steps_pages
 from atmpchain.web.pages import hospital_trace as hospital_trace_pages
 from atmpchain.web.pages import identity as identity_pages
+from atmpchain.web.pages import refusals as refusals_pages
 
 STATIC = Path(__file__).parent / "static"
 
@@ -49,6 +53,7 @@ ROUTERS = (
     telemetry_api.router,
     coldchain_api.router,
     hospital_api.router,
+    refusals_api.router,
     auth_pages.router,
     dashboard_pages.router,
     accounts_pages.router,
@@ -63,6 +68,7 @@ ROUTERS = (
     hospital_catalogue_pages.router,
     hospital_trace_pages.router,
     hospital_record_pages.router,
+    refusals_pages.router,
 )
 
 
@@ -80,6 +86,10 @@ def create_app(
         openapi_url="/openapi.json",
     )
     app.state.atmpchain = AppState(db=database, settings=settings, clock=clock or SystemClock())
+    # Before a byte of a body is read: its size (outermost), then who sends it (gate.py). Added
+    # before the headers below, so that their refusals carry those headers too.
+    app.add_middleware(RefuseAnonymousWrites)
+    app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)
 
     @app.middleware("http")
     async def security_headers(
@@ -103,6 +113,14 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in ROUTERS:
         app.include_router(router, dependencies=[Depends(csrf_protect)])
+
+    def openapi() -> dict[str, Any]:
+        # Every API operation declares the error bodies it may answer with (errors.ErrorOut).
+        if app.openapi_schema is None:
+            app.openapi_schema = errors.document_errors(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.get("/healthz", tags=["health"], summary="Liveness and database reachability")
     def healthz() -> JSONResponse:
