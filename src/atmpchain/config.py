@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     login_throttle_address_limit: int = Field(default=30, ge=1, le=10_000)
     login_throttle_username_limit: int = Field(default=10, ge=1, le=10_000)
     login_throttle_block_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # The largest request body accepted, in bytes, counted from Content-Length and from the bytes
+    # as they arrive, before anything is parsed (413 beyond it). The default takes a logger CSV of
+    # 20 MB (coldchain.service.MAX_CSV_BYTES) with its multipart wrapping.
+    max_body_bytes: int = Field(default=24 * 1024 * 1024, ge=64 * 1024, le=1024 * 1024 * 1024)
     # None means: secure cookies in production, plain cookies in development (http://127.0.0.1).
     cookie_secure: bool | None = None
     # The facility's own ISBT 128 Facility Identification Number (from ICCBBA's registry) and

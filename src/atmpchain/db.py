@@ -32,6 +32,12 @@ NAMING_CONVENTION = {
 }
 
 
+#: The largest id a row can have: a signed 64-bit integer (PostgreSQL's BIGINT, SQLite's
+#: INTEGER). A larger number must be refused where it is read (a path, form or command argument):
+#: bound as a query parameter it raises OverflowError instead of finding nothing.
+MAX_ID = 2**63 - 1
+
+
 class DatabaseUnavailable(Exception):
     """The database cannot be reached or is not initialised; the message says what to do."""
 

@@ -52,6 +52,7 @@ WRITABLE_TABLES = (
     "shipper_log",
     "chain_of_identity",
     "coi_donation",
+    "refused_request",
 )
 
 

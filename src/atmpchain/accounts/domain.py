@@ -381,3 +381,56 @@ def check_not_last_admin(
     nobody would be left to manage accounts."""
     if removing and list(admins_in_force) == [user_id]:
         raise Conflict("this is the last active administrator; add another first", field)
+
+
+# Refused requests (issue 9 item 11, ADR 0014). 21 CFR 11.300(d) wants attempts at unauthorised
+# use detected and reported; a flood of them must not bury the audit trail it is reported in.
+
+
+class RefusalKind(enum.Enum):
+    """Why a request was refused before it could change anything."""
+
+    PERMISSION = "permission"  # the actor's roles do not allow the action
+    CSRF = "csrf"  # a form or call without this session's security token
+    # an unknown (forged), revoked or expired API token
+    API_TOKEN = "api-token"  # noqa: S105 - a kind of refusal, not a secret
+
+    @property
+    def label(self) -> str:
+        """The kind as an inspector reads it."""
+        return _REFUSAL_LABELS[self]
+
+
+_REFUSAL_LABELS = {
+    RefusalKind.PERMISSION: "not permitted",
+    RefusalKind.CSRF: "missing or stale security token",
+    RefusalKind.API_TOKEN: "unknown, revoked or expired API token",
+}
+
+#: Distinct client addresses counted separately per minute when nobody is identified; beyond it
+#: they share one bucket, so that rotating addresses cannot bloat the trail either.
+ANONYMOUS_BUCKETS_PER_MINUTE = 100
+ANY_CLIENT = "*"
+
+
+def refusal_minute(moment: datetime) -> datetime:
+    """The minute a refusal is counted in."""
+    return moment.replace(second=0, microsecond=0)
+
+
+def refusal_bucket(actor_id: int | None, client: str) -> str:
+    """Who a refusal is counted against: the user when known, else the client's address."""
+    return f"user:{actor_id}" if actor_id is not None else f"client:{client}"
+
+
+def refusal_needs_audit_record(count: int) -> bool:
+    """Whether the `count`-th refusal of a bucket's minute gets its own audit record.
+
+    The first does, and then the 10th, 100th, 1000th...: the size of a flood reaches the hash
+    chain too, at a cost that grows with its logarithm; the exact count is kept beside it.
+    """
+    if count < 1:
+        return False
+    while count % 10 == 0:
+        count //= 10
+    return count == 1

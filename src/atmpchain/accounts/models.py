@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from atmpchain.accounts.domain import Role, RoleGrant
@@ -140,3 +149,33 @@ class LoginThrottle(Base):
     window_started_at: Mapped[datetime | None]
     failures: Mapped[int] = mapped_column(Integer, default=0)
     blocked_until: Mapped[datetime | None]
+
+
+class RefusedRequest(Base):
+    """Refusals of one kind counted against one user (or client address) in one minute.
+
+    The first refusal of the minute writes an audit record (`audit_seq`); later ones only raise
+    `count`, so that a flood cannot bloat the audit trail (ADR 0014).
+    """
+
+    __tablename__ = "refused_request"
+    __table_args__ = (
+        UniqueConstraint("bucket", "kind", "minute"),
+        CheckConstraint("count >= 1", name="count"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    minute: Mapped[datetime] = mapped_column(index=True)
+    bucket: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    actor_username: Mapped[str] = mapped_column(String(150))
+    client: Mapped[str] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(16))
+    first_at: Mapped[datetime]
+    last_at: Mapped[datetime]
+    count: Mapped[int] = mapped_column(Integer)
+    first_target: Mapped[str] = mapped_column(String(300))
+    last_target: Mapped[str] = mapped_column(String(300))
+    rule: Mapped[str] = mapped_column(Text)
+    audit_seq: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))

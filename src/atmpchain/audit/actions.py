@@ -110,3 +110,6 @@ class AuditAction(enum.Enum):
     LOGIN_THROTTLED = ("accounts:session:login-throttled", ActionKind.EVENT)
     FACILITY_SET_UP = ("facility:facility:set-up", ActionKind.CREATE)
     FACILITY_CHANGED = ("facility:facility:changed", ActionKind.CHANGE)
+    # refused requests (web/API/CLI adapters, ADR 0014): the first refusal of a kind per user or
+    # client address and minute, then every tenfold of the count
+    ACCESS_REFUSED = ("accounts:access:refused", ActionKind.EVENT)

@@ -129,7 +129,7 @@ def export(
     cfg = common.settings()
     db = common.database(cfg, ctx)
     uow = common.unit_of_work(cfg, db)
-    actor = common.authenticate(uow, acting_as)
+    actor = common.authenticate(uow, acting_as, ctx)
     flt = AuditFilter(
         user,
         record_type,

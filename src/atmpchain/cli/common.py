@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import socket
+import sys
+from contextvars import ContextVar
 from datetime import datetime
 from typing import NoReturn
 
@@ -10,19 +14,51 @@ import typer
 from rich.console import Console
 
 from atmpchain.accounts import sessions
-from atmpchain.accounts.domain import Actor
+from atmpchain.accounts.domain import Actor, RefusalKind
+from atmpchain.accounts.refusals import Refusal, record_refusal
 from atmpchain.config import ConfigError, Settings, load_settings
 from atmpchain.db import Database, DatabaseUnavailable
-from atmpchain.errors import DomainError
+from atmpchain.errors import DomainError, PermissionDenied
 from atmpchain.uow import UnitOfWork
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
 PASSWORD_ENV = "ATMPCHAIN_PASSWORD"  # noqa: S105 - the name of a variable, not a secret
+log = logging.getLogger("atmpchain.cli")
+
+#: The unit of work, the authenticated user and the command path of the running command.
+_acting: ContextVar[tuple[UnitOfWork, Actor, str] | None] = ContextVar("acting", default=None)
+
+
+def _record_refusal(exc: PermissionDenied) -> None:
+    """Put the refusal on record, like the web does (ADR 0014); never fails the command more."""
+    acting = _acting.get()
+    if acting is None:
+        return
+    uow, actor, command = acting
+    refusal = Refusal(
+        kind=RefusalKind.PERMISSION,
+        actor=actor,
+        client=f"terminal on {socket.gethostname()}",
+        target=command,
+        rule=exc.message,
+    )
+    try:
+        record_refusal(uow.new(), refusal)
+    except Exception:
+        log.exception("the refusal could not be recorded")
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    """Print a plain error and exit non-zero."""
+    """Print a plain error and exit non-zero.
+
+    Every command ends in here when a service refuses it, so this is the command line's one
+    error path: a PermissionDenied being handled when it is called is put on record here, and
+    no command can forget to.
+    """
+    handling = sys.exc_info()[1]
+    if isinstance(handling, PermissionDenied):
+        _record_refusal(handling)
     err_console.print(f"[bold red]error:[/] {message}", highlight=False)
     raise typer.Exit(code)
 
@@ -65,10 +101,11 @@ def unit_of_work(cfg: Settings, db: Database) -> UnitOfWork:
     return UnitOfWork(db, channel="cli", settings=cfg)
 
 
-def authenticate(uow: UnitOfWork, username: str) -> Actor:
+def authenticate(uow: UnitOfWork, username: str, ctx: typer.Context | None = None) -> Actor:
     """Who runs the command: a real user, proved by their password (prompted, or from the env).
 
-    The check is a login followed by a logout, so it is audited like any other login.
+    The check is a login followed by a logout, so it is audited like any other login. With the
+    command's context, a refusal the command then meets is recorded against the user.
     """
     password = os.environ.get(PASSWORD_ENV) or typer.prompt(
         f"Password for {username}", hide_input=True
@@ -80,6 +117,9 @@ def authenticate(uow: UnitOfWork, username: str) -> Actor:
     sessions.logout(uow, session_token=result.session_token)
     if result.must_change_password:
         fail(f"{username} still has a temporary password; change it on the web page first")
+    if ctx is not None:
+        token = _acting.set((uow, result.actor, ctx.command_path))
+        ctx.call_on_close(lambda: _acting.reset(token))
     return result.actor
 
 
@@ -87,4 +127,4 @@ def acting(ctx: typer.Context, username: str) -> tuple[UnitOfWork, Actor]:
     """A unit of work on the configured database, and the authenticated user running the command."""
     cfg = settings()
     uow = unit_of_work(cfg, database(cfg, ctx))
-    return uow, authenticate(uow, username)
+    return uow, authenticate(uow, username, ctx)

@@ -25,8 +25,8 @@ from atmpchain.accounts.domain import SYSTEM_ACTOR, Actor, Permission
 from atmpchain.cli import common
 from atmpchain.cli.common import console
 from atmpchain.clock import SystemClock
-from atmpchain.db import Database
-from atmpchain.errors import DomainError
+from atmpchain.db import MAX_ID, Database
+from atmpchain.errors import DomainError, PermissionDenied
 from atmpchain.hospital import catalogue, preparation, queries
 from atmpchain.hospital.common import dose_number, parse_dose_number
 from atmpchain.hospital.dose_record_pdf import dose_record_pdf
@@ -69,9 +69,11 @@ def _reader(ctx: typer.Context, username: str, permission: Permission) -> tuple[
     """The database and the authenticated reader, who must hold `permission`."""
     cfg = common.settings()
     db = common.database(cfg, ctx)
-    actor = common.authenticate(common.unit_of_work(cfg, db), username)
-    if not actor.can(permission):
-        common.fail(f"{actor.username} may not read this: it needs '{permission.value}'")
+    actor = common.authenticate(common.unit_of_work(cfg, db), username, ctx)
+    try:
+        actor.require(permission)
+    except PermissionDenied as exc:
+        common.fail(exc.message)
     return db, actor
 
 
@@ -171,7 +173,9 @@ def catalogue_list(ctx: typer.Context) -> None:
 def catalogue_approve(
     ctx: typer.Context,
     code: Annotated[str, typer.Argument(help="The product's catalogue code.")],
-    revision: Annotated[int, typer.Argument(help="The proposed revision number.")],
+    revision: Annotated[
+        int, typer.Argument(min=1, max=MAX_ID, help="The proposed revision number.")
+    ],
     acting_as: As,
     reject: Annotated[
         bool, typer.Option("--reject", help="Reject instead (needs --comment).")
@@ -400,7 +404,7 @@ def watch(
     cfg = common.settings()
     db = common.database(cfg, ctx)
     uow = common.unit_of_work(cfg, db)
-    actor = common.authenticate(uow, acting_as) if acting_as else SYSTEM_ACTOR
+    actor = common.authenticate(uow, acting_as, ctx) if acting_as else SYSTEM_ACTOR
 
     def check() -> list[int]:
         flagged = _guard(lambda: preparation.flag_missed_windows(uow, actor=actor))

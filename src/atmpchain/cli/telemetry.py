@@ -23,6 +23,7 @@ from atmpchain.coldchain.mqtt import ConsumerStatus, MqttConsumer
 from atmpchain.coldchain.notify import build_notifier
 from atmpchain.coldchain.sensors import register_sensor
 from atmpchain.coldchain.settings import TelemetrySettings
+from atmpchain.db import MAX_ID
 from atmpchain.errors import DomainError
 
 app = typer.Typer(
@@ -197,7 +198,7 @@ def alarms(
     show_all: Annotated[
         bool, typer.Option("--all", help="Also list acknowledged alarms, with who and why.")
     ] = False,
-    limit: Annotated[int, typer.Option(help="At most this many.", min=1)] = 100,
+    limit: Annotated[int, typer.Option(help="At most this many.", min=1, max=10_000)] = 100,
 ) -> None:
     """List open alarms, most severe first, with how long each has been open."""
     db = common.database(common.settings(), ctx)
@@ -234,7 +235,9 @@ def alarms(
 @app.command("acknowledge")
 def acknowledge(
     ctx: typer.Context,
-    alarm_id: Annotated[int, typer.Argument(help="The alarm's number, as `alarms` lists it.")],
+    alarm_id: Annotated[
+        int, typer.Argument(min=1, max=MAX_ID, help="The alarm's number, as `alarms` lists it.")
+    ],
     comment: Annotated[
         str, typer.Option(help="What was done, e.g. 'called technician, tank refilled'.")
     ],

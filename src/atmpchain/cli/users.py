@@ -12,6 +12,7 @@ from atmpchain.accounts import users as user_service
 from atmpchain.accounts.domain import MACHINE_ROLES, Role
 from atmpchain.cli import common
 from atmpchain.cli.common import console
+from atmpchain.db import MAX_ID
 from atmpchain.errors import DomainError
 
 app = typer.Typer(help="Manage users (every change is audited).", no_args_is_help=True)
@@ -131,7 +132,7 @@ def create_token(
 @token_app.command("revoke")
 def revoke_token(
     ctx: typer.Context,
-    token_id: Annotated[int, typer.Argument(help="The token's id.")],
+    token_id: Annotated[int, typer.Argument(min=1, max=MAX_ID, help="The token's id.")],
     acting_as: As,
     reason: Reason,
 ) -> None:

@@ -14,7 +14,7 @@ import enum
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from atmpchain.custody.errors import CustodyRuleError
 from atmpchain.errors import InvalidInput
@@ -72,6 +72,33 @@ class StorageKindSpec:
     temperature: TemperatureRange
     #: How many product units one innermost position holds unless the unit says otherwise.
     leaf_capacity: int
+
+
+#: The temperatures a storage unit may be set to hold, exclusive: absolute zero to boiling.
+_COLDEST_C = Decimal("-273.1")
+_WARMEST_C = Decimal("100")
+
+
+def parse_celsius(raw: str | Decimal | int | float, field: str) -> Decimal:
+    """A temperature in °C as typed or sent, to 0.1 °C; refused naming `field` otherwise.
+
+    Bounded before it is rounded: Decimal takes '1e999999999', 'NaN' and 'sNaN', and rounding
+    or comparing those raises decimal.InvalidOperation instead of answering the person.
+    """
+    text = str(raw).strip().replace("\N{MINUS SIGN}", "-").replace(",", ".")
+    shown = text if len(text) <= 20 else text[:20] + "…"
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise InvalidInput(f"{field} '{shown}' is not a number of °C", field=field) from None
+    # Checked before rounding (which fails on huge values) and after it (99.96 rounds to 100.0).
+    if value.is_finite() and _COLDEST_C < value < _WARMEST_C:
+        rounded = value.quantize(Decimal("0.1"))
+        if _COLDEST_C < rounded < _WARMEST_C:
+            return rounded
+    raise InvalidInput(
+        f"{field} '{shown}' is not a temperature between -273 and 100 °C", field=field
+    )
 
 
 def _range(low: str, high: str) -> TemperatureRange:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +16,7 @@ from atmpchain.custody.domain import (
     TemperatureRange,
     check_status_change,
     normalise_code,
+    parse_celsius,
     plan_layout,
 )
 from atmpchain.custody.models import StoragePosition, StorageRoom, StorageSite, StorageUnit
@@ -95,14 +96,10 @@ def _temperature(
 ) -> TemperatureRange:
     if low is None and high is None:
         return kind.spec.temperature
-    try:
-        low_c = Decimal(str(low)) if low is not None else kind.spec.temperature.low_c
-        high_c = Decimal(str(high)) if high is not None else kind.spec.temperature.high_c
-    except InvalidOperation:
-        raise InvalidInput(
-            f"temperature '{low}' / '{high}' is not a number of °C", field="temperature"
-        ) from None
-    return TemperatureRange(low_c.quantize(Decimal("0.1")), high_c.quantize(Decimal("0.1")))
+    default = kind.spec.temperature
+    low_c = default.low_c if low is None else parse_celsius(low, "temperature_low_c")
+    high_c = default.high_c if high is None else parse_celsius(high, "temperature_high_c")
+    return TemperatureRange(low_c, high_c)
 
 
 def create_storage_unit(

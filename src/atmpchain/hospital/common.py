@@ -40,7 +40,8 @@ def dose_number(dose_id: int) -> str:
 def parse_dose_number(text: str, field: str = "dose") -> int:
     """A dose number typed or scanned (D000042, d42 or 42) as its id."""
     value = text.strip().upper().removeprefix("D")
-    if not value.isdigit() or not 1 <= len(value) <= 9:
+    # ASCII digits only: str.isdigit() also accepts '²', which int() then refuses.
+    if not (value.isascii() and value.isdigit()) or not 1 <= len(value) <= 9:
         raise InvalidInput(f"'{text.strip()}' is not a dose number (D followed by digits)", field)
     return int(value)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -25,8 +26,10 @@ from atmpchain.web.api import custody as custody_api
 from atmpchain.web.api import facility as facility_api
 from atmpchain.web.api import hospital as hospital_api
 from atmpchain.web.api import identity as identity_api
+from atmpchain.web.api import refusals as refusals_api
 from atmpchain.web.api import telemetry as telemetry_api
 from atmpchain.web.deps import AppState, csrf_protect
+from atmpchain.web.gate import LimitBodySize, RefuseAnonymousWrites
 from atmpchain.web.pages import accounts as accounts_pages
 from atmpchain.web.pages import audit as audit_pages
 from atmpchain.web.pages import auth as auth_pages
@@ -42,6 +45,7 @@ from atmpchain.web.pages import hospital_record as hospital_record_pages
 from atmpchain.web.pages import hospital_steps as hospital_steps_pages
 from atmpchain.web.pages import hospital_trace as hospital_trace_pages
 from atmpchain.web.pages import identity as identity_pages
+from atmpchain.web.pages import refusals as refusals_pages
 
 STATIC = Path(__file__).parent / "static"
 
@@ -55,6 +59,7 @@ ROUTERS = (
     coldchain_api.router,
     hospital_api.router,
     facility_api.router,
+    refusals_api.router,
     auth_pages.router,
     dashboard_pages.router,
     accounts_pages.router,
@@ -70,6 +75,7 @@ ROUTERS = (
     hospital_trace_pages.router,
     hospital_record_pages.router,
     facility_pages.router,
+    refusals_pages.router,
 )
 
 
@@ -101,6 +107,10 @@ def create_app(
         openapi_url="/openapi.json",
     )
     app.state.atmpchain = AppState(db=database, settings=settings, clock=app_clock)
+    # Before a byte of a body is read: its size (outermost), then who sends it (gate.py). Added
+    # before the headers below, so that their refusals carry those headers too.
+    app.add_middleware(RefuseAnonymousWrites)
+    app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)
 
     @app.middleware("http")
     async def security_headers(
@@ -124,6 +134,14 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in ROUTERS:
         app.include_router(router, dependencies=[Depends(csrf_protect)])
+
+    def openapi() -> dict[str, Any]:
+        # Every API operation declares the error bodies it may answer with (errors.ErrorOut).
+        if app.openapi_schema is None:
+            app.openapi_schema = errors.document_errors(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.get("/healthz", tags=["health"], summary="Liveness and database reachability")
     def healthz() -> JSONResponse:

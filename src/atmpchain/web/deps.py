@@ -8,19 +8,23 @@ in the service layer; the checks here only decide what to show and where to send
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
 from typing import Annotated
 
+from annotated_types import Ge, Le
 from fastapi import Depends, Request
+from starlette.requests import HTTPConnection
 
-from atmpchain.accounts.domain import Actor, Permission
+from atmpchain.accounts.domain import Actor, Permission, RefusalKind
+from atmpchain.accounts.refusals import Refusal, record_refusal
 from atmpchain.accounts.sessions import SessionInfo, resolve_session
-from atmpchain.accounts.tokens import authenticate_token
+from atmpchain.accounts.tokens import TOKEN_PREFIX, authenticate_token
 from atmpchain.clock import Clock
 from atmpchain.config import Settings
-from atmpchain.db import Database
-from atmpchain.errors import DomainError, PermissionDenied
+from atmpchain.db import MAX_ID, Database
+from atmpchain.errors import DomainError, InvalidInput, PermissionDenied
 from atmpchain.uow import UnitOfWork
 
 SESSION_COOKIE = "atmpchain_session"
@@ -28,6 +32,30 @@ PRELOGIN_COOKIE = "atmpchain_prelogin"
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+log = logging.getLogger("atmpchain.web")
+
+#: A record's id from a path, query, form or JSON field: 1 to 2^63-1.
+RecordId = Annotated[int, Ge(1), Le(MAX_ID)]
+#: A record's version (optimistic locking) from a form or JSON field: 0 to 2^63-1.
+RecordVersion = Annotated[int, Ge(0), Le(MAX_ID)]
+
+
+def form_number(text: str, field: str, *, low: int = 0, high: int = MAX_ID) -> int | None:
+    """A whole number from a form field as typed or hidden in the page; None when blank.
+
+    ASCII digits only: str.isdigit() also accepts '²' and '٣', which int() then refuses; and
+    a number is bounded before it reaches a query (a bound parameter above 2^63 raises there).
+    """
+    value = text.strip()
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit()) or len(value) > len(str(high)):
+        raise InvalidInput(f"{field} must be a whole number from {low} to {high}", field=field)
+    number = int(value)
+    if not low <= number <= high:
+        raise InvalidInput(f"{field} must be a whole number from {low} to {high}", field=field)
+    return number
 
 
 class NotAuthenticated(DomainError):
@@ -88,38 +116,91 @@ def new_uow(state: AppState, channel: str) -> UnitOfWork:
     return UnitOfWork(state.db, state.clock, channel=channel, settings=state.settings)
 
 
+def channel_of(conn: HTTPConnection) -> str:
+    """How the request came in: the JSON API or a web page."""
+    return "api" if conn.url.path.startswith("/api/") else "web"
+
+
 def get_uow(request: Request, state: State) -> UnitOfWork:
     """A unit of work tagged with how the request came in (web page or API)."""
-    channel = "api" if request.url.path.startswith("/api/") else "web"
-    return new_uow(state, channel)
+    return new_uow(state, channel_of(request))
 
 
 UoW = Annotated[UnitOfWork, Depends(get_uow)]
 
 
-def _bearer(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
+def _bearer(conn: HTTPConnection) -> str | None:
+    header = conn.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def optional_auth(request: Request, uow: UoW) -> Auth | None:
-    """The authenticated caller, or None. Resolved once per request."""
-    if hasattr(request.state, "auth"):
-        cached: Auth | None = request.state.auth
-        return cached
+def client_address(conn: HTTPConnection) -> str:
+    """The client's network address as the server saw it (no proxy headers are trusted)."""
+    return conn.client.host if conn.client else "unknown"
+
+
+def record_web_refusal(
+    conn: HTTPConnection, kind: RefusalKind, actor: Actor | None, rule: str
+) -> None:
+    """Put a refused request on record (ADR 0014); a failure to do so is logged, not raised.
+
+    The person is refused whatever happens here: a database that cannot take the record must
+    not turn a 403 into a 500.
+    """
+    state: AppState = conn.app.state.atmpchain
+    refusal = Refusal(
+        kind=kind,
+        actor=actor,
+        client=client_address(conn),
+        target=f"{conn.scope.get('method', '')} {conn.url.path}".strip(),
+        rule=rule,
+    )
+    try:
+        record_refusal(new_uow(state, channel_of(conn)), refusal)
+    except Exception:
+        log.exception("the refusal of %s could not be recorded", refusal.target)
+
+
+def resolve_auth(conn: HTTPConnection) -> Auth | None:
+    """Who the request's credentials belong to, or None; resolved once per request.
+
+    A bearer token that names no live token (forged, revoked, expired, or its account
+    deactivated) is a refusal on record; a missing or timed-out session is not (the session's
+    own time-out is audited where it happens).
+    """
+    cached = conn.scope.setdefault("state", {})
+    if "auth" in cached:
+        found: Auth | None = cached["auth"]
+        return found
+    uow = new_uow(conn.app.state.atmpchain, channel_of(conn))
     auth: Auth | None = None
-    token = _bearer(request)
+    token = _bearer(conn)
     if token is not None:
         actor = authenticate_token(uow, token=token)
         auth = Auth(actor, None) if actor else None
+        if actor is None:
+            # Only the public prefix of a token is recorded, never more of a secret.
+            shown = (
+                f"API token '{token[:10]}...'"
+                if token.startswith(TOKEN_PREFIX)
+                else ("a bearer credential that is not an atmpchain API token")
+            )
+            record_web_refusal(
+                conn, RefusalKind.API_TOKEN, None, f"{shown} is unknown, revoked or expired"
+            )
     else:
-        cookie = request.cookies.get(SESSION_COOKIE)
+        cookie = conn.cookies.get(SESSION_COOKIE)
         if cookie:
             info = resolve_session(uow, session_token=cookie)
             auth = Auth(info.actor, info) if info else None
-    request.state.auth = auth
+    cached["auth"] = auth
     return auth
+
+
+def optional_auth(request: Request) -> Auth | None:
+    """The authenticated caller, or None. Resolved once per request."""
+    return resolve_auth(request)
 
 
 OptionalAuth = Annotated[Auth | None, Depends(optional_auth)]

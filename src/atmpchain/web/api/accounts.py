@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from atmpchain.accounts import access, tokens, users
 from atmpchain.accounts import queries as account_queries
 from atmpchain.accounts.domain import Permission, Role
-from atmpchain.web.deps import CurrentActor, State, UoW
+from atmpchain.web.deps import CurrentActor, RecordId, State, UoW
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 
@@ -109,7 +109,7 @@ class Created(BaseModel):
     id: int
 
 
-def _user_out(state: State, user_id: int) -> UserOut:
+def _user_out(state: State, user_id: RecordId) -> UserOut:
     with state.db.read_session() as session:
         user = account_queries.get_user(session, user_id, state.clock.now())
     return _out(user)
@@ -179,7 +179,7 @@ def create_user(body: UserIn, actor: CurrentActor, uow: UoW, state: State) -> Us
 
 
 @router.get("/users/{user_id}", response_model=UserOut)
-def get_user(user_id: int, actor: CurrentActor, state: State) -> UserOut:
+def get_user(user_id: RecordId, actor: CurrentActor, state: State) -> UserOut:
     """One user."""
     if not actor.can(Permission.APPROVE_USER_ACCESS) and actor.user_id != user_id:
         actor.require(Permission.MANAGE_USERS)
@@ -188,7 +188,7 @@ def get_user(user_id: int, actor: CurrentActor, state: State) -> UserOut:
 
 @router.post("/users/{user_id}/roles", response_model=UserOut)
 def change_roles(
-    user_id: int, body: RolesIn, actor: CurrentActor, uow: UoW, state: State
+    user_id: RecordId, body: RolesIn, actor: CurrentActor, uow: UoW, state: State
 ) -> UserOut:
     """Replace a user's roles, with a reason."""
     users.change_roles(uow, actor=actor, user_id=user_id, roles=body.roles, reason=body.reason)
@@ -197,7 +197,7 @@ def change_roles(
 
 @router.post("/users/{user_id}/deactivate", response_model=UserOut)
 def deactivate(
-    user_id: int, body: ReasonIn, actor: CurrentActor, uow: UoW, state: State
+    user_id: RecordId, body: ReasonIn, actor: CurrentActor, uow: UoW, state: State
 ) -> UserOut:
     """Deactivate a user, with a reason."""
     users.deactivate_user(uow, actor=actor, user_id=user_id, reason=body.reason)
@@ -206,7 +206,7 @@ def deactivate(
 
 @router.post("/users/{user_id}/access-approval", response_model=UserOut, status_code=201)
 def approve_access(
-    user_id: int, body: SignIn, actor: CurrentActor, uow: UoW, state: State
+    user_id: RecordId, body: SignIn, actor: CurrentActor, uow: UoW, state: State
 ) -> UserOut:
     """QA approves the user's access with an electronic signature (password re-entered)."""
     access.approve_access(
@@ -216,7 +216,7 @@ def approve_access(
 
 
 @router.post("/users/{user_id}/tokens", response_model=TokenOut, status_code=201)
-def create_token(user_id: int, body: TokenIn, actor: CurrentActor, uow: UoW) -> TokenOut:
+def create_token(user_id: RecordId, body: TokenIn, actor: CurrentActor, uow: UoW) -> TokenOut:
     """Issue an API token for a device or integration (administrators)."""
     new = tokens.create_api_token(
         uow, actor=actor, user_id=user_id, name=body.name, expires_at=body.expires_at
@@ -225,6 +225,6 @@ def create_token(user_id: int, body: TokenIn, actor: CurrentActor, uow: UoW) -> 
 
 
 @router.post("/tokens/{token_id}/revoke", status_code=204)
-def revoke_token(token_id: int, body: ReasonIn, actor: CurrentActor, uow: UoW) -> None:
+def revoke_token(token_id: RecordId, body: ReasonIn, actor: CurrentActor, uow: UoW) -> None:
     """Revoke an API token, with a reason."""
     tokens.revoke_api_token(uow, actor=actor, token_id=token_id, reason=body.reason)

@@ -16,7 +16,7 @@ from atmpchain.audit.checkpoints import CheckpointReport
 from atmpchain.audit.domain import Anchor
 from atmpchain.audit.queries import AuditFilter
 from atmpchain.errors import InvalidInput
-from atmpchain.web.deps import CurrentActor, State
+from atmpchain.web.deps import CurrentActor, RecordId, State
 
 router = APIRouter(prefix="/api/audit", tags=["audit trail"])
 
@@ -98,7 +98,7 @@ def search(
     action: Annotated[str | None, Query(max_length=80)] = None,
     since: AwareDatetime | None = None,
     until: AwareDatetime | None = None,
-    before_seq: Annotated[int | None, Query(ge=1)] = None,
+    before_seq: RecordId | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AuditEntryOut]:
     """Audit records, newest first; page back with `before_seq`."""

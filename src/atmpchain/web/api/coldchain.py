@@ -12,7 +12,7 @@ from atmpchain.accounts.domain import Permission
 from atmpchain.coldchain import queries
 from atmpchain.coldchain.acknowledge import acknowledge_alarm
 from atmpchain.coldchain.alarms import AlarmKind, Severity
-from atmpchain.web.deps import CurrentActor, State, UoW
+from atmpchain.web.deps import CurrentActor, RecordId, State, UoW
 
 router = APIRouter(prefix="/api/coldchain", tags=["cold chain"])
 
@@ -87,7 +87,7 @@ def list_alarms(
     summary="Acknowledge an open alarm with a short comment; a second acknowledgement is a 409",
 )
 def acknowledge(
-    alarm_id: int, body: AcknowledgeIn, actor: CurrentActor, uow: UoW, state: State
+    alarm_id: RecordId, body: AcknowledgeIn, actor: CurrentActor, uow: UoW, state: State
 ) -> AlarmOut:
     acknowledge_alarm(uow, actor=actor, alarm_id=alarm_id, comment=body.comment)
     with state.db.read_session() as session:

@@ -13,7 +13,7 @@ from atmpchain.custody import queries, service, storage
 from atmpchain.custody.domain import StorageKind, StorageStatus
 from atmpchain.custody.service import CustodyResult
 from atmpchain.identity.chain import CheckPoint
-from atmpchain.web.deps import CurrentActor, State, UoW
+from atmpchain.web.deps import CurrentActor, RecordId, RecordVersion, State, UoW
 
 router = APIRouter(prefix="/api/custody", tags=["custody"])
 
@@ -80,7 +80,7 @@ class LocationMoveIn(Strict):
 
     unit_scan: str = Field(min_length=1, max_length=500)
     location_scan: str = Field(min_length=1, max_length=200)
-    expected_version: int | None = None
+    expected_version: RecordVersion | None = None
     note: str | None = Field(default=None, max_length=1000)
 
 
@@ -92,7 +92,7 @@ class TransferIn(Strict):
     to_party: str | None = Field(default=None, max_length=200)
     second_scan: str | None = Field(default=None, max_length=500)
     checkpoint: CheckPoint = CheckPoint.LABEL_TO_LABEL
-    expected_version: int | None = None
+    expected_version: RecordVersion | None = None
     note: str | None = Field(default=None, max_length=1000)
 
 
@@ -101,7 +101,7 @@ class DisposeIn(Strict):
 
     unit_scan: str = Field(min_length=1, max_length=500)
     reason: str = Field(min_length=1, max_length=1000)
-    expected_version: int | None = None
+    expected_version: RecordVersion | None = None
 
 
 class CustodyOut(BaseModel):
@@ -339,7 +339,7 @@ def where(actor: CurrentActor, state: State, scan: str = "") -> WhereOut:
 
 
 @router.get("/units/{unit_id}", response_model=TimelineOut)
-def timeline(unit_id: int, actor: CurrentActor, state: State) -> TimelineOut:
+def timeline(unit_id: RecordId, actor: CurrentActor, state: State) -> TimelineOut:
     """A unit's whole chain of custody."""
     _viewer(actor)
     with state.db.read_session() as session:

@@ -46,7 +46,7 @@ from atmpchain.web.api.hospital_schemas import (
     StepOut,
     ThawStartIn,
 )
-from atmpchain.web.deps import CurrentActor, State, UoW, requires
+from atmpchain.web.deps import CurrentActor, RecordId, State, UoW, requires
 
 router = APIRouter(prefix="/api/hospital", tags=["hospital"])
 
@@ -59,7 +59,7 @@ Tracer = Annotated[Actor, requires(Permission.TRACE_PATIENTS)]
 
 def _step(
     state: State,
-    dose_id: int,
+    dose_id: RecordId,
     moved: CustodyResult | None = None,
     limit_runs_out: datetime | None = None,
 ) -> StepOut:
@@ -96,7 +96,7 @@ def propose(body: ProposeIn, actor: CurrentActor, uow: UoW) -> RevisionOut:
 
 
 @router.post("/catalogue/{code}/revisions/{revision}/decision", status_code=204)
-def decide(code: str, revision: int, body: DecisionIn, actor: CurrentActor, uow: UoW) -> None:
+def decide(code: str, revision: RecordId, body: DecisionIn, actor: CurrentActor, uow: UoW) -> None:
     """QA approves or rejects a proposed revision, signed."""
     catalogue.decide_revision(
         uow,
@@ -134,7 +134,9 @@ def order(body: OrderIn, actor: CurrentActor, uow: UoW) -> DoseCreatedOut:
 
 
 @router.post("/doses/{dose_id}/approve", response_model=StepOut)
-def approve(dose_id: int, body: SignIn, actor: CurrentActor, uow: UoW, state: State) -> StepOut:
+def approve(
+    dose_id: RecordId, body: SignIn, actor: CurrentActor, uow: UoW, state: State
+) -> StepOut:
     """A pharmacist approves the order, signed."""
     orders.approve_order(
         uow,
@@ -149,7 +151,7 @@ def approve(dose_id: int, body: SignIn, actor: CurrentActor, uow: UoW, state: St
 
 @router.post("/doses/{dose_id}/expected-din", response_model=StepOut)
 def expected_din(
-    dose_id: int, body: ExpectedDinIn, actor: CurrentActor, uow: UoW, state: State
+    dose_id: RecordId, body: ExpectedDinIn, actor: CurrentActor, uow: UoW, state: State
 ) -> StepOut:
     """Record the DIN the manufacturer announced for the patient."""
     orders.set_expected_din(
@@ -165,7 +167,7 @@ def expected_din(
 
 @router.post("/doses/{dose_id}/appointment", response_model=StepOut)
 def appointment(
-    dose_id: int, body: AppointmentIn, actor: CurrentActor, uow: UoW, state: State
+    dose_id: RecordId, body: AppointmentIn, actor: CurrentActor, uow: UoW, state: State
 ) -> StepOut:
     """A physician moves the infusion appointment; the thaw window follows."""
     orders.move_appointment(
@@ -180,7 +182,9 @@ def appointment(
 
 
 @router.post("/doses/{dose_id}/cancel", response_model=StepOut)
-def cancel(dose_id: int, body: ReasonIn, actor: CurrentActor, uow: UoW, state: State) -> StepOut:
+def cancel(
+    dose_id: RecordId, body: ReasonIn, actor: CurrentActor, uow: UoW, state: State
+) -> StepOut:
     """A physician cancels a dose not yet thawed; its records stay."""
     orders.cancel_dose(
         uow,
@@ -196,7 +200,9 @@ def cancel(dose_id: int, body: ReasonIn, actor: CurrentActor, uow: UoW, state: S
 
 
 @router.post("/doses/{dose_id}/receive", response_model=StepOut)
-def receive(dose_id: int, body: ReceiveIn, actor: CurrentActor, uow: UoW, state: State) -> StepOut:
+def receive(
+    dose_id: RecordId, body: ReceiveIn, actor: CurrentActor, uow: UoW, state: State
+) -> StepOut:
     """Receive the product: identity against the order, the shipper's log, the condition."""
     moved = receipt.receive_dose(
         uow,
@@ -218,7 +224,7 @@ def receive(dose_id: int, body: ReceiveIn, actor: CurrentActor, uow: UoW, state:
 
 @router.post("/doses/{dose_id}/put-away", response_model=StepOut)
 def put_away(
-    dose_id: int, body: LocationIn, actor: CurrentActor, uow: UoW, state: State
+    dose_id: RecordId, body: LocationIn, actor: CurrentActor, uow: UoW, state: State
 ) -> StepOut:
     """Put the product into the cryostore."""
     moved = receipt.put_away_dose(
@@ -235,7 +241,7 @@ def put_away(
 
 @router.post("/doses/{dose_id}/hold-decision", response_model=StepOut)
 def hold_decision(
-    dose_id: int, body: HoldDecisionIn, actor: CurrentActor, uow: UoW, state: State
+    dose_id: RecordId, body: HoldDecisionIn, actor: CurrentActor, uow: UoW, state: State
 ) -> StepOut:
     """QA releases or rejects a product held at receipt."""
     receipt.decide_hold(
@@ -252,7 +258,7 @@ def hold_decision(
 
 @router.post("/doses/{dose_id}/retrieve", response_model=StepOut)
 def retrieve(
-    dose_id: int, body: LocationIn, actor: CurrentActor, uow: UoW, state: State
+    dose_id: RecordId, body: LocationIn, actor: CurrentActor, uow: UoW, state: State
 ) -> StepOut:
     """Take the product out of the cryostore."""
     moved = preparation.retrieve_dose(
@@ -269,7 +275,7 @@ def retrieve(
 
 @router.post("/doses/{dose_id}/thaw-start", response_model=StepOut)
 def thaw_start(
-    dose_id: int, body: ThawStartIn, actor: CurrentActor, uow: UoW, state: State
+    dose_id: RecordId, body: ThawStartIn, actor: CurrentActor, uow: UoW, state: State
 ) -> StepOut:
     """Start the thaw inside the window (409 outside it); the limit's clock starts."""
     runs_out = preparation.start_thaw(
@@ -285,7 +291,7 @@ def thaw_start(
 
 @router.post("/doses/{dose_id}/thaw-end", response_model=StepOut)
 def thaw_end(
-    dose_id: int, body: NoteSignIn, actor: CurrentActor, uow: UoW, state: State
+    dose_id: RecordId, body: NoteSignIn, actor: CurrentActor, uow: UoW, state: State
 ) -> StepOut:
     """Record the end of the thaw."""
     preparation.end_thaw(
@@ -301,7 +307,7 @@ def thaw_end(
 
 @router.post("/doses/{dose_id}/preparation", response_model=StepOut)
 def prepare(
-    dose_id: int, body: PreparationIn, actor: CurrentActor, uow: UoW, state: State
+    dose_id: RecordId, body: PreparationIn, actor: CurrentActor, uow: UoW, state: State
 ) -> StepOut:
     """Record a preparation step or pre-infusion check, signed."""
     preparation.record_preparation(
@@ -316,7 +322,7 @@ def prepare(
 
 
 @router.post("/doses/{dose_id}/issue", response_model=StepOut)
-def issue(dose_id: int, body: IssueIn, actor: CurrentActor, uow: UoW, state: State) -> StepOut:
+def issue(dose_id: RecordId, body: IssueIn, actor: CurrentActor, uow: UoW, state: State) -> StepOut:
     """Hand the prepared dose to the ward's nurse (refused past its limit)."""
     moved = preparation.issue_dose(
         uow,
@@ -350,7 +356,7 @@ def bedside_start(body: BedsideIn, actor: CurrentActor, uow: UoW) -> BedsideOut:
 
 @router.post("/doses/{dose_id}/infusion-end", response_model=StepOut)
 def infusion_end(
-    dose_id: int, body: InfusionEndIn, actor: CurrentActor, uow: UoW, state: State
+    dose_id: RecordId, body: InfusionEndIn, actor: CurrentActor, uow: UoW, state: State
 ) -> StepOut:
     """Record the end of the infusion; the empty bag leaves custody."""
     moved = bedside.end_infusion(
@@ -366,7 +372,7 @@ def infusion_end(
 
 @router.post("/doses/{dose_id}/override", response_model=StepOut)
 def override(
-    dose_id: int, body: OverrideIn, actor: CurrentActor, uow: UoW, state: State
+    dose_id: RecordId, body: OverrideIn, actor: CurrentActor, uow: UoW, state: State
 ) -> StepOut:
     """A physician allows an infusion after the limit: a deviation, signed, with the reason."""
     bedside.override_limit(
@@ -392,7 +398,7 @@ def board(actor: Viewer, state: State) -> list[BoardLineOut]:
 
 
 @router.get("/doses/{dose_id}", response_model=DoseRecordOut)
-def dose(dose_id: int, actor: Viewer, state: State) -> DoseRecordOut:
+def dose(dose_id: RecordId, actor: Viewer, state: State) -> DoseRecordOut:
     """The whole record of one dose."""
     with state.db.read_session() as session:
         return DoseRecordOut.model_validate(queries.dose_record(session, dose_id))

@@ -14,6 +14,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from atmpchain.custody.domain import EventKind
 from atmpchain.hospital.domain import DoseStatus, DoseStep, LimitBasis, ProductCategory
+from atmpchain.web.deps import RecordId, RecordVersion
 
 Scan = Annotated[str, Field(min_length=1, max_length=500)]
 Password = Annotated[str, Field(max_length=500)]
@@ -29,7 +30,7 @@ class Strict(BaseModel):
 class Versioned(Strict):
     """A step on a dose; `expected_version` refuses it if the dose changed since it was read."""
 
-    expected_version: int | None = None
+    expected_version: RecordVersion | None = None
 
 
 class Out(BaseModel):
@@ -155,7 +156,7 @@ class BedsideIn(Strict):
     wristband_scan: Scan
     bag_scan: Scan
     password: Password
-    expected_dose_id: int | None = None
+    expected_dose_id: RecordId | None = None
 
 
 class InfusionEndIn(Strict):

@@ -12,7 +12,7 @@ from atmpchain.accounts import queries as account_queries
 from atmpchain.accounts.domain import ROLE_PERMISSIONS, Permission, Role
 from atmpchain.errors import DomainError, PermissionDenied
 from atmpchain.signatures.domain import Meaning
-from atmpchain.web.deps import Auth, CurrentAuth, State, UoW
+from atmpchain.web.deps import Auth, CurrentAuth, RecordId, State, UoW
 from atmpchain.web.notices import notice as notice_text
 from atmpchain.web.templating import render
 
@@ -35,7 +35,7 @@ def _detail(
     request: Request,
     auth: Auth,
     state: State,
-    user_id: int,
+    user_id: RecordId,
     *,
     error: DomainError | None = None,
     notice: str | None = None,
@@ -134,7 +134,7 @@ async def create_user(
 
 @router.get("/users/{user_id}", response_class=HTMLResponse)
 def user_detail(
-    request: Request, user_id: int, auth: CurrentAuth, state: State, notice: str | None = None
+    request: Request, user_id: RecordId, auth: CurrentAuth, state: State, notice: str | None = None
 ) -> Response:
     """One user: roles, access approvals (valid or not), tokens, and what may be done."""
     return _detail(request, auth, state, user_id, notice=notice_text(notice))
@@ -142,7 +142,12 @@ def user_detail(
 
 @router.post("/users/{user_id}/roles")
 async def change_roles(
-    request: Request, user_id: int, uow: UoW, auth: CurrentAuth, state: State, reason: Text = ""
+    request: Request,
+    user_id: RecordId,
+    uow: UoW,
+    auth: CurrentAuth,
+    state: State,
+    reason: Text = "",
 ) -> Response:
     """Grant or withdraw roles, with a reason."""
     form = await request.form()
@@ -161,7 +166,12 @@ async def change_roles(
 
 @router.post("/users/{user_id}/deactivate")
 def deactivate(
-    request: Request, user_id: int, uow: UoW, auth: CurrentAuth, state: State, reason: Text = ""
+    request: Request,
+    user_id: RecordId,
+    uow: UoW,
+    auth: CurrentAuth,
+    state: State,
+    reason: Text = "",
 ) -> Response:
     """Deactivate a user (they are never deleted)."""
     try:
@@ -173,7 +183,12 @@ def deactivate(
 
 @router.post("/users/{user_id}/reactivate")
 def reactivate(
-    request: Request, user_id: int, uow: UoW, auth: CurrentAuth, state: State, reason: Text = ""
+    request: Request,
+    user_id: RecordId,
+    uow: UoW,
+    auth: CurrentAuth,
+    state: State,
+    reason: Text = "",
 ) -> Response:
     """Reactivate a user."""
     try:
@@ -185,7 +200,12 @@ def reactivate(
 
 @router.post("/users/{user_id}/unlock")
 def unlock(
-    request: Request, user_id: int, uow: UoW, auth: CurrentAuth, state: State, reason: Text = ""
+    request: Request,
+    user_id: RecordId,
+    uow: UoW,
+    auth: CurrentAuth,
+    state: State,
+    reason: Text = "",
 ) -> Response:
     """Lift a lock-out."""
     try:
@@ -198,7 +218,7 @@ def unlock(
 @router.post("/users/{user_id}/password")
 def reset_password(
     request: Request,
-    user_id: int,
+    user_id: RecordId,
     uow: UoW,
     auth: CurrentAuth,
     state: State,
@@ -218,7 +238,7 @@ def reset_password(
 @router.post("/users/{user_id}/approve-access")
 def approve_access(
     request: Request,
-    user_id: int,
+    user_id: RecordId,
     uow: UoW,
     auth: CurrentAuth,
     state: State,
@@ -237,7 +257,7 @@ def approve_access(
 
 @router.post("/users/{user_id}/tokens")
 def create_token(
-    request: Request, user_id: int, uow: UoW, auth: CurrentAuth, state: State, name: Text = ""
+    request: Request, user_id: RecordId, uow: UoW, auth: CurrentAuth, state: State, name: Text = ""
 ) -> Response:
     """Issue an API token and show it this one time."""
     try:
@@ -257,8 +277,8 @@ def create_token(
 @router.post("/users/{user_id}/tokens/{token_id}/revoke")
 def revoke_token(
     request: Request,
-    user_id: int,
-    token_id: int,
+    user_id: RecordId,
+    token_id: RecordId,
     uow: UoW,
     auth: CurrentAuth,
     state: State,

@@ -18,7 +18,7 @@ from atmpchain.audit import service as audit_service
 from atmpchain.audit.checkpointing import trusted_keys
 from atmpchain.audit.queries import AuditFilter
 from atmpchain.errors import InvalidInput
-from atmpchain.web.deps import CurrentAuth, State, UoW
+from atmpchain.web.deps import CurrentAuth, RecordId, State, UoW
 from atmpchain.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -69,7 +69,7 @@ def audit_trail(
     action: Filter = None,
     since: Filter = None,
     until: Filter = None,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: RecordId | None = None,
 ) -> Response:
     """The audit trail, newest first, with filters."""
     auth.actor.require(Permission.READ_AUDIT_TRAIL)

@@ -27,7 +27,7 @@ from atmpchain.coldchain.domain import describe_duration
 from atmpchain.coldchain.impact import Impact
 from atmpchain.errors import DomainError, NotFound
 from atmpchain.signatures.domain import Meaning
-from atmpchain.web.deps import Auth, CurrentAuth, State, UoW
+from atmpchain.web.deps import Auth, CurrentAuth, RecordId, State, UoW
 from atmpchain.web.notices import notice as notice_text
 from atmpchain.web.templating import render
 
@@ -77,8 +77,8 @@ def excursions(
 @router.post("/coldchain/excursions/{excursion_id}/products/{product_unit_id}/assess")
 def assess(
     request: Request,
-    excursion_id: int,
-    product_unit_id: int,
+    excursion_id: RecordId,
+    product_unit_id: RecordId,
     uow: UoW,
     auth: CurrentAuth,
     state: State,
@@ -145,7 +145,7 @@ def alarms(
     request: Request,
     auth: CurrentAuth,
     state: State,
-    acknowledged: Annotated[int | None, Query(ge=1)] = None,
+    acknowledged: RecordId | None = None,
 ) -> Response:
     """Cold-chain alarms: open ones first (most severe first) with how long they have been
     open, then the acknowledged ones with who acknowledged them, when and why."""
@@ -162,7 +162,7 @@ def alarms(
 @router.post("/coldchain/alarms/{alarm_id}/acknowledge")
 def acknowledge(
     request: Request,
-    alarm_id: int,
+    alarm_id: RecordId,
     uow: UoW,
     auth: CurrentAuth,
     state: State,

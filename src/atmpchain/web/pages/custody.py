@@ -22,7 +22,7 @@ from atmpchain.custody.labels import location_labels_pdf
 from atmpchain.custody.service import CustodyResult
 from atmpchain.errors import DomainError, InvalidInput
 from atmpchain.identity.service import ChainOfIdentityMismatch
-from atmpchain.web.deps import Auth, CurrentAuth, State, UoW
+from atmpchain.web.deps import Auth, CurrentAuth, RecordId, State, UoW, form_number
 from atmpchain.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -273,7 +273,7 @@ def scan(
             expected_version=expected_version,
             unit=unit,
         )
-    version = int(expected_version) if expected_version.isdigit() else None
+    version = form_number(expected_version, "expected_version")
     try:
         result = _record(uow, auth, action, form, version)
     except ChainOfIdentityMismatch as stop:
@@ -332,7 +332,7 @@ def find(auth: CurrentAuth, state: State, scan: str = "") -> Response:
 
 
 @router.get("/custody/units/{unit_id}", response_class=HTMLResponse)
-def unit_timeline(request: Request, auth: CurrentAuth, state: State, unit_id: int) -> Response:
+def unit_timeline(request: Request, auth: CurrentAuth, state: State, unit_id: RecordId) -> Response:
     """A product unit's chain of custody, from receipt, with every scan."""
     auth.actor.require(Permission.VIEW_CUSTODY)
     with state.db.read_session() as session:

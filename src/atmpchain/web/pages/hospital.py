@@ -22,7 +22,7 @@ from atmpchain.errors import DomainError, InvalidInput
 from atmpchain.hospital import queries
 from atmpchain.hospital.common import parse_dose_number
 from atmpchain.hospital.domain import TRANSITIONS, DoseStatus, DoseStep
-from atmpchain.web.deps import Auth, CurrentAuth, State, requires
+from atmpchain.web.deps import Auth, CurrentAuth, RecordId, State, requires
 from atmpchain.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -219,7 +219,7 @@ def dose_page(
     request: Request,
     auth: Auth,
     state: State,
-    dose_id: int,
+    dose_id: RecordId,
     *,
     error: DomainError | None = None,
     error_form: DoseForm | None = None,
@@ -289,7 +289,7 @@ def board(request: Request, auth: CurrentAuth, _: Viewer, state: State) -> Respo
 
 @router.get("/hospital/doses/{dose_id}", response_class=HTMLResponse)
 def dose(
-    request: Request, dose_id: int, auth: CurrentAuth, _: Viewer, state: State, done: str = ""
+    request: Request, dose_id: RecordId, auth: CurrentAuth, _: Viewer, state: State, done: str = ""
 ) -> Response:
     """A dose's whole record and the forms for its next steps."""
     return dose_page(request, auth, state, dose_id, notice=_DONE_TEXT.get(done))

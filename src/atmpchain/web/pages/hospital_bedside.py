@@ -26,7 +26,7 @@ from atmpchain.identity.chain import identity_of
 from atmpchain.identity.errors import IdentityFormatError
 from atmpchain.identity.scan import parse_scan
 from atmpchain.identity.service import ChainOfIdentityMismatch
-from atmpchain.web.deps import Auth, CurrentAuth, State, UoW
+from atmpchain.web.deps import Auth, CurrentAuth, RecordId, State, UoW, form_number
 from atmpchain.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -123,7 +123,7 @@ def _started(
     request: Request,
     auth: Auth,
     state: State,
-    dose_id: int,
+    dose_id: RecordId,
     *,
     bag_scan: str = "",
     error: DomainError | None = None,
@@ -178,7 +178,7 @@ def bedside_check(
             wristband_scan=fields["wristband_scan"],
             bag_scan=fields["bag_scan"],
             password=password,
-            expected_dose_id=int(dose) if dose.isdigit() else None,
+            expected_dose_id=form_number(dose, "dose", low=1),
         )
     except (ChainOfIdentityMismatch, IdentityStop) as stop:
         return _stop(request, auth, stop.reason, getattr(stop, "audit_seq", None))
@@ -194,7 +194,7 @@ def bedside_check(
 @router.post("/hospital/bedside/doses/{dose_id}/end", response_class=HTMLResponse)
 def bedside_end(
     request: Request,
-    dose_id: int,
+    dose_id: RecordId,
     uow: UoW,
     auth: CurrentAuth,
     state: State,

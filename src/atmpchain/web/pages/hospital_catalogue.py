@@ -12,7 +12,7 @@ from atmpchain.errors import DomainError, InvalidInput
 from atmpchain.hospital import catalogue
 from atmpchain.hospital.domain import LimitBasis, ProductCategory
 from atmpchain.hospital.entries import CatalogueEntry, parse_entry
-from atmpchain.web.deps import Auth, CurrentAuth, State, UoW, requires
+from atmpchain.web.deps import Auth, CurrentAuth, RecordId, State, UoW, requires
 from atmpchain.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -152,7 +152,7 @@ def propose(
 def decide(
     request: Request,
     code: str,
-    revision: int,
+    revision: RecordId,
     uow: UoW,
     auth: CurrentAuth,
     state: State,

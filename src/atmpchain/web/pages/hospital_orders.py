@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from atmpchain.accounts.domain import Permission
 from atmpchain.errors import DomainError, InvalidInput
 from atmpchain.hospital import catalogue, orders
-from atmpchain.web.deps import Auth, CurrentAuth, State, UoW
+from atmpchain.web.deps import Auth, CurrentAuth, State, UoW, form_number
 from atmpchain.web.pages.hospital import local_to_utc
 from atmpchain.web.templating import render
 
@@ -59,10 +59,10 @@ def _birth_date(text: str) -> date:
 
 
 def _minutes(text: str) -> int:
-    value = text.strip()
-    if not value.isdigit():
+    value = form_number(text, "transport_minutes", high=24 * 60)
+    if value is None:
         raise InvalidInput("give the transport time in whole minutes", "transport_minutes")
-    return int(value)
+    return value
 
 
 @router.post("/hospital/orders/new", response_class=HTMLResponse)

@@ -18,7 +18,7 @@ from atmpchain.hospital.common import dose_number
 from atmpchain.hospital.identity import IdentityStop
 from atmpchain.identity.service import ChainOfIdentityMismatch
 from atmpchain.uow import UnitOfWork
-from atmpchain.web.deps import CurrentAuth, State, UoW
+from atmpchain.web.deps import CurrentAuth, RecordId, State, UoW, form_number
 from atmpchain.web.pages.hospital import DoseForm, dose_page, local_to_utc
 from atmpchain.web.templating import render
 
@@ -45,7 +45,7 @@ def _run(
     form: DoseForm,
     uow: UnitOfWork,
     actor: Actor,
-    dose_id: int,
+    dose_id: RecordId,
     f: dict[str, str],
     version: int | None,
     upload: UploadFile | None,
@@ -175,7 +175,7 @@ def _run(
 @router.post("/hospital/doses/{dose_id}/steps/{step}", response_class=HTMLResponse)
 def dose_step(
     request: Request,
-    dose_id: int,
+    dose_id: RecordId,
     step: str,
     uow: UoW,
     auth: CurrentAuth,
@@ -227,7 +227,7 @@ def dose_step(
         "note": note,
         "bag_scan": bag_scan.strip(),
     }
-    expected = int(version) if version.isdigit() else None
+    expected = form_number(version, "version")
     try:
         _run(form, uow, auth.actor, dose_id, fields, expected, shipper_log)
     except (ChainOfIdentityMismatch, IdentityStop) as stop:
