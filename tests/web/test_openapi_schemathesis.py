@@ -42,6 +42,19 @@ CHECKS = (
 
 
 @pytest.fixture
+def settings(database_url: str) -> Settings:
+    """The test settings, with the lock-out as lenient as the settings allow: the generated
+    signatures carry wrong passwords, and a locked account's sessions end at once (issue 9 item
+    10), which would turn the rest of the run into 401s that say nothing about the document."""
+    return Settings(
+        database_url=database_url,
+        display_timezone="Europe/Vienna",
+        facility_fin="A9999",
+        lockout_threshold=100,
+    )
+
+
+@pytest.fixture
 def live_demo(
     settings: Settings, db: Database, clock: FixedClock
 ) -> Iterator[tuple[str, TestClient]]:

@@ -27,6 +27,9 @@ from atmpchain.web.deps import SAFE_METHODS, resolve_auth
 
 #: Unsafe requests that may come from someone not logged in: the login form itself.
 PUBLIC_UNSAFE_PATHS = frozenset({"/login"})
+#: The unsafe methods the application's routes take. Any other method (TRACE, CONNECT, ...) goes
+#: on to routing, which answers 405 with `Allow` without reading a body.
+GUARDED_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class RefuseAnonymousWrites:
@@ -39,6 +42,7 @@ class RefuseAnonymousWrites:
         if (
             scope["type"] != "http"
             or scope["method"] in SAFE_METHODS
+            or scope["method"] not in GUARDED_METHODS
             or scope["path"] in PUBLIC_UNSAFE_PATHS
         ):
             await self.app(scope, receive, send)

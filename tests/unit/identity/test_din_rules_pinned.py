@@ -48,10 +48,18 @@ def test_the_eye_readable_ds001_prints_the_flags_then_the_check_character() -> N
 
 
 @pytest.mark.parametrize("char", STANDARD_FLAG_CHARACTERS)
-def test_every_flag_character_the_standard_allows_is_accepted(char: str) -> None:
-    # "A" + char and char + "A" are never 60-96, so no type 3 check applies.
-    for flags in (char + "A", "A" + char):
-        assert DonationIdentification.parse("=A999921123456" + flags).flags == flags
+def test_every_flag_character_of_the_alphabet_reads_but_letters_are_reserved(char: str) -> None:
+    # The flag alphabet (no I, O, Q or Z) is what a flag character may be; ST-001 Table 3 then
+    # assigns only numeric values and reserves every value with a letter for future assignment
+    # (ADR 0010). "2" + digit is a locally defined flag (20-29) and "0" + digit one of 00-09,
+    # never a type 3 check value (60-96).
+    for flags in ("2" + char, "0" + char) if char.isdigit() else (char + "2", "2" + char):
+        if char.isdigit():
+            assert DonationIdentification.parse("=A999921123456" + flags).flags == flags
+        else:
+            error = _refusal(DonationIdentification.parse, "=A999921123456" + flags)
+            assert error.structure == "DIN (001)"
+            assert "reserve" in error.rule
 
 
 @pytest.mark.parametrize("char", EXCLUDED_FLAG_LETTERS)
