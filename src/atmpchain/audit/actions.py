@@ -103,3 +103,8 @@ class AuditAction(enum.Enum):
     DOSE_CANCELLED = ("hospital:dose:cancelled", ActionKind.RETIRE)
     # audit trail itself
     AUDIT_EXPORTED = ("audit:trail:exported", ActionKind.EVENT)
+    # cold chain, issue 9 (#16, #17): an ongoing excursion's values as new readings change them,
+    # so that every change of an excursion row is on record with its values; a telemetry
+    # message that could not be stored, set aside for QA.
+    EXCURSION_UPDATED = ("coldchain:excursion:updated", ActionKind.EVENT)
+    DEAD_LETTER_SET_ASIDE = ("coldchain:dead-letter:set-aside", ActionKind.CREATE)
