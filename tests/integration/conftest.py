@@ -44,6 +44,7 @@ WRITABLE_TABLES = (
     "impact_assessment",
     "coldchain_alarm",
     "coldchain_alarm_acknowledgement",
+    "telemetry_dead_letter",
     "catalogue_product",
     "catalogue_revision",
     "hospital_patient",

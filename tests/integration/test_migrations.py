@@ -42,6 +42,15 @@ APPEND_ONLY = (
     "coldchain_alarm_acknowledgement",
     "dose_event",
     "shipper_log",
+    # issue 9 #17: the cold chain's GMP data; batches and excursions refuse deletion and the
+    # changes they never make (see 0012_coldchain_integrity).
+    "temperature_reading",
+    "excursion_product",
+    "coldchain_alarm",
+    "issued_din",
+    "telemetry_dead_letter",
+    "ingest_batch",
+    "excursion",
 )
 
 

@@ -47,6 +47,7 @@ PAGES: dict[str, tuple[Permission, ...]] = {
     "/custody/scan": (Permission.MOVE_PRODUCT,),
     "/coldchain/excursions": (Permission.VIEW_TEMPERATURES,),
     "/coldchain/alarms": (Permission.VIEW_TEMPERATURES,),
+    "/coldchain/dead-letters": (Permission.VIEW_TEMPERATURES,),
     "/hospital/board": (Permission.VIEW_DOSES,),
     "/hospital/catalogue": (Permission.VIEW_DOSES,),
     "/hospital/trace": (Permission.TRACE_PATIENTS,),
@@ -58,6 +59,7 @@ PAGES: dict[str, tuple[Permission, ...]] = {
 #: JSON reads that people make with their session, and the permission each needs.
 API_READS: dict[str, tuple[Permission, ...]] = {
     "/api/coldchain/alarms": (Permission.VIEW_TEMPERATURES,),
+    "/api/coldchain/dead-letters": (Permission.VIEW_TEMPERATURES,),
     "/api/hospital/board": (Permission.VIEW_DOSES,),
     "/api/hospital/catalogue": (Permission.VIEW_DOSES,),
     "/api/hospital/flags": (Permission.TRACE_PATIENTS,),

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from fastapi import Depends
 from fastapi.testclient import TestClient
 from tests.conftest import Persona
 from tests.integration.coldchain.conftest import Fridge, fridge
+from tests.integration.coldchain.test_dead_letters import poison
 from tests.web.conftest import web_login
 
 from atmpchain.accounts import tokens
 from atmpchain.accounts.domain import Role
 from atmpchain.clock import FixedClock
 from atmpchain.coldchain import queries
+from atmpchain.coldchain.deadletter import Letter, set_aside
+from atmpchain.coldchain.domain import ReadingSource
 from atmpchain.config import Settings
 from atmpchain.db import Database
 from atmpchain.uow import UnitOfWork
@@ -22,7 +26,7 @@ from atmpchain.web.api import telemetry
 from atmpchain.web.app import create_app
 from atmpchain.web.deps import csrf_protect
 
-__all__ = ["fridge"]  # the fixture, shared with the service tests
+__all__ = ["fridge", "poison"]  # the fixtures, shared with the service tests
 
 
 @pytest.fixture
@@ -160,3 +164,110 @@ def test_csv_upload_without_csrf_token_is_refused(
     )
     assert response.status_code == 403
     assert _stored(db) == 0
+
+
+def _post_json(api: TestClient, token: dict[str, str], body: str) -> dict[str, Any]:
+    """POST a JSON body as the device; never a server error, always the report."""
+    response = api.post(
+        "/api/telemetry/readings",
+        content=body,
+        headers=token | {"Content-Type": "application/json"},
+    )
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def test_a_sequence_too_large_to_store_is_refused_by_item_and_the_good_reading_is_stored(
+    api: TestClient, db: Database, device_token: dict[str, str]
+) -> None:
+    # Issue 9 #16: this body gave a 500 and lost the good reading.
+    got = _post_json(
+        api,
+        device_token,
+        '[{"time": "2026-01-05T06:50:00Z", "temperature": 4.5, "seq": 9223372036854775808},'
+        '{"time": "2026-01-05T06:51:00Z", "temperature": 4.6, "seq": 2}]',
+    )
+    assert (got["stored"], got["refused"]) == (1, 1)
+    (error,) = got["errors"]
+    assert (error["where"], error["field"]) == ("item 1", "sequence")
+    assert "above the largest accepted" in error["rule"]
+    assert _stored(db) == 1
+
+
+def test_a_reading_the_database_cannot_store_is_set_aside_and_reported_never_a_500(
+    api: TestClient, db: Database, device_token: dict[str, str], poison: None
+) -> None:
+    got = _post_json(
+        api,
+        device_token,
+        '[{"time": "2026-01-05T06:50:00Z", "temperature": 42.4242},'
+        '{"time": "2026-01-05T06:51:00Z", "temperature": 4.6}]',
+    )
+    assert (got["stored"], got["refused"]) == (1, 1)
+    (error,) = got["errors"]
+    assert error["where"] == "item 1" and "set aside for QA as dead letter #1" in error["rule"]
+    assert _stored(db) == 1
+
+
+def test_csv_upload_reads_a_semicolon_file_with_decimal_commas(
+    api: TestClient, db: Database, fridge: Fridge
+) -> None:
+    csrf = web_login(api, "otto", "Sterile-Field-2026!")
+    content = b"time;temperature\n2026-01-05T06:00:00Z;4,8\n2026-01-05T06:05:00Z;4,9\n"
+    response = api.post(
+        "/api/telemetry/import",
+        files={"file": ("logger-de.csv", content, "text/csv")},
+        data={
+            "sensor": "F1-T",
+            "delimiter": "semicolon",
+            "decimal_comma": "true",
+            "csrf_token": csrf,
+        },
+    )
+    assert response.status_code == 200, response.text
+    assert (response.json()["stored"], response.json()["refused"]) == (2, 0)
+    refused = api.post(
+        "/api/telemetry/import",
+        files={"file": ("logger-de.csv", content, "text/csv")},
+        data={"sensor": "F1-T", "decimal_comma": "true", "csrf_token": csrf},
+    )
+    assert refused.status_code == 422
+    assert "decimal_comma" in refused.text and "another delimiter" in refused.text
+    assert _stored(db) == 2
+
+
+def test_dead_letters_are_listed_for_qa_on_a_page_and_in_the_api_and_refused_to_a_guest(
+    api: TestClient,
+    uow: UnitOfWork,
+    fridge: Fridge,
+    make_persona: Callable[..., Persona],
+) -> None:
+    set_aside(
+        uow,
+        actor=fridge.device.actor,
+        source=ReadingSource.MQTT,
+        letters=[
+            Letter(
+                "atmpchain/sensors/F1-T/temperature",
+                b'{"seq": 9223372036854775808, "note": "<script>\x00"}',
+                "refused: item: sequence 9223372036854775808 is above the largest accepted",
+            )
+        ],
+    )
+    make_persona(Role.QA, username="quinn-qa")
+    web_login(api, "quinn-qa", "Sterile-Field-2026!")
+    page = api.get("/coldchain/dead-letters")
+    assert page.status_code == 200
+    assert "is above the largest accepted" in page.text
+    assert "<script>" not in page.text and "&lt;script&gt;\\x00" in page.text
+    listed = api.get("/api/coldchain/dead-letters").json()
+    assert [(d["id"], d["origin"], d["complete"]) for d in listed] == [
+        (1, "atmpchain/sensors/F1-T/temperature", True)
+    ]
+    api.post("/logout")
+    make_persona(Role.SPONSOR_GUEST, username="guest")
+    api.cookies.clear()
+    web_login(api, "guest", "Sterile-Field-2026!")
+    assert api.get("/coldchain/dead-letters").status_code == 403
+    assert api.get("/api/coldchain/dead-letters").status_code == 403

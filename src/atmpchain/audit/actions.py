@@ -113,3 +113,8 @@ class AuditAction(enum.Enum):
     # refused requests (web/API/CLI adapters, ADR 0014): the first refusal of a kind per user or
     # client address and minute, then every tenfold of the count
     ACCESS_REFUSED = ("accounts:access:refused", ActionKind.EVENT)
+    # cold chain, issue 9 (#16, #17): an ongoing excursion's values as new readings change them,
+    # so that every change of an excursion row is on record with its values; a telemetry
+    # message that could not be stored, set aside for QA.
+    EXCURSION_UPDATED = ("coldchain:excursion:updated", ActionKind.EVENT)
+    DEAD_LETTER_SET_ASIDE = ("coldchain:dead-letter:set-aside", ActionKind.CREATE)

@@ -3,9 +3,11 @@ list and acknowledge alarms."""
 
 from __future__ import annotations
 
+import enum
 import signal
 import threading
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +19,7 @@ from atmpchain.cli import common
 from atmpchain.cli.common import console
 from atmpchain.coldchain import queries, service
 from atmpchain.coldchain.acknowledge import acknowledge_alarm
+from atmpchain.coldchain.digests import plain_decimal
 from atmpchain.coldchain.domain import describe_duration
 from atmpchain.coldchain.ingest import IngestResult
 from atmpchain.coldchain.mqtt import ConsumerStatus, MqttConsumer
@@ -30,6 +33,15 @@ app = typer.Typer(
     help="Temperature telemetry: the MQTT consumer, logger CSV import, sensors, alarms.",
     no_args_is_help=True,
 )
+
+
+class CsvDelimiter(enum.Enum):
+    """What separates a logger file's columns (`coldchain.service.CSV_DELIMITERS`)."""
+
+    COMMA = "comma"
+    SEMICOLON = "semicolon"
+    TAB = "tab"
+
 
 As = Annotated[
     str,
@@ -54,6 +66,7 @@ def _status_table(status: ConsumerStatus, where: str) -> Table:
     table.add_row("duplicates", f"{status.duplicate:,}")
     table.add_row("conflicting", f"{status.conflicting:,}")
     table.add_row("refused", f"{status.refused:,}")
+    table.add_row("set aside", f"{status.dead_letters:,} (telemetry dead-letters lists them)")
     last = status.last_batch_at.strftime("%Y-%m-%d %H:%M:%S UTC") if status.last_batch_at else "-"
     table.add_row("last batch", last)
     table.add_row("last problem", status.last_error or "-")
@@ -113,9 +126,19 @@ def import_csv(
     sensor: Annotated[
         str | None, typer.Option(help="The probe, when the file has no sensor column.")
     ] = None,
+    delimiter: Annotated[
+        CsvDelimiter, typer.Option(help="What separates the columns.")
+    ] = CsvDelimiter.COMMA,
+    decimal_comma: Annotated[
+        bool,
+        typer.Option(
+            "--decimal-comma", help="Temperatures are written 4,5 (use with --delimiter semicolon)."
+        ),
+    ] = False,
 ) -> None:
     """Import a data logger's CSV; good rows are kept, broken rows reported by row number."""
     uow, actor = common.acting(ctx, acting_as)
+    telemetry = _telemetry_settings()
     try:
         result = service.import_logger_csv(
             uow,
@@ -123,7 +146,10 @@ def import_csv(
             content=file.read_bytes(),
             sensor=sensor,
             filename=file.name,
-            notifier=build_notifier(_telemetry_settings()),
+            notifier=build_notifier(telemetry),
+            delimiter=delimiter.value,
+            decimal_comma=decimal_comma,
+            limits=telemetry.reading_limits(),
         )
     except DomainError as exc:
         common.fail(exc.message)
@@ -174,15 +200,48 @@ def excursions(
     db = common.database(common.settings(), ctx)
     with db.read_session() as session:
         found = queries.excursions(session, sensor=sensor)
-    table = Table("sensor", "unit", "start (UTC)", "end (UTC)", "peak °C", "products")
+    table = Table("sensor", "unit", "start (UTC)", "end (UTC)", "peak", "products")
     for exc in found:
         table.add_row(
             exc.sensor,
             exc.unit,
             f"{exc.start:%Y-%m-%d %H:%M}",
             f"{exc.end:%Y-%m-%d %H:%M}" if exc.end else "ongoing",
-            str(exc.peak.normalize()),
+            celsius(exc.peak),
             ", ".join(exc.products) or "-",
+        )
+    console.print(table)
+
+
+def celsius(value: Decimal) -> str:
+    """A temperature as people write it in a table: '-50.0 °C', '4.5 °C', '12.25 °C' (never
+    '-5E+1', which is how a normalised Decimal prints)."""
+    text = plain_decimal(value)
+    return f"{text if '.' in text else text + '.0'} °C"
+
+
+@app.command("dead-letters")
+def dead_letters(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option(help="At most this many.", min=1)] = 50,
+) -> None:
+    """List telemetry set aside (refused or not storable), newest first, with the reason."""
+    db = common.database(common.settings(), ctx)
+    with db.read_session() as session:
+        found = queries.dead_letters(session, limit=limit)
+        total = queries.dead_letter_count(session)
+    console.print(f"{total} message{'s' if total != 1 else ''} set aside.")
+    if not found:
+        return
+    table = Table("#", "received (UTC)", "source", "from", "why", "payload")
+    for letter in found:
+        table.add_row(
+            str(letter.id),
+            f"{letter.received_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}",
+            f"{letter.source.value} ({letter.received_by})",
+            letter.origin or "-",
+            letter.reason,
+            letter.excerpt[:200] + ("" if letter.complete and len(letter.excerpt) <= 200 else " …"),
         )
     console.print(table)
 

@@ -15,17 +15,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from atmpchain.audit.actions import AuditAction
-from atmpchain.coldchain import queries
 from atmpchain.coldchain.alarms import Alarm, excursion_alarm
 from atmpchain.coldchain.dedupe import ReadingKey, reading_key
 from atmpchain.coldchain.domain import Reading, TemperatureRange
@@ -39,6 +36,8 @@ from atmpchain.coldchain.excursions import (
     reconcile,
 )
 from atmpchain.coldchain.excursions import Excursion as Found
+from atmpchain.coldchain.exposure import ExposureWindow, exposed_products
+from atmpchain.coldchain.integrity import excursion_products, excursion_values, state_digest
 from atmpchain.coldchain.models import (
     ColdChainAlarm,
     Excursion,
@@ -48,6 +47,7 @@ from atmpchain.coldchain.models import (
 )
 from atmpchain.coldchain.queries import SensorInfo
 from atmpchain.coldchain.state import dump_state, load_state
+from atmpchain.custody import queries as custody_queries
 from atmpchain.uow import UnitOfWork
 
 AuditEntry = tuple[int, AuditAction, dict[str, Any], dict[str, Any] | None]
@@ -61,6 +61,11 @@ class Detection:
     alarms: list[Alarm]
     audit: list[AuditEntry]
     kept: list[int]
+    # The alarm rows raised, and the SHA-256 of each sensor's state as the batch left it: the
+    # batch's audit record holds them, so that `reconcile` finds a deleted alarm or a state
+    # rewritten behind the application's back.
+    alarm_rows: list[ColdChainAlarm] = field(default_factory=list)
+    states: dict[str, str] = field(default_factory=dict)
 
 
 def detect_excursions(
@@ -104,17 +109,45 @@ def detect_excursions(
         if state.last_seen is None or latest > state.last_seen:
             state.last_seen = latest
         state.silent_since = None
-        if info.limits is None or info.storage_unit_id is None:
-            continue  # no unit, no range: the readings are kept, nothing to judge them by
-        sensor = _Sensor(uow, info, info.limits, now, zone, done)
-        saved = load_state(state.detector_json)
-        first = batch[0].taken_at.astimezone(UTC)
-        if saved.last_at is not None and first <= saved.last_at:
-            new_state = sensor.redetect(first)
-        else:
-            new_state = sensor.feed(saved, batch)
-        state.detector_json = dump_state(new_state)
+        if info.limits is not None and info.storage_unit_id is not None:
+            sensor = _Sensor(uow, info, info.limits, now, zone, done)
+            saved = load_state(state.detector_json)
+            first = batch[0].taken_at.astimezone(UTC)
+            if saved.last_at is not None and first <= saved.last_at:
+                new_state = sensor.redetect(first)
+            else:
+                new_state = sensor.feed(saved, batch)
+            state.detector_json = dump_state(new_state)
+        # Otherwise no unit, no range: the readings are kept, nothing to judge them by.
+        done.states[code] = state_digest(state)
+    # The alarm rows get their ids here: the batch's audit record names them.
+    session.flush()
     return done
+
+
+def attach_exposed_products(uow: UnitOfWork, excursion: Excursion) -> list[int]:
+    """Attach to `excursion` the product units exposed to it so far; returns those newly
+    attached (in id order).
+
+    Exposed means inside the storage unit at some moment between the excursion's first reading
+    out of range and its first reading back in range (while it goes on: its latest reading),
+    from the custody events (`exposure.was_exposed`); never up to the time the readings are
+    processed, which for a logger file uploaded a day late would attach every unit received
+    since. Products are only ever added: a unit once exposed stays listed for QA.
+
+    The only place `excursion_product` rows are created, so that whatever must happen when a
+    product is found exposed happens here, once.
+    """
+    session = uow.session
+    window = ExposureWindow(excursion.start_at, excursion.end_at, excursion.last_out_at)
+    stays = custody_queries.stays_in_storage_unit(
+        session, excursion.storage_unit_id, window.start, window.last_moment
+    )
+    known = set(excursion_products(session, excursion.id))
+    new = sorted(exposed_products(stays, window) - known)
+    session.add_all(ExcursionProduct(excursion_id=excursion.id, product_unit_id=p) for p in new)
+    session.flush()
+    return new
 
 
 class _Sensor:
@@ -141,10 +174,19 @@ class _Sensor:
             self._event(event)
         current = detector.current
         if current is not None:
-            # An excursion still going on: keep its row's peak and length up to date.
+            # An excursion still going on: keep its row's peak, length and exposed products up
+            # to date, and say so in the audit trail with the values before and after.
             ongoing = self._row_at(current.start)
             if ongoing is not None:
+                before = self._json(ongoing)
                 _set(ongoing, current)
+                self.session.flush()
+                attach_exposed_products(self.uow, ongoing)
+                after = self._json(ongoing)
+                if after != before:
+                    self.done.audit.append(
+                        (ongoing.id, AuditAction.EXCURSION_UPDATED, after, before)
+                    )
         return detector.state
 
     # --- late readings -------------------------------------------------------------------------
@@ -280,7 +322,7 @@ class _Sensor:
         before = self._json(row)
         _set(row, new)
         self.session.flush()
-        self._add_products(row, new)
+        attach_exposed_products(self.uow, row)
         after = self._json(row) | {"revised_by_late_readings": True}
         self.done.audit.append((row.id, AuditAction.EXCURSION_REVISED, after, before))
         if new.end is None:
@@ -314,7 +356,7 @@ class _Sensor:
             self.session.add(row)
         _set(row, exc)
         self.session.flush()
-        self._add_products(row, exc)
+        attach_exposed_products(self.uow, row)
         if alarm:
             self._alarm(event, row)
         action = (
@@ -323,25 +365,6 @@ class _Sensor:
             else AuditAction.EXCURSION_ENDED
         )
         self.done.audit.append((row.id, action, self._json(row), None))
-
-    def _add_products(self, row: Excursion, exc: Found) -> None:
-        # Products inside at any time of the excursion so far; at its end, the whole of it (a
-        # unit put in during the excursion was exposed too). Never removed: a product once
-        # exposed stays listed.
-        assert self.info.storage_unit_id is not None
-        known = set(
-            self.session.execute(
-                select(ExcursionProduct.product_unit_id).where(
-                    ExcursionProduct.excursion_id == row.id
-                )
-            ).scalars()
-        )
-        for product_id in queries.products_in_unit_during(
-            self.session, self.info.storage_unit_id, exc.start, exc.end or self.now
-        ):
-            if product_id not in known:
-                self.session.add(ExcursionProduct(excursion_id=row.id, product_unit_id=product_id))
-        self.session.flush()
 
     def _alarm(self, event: ExcursionEvent, row: Excursion) -> None:
         info = self.info
@@ -354,21 +377,22 @@ class _Sensor:
             now=self.now,
             zone=self.zone,
         )
-        self.session.add(
-            ColdChainAlarm(
-                kind=alarm.kind,
-                severity=alarm.severity,
-                sensor_id=info.id,
-                storage_unit_id=info.storage_unit_id,
-                excursion_id=row.id,
-                message=alarm.message,
-                raised_at=self.now,
-            )
+        raised = ColdChainAlarm(
+            kind=alarm.kind,
+            severity=alarm.severity,
+            sensor_id=info.id,
+            storage_unit_id=info.storage_unit_id,
+            excursion_id=row.id,
+            message=alarm.message,
+            raised_at=self.now,
         )
+        self.session.add(raised)
         self.done.alarms.append(alarm)
+        self.done.alarm_rows.append(raised)
 
     def _json(self, row: Excursion) -> dict[str, Any]:
-        return _excursion_json(self.session, row, self.info.code, self.info)
+        products = excursion_products(self.session, row.id)
+        return excursion_values(row, self.info.code, self.info.unit_code, products)
 
 
 def _set(row: Excursion, exc: Found) -> None:
@@ -392,31 +416,3 @@ def _value(row: Excursion, code: str) -> Found:
         row.readings,
         row.peak,
     )
-
-
-def _excursion_json(
-    session: Session, row: Excursion, code: str, info: SensorInfo
-) -> dict[str, Any]:
-    products = sorted(
-        session.execute(
-            select(ExcursionProduct.product_unit_id).where(ExcursionProduct.excursion_id == row.id)
-        ).scalars()
-    )
-    return {
-        "sensor": code,
-        "storage_unit": info.unit_code,
-        "start": row.start_at,
-        "end": row.end_at,
-        "peak": _plain(row.peak),
-        "peak_at": row.peak_at,
-        "direction": row.direction.value,
-        "readings": row.readings,
-        "product_unit_ids": products,
-    }
-
-
-def _plain(value: Decimal) -> str:
-    """A temperature as text without the trailing zeros of the column's scale ('12.5', not
-    '12.5000'), whether it came from a batch or was read back from the database."""
-    text = f"{value:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text

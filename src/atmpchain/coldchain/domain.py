@@ -110,16 +110,42 @@ class TemperatureRange:
         return f"at or above {format_celsius(self.low)}"
 
 
+#: The largest device sequence number that can be stored (a signed 64-bit column). A larger one
+#: made the insert fail and, before it was bounded here, stopped the MQTT stream (issue 9 #16).
+MAX_STORABLE_SEQUENCE = 2**63 - 1
+
+
 @dataclass(frozen=True, slots=True)
 class ReadingLimits:
-    """What a reading must satisfy to be believed, beyond being well formed."""
+    """What a reading must satisfy to be believed, beyond being well formed.
+
+    Every numeric field of a reading has a bound here, so that a value the database could not
+    store (or that no working device sends) is refused by name at validation instead of failing
+    the insert of a whole batch. The defaults suit a cell and gene therapy site; an installation
+    changes them through the telemetry settings (`TelemetrySettings.reading_limits`).
+    """
 
     # Below absolute zero no sensor can be right; above the highest, it is broken or misplaced.
     lowest: Decimal = Decimal("-273.15")
     highest: Decimal = Decimal("100")
+    # Stored to this many decimal places (the column's scale); a reading with more is refused,
+    # not rounded, because a rounded value is no longer what the instrument recorded.
+    decimal_places: int = 4
     # Device clocks drift; a reading a little ahead of the server is accepted, one far ahead is a
     # wrong clock, and storing it would hide later real readings behind a bogus "last seen".
     clock_tolerance: timedelta = timedelta(minutes=2)
+    # How far back a reading may be dated. A clock reset to 0001-01-01, 1970 or 2000 is a broken
+    # clock, not a reading from then; a logger file is uploaded days or weeks after a transport.
+    max_age: timedelta = timedelta(days=365)
+    max_sequence: int = MAX_STORABLE_SEQUENCE
+
+    def __post_init__(self) -> None:
+        if self.lowest > self.highest:
+            raise ValueError(f"lowest temperature {self.lowest} is above highest {self.highest}")
+        if not 0 <= self.max_sequence <= MAX_STORABLE_SEQUENCE:
+            raise ValueError(f"max_sequence must be 0 to {MAX_STORABLE_SEQUENCE}")
+        if self.decimal_places < 0 or self.max_age <= timedelta(0):
+            raise ValueError("decimal_places cannot be negative and max_age must be positive")
 
 
 DEFAULT_LIMITS = ReadingLimits()

@@ -25,7 +25,14 @@ from atmpchain.coldchain import queries
 from atmpchain.coldchain.alarms import Alarm
 from atmpchain.coldchain.dedupe import DuplicateConflict, reading_key_text, sort_by_key
 from atmpchain.coldchain.detection import detect_excursions
-from atmpchain.coldchain.domain import Reading, ReadingError, ReadingSource
+from atmpchain.coldchain.digests import ReadingsDigest, batch_tail, reading_row
+from atmpchain.coldchain.domain import (
+    MAX_STORABLE_SEQUENCE,
+    Reading,
+    ReadingError,
+    ReadingSource,
+)
+from atmpchain.coldchain.integrity import alarm_digest
 from atmpchain.coldchain.models import (
     TEMPERATURE_SCALE,
     IngestBatch,
@@ -33,12 +40,15 @@ from atmpchain.coldchain.models import (
 )
 from atmpchain.coldchain.notify import Notifier
 from atmpchain.coldchain.queries import SensorInfo
+from atmpchain.coldchain.validation import MAX_SENSOR_SHOWN, printable
 from atmpchain.uow import UnitOfWork
 
 _READINGS = cast(Table, TemperatureReading.__table__)
 # Refused items listed in one audit record; the counts always cover them all. A device gone mad
 # can send thousands of broken readings a minute, and the trail must stay readable.
 MAX_AUDITED_ITEMS = 500
+# NUMERIC(9, 4): five digits before the point.
+_COLUMN_LIMIT = Decimal(10) ** (9 - TEMPERATURE_SCALE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +77,7 @@ def store_readings(
     errors: Sequence[ReadingError] = (),
     origin: str | None = None,
     notifier: Notifier | None = None,
+    positions: Sequence[int | None] = (),
 ) -> IngestResult:
     """Store a batch of parsed readings once each, and record the batch in the audit trail.
 
@@ -79,25 +90,38 @@ def store_readings(
 
     Exact repeats (same key, same temperature) are counted as duplicates and not stored again;
     the same key with a different temperature is a conflict, reported and not stored. Readings
-    for sensors unknown or retired by the time the batch is stored are refused. Raises only for
-    a permission problem or a database failure, in which case nothing of the batch is stored.
+    for sensors unknown or retired by the time the batch is stored are refused (by their item or
+    row number, from `positions`, when given). Raises only for a permission problem or a
+    database failure, in which case nothing of the batch is stored.
+
+    The audit record also holds what `coldchain.reconcile` checks the rows against later: a
+    digest of the readings stored, of each alarm raised and of each sensor's state.
     """
     actor.require(Permission.RECORD_READINGS)
     refused = list(errors)
     if not readings and not refused:
         return IngestResult(None, 0, 0, 0, 0)
+    origin = None if origin is None else printable(origin, 200)
     with uow:
         session = uow.session
         now = uow.clock.now()
         catalogue = queries.sensors(session, codes={r.sensor for r in readings})
         accepted: list[Reading] = []
-        for reading in readings:
+        for index, reading in enumerate(readings):
             problem = _check(reading, catalogue)
             if problem is None:
                 accepted.append(reading)
             else:
+                where = positions[index] if index < len(positions) else None
                 refused.append(
-                    ReadingError(source, None, problem[0], problem[1], None, reading.sensor)
+                    ReadingError(
+                        source,
+                        where,
+                        problem[0],
+                        problem[1],
+                        None,
+                        printable(reading.sensor, MAX_SENSOR_SHOWN),
+                    )
                 )
         # The key text of each reading, computed once: it is the unique column, the dedupe key
         # and what conflicts are found by.
@@ -122,8 +146,10 @@ def store_readings(
         inserted = _insert_new(uow, in_batch.new, keys, catalogue, source, now, batch.id)
         if inserted is None:
             new_readings = list(in_batch.new)
+            new_keys = list(keys)
         else:
             new_readings = [r for r, ok in zip(in_batch.new, inserted, strict=True) if ok]
+            new_keys = [k for k, ok in zip(keys, inserted, strict=True) if ok]
             again = [i for i, ok in enumerate(inserted) if not ok]
             repeat_keys = [keys[i] for i in again]
             against = sort_by_key(
@@ -137,12 +163,29 @@ def store_readings(
         batch.duplicate = duplicates
         batch.conflicting = len(conflicts)
         batch.refused = len(refused)
+        summary = _batch_summary(batch, new_readings, refused, conflicts, detection.kept)
+        tail = batch_tail(source.value, now)
+        summary["readings_sha256"] = ReadingsDigest.of(
+            [
+                (
+                    key,
+                    reading_row(
+                        key, catalogue[r.sensor].id, r.taken_at, r.temperature, r.sequence, tail
+                    ),
+                )
+                for r, key in zip(new_readings, new_keys, strict=True)
+            ]
+        ).as_json()
+        summary["alarms"] = [
+            {"id": row.id, "sha256": alarm_digest(row)} for row in detection.alarm_rows
+        ]
+        summary["sensor_states"] = dict(sorted(detection.states.items()))
         uow.audit.record(
             AuditAction.READINGS_INGESTED,
             actor=actor,
             record_type="ingest_batch",
             record_id=batch.id,
-            after=_batch_summary(batch, new_readings, refused, conflicts, detection.kept),
+            after=summary,
         )
         for record_id, action, after, before in detection.audit:
             uow.audit.record(
@@ -171,19 +214,25 @@ def store_readings(
 
 
 def _check(reading: Reading, catalogue: dict[str, SensorInfo]) -> tuple[str, str] | None:
+    # Validation (`validation.build_reading`) already bounds every field; these are the checks
+    # that only the database can answer, or that code building readings by hand could skip.
     if reading.sensor not in catalogue:
         return (
             "sensor",
-            f"sensor '{reading.sensor}' is not registered or is retired; register it before it "
-            "sends readings",
+            f"sensor '{printable(reading.sensor, MAX_SENSOR_SHOWN)}' is not registered or is "
+            "retired; register it before it sends readings",
         )
-    exponent = reading.temperature.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -TEMPERATURE_SCALE:
+    value = reading.temperature
+    if value != value.quantize(Decimal(1).scaleb(-TEMPERATURE_SCALE)):
         return (
             "temperature",
-            f"temperature {reading.temperature} has more than {TEMPERATURE_SCALE} decimal "
-            "places; it would be rounded, so it is refused",
+            f"temperature {value} has more than {TEMPERATURE_SCALE} decimal places; it would be "
+            "rounded, so it is refused",
         )
+    if abs(value) >= _COLUMN_LIMIT:
+        return ("temperature", f"temperature {value} °C cannot be stored")
+    if reading.sequence is not None and not 0 <= reading.sequence <= MAX_STORABLE_SEQUENCE:
+        return ("sequence", f"sequence {reading.sequence} cannot be stored")
     return None
 
 

@@ -23,12 +23,14 @@ from atmpchain.coldchain.domain import (
 )
 from atmpchain.coldchain.parsers import ParseResult
 from atmpchain.coldchain.validation import (
+    MAX_SENSOR_SHOWN,
     Problem,
     build_reading,
     is_ambiguous,
     localise,
     naive_problem,
     parse_clock_text,
+    printable,
     require_aware,
     shown,
     to_utc,
@@ -92,6 +94,7 @@ def parse_logger_csv(
         io.StringIO(text.removeprefix("\ufeff"), newline=""), delimiter=fmt.delimiter
     )
     readings: list[Reading] = []
+    rows: list[int | None] = []
     errors: list[ReadingError] = []
     row_number = 0
     columns: _Columns | None = None
@@ -113,9 +116,12 @@ def parse_logger_csv(
             outcome = _row(row, columns, fmt, previous, known_sensors, now, limits)
             if isinstance(outcome, Reading):
                 readings.append(outcome)
+                rows.append(row_number)
                 previous = outcome.taken_at
             else:
                 sensor = _cell(row, columns.index.get("sensor")) or fmt.sensor
+                if sensor is not None:
+                    sensor = printable(sensor, MAX_SENSOR_SHOWN)
                 errors.append(
                     ReadingError(
                         source, row_number, outcome.field, outcome.rule, outcome.value, sensor
@@ -135,7 +141,7 @@ def parse_logger_csv(
         )
     if columns is None and not any(e.position for e in errors):
         errors.append(ReadingError(source, None, None, "the file has no header row"))
-    return ParseResult(tuple(readings), tuple(errors))
+    return ParseResult(tuple(readings), tuple(errors), tuple(rows))
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -207,3 +208,35 @@ class ImpactAssessmentRecord(Base):
     signature_id: Mapped[int] = mapped_column(ForeignKey("electronic_signature.id"))
     assessed_at: Mapped[datetime]
     assessed_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+
+
+#: The bytes of a dead letter's payload that are kept; its size and SHA-256 cover all of it.
+DEAD_LETTER_KEPT_BYTES = 64 * 1024
+
+
+class DeadLetter(Base):
+    """A delivered message (or one reading of it) that was not stored, set aside with the reason
+    so that QA can see it and the stream goes on (append-only).
+
+    A message that can never be stored must not be retried forever: before issue 9 (#16) one
+    such MQTT message stopped every later reading and the silent-sensor alarms with them.
+    """
+
+    __tablename__ = "telemetry_dead_letter"
+
+    id: Mapped[int] = mapped_column(_BIG_ID, primary_key=True)
+    source: Mapped[ReadingSource] = mapped_column(enum_column(ReadingSource))
+    # The MQTT topic, the HTTP item or the CSV file and row it came from.
+    origin: Mapped[str | None] = mapped_column(String(200))
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    actor_username: Mapped[str] = mapped_column(String(150))
+    reason: Mapped[str] = mapped_column(Text)
+    # Bytes, not text: a payload that is not UTF-8 (or holds a NUL, which PostgreSQL text
+    # refuses) is kept exactly as it came.
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    payload_bytes: Mapped[int] = mapped_column(Integer)
+    payload_sha256: Mapped[str] = mapped_column(String(64))
+    # SHA-256 of source, origin and payload: a message redelivered after a crash (MQTT QoS 1
+    # delivers at least once) is set aside once.
+    letter_key: Mapped[str] = mapped_column(String(64), unique=True)

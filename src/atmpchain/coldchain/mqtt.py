@@ -10,6 +10,10 @@ unique), so nothing is doubled either.
 
 Messages are collected for up to `mqtt_batch_messages` messages or `mqtt_batch_milliseconds`,
 then stored in one transaction (one audit record) and acknowledged in the order received.
+A message that cannot be stored (or whose readings are refused) is set aside as a dead letter
+with the reason and acknowledged with the rest (`deadletter.store_deliveries`): only a database
+that is down keeps a batch unacknowledged. Silent sensors are checked on a timer of their own,
+in their own thread, whatever the ingest is doing (issue 9 #16).
 The broker must let enough messages be in flight for a batch: the consumer asks for a Receive
 Maximum of 65,535; a broker's `max_queued_messages` (Mosquitto: 1000 by default) bounds how many
 messages it keeps for the consumer while it is down, and beyond it the broker drops them, so
@@ -39,8 +43,8 @@ from paho.mqtt.reasoncodes import ReasonCode
 from atmpchain.accounts.domain import Actor, Role
 from atmpchain.clock import Clock, SystemClock
 from atmpchain.coldchain import queries
-from atmpchain.coldchain.domain import Reading, ReadingError, ReadingSource
-from atmpchain.coldchain.ingest import IngestResult, store_readings
+from atmpchain.coldchain.deadletter import Delivery, StoreOutcome, store_deliveries
+from atmpchain.coldchain.domain import ReadingSource
 from atmpchain.coldchain.notify import Notifier, build_notifier
 from atmpchain.coldchain.parsers import parse_mqtt_payload
 from atmpchain.coldchain.settings import TelemetrySettings
@@ -77,6 +81,8 @@ class ConsumerStatus:
     duplicate: int = 0
     conflicting: int = 0
     refused: int = 0
+    dead_letters: int = 0
+    silence_checks: int = 0
     last_batch_at: datetime | None = None
     last_error: str | None = None
 
@@ -116,6 +122,7 @@ class MqttConsumer:
         self.pattern = TopicPattern(telemetry.mqtt_topic)
         self.actor = actor or consumer_actor(telemetry.mqtt_client_id)
         self.uow = UnitOfWork(db, clock or SystemClock(), channel="mqtt", settings=settings)
+        self.limits = telemetry.reading_limits()
         self.notifier = notifier if notifier is not None else build_notifier(telemetry)
         self.on_batch = on_batch
         self.status = ConsumerStatus()
@@ -205,18 +212,22 @@ class MqttConsumer:
             t.mqtt_host, t.mqtt_port, keepalive=30, clean_start=False, properties=properties
         )
         self.client.loop_start()
-        next_check = time.monotonic() + t.silence_check_seconds
+        # The silence check has its own thread and unit of work: it used to run between
+        # batches, so a batch retried forever (or a slow one) silenced the silence alarm too.
+        watcher = threading.Thread(
+            target=self._watch_silence, args=(stop,), name="silent-sensors", daemon=True
+        )
+        watcher.start()
         try:
             while not stop.is_set():
                 batch = self._collect(stop)
                 if batch:
                     self._store(batch, stop)
-                if time.monotonic() >= next_check:
-                    next_check = time.monotonic() + t.silence_check_seconds
-                    self._check_silence()
         finally:
+            stop.set()
             self.client.disconnect()
             self.client.loop_stop()
+            watcher.join()
 
     def _collect(self, stop: threading.Event) -> list[_Message]:
         wait = self.telemetry.mqtt_batch_milliseconds / 1000
@@ -242,13 +253,14 @@ class MqttConsumer:
     def _store(self, batch: list[_Message], stop: threading.Event) -> None:
         while True:
             try:
-                result = self._store_once(batch)
+                outcome = self._store_once(batch)
                 break
             except Exception as exc:  # the database is down: keep the batch, unacknowledged
                 self.status.last_error = f"{type(exc).__name__}: {exc}"[:300]
                 log.exception("storing an MQTT batch failed; retrying")
                 if stop.wait(1.0):
                     return  # stopping: the broker redelivers the batch to the next run
+        result = outcome.result
         with self._lock:
             current = self._generation
         for message in batch:
@@ -261,18 +273,19 @@ class MqttConsumer:
         s.duplicate += result.duplicate
         s.conflicting += result.conflicting
         s.refused += result.refused
+        s.dead_letters += len(outcome.dead_letters)
         s.last_batch_at = self.uow.clock.now()
         if result.errors:
             s.last_error = result.errors[0].message
         if self.on_batch is not None:
             self.on_batch(s)
 
-    def _store_once(self, batch: list[_Message]) -> IngestResult:
+    def _store_once(self, batch: list[_Message]) -> StoreOutcome:
+        """Store a batch; raises only while the database is unavailable (`is_transient`)."""
         with self.db.read_session() as session:
             known = set(queries.sensors(session))
         now = self.uow.clock.now()
-        readings: list[Reading] = []
-        errors: list[ReadingError] = []
+        deliveries: list[Delivery] = []
         for message in batch:
             parsed = parse_mqtt_payload(
                 message.topic,
@@ -280,25 +293,33 @@ class MqttConsumer:
                 topic_pattern=self.pattern,
                 known_sensors=known,
                 now=now,
+                limits=self.limits,
             )
-            readings.extend(parsed.readings)
-            errors.extend(parsed.errors)
-        return store_readings(
+            deliveries.append(
+                Delivery(
+                    message.topic, parsed.readings, parsed.errors, parsed.positions, message.payload
+                )
+            )
+        return store_deliveries(
             self.uow,
             actor=self.actor,
             source=ReadingSource.MQTT,
-            readings=readings,
-            errors=errors,
+            deliveries=deliveries,
             origin=self.telemetry.mqtt_client_id,
             notifier=self.notifier,
+            set_aside_refused=True,
         )
 
-    def _check_silence(self) -> None:
-        try:
-            check_silent_sensors(self.uow, actor=self.actor, notifier=self.notifier)
-        except Exception as exc:  # reported, retried at the next check
-            self.status.last_error = f"silence check failed: {exc}"[:300]
-            log.exception("silent-sensor check failed")
+    def _watch_silence(self, stop: threading.Event) -> None:
+        """Check for silent sensors every `silence_check_seconds` until `stop` is set."""
+        uow = self.uow.new()
+        while not stop.wait(self.telemetry.silence_check_seconds):
+            try:
+                check_silent_sensors(uow, actor=self.actor, notifier=self.notifier)
+                self.status.silence_checks += 1
+            except Exception as exc:  # reported, retried at the next check
+                self.status.last_error = f"silence check failed: {exc}"[:300]
+                log.exception("silent-sensor check failed")
 
 
 def main() -> None:

@@ -30,9 +30,11 @@ from atmpchain.coldchain.domain import (
 )
 from atmpchain.coldchain.topics import TopicPattern
 from atmpchain.coldchain.validation import (
+    MAX_SENSOR_SHOWN,
     Problem,
     build_reading,
     parse_timestamp,
+    printable,
     require_aware,
     shown,
 )
@@ -44,6 +46,9 @@ class ParseResult:
 
     readings: tuple[Reading, ...]
     errors: tuple[ReadingError, ...]
+    # Where each reading was (item or row number, as `ReadingError.position`), so that a refusal
+    # made later, when the batch is stored, still names the row and not the whole file.
+    positions: tuple[int | None, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +203,7 @@ def _parse_document(
             source, None, "the message must be a JSON object (one reading) or a list of readings"
         )
     readings: list[Reading] = []
+    positions: list[int | None] = []
     errors: list[ReadingError] = []
     for index, item in enumerate(items, start=1):
         position = index if numbered else None
@@ -212,8 +218,10 @@ def _parse_document(
         )
         if isinstance(outcome, Reading):
             readings.append(outcome)
+            positions.append(position)
         else:
             sensor = item.get(fields.sensor) if isinstance(item, dict) else None
+            named = sensor if isinstance(sensor, str) else default_sensor
             errors.append(
                 ReadingError(
                     source=source,
@@ -221,10 +229,11 @@ def _parse_document(
                     field=outcome.field,
                     rule=outcome.rule,
                     value=outcome.value,
-                    sensor=sensor if isinstance(sensor, str) else default_sensor,
+                    # Escaped: the sensor of a refused item goes into the audit record as sent.
+                    sensor=None if named is None else printable(named, MAX_SENSOR_SHOWN),
                 )
             )
-    return ParseResult(tuple(readings), tuple(errors))
+    return ParseResult(tuple(readings), tuple(errors), tuple(positions))
 
 
 def _parse_item(

@@ -1,9 +1,4 @@
-"""Read models for telemetry: the sensor catalogue, excursions, alarms, and who was in a unit.
-
-`products_in_unit_during` reads custody's `custody_event` and `storage_position` tables directly
-(read-only): custody offers no query yet for "which product units were in this storage unit
-between two times". It belongs in `custody/queries.py`; when custody adds it, call that instead.
-"""
+"""Read models for telemetry: the sensor catalogue, excursions, alarms and dead letters."""
 
 from __future__ import annotations
 
@@ -12,20 +7,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Select, and_, case, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import Session
 
 from atmpchain.coldchain.alarms import SEVERITY_RANK, AlarmKind, Severity
-from atmpchain.coldchain.domain import Direction, TemperatureRange
+from atmpchain.coldchain.domain import Direction, ReadingSource, TemperatureRange
 from atmpchain.coldchain.models import (
     AlarmAcknowledgement,
     ColdChainAlarm,
+    DeadLetter,
     Excursion,
     ExcursionProduct,
     Sensor,
     TemperatureReading,
 )
-from atmpchain.custody.models import CustodyEvent, ProductUnit, StoragePosition, StorageUnit
+from atmpchain.coldchain.validation import printable
+from atmpchain.custody.models import ProductUnit, StorageUnit
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,33 +86,6 @@ def sensors(
             max_silence=timedelta(seconds=row[10]),
         )
     return found
-
-
-def products_in_unit_during(
-    session: Session, storage_unit_id: int, start: datetime, end: datetime | None
-) -> list[int]:
-    """Ids of the product units in any position of the storage unit at some time in
-    [start, end] (end None: up to now), from the custody events."""
-    # A unit is in a position from the event that put it there until its next event.
-    arrived = aliased(CustodyEvent)
-    left = aliased(CustodyEvent)
-    stmt = (
-        select(arrived.product_unit_id)
-        .join(StoragePosition, StoragePosition.id == arrived.to_position_id)
-        .outerjoin(
-            left,
-            and_(
-                left.product_unit_id == arrived.product_unit_id,
-                left.seq == arrived.seq + 1,
-            ),
-        )
-        .where(StoragePosition.storage_unit_id == storage_unit_id)
-        .where(or_(left.id.is_(None), left.at > start))
-        .distinct()
-    )
-    if end is not None:
-        stmt = stmt.where(arrived.at <= end)
-    return sorted(session.execute(stmt).scalars())
 
 
 @dataclass(frozen=True, slots=True)
@@ -438,3 +408,56 @@ def unit_temperatures(
         series=series,
         excursions=tuple(reversed(overlapping)),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterView:
+    """A message set aside because it was not stored, as QA reviews it."""
+
+    id: int
+    source: ReadingSource
+    origin: str | None
+    received_at: datetime
+    received_by: str
+    reason: str
+    payload_bytes: int
+    payload_sha256: str
+    excerpt: str  # the payload (or its start) as printable text: escapes for anything else
+    complete: bool  # whether the excerpt shows the whole payload
+
+
+#: Characters of a dead letter's payload shown on the page and in the API.
+DEAD_LETTER_EXCERPT = 2000
+
+
+def dead_letters(session: Session, *, limit: int = 100) -> list[DeadLetterView]:
+    """Dead letters, newest first."""
+    rows = session.execute(
+        select(DeadLetter)
+        .order_by(DeadLetter.received_at.desc(), DeadLetter.id.desc())
+        .limit(limit)
+    ).scalars()
+    found: list[DeadLetterView] = []
+    for row in rows:
+        # Escaped, never decoded as markup: a payload may hold anything at all.
+        text = printable(row.payload.decode("utf-8", "backslashreplace"))
+        found.append(
+            DeadLetterView(
+                id=row.id,
+                source=row.source,
+                origin=row.origin,
+                received_at=row.received_at,
+                received_by=row.actor_username,
+                reason=row.reason,
+                payload_bytes=row.payload_bytes,
+                payload_sha256=row.payload_sha256,
+                excerpt=printable(text, DEAD_LETTER_EXCERPT),
+                complete=len(text) <= DEAD_LETTER_EXCERPT and len(row.payload) == row.payload_bytes,
+            )
+        )
+    return found
+
+
+def dead_letter_count(session: Session) -> int:
+    """How many messages have been set aside."""
+    return int(session.execute(select(func.count()).select_from(DeadLetter)).scalar_one())

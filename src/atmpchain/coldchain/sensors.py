@@ -11,6 +11,7 @@ from atmpchain.accounts.domain import Actor, Permission, Role
 from atmpchain.accounts.models import User
 from atmpchain.audit.actions import AuditAction
 from atmpchain.coldchain.excursions import DetectorState
+from atmpchain.coldchain.integrity import state_digest
 from atmpchain.coldchain.models import Sensor, SensorState
 from atmpchain.coldchain.state import dump_state
 from atmpchain.custody.models import StorageUnit
@@ -83,14 +84,13 @@ def register_sensor(
         except IntegrityError:
             raise Conflict(f"a sensor with code {sensor_code} exists already", "code") from None
         # last_seen starts at registration, so a probe that never reports is flagged too.
-        uow.session.add(
-            SensorState(
-                sensor_id=sensor.id,
-                detector_json=dump_state(DetectorState()),
-                last_seen=now,
-                silent_since=None,
-            )
+        state = SensorState(
+            sensor_id=sensor.id,
+            detector_json=dump_state(DetectorState()),
+            last_seen=now,
+            silent_since=None,
         )
+        uow.session.add(state)
         uow.audit.record(
             AuditAction.SENSOR_REGISTERED,
             actor=actor,
@@ -103,6 +103,8 @@ def register_sensor(
                 "device": device,
                 "grace_seconds": grace_seconds,
                 "max_silence_seconds": max_silence_seconds,
+                # What `reconcile` checks the detector's state against until the first batch.
+                "state_sha256": state_digest(state),
             },
         )
         uow.commit()

@@ -7,9 +7,11 @@ Environment variables win over the file, as for the main Settings.
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -17,6 +19,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from atmpchain.coldchain.domain import MAX_STORABLE_SEQUENCE, ReadingLimits
 from atmpchain.coldchain.topics import topic_pattern_problem
 from atmpchain.config import config_file
 
@@ -67,6 +70,8 @@ class TelemetrySettings(BaseSettings):
     mqtt_session_expiry_seconds: int = Field(default=7 * 24 * 3600, ge=60)
     mqtt_batch_messages: int = Field(default=500, ge=1, le=10_000)
     mqtt_batch_milliseconds: int = Field(default=200, ge=1, le=60_000)
+    # Silent sensors are checked on this timer, in a thread and transaction of their own, so
+    # that a stuck or failing ingest never stops the "no readings" alarm.
     silence_check_seconds: int = Field(default=30, ge=1)
     # Alarm notifiers; the log notifier always runs.
     alarm_notifiers: list[NotifierName] = Field(default_factory=_log_only)
@@ -79,6 +84,32 @@ class TelemetrySettings(BaseSettings):
     smtp_from: str | None = None
     smtp_to: list[str] = Field(default_factory=list)
     alarm_webhook_url: str | None = None
+    # What a reading must satisfy to be stored (`ReadingLimits`); a refusal names the bound.
+    # The bounds can only be narrowed to what the columns hold: 4 decimal places, a signed
+    # 64-bit sequence, temperatures within NUMERIC(9, 4).
+    reading_lowest_celsius: Decimal = Field(default=Decimal("-273.15"), ge=Decimal("-273.15"))
+    reading_highest_celsius: Decimal = Field(default=Decimal("100"), le=Decimal("1000"))
+    reading_decimal_places: int = Field(default=4, ge=0, le=4)
+    reading_clock_tolerance_seconds: int = Field(default=120, ge=0, le=24 * 3600)
+    reading_max_age_days: int = Field(default=365, ge=1, le=36_500)
+    reading_max_sequence: int = Field(default=MAX_STORABLE_SEQUENCE, ge=0, le=MAX_STORABLE_SEQUENCE)
+
+    @model_validator(mode="after")
+    def _check_limits(self) -> TelemetrySettings:
+        if self.reading_lowest_celsius > self.reading_highest_celsius:
+            raise ValueError("reading_lowest_celsius is above reading_highest_celsius")
+        return self
+
+    def reading_limits(self) -> ReadingLimits:
+        """The bounds every reading is checked against, from these settings."""
+        return ReadingLimits(
+            lowest=self.reading_lowest_celsius,
+            highest=self.reading_highest_celsius,
+            decimal_places=self.reading_decimal_places,
+            clock_tolerance=timedelta(seconds=self.reading_clock_tolerance_seconds),
+            max_age=timedelta(days=self.reading_max_age_days),
+            max_sequence=self.reading_max_sequence,
+        )
 
     @field_validator("mqtt_topic")
     @classmethod

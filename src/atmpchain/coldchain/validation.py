@@ -8,6 +8,7 @@ input: a broken reading is data to report, not an exception.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -19,6 +20,8 @@ from atmpchain.coldchain.domain import Reading, ReadingLimits, describe_duration
 # surrounding spaces; a logger writing any of those is broken and must be told so, not guessed.
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _MAX_SHOWN = 40  # characters of a bad value quoted back; a 1 MB value is not an error message
+#: Characters of a refused reading's sensor kept in its error (sensor codes have at most 64).
+MAX_SENSOR_SHOWN = 80
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +31,44 @@ class Problem:
     field: str
     rule: str
     value: str | None = None
+
+
+#: Unicode categories that are not text to read: control characters (NUL, ESC, DEL...), format
+#: characters (zero-width, bidirectional overrides) and lone surrogates.
+_NOT_TEXT = frozenset({"Cc", "Cf", "Cs"})
+
+
+def _invisible(char: str) -> bool:
+    return unicodedata.category(char) in _NOT_TEXT
+
+
+def printable(text: str, limit: int | None = None) -> str:
+    """Text with every control or format character written as an escape ('\\x00', '\\u200b'),
+    optionally cut to `limit` characters.
+
+    Refused values are quoted into error messages, the batch's audit record and the pages. A NUL
+    there made PostgreSQL refuse `after_json::jsonb`, and a lone surrogate makes the audit writer
+    refuse the whole batch; escaped, they are visible to the reader and harmless to the record.
+    """
+    if control_character(text) is not None:
+        text = "".join(
+            c.encode("unicode_escape").decode("ascii") if _invisible(c) else c for c in text
+        )
+    if limit is not None and len(text) > limit:
+        return text[: limit - 1] + "…"
+    return text
+
+
+def control_character(text: str) -> str | None:
+    """The first control or format character of `text` as 'U+0000', or None."""
+    # Every reading's time and sensor pass here: str.isprintable (in C) clears ordinary text
+    # at once; only text with some unprintable character is looked at character by character.
+    if text.isprintable():
+        return None
+    for char in text:
+        if _invisible(char):
+            return f"U+{ord(char):04X}"
+    return None
 
 
 def shown(value: object) -> str:
@@ -44,7 +85,19 @@ def shown(value: object) -> str:
         text = str(value)
     else:
         text = repr(value)
-    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…"
+    return printable(text, _MAX_SHOWN)
+
+
+def check_text(raw: str, field: str) -> Problem | None:
+    """Refuse a text field holding a control or format character, naming the field."""
+    found = control_character(raw)
+    if found is None:
+        return None
+    return Problem(
+        field,
+        f"{field} {shown(raw)!r} contains a control character ({found}); send printable text",
+        shown(raw),
+    )
 
 
 def parse_temperature(
@@ -87,6 +140,15 @@ def parse_temperature(
             f"{limits.lowest} to {limits.highest} °C); check the sensor",
             shown(str(value)),
         )
+    # Inside the plausible range, so quantize cannot overflow. 4.10000 is 4.1 exactly and is
+    # kept; 4.12345 would be rounded when stored, so it is refused.
+    if value != value.quantize(Decimal(1).scaleb(-limits.decimal_places)):
+        return Problem(
+            "temperature",
+            f"temperature {shown(str(value))} has more than {limits.decimal_places} decimal "
+            "places; it would be rounded when stored, so it is refused",
+            shown(str(value)),
+        )
     return value
 
 
@@ -125,6 +187,9 @@ def parse_clock_text(
             "2026-01-05T07:00:00Z",
             shown(raw),
         )
+    control = check_text(raw, field)
+    if control is not None:
+        return control
     text = raw.strip()
     try:
         if time_format is None:
@@ -195,17 +260,27 @@ def to_utc(moment: datetime, *, raw: object, field: str = "time") -> datetime | 
         return Problem(field, f"{field} {shown(raw)!r} is out of the supported range", shown(raw))
 
 
-def check_not_future(
+def check_time_range(
     moment: datetime, now: datetime, limits: ReadingLimits, *, raw: object, field: str = "time"
 ) -> Problem | None:
-    """Refuse a reading time ahead of the server's clock by more than the tolerance."""
+    """Refuse a reading time ahead of the server's clock by more than the tolerance, or older
+    than the oldest accepted (a clock reset to 0001-01-01 or 1970 is a broken clock)."""
     if moment > now + limits.clock_tolerance:
         ahead = moment - now
         return Problem(
             field,
             f"{field} {shown(raw)!r} is in the future ({_rounded(ahead)} ahead of the server's "
-            f"clock, more than the {_rounded(limits.clock_tolerance)} allowed); check the "
-            "device's clock",
+            f"clock, more than the {_rounded(limits.clock_tolerance)} allowed by "
+            "reading_clock_tolerance_seconds); check the device's clock",
+            shown(raw),
+        )
+    if moment < now - limits.max_age:
+        oldest = (now - limits.max_age).astimezone(UTC)
+        return Problem(
+            field,
+            f"{field} {shown(raw)!r} is before {oldest:%Y-%m-%d %H:%M} UTC, more than "
+            f"{_rounded(limits.max_age)} before the server's clock (the oldest reading "
+            "accepted, set by reading_max_age_days); check the device's clock",
             shown(raw),
         )
     return None
@@ -217,6 +292,9 @@ def check_sensor(raw: object, known_sensors: Collection[str]) -> str | Problem:
         return Problem("sensor", "sensor is missing")
     if not isinstance(raw, str):
         return Problem("sensor", f"sensor {shown(raw)} is not a sensor code", shown(raw))
+    control = check_text(raw, "sensor")
+    if control is not None:
+        return control
     code = raw.strip()
     if code not in known_sensors:
         return Problem(
@@ -227,17 +305,33 @@ def check_sensor(raw: object, known_sensors: Collection[str]) -> str | Problem:
     return code
 
 
-def parse_sequence(raw: object) -> int | Problem | None:
-    """A device's sequence number (a whole number, 0 or more), None when it sends none."""
+def parse_sequence(raw: object, limits: ReadingLimits) -> int | Problem | None:
+    """A device's sequence number (a whole number, 0 to the largest accepted), None when it
+    sends none."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
+    value: int | None = None
     if isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit():
-        return int(raw.strip())
-    if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
-        return raw
-    return Problem(
-        "sequence", f"sequence {shown(raw)} is not a whole number of 0 or more", shown(raw)
-    )
+        digits = raw.strip().lstrip("0") or "0"
+        # Compared as text first: int() of a 5,000-digit string raises (Python's limit on
+        # integer conversion), and a parser never raises for bad input.
+        if len(digits) > len(str(limits.max_sequence)):
+            value = limits.max_sequence + 1
+        else:
+            value = int(digits)
+    elif isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
+        value = raw
+    if value is None:
+        return Problem(
+            "sequence", f"sequence {shown(raw)} is not a whole number of 0 or more", shown(raw)
+        )
+    if value > limits.max_sequence:
+        return Problem(
+            "sequence",
+            f"sequence {shown(raw)} is above the largest accepted, {limits.max_sequence}",
+            shown(raw),
+        )
+    return value
 
 
 def build_reading(
@@ -258,13 +352,13 @@ def build_reading(
         return code
     if isinstance(taken_at, Problem):
         return taken_at
-    future = check_not_future(taken_at, now, limits, raw=raw_time)
-    if future is not None:
-        return future
+    out_of_range = check_time_range(taken_at, now, limits, raw=raw_time)
+    if out_of_range is not None:
+        return out_of_range
     value = parse_temperature(temperature, limits, decimal_comma=decimal_comma)
     if isinstance(value, Problem):
         return value
-    seq = parse_sequence(sequence)
+    seq = parse_sequence(sequence, limits)
     if isinstance(seq, Problem):
         return seq
     return Reading(sensor=code, taken_at=taken_at, temperature=value, sequence=seq)

@@ -10,6 +10,7 @@ from atmpchain.accounts.domain import Actor
 from atmpchain.audit.actions import AuditAction
 from atmpchain.coldchain import queries
 from atmpchain.coldchain.alarms import Alarm, silent_sensor_alarm
+from atmpchain.coldchain.integrity import alarm_digest, state_digest
 from atmpchain.coldchain.models import ColdChainAlarm, SensorState
 from atmpchain.coldchain.notify import Notifier
 from atmpchain.coldchain.silence import silent_sensors
@@ -83,6 +84,9 @@ def check_silent_sensors(
                     "silent_seconds": int(silent.silent_for.total_seconds()),
                     "max_silence_seconds": int(silent.max_gap.total_seconds()),
                     "alarm_id": row.id,
+                    # What `reconcile` checks the alarm and the sensor's state against.
+                    "alarm_sha256": alarm_digest(row),
+                    "state_sha256": state_digest(state),
                 },
             )
             alarms.append(alarm)

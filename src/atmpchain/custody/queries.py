@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from atmpchain.accounts import queries as account_queries
 from atmpchain.custody.domain import (
@@ -387,3 +387,43 @@ def recent_units(session: Session, limit: int = 50) -> list[UnitWhereabouts]:
         .limit(limit)
     ).scalars()
     return [_whereabouts(session, unit) for unit in units]
+
+
+@dataclass(frozen=True, slots=True)
+class Stay:
+    """A time a product unit spent in a storage unit, from its custody events: from the event
+    that put it in one of the unit's positions until its next event (None: it is there still)."""
+
+    product_unit_id: int
+    arrived_at: datetime
+    left_at: datetime | None
+
+
+def stays_in_storage_unit(
+    session: Session, storage_unit_id: int, start: datetime, end: datetime
+) -> list[Stay]:
+    """Every stay in the storage unit that touches the span from `start` to `end` (both ends
+    included), oldest first: a stay that ended before `start` or began after `end` is left out.
+
+    The cold chain asks which product units an excursion reached; whether a stay touching the
+    span's very ends counts is the caller's rule, so both ends are kept here.
+    """
+    arrived = aliased(CustodyEvent)
+    left = aliased(CustodyEvent)
+    # A unit is in a position from the event that put it there until its next event.
+    stmt = (
+        select(arrived.product_unit_id, arrived.at, left.at)
+        .join(StoragePosition, StoragePosition.id == arrived.to_position_id)
+        .outerjoin(
+            left,
+            and_(
+                left.product_unit_id == arrived.product_unit_id,
+                left.seq == arrived.seq + 1,
+            ),
+        )
+        .where(StoragePosition.storage_unit_id == storage_unit_id)
+        .where(arrived.at <= end)
+        .where(or_(left.id.is_(None), left.at >= start))
+        .order_by(arrived.at, arrived.product_unit_id)
+    )
+    return [Stay(unit_id, at, until) for unit_id, at, until in session.execute(stmt)]

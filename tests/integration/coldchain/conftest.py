@@ -33,6 +33,30 @@ class Fridge:
     device: Persona
 
 
+def storage_unit_in_use(
+    uow: UnitOfWork,
+    actor: Actor,
+    code: str,
+    name: str,
+    kind: StorageKind,
+    layout: tuple[int, ...],
+) -> None:
+    """A qualified storage unit in the pharmacy (HOSP / PHARM, made by the `fridge` fixture)."""
+    storage.create_storage_unit(
+        uow,
+        actor=actor,
+        site_code="HOSP",
+        room_code="PHARM",
+        code=code,
+        name=name,
+        kind=kind,
+        layout=layout,
+    )
+    storage.change_storage_status(
+        uow, actor=actor, code=code, status=StorageStatus.IN_USE, reason="qualified"
+    )
+
+
 @pytest.fixture
 def fridge(uow: UnitOfWork, make_persona: Callable[..., Persona]) -> Fridge:
     qa = make_persona(Role.QA, username="quinn")
@@ -40,18 +64,8 @@ def fridge(uow: UnitOfWork, make_persona: Callable[..., Persona]) -> Fridge:
     device = make_persona(Role.DEVICE, username="fridge-logger")
     storage.create_site(uow, actor=qa.actor, code="HOSP", name="University Hospital")
     storage.create_room(uow, actor=qa.actor, site_code="HOSP", code="PHARM", name="Pharmacy")
-    storage.create_storage_unit(
-        uow,
-        actor=qa.actor,
-        site_code="HOSP",
-        room_code="PHARM",
-        code="FRIDGE1",
-        name="Pharmacy fridge 1",
-        kind=StorageKind.REFRIGERATOR,
-        layout=(2,),
-    )
-    storage.change_storage_status(
-        uow, actor=qa.actor, code="FRIDGE1", status=StorageStatus.IN_USE, reason="qualified"
+    storage_unit_in_use(
+        uow, qa.actor, "FRIDGE1", "Pharmacy fridge 1", StorageKind.REFRIGERATOR, (2,)
     )
     din = identity_service.issue_din(uow, actor=handler.actor)
     bag = DonationIdentification(din, "00").encode()

@@ -70,7 +70,9 @@ def test_a_late_csv_with_an_earlier_run_out_of_range_opens_and_closes_an_excursi
     clock: FixedClock,
     trail: Trail,
 ) -> None:
-    t0 = clock.now() - 3 * timedelta(hours=1)
+    # The fridge's product was put in at t0 (the fixture ran then); the readings come later.
+    t0 = clock.now()
+    clock.advance(3 * timedelta(hours=1))
     # The live probe reports every 30 minutes, always in range.
     live = [reading("F1-T", t0 + i * 30 * MINUTE, "5") for i in range(5)]
     got = _store(uow, device_actor, ReadingSource.MQTT, live)
@@ -95,7 +97,8 @@ def test_a_late_csv_with_an_earlier_run_out_of_range_opens_and_closes_an_excursi
 def test_a_late_csv_run_between_live_readings_is_one_excursion_with_its_products(
     uow: UnitOfWork, db: Database, fridge: Fridge, device_actor: Actor, clock: FixedClock
 ) -> None:
-    t0 = clock.now() - 3 * timedelta(hours=1)
+    t0 = clock.now()  # the product was put in then
+    clock.advance(3 * timedelta(hours=1))
     live = [reading("F1-T", t0, "5"), reading("F1-T", t0 + 2 * timedelta(hours=1), "5")]
     _store(uow, device_actor, ReadingSource.MQTT, live)
     temps = ["5", "9", "10", "12.5", "11", "10", "9.5", "6"]

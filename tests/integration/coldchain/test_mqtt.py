@@ -17,14 +17,17 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
-from sqlalchemy import select
-from tests.conftest import require_service
+from sqlalchemy import select, text
+from tests.conftest import Persona, require_service
 from tests.integration.coldchain.conftest import Fridge
 
+from atmpchain.accounts.domain import Role
 from atmpchain.coldchain import queries
 from atmpchain.coldchain.models import Sensor, TemperatureReading
+from atmpchain.coldchain.sensors import register_sensor
 from atmpchain.config import Settings
 from atmpchain.db import Database
+from atmpchain.uow import UnitOfWork
 
 BROKER = ("127.0.0.1", 1883)
 
@@ -45,7 +48,14 @@ def broker() -> None:
 class Consumer:
     """`python -m atmpchain.coldchain.mqtt` in its own process, as `telemetry listen` runs it."""
 
-    def __init__(self, settings: Settings, prefix: str, client_id: str, log: Path) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        prefix: str,
+        client_id: str,
+        log: Path,
+        silence_check_seconds: int = 3600,
+    ) -> None:
         self.env = os.environ | {
             "ATMPCHAIN_CONFIG": str(log.parent / "no-such.toml"),
             "ATMPCHAIN_DATABASE_URL": settings.database_url,
@@ -54,7 +64,7 @@ class Consumer:
             "ATMPCHAIN_MQTT_SESSION_EXPIRY_SECONDS": "600",
             "ATMPCHAIN_MQTT_BATCH_MESSAGES": "20",
             "ATMPCHAIN_MQTT_BATCH_MILLISECONDS": "20",
-            "ATMPCHAIN_SILENCE_CHECK_SECONDS": "3600",
+            "ATMPCHAIN_SILENCE_CHECK_SECONDS": str(silence_check_seconds),
         }
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
@@ -100,7 +110,10 @@ def _forget_session(client_id: str) -> None:
 def consumer(broker: None, settings: Settings, tmp_path: Path) -> Iterator[tuple[Consumer, str]]:
     prefix = f"atmptest/{uuid.uuid4().hex[:12]}"
     client_id = f"atmpchain-test-{uuid.uuid4().hex[:12]}"
-    running = Consumer(settings, prefix, client_id, tmp_path / "consumer.log")
+    # Silent sensors are checked every second: the drill below needs the alarm soon.
+    running = Consumer(
+        settings, prefix, client_id, tmp_path / "consumer.log", silence_check_seconds=1
+    )
     yield running, prefix
     running.kill()
     _forget_session(client_id)
@@ -126,6 +139,138 @@ def _stream_count(db: Database, since: datetime) -> int:
         )
 
 
+def _probe_until_stored(publisher: mqtt.Client, topic: str, db: Database, log: Path) -> None:
+    """Readings published before the consumer has subscribed go nowhere: publish probes (at
+    times well before the test's) until one is stored."""
+    probe_start = datetime.now(UTC) - timedelta(days=2)
+    probe = 0
+
+    def probed() -> bool:
+        nonlocal probe
+        at = probe_start + timedelta(seconds=probe)
+        probe += 1
+        payload = {"time": at.isoformat(), "temperature": 5}
+        publisher.publish(topic, json.dumps(payload), qos=1).wait_for_publish(5)
+        with db.read_session() as session:
+            return queries.reading_count(session) > 0
+
+    _wait(probed, 30, log)
+
+
+def _count(db: Database, sql: str) -> int:
+    with db.read_session() as session:
+        return int(session.execute(text(sql)).scalar_one())
+
+
+def test_drill_a_poison_message_is_set_aside_and_the_stream_and_silence_alarms_go_on(
+    consumer: tuple[Consumer, str],
+    db: Database,
+    fridge: Fridge,
+    uow: UnitOfWork,
+    make_persona: Callable[..., Persona],
+) -> None:
+    # Issue 9 #16: a reading with "seq": 2^63 made the insert fail and the consumer retried its
+    # batch forever: nothing after it was stored, across restarts, and no silence alarm came.
+    qa = make_persona(Role.QA, username="quinn-2")
+    # A second probe that never reports: registered long ago (by the tests' fixed clock).
+    register_sensor(uow, actor=qa.actor, code="S2-T", name="Silent probe", max_silence_seconds=60)
+    running, prefix = consumer
+    topic = f"{prefix}/sensors/F1-T/temperature"
+    publisher = _publisher()
+    try:
+        running.start()
+        _probe_until_stored(publisher, topic, db, running.log)
+        start = datetime.now(UTC) - timedelta(minutes=30)
+        poison = {"time": start.isoformat(), "temperature": 5, "seq": 9223372036854775808}
+        publisher.publish(topic, json.dumps(poison), qos=1).wait_for_publish(5)
+        good = [
+            {"time": (start + timedelta(minutes=i)).isoformat(), "temperature": 5, "seq": i}
+            for i in range(1, 21)
+        ]
+        for body in good:
+            publisher.publish(topic, json.dumps(body), qos=1).wait_for_publish(5)
+        _wait(lambda: _stream_count(db, start) >= len(good), 30, running.log)
+        _wait(lambda: _count(db, _SILENCE_ALARMS) >= 1, 30, running.log)
+        # Restarted, the consumer is not handed the poison message again: it was acknowledged.
+        running.kill()
+        running.start()
+        marker = {"time": (start + timedelta(minutes=25)).isoformat(), "temperature": 5}
+        publisher.publish(topic, json.dumps(marker), qos=1).wait_for_publish(5)
+        _wait(lambda: _stream_count(db, start) >= len(good) + 1, 30, running.log)
+    finally:
+        publisher.disconnect()
+        publisher.loop_stop()
+    assert _stream_count(db, start) == len(good) + 1
+    with db.read_session() as session:
+        (letter,) = queries.dead_letters(session)
+    assert letter.origin == topic
+    assert "sequence 9223372036854775808 is above the largest accepted" in letter.reason
+    assert json.loads(letter.excerpt) == poison
+    # Refused once: no second batch refused the redelivered message.
+    assert _count(db, "SELECT count(*) FROM ingest_batch WHERE refused > 0") == 1
+    assert _count(db, _SILENCE_ALARMS) == 1
+
+
+_SILENCE_ALARMS = (
+    "SELECT count(*) FROM coldchain_alarm JOIN sensor ON sensor.id = coldchain_alarm.sensor_id "
+    "WHERE kind = 'sensor_silent' AND sensor.code = 'S2-T'"
+)
+
+
+def test_silent_sensors_are_alarmed_while_the_ingest_is_stuck(
+    consumer: tuple[Consumer, str],
+    db: Database,
+    fridge: Fridge,
+    uow: UnitOfWork,
+    make_persona: Callable[..., Persona],
+) -> None:
+    # Before issue 9 (#16) silence was checked between batches: a batch that could not be
+    # stored (retried forever, or waiting on a lock) stopped the "no readings" alarm too.
+    if db.dialect != "postgresql":
+        pytest.skip("holding the readings table locked from another process is PostgreSQL's")
+    qa = make_persona(Role.QA, username="quinn-2")
+    register_sensor(uow, actor=qa.actor, code="S2-T", name="Probe 2", max_silence_seconds=1)
+    running, prefix = consumer
+    publisher = _publisher()
+    try:
+        running.start()
+        _probe_until_stored(publisher, f"{prefix}/sensors/F1-T/temperature", db, running.log)
+        # S2-T reports once, dated 20 s ahead (within the clock tolerance): silent from then.
+        ahead = datetime.now(UTC) + timedelta(seconds=20)
+        body = {"time": ahead.isoformat(), "temperature": 5}
+        publisher.publish(f"{prefix}/sensors/S2-T/temperature", json.dumps(body), qos=1)
+        _wait(lambda: _count(db, _S2_READINGS) == 1, 15, running.log)
+        with db.engine.connect() as lock:
+            lock.execute(text("LOCK TABLE temperature_reading IN EXCLUSIVE MODE"))
+            later = {"time": datetime.now(UTC).isoformat(), "temperature": 5}
+            publisher.publish(f"{prefix}/sensors/F1-T/temperature", json.dumps(later), qos=1)
+            _wait(lambda: _count(db, _WAITING_ON_A_LOCK) >= 1, 15, running.log)
+            stuck_since = datetime.now(UTC)
+            assert _count(db, _SILENCE_ALARMS) == 0
+            _wait(lambda: _count(db, _SILENCE_ALARMS) == 1, 60, running.log)
+            assert _count(db, _WAITING_ON_A_LOCK) >= 1  # the ingest is still stuck
+            lock.rollback()
+        _wait(lambda: _count(db, "SELECT count(*) FROM temperature_reading") == 3, 15, running.log)
+    finally:
+        publisher.disconnect()
+        publisher.loop_stop()
+    with db.read_session() as session:
+        raised = session.execute(
+            text(_SILENCE_ALARMS.replace("count(*)", "coldchain_alarm.raised_at"))
+        ).scalar_one()
+    assert (raised if raised.tzinfo else raised.replace(tzinfo=UTC)) > stuck_since
+
+
+_S2_READINGS = (
+    "SELECT count(*) FROM temperature_reading JOIN sensor ON sensor.id = sensor_id "
+    "WHERE sensor.code = 'S2-T'"
+)
+_WAITING_ON_A_LOCK = (
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+    "AND wait_event_type = 'Lock'"
+)
+
+
 def test_consumer_killed_mid_stream_loses_and_doubles_nothing_and_finds_the_excursion(
     consumer: tuple[Consumer, str], db: Database, fridge: Fridge
 ) -> None:
@@ -134,21 +279,7 @@ def test_consumer_killed_mid_stream_loses_and_doubles_nothing_and_finds_the_excu
     publisher = _publisher()
     try:
         running.start()
-        # Readings published before the consumer has subscribed go nowhere: probe until one
-        # is stored, at times well before the stream's.
-        probe_start = datetime.now(UTC) - timedelta(days=2)
-        probe = 0
-
-        def probed() -> bool:
-            nonlocal probe
-            at = probe_start + timedelta(seconds=probe)
-            probe += 1
-            payload = {"time": at.isoformat(), "temperature": 5}
-            publisher.publish(topic, json.dumps(payload), qos=1).wait_for_publish(5)
-            with db.read_session() as session:
-                return queries.reading_count(session) > 0
-
-        _wait(probed, 30, running.log)
+        _probe_until_stored(publisher, topic, db, running.log)
         start = datetime.now(UTC) - timedelta(minutes=300)
         # One reading a minute; 12 °C from minute 50 to 70 (21 minutes, the grace is 10).
         stream = [

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from atmpchain.coldchain.domain import DEFAULT_LIMITS, ReadingError
 from atmpchain.coldchain.logger_csv import CsvFormat, parse_logger_csv
 from atmpchain.coldchain.parsers import ParseResult, parse_http_readings, parse_mqtt_payload
+from atmpchain.coldchain.validation import control_character
 
 NOW = datetime(2026, 1, 5, 7, 0, tzinfo=UTC)
 KNOWN = frozenset({"F-01", "F-02"})
@@ -39,12 +40,16 @@ temperatures = st.one_of(
     st.decimals(allow_nan=True, allow_infinity=True),
     st.integers(),
     st.text(max_size=20),
-    st.sampled_from(["-80.5", "1e9999", "NaN", "−5", " 4 ", "4,5", "-273.16"]),
+    st.sampled_from(
+        ["-80.5", "1e9999", "NaN", "−5", " 4 ", "4,5", "-273.16", "4.12345", "4.10000"]
+    ),
     st.booleans(),
     st.none(),
 )
 sensors = st.one_of(
-    st.sampled_from(["F-01", "F-02", "F-99", "", " F-01 "]), st.text(max_size=8), st.integers()
+    st.sampled_from(["F-01", "F-02", "F-99", "", " F-01 ", "F-01\x00", "\ud800", "F\u200b-01"]),
+    st.text(max_size=8),
+    st.integers(),
 )
 json_scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=10))
 json_values = st.recursive(
@@ -60,7 +65,13 @@ items = st.fixed_dictionaries(
         "sensor": sensors,
         "time": times,
         "temperature": temperatures,
-        "seq": st.one_of(st.integers(), st.text(max_size=5), st.floats(), st.booleans()),
+        "seq": st.one_of(
+            st.integers(),
+            st.sampled_from([2**63 - 1, 2**63, 2**64, "9" * 30, "0" * 40 + "7"]),
+            st.text(max_size=5),
+            st.floats(),
+            st.booleans(),
+        ),
     },
 )
 documents = st.one_of(
@@ -81,16 +92,22 @@ def _default(value: Any) -> Any:
 
 
 def assert_sound(result: ParseResult) -> None:
-    """Every error is a ReadingError; every reading satisfies every rule."""
+    """Every error is a ReadingError in printable text (it goes into the audit record); every
+    reading satisfies every rule, so that the database can store it (issue 9 #16)."""
     assert isinstance(result, ParseResult)
     assert all(isinstance(error, ReadingError) and error.message for error in result.errors)
+    for error in result.errors:
+        assert control_character(error.message) is None
+        assert error.sensor is None or control_character(error.sensor) is None
+    limits = DEFAULT_LIMITS
     for reading in result.readings:
         assert reading.sensor in KNOWN
         assert reading.taken_at.utcoffset() == timedelta(0)
-        assert reading.taken_at <= NOW + DEFAULT_LIMITS.clock_tolerance
+        assert NOW - limits.max_age <= reading.taken_at <= NOW + limits.clock_tolerance
         assert reading.temperature.is_finite()
-        assert DEFAULT_LIMITS.lowest <= reading.temperature <= DEFAULT_LIMITS.highest
-        assert reading.sequence is None or reading.sequence >= 0
+        assert limits.lowest <= reading.temperature <= limits.highest
+        assert reading.temperature == reading.temperature.quantize(Decimal("0.0001"))
+        assert reading.sequence is None or 0 <= reading.sequence <= limits.max_sequence
 
 
 def mqtt(topic: str, payload: bytes) -> ParseResult:

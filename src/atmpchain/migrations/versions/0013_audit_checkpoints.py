@@ -1,7 +1,7 @@
 """Signed audit checkpoints: append-only signatures over the chain's head every N records.
 
 Revision ID: 0013_audit_checkpoints
-Revises: 0011_accounts_facility
+Revises: 0012_coldchain_integrity
 Create Date: 2026-11-30
 """
 
@@ -14,7 +14,7 @@ import atmpchain.db
 from atmpchain.migrations.append_only import protect, unprotect
 
 revision: str = "0013_audit_checkpoints"
-down_revision: str | None = "0011_accounts_facility"
+down_revision: str | None = "0012_coldchain_integrity"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

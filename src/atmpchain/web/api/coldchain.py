@@ -12,6 +12,7 @@ from atmpchain.accounts.domain import Permission
 from atmpchain.coldchain import queries
 from atmpchain.coldchain.acknowledge import acknowledge_alarm
 from atmpchain.coldchain.alarms import AlarmKind, Severity
+from atmpchain.coldchain.domain import ReadingSource
 from atmpchain.web.deps import CurrentActor, RecordId, State, UoW
 
 router = APIRouter(prefix="/api/coldchain", tags=["cold chain"])
@@ -94,3 +95,46 @@ def acknowledge(
         alarm = queries.alarm(session, alarm_id)
     assert alarm is not None  # it was just acknowledged, and alarms are never deleted
     return _out(alarm, state.clock.now())
+
+
+class DeadLetterOut(BaseModel):
+    """A telemetry message set aside because it was refused or could not be stored."""
+
+    id: int
+    source: ReadingSource
+    origin: str | None = Field(description="the MQTT topic, HTTP item or CSV file and row")
+    received_at: datetime
+    received_by: str
+    reason: str
+    payload_bytes: int
+    payload_sha256: str
+    excerpt: str = Field(description="the payload as text, control characters escaped")
+    complete: bool = Field(description="whether the excerpt is the whole payload")
+
+
+@router.get(
+    "/dead-letters",
+    response_model=list[DeadLetterOut],
+    summary="Telemetry set aside (dead letters), newest first, with the reason",
+)
+def list_dead_letters(
+    actor: CurrentActor, state: State, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> list[DeadLetterOut]:
+    actor.require(Permission.VIEW_TEMPERATURES)
+    with state.db.read_session() as session:
+        found = queries.dead_letters(session, limit=limit)
+    return [
+        DeadLetterOut(
+            id=d.id,
+            source=d.source,
+            origin=d.origin,
+            received_at=d.received_at,
+            received_by=d.received_by,
+            reason=d.reason,
+            payload_bytes=d.payload_bytes,
+            payload_sha256=d.payload_sha256,
+            excerpt=d.excerpt,
+            complete=d.complete,
+        )
+        for d in found
+    ]

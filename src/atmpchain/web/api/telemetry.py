@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from pydantic import BaseModel
@@ -15,6 +15,9 @@ from atmpchain.coldchain.settings import TelemetrySettings
 from atmpchain.web.deps import CurrentActor, UoW
 
 router = APIRouter(prefix="/api/telemetry", tags=["telemetry"])
+
+#: `service.CSV_DELIMITERS`, as the schema lists them.
+CsvDelimiter = Literal["comma", "semicolon", "tab"]
 
 
 class RefusedOut(BaseModel):
@@ -71,10 +74,15 @@ async def post_readings(request: Request, uow: UoW, actor: CurrentActor) -> Inge
     # The raw body, not a Pydantic model: temperatures must stay exact decimals, and one bad
     # item must not refuse the whole batch.
     body = await request.body()
-    notifier = build_notifier(TelemetrySettings())
+    telemetry = TelemetrySettings()
     # The database work runs in the thread pool, as a plain `def` route's would.
     result = await run_in_threadpool(
-        service.record_http_readings, uow, actor=actor, body=body, notifier=notifier
+        service.record_http_readings,
+        uow,
+        actor=actor,
+        body=body,
+        notifier=build_notifier(telemetry),
+        limits=telemetry.reading_limits(),
     )
     return _out(result)
 
@@ -91,9 +99,15 @@ async def import_csv(
     sensor: Annotated[
         str | None, Form(description="the probe, if the file has no sensor column")
     ] = None,
+    delimiter: Annotated[
+        CsvDelimiter, Form(description="what separates the columns: comma, semicolon or tab")
+    ] = "comma",
+    decimal_comma: Annotated[
+        bool, Form(description="temperatures written with a decimal comma (4,5), as with ';'")
+    ] = False,
 ) -> IngestOut:
     content = await file.read(service.MAX_CSV_BYTES + 1)
-    notifier = build_notifier(TelemetrySettings())
+    telemetry = TelemetrySettings()
     result = await run_in_threadpool(
         service.import_logger_csv,
         uow,
@@ -101,6 +115,9 @@ async def import_csv(
         content=content,
         sensor=sensor or None,
         filename=file.filename,
-        notifier=notifier,
+        notifier=build_notifier(telemetry),
+        delimiter=delimiter,
+        decimal_comma=decimal_comma,
+        limits=telemetry.reading_limits(),
     )
     return _out(result)

@@ -179,6 +179,21 @@ def acknowledge(
     )
 
 
+#: How many dead letters the page lists, newest first.
+DEAD_LETTERS_SHOWN = 200
+
+
+@router.get("/coldchain/dead-letters", response_class=HTMLResponse)
+def dead_letters(request: Request, auth: CurrentAuth, state: State) -> Response:
+    """Telemetry set aside because it could not be stored or was refused, with the reason and
+    the payload as received (escaped), for QA to review."""
+    auth.actor.require(Permission.VIEW_TEMPERATURES)
+    with state.db.read_session() as session:
+        listed = coldchain_queries.dead_letters(session, limit=DEAD_LETTERS_SHOWN)
+        total = coldchain_queries.dead_letter_count(session)
+    return render(request, "coldchain/dead_letters.html", auth, dead_letters=listed, total=total)
+
+
 # Plotly's bundle injects <style> elements when it loads, which `style-src 'self'` blocks (and
 # Chromium reports): its global rules unless `#plotly.js-style-global.no-inline-styles` exists
 # (we link our own small stylesheet with that id and class instead), and MapLibre's stylesheet
