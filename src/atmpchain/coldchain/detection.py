@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from atmpchain.audit.actions import AuditAction
 from atmpchain.coldchain import queries
 from atmpchain.coldchain.alarms import Alarm, excursion_alarm
+from atmpchain.coldchain.assessment import hold_for_assessment
 from atmpchain.coldchain.dedupe import ReadingKey, reading_key
 from atmpchain.coldchain.domain import Reading, TemperatureRange
 from atmpchain.coldchain.excursions import (
@@ -341,6 +342,7 @@ class _Sensor:
         ):
             if product_id not in known:
                 self.session.add(ExcursionProduct(excursion_id=row.id, product_unit_id=product_id))
+                hold_for_assessment(self.uow, row, product_id)  # custody's hold, until QA assesses
         self.session.flush()
 
     def _alarm(self, event: ExcursionEvent, row: Excursion) -> None:
