@@ -41,6 +41,8 @@ WRITABLE_TABLES = (
     "product_unit",
     "custody_event",
     "current_custody",
+    "custody_control",
+    "custody_hold",
     "impact_assessment",
     "coldchain_alarm",
     "coldchain_alarm_acknowledgement",

@@ -118,3 +118,9 @@ class AuditAction(enum.Enum):
     # message that could not be stored, set aside for QA.
     EXCURSION_UPDATED = ("coldchain:excursion:updated", ActionKind.EVENT)
     DEAD_LETTER_SET_ASIDE = ("coldchain:dead-letter:set-aside", ActionKind.CREATE)
+    # custody controls and holds (issue 9, item 4): a higher capability's record controls a
+    # unit's movements, or stops it being handed on, through custody's own interface.
+    CUSTODY_CONTROL_PLACED = ("custody:control:placed", ActionKind.CREATE)
+    CUSTODY_CONTROL_ENDED = ("custody:control:ended", ActionKind.RETIRE)
+    CUSTODY_HOLD_PLACED = ("custody:hold:placed", ActionKind.CREATE)
+    CUSTODY_HOLD_LIFTED = ("custody:hold:lifted", ActionKind.RETIRE)

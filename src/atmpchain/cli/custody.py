@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from atmpchain.accounts.domain import Actor
@@ -337,6 +338,15 @@ def history(ctx: typer.Context, unit_scan: UnitScan) -> None:
     except DomainError as exc:
         common.fail(exc.message)
     console.print(f"Unit {where.unit} is {where.where} (since {where.since:%Y-%m-%d %H:%M} UTC).")
+    if where.control is not None:
+        console.print(
+            escape(
+                f"It moves only through the signed steps of {where.control.label} "
+                f"({where.control.page})."
+            )
+        )
+    for hold in where.holds:
+        console.print(f"[bold red]{hold.kind.label.capitalize()}[/]: {escape(hold.describe())}.")
     table = Table(title="Chain of custody")
     for column in ("#", "when (UTC)", "event", "by", "from", "to"):
         table.add_column(column)

@@ -229,6 +229,7 @@ def board(ctx: typer.Context, acting_as: As) -> None:
             if line.window_problem:
                 thaw += f"; {line.window_problem}"
         status = line.status.label + (" [on hold]" if line.hold else "")
+        status += "".join(f"; {hold.kind.label}" for hold in line.holds)
         table.add_row(
             line.number,
             f"{line.patient_ref} {line.display_name}",

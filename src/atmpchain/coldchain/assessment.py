@@ -3,6 +3,11 @@
 Each assessment is a new append-only `impact_assessment` row carrying the electronic signature
 that makes it count; a revised decision is a new row. Whether a product may be handed on is the
 pure `impact.may_issue` over the excursions it was exposed to and these assessments.
+
+Custody must refuse to hand such a product on without knowing about excursions (it sits below
+the cold chain), so each exposure is mirrored as a custody hold: placed when the product is
+attached to the excursion, changed or lifted by each signed assessment, in the same transaction.
+A hold is active for an exposure exactly when `issue_block` names that exposure.
 """
 
 from __future__ import annotations
@@ -13,11 +18,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from atmpchain.accounts.domain import Actor, Permission
+from atmpchain.accounts.domain import SYSTEM_ACTOR, Actor, Permission
 from atmpchain.audit.actions import AuditAction
 from atmpchain.audit.reason import required_text
 from atmpchain.coldchain.impact import Impact, ImpactAssessment, latest_assessments, may_issue
 from atmpchain.coldchain.models import Excursion, ExcursionProduct, ImpactAssessmentRecord
+from atmpchain.custody import control
+from atmpchain.custody.control_rules import HoldKind, HoldSpec
 from atmpchain.custody.models import ProductUnit, StorageUnit
 from atmpchain.errors import InvalidInput, NotFound
 from atmpchain.signatures.domain import Meaning
@@ -26,6 +33,9 @@ from atmpchain.signatures.service import apply_signature
 from atmpchain.uow import UnitOfWork
 
 IMPACT_RECORD = "impact_assessment"
+#: The source under which excursions hold the products exposed to them.
+EXCURSION = "coldchain.excursion"
+_DISPOSE_OR_RETURN = "disposal of the product, or its return to the manufacturer"
 #: The meanings an impact assessment may be signed with.
 ASSESSMENT_MEANINGS = (Meaning.APPROVED, Meaning.REVIEWED)
 _MAX_RATIONALE = 4000
@@ -52,6 +62,58 @@ def assessment_content(
         "impact": impact.value,
         "rationale": rationale,
     }
+
+
+def exposure_hold(reference: str, impact: Impact | None) -> HoldSpec | None:
+    """The custody hold an exposure implies: pending until QA assesses it, then as QA decided;
+    None once QA found no impact."""
+    if impact is None:
+        return HoldSpec(
+            HoldKind.PENDING_ASSESSMENT,
+            f"exposed to excursion {reference}",
+            f"QA impact assessment of excursion {reference}",
+        )
+    if impact is Impact.QUARANTINE:
+        return HoldSpec(
+            HoldKind.QUARANTINE,
+            f"quarantined after excursion {reference}",
+            f"QA's release after excursion {reference} (a new impact assessment)",
+        )
+    if impact is Impact.REJECT:
+        return HoldSpec(
+            HoldKind.REJECTED, f"rejected after excursion {reference}", _DISPOSE_OR_RETURN
+        )
+    return None
+
+
+def _mirror(uow: UnitOfWork, actor: Actor, excursion: Excursion, product_unit_id: int) -> None:
+    """Make the exposure's custody hold what QA's assessment that counts (the latest signed,
+    the stricter on a tie: the rule `issue_block` applies) implies."""
+    storage = uow.session.get(StorageUnit, excursion.storage_unit_id)
+    assert storage is not None  # a foreign key
+    reference = excursion_reference(excursion.id, storage.name, storage.code)
+    signed = _assessments(
+        uow.session, excursion_ids=[excursion.id], product_unit_id=product_unit_id
+    )
+    counts = latest_assessments(_domain(row, reference, "", who) for *_, row, who in signed)
+    impact = counts[reference].impact if reference in counts else None
+    control.set_hold(
+        uow,
+        actor=actor,
+        unit_id=product_unit_id,
+        source=EXCURSION,
+        reference=str(excursion.id),
+        hold=exposure_hold(reference, impact),
+        page=f"/coldchain/excursions#excursion-{excursion.id}",
+        lift_reason=f"QA found no impact from excursion {reference}",
+    )
+
+
+def hold_for_assessment(uow: UnitOfWork, excursion: Excursion, product_unit_id: int) -> None:
+    """Inside the batch's transaction: a product just attached to an excursion is held (for
+    custody) until QA assesses the excursion's impact on it. Placed by the system: the readings,
+    not a person, put it there."""
+    _mirror(uow, SYSTEM_ACTOR, excursion, product_unit_id)
 
 
 def _product_label(unit: ProductUnit) -> str:
@@ -143,6 +205,7 @@ def assess_impact(
             before=None if previous is None else _snapshot(previous, product),
             after=_snapshot(row, product),
         )
+        _mirror(uow, actor, excursion, product_unit_id)
         uow.commit()
         return row.id
 

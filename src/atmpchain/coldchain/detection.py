@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 
 from atmpchain.audit.actions import AuditAction
 from atmpchain.coldchain.alarms import Alarm, excursion_alarm
+from atmpchain.coldchain.assessment import hold_for_assessment
 from atmpchain.coldchain.dedupe import ReadingKey, reading_key
 from atmpchain.coldchain.domain import Reading, TemperatureRange
 from atmpchain.coldchain.excursions import (
@@ -147,6 +148,8 @@ def attach_exposed_products(uow: UnitOfWork, excursion: Excursion) -> list[int]:
     new = sorted(exposed_products(stays, window) - known)
     session.add_all(ExcursionProduct(excursion_id=excursion.id, product_unit_id=p) for p in new)
     session.flush()
+    for product_unit_id in new:
+        hold_for_assessment(uow, excursion, product_unit_id)  # custody's hold, until QA assesses
     return new
 
 

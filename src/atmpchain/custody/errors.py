@@ -21,3 +21,27 @@ class UnitMoved(Conflict):
             message += f" ({detail})"
         super().__init__(message + "; scan again", field="unit_scan")
         self.unit = unit
+
+
+class UnitControlled(Conflict):
+    """Another capability's record controls the unit's movements; nothing was moved."""
+
+    def __init__(self, unit: str, controller: str, page: str, rule: str) -> None:
+        super().__init__(
+            f"unit {unit} belongs to {controller}: {rule}. Use the page of {controller}: {page}",
+            field="unit_scan",
+        )
+        self.unit = unit
+        self.controller = controller
+        self.page = page
+
+
+class UnitOnHold(Conflict):
+    """The unit may not be handed on while a hold is active; nothing was moved."""
+
+    def __init__(self, unit: str, holds: list[str]) -> None:
+        super().__init__(
+            f"unit {unit} may not be handed on: " + "; ".join(holds), field="unit_scan"
+        )
+        self.unit = unit
+        self.holds = holds

@@ -1,4 +1,8 @@
-"""Read models: storage overview, what is in a storage unit, where a unit is, who has held it."""
+"""Read models: storage overview, what is in a storage unit, where a unit is, who has held it.
+
+Each unit comes with the control on it (which record alone moves it) and its active holds (what
+stops it being handed on, and what that waits for), so every custody page can show them.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from atmpchain.accounts import queries as account_queries
+from atmpchain.custody import control
+from atmpchain.custody.control_rules import ActiveControl, ActiveHold
 from atmpchain.custody.domain import (
     EventKind,
     Place,
@@ -66,6 +72,8 @@ class StoredUnit:
     unit: str
     coi: str | None
     since: datetime
+    control: ActiveControl | None = None
+    holds: tuple[ActiveHold, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +138,8 @@ class UnitWhereabouts:
     version: int
     since: datetime
     moved_by: str
+    control: ActiveControl | None = None
+    holds: tuple[ActiveHold, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,17 +226,25 @@ def storage_map(session: Session, code: str) -> StorageMap:
         sum(p.occupied or 0 for p in positions),
     )
     contents: dict[int, list[StoredUnit]] = {}
-    for row, product in session.execute(
+    stored = session.execute(
         select(CurrentCustody, ProductUnit)
         .join(ProductUnit, ProductUnit.id == CurrentCustody.product_unit_id)
         .join(StoragePosition, StoragePosition.id == CurrentCustody.position_id)
         .where(StoragePosition.storage_unit_id == unit.id)
         .order_by(CurrentCustody.moved_at)
-    ):
+    ).all()
+    ids = [product.id for _, product in stored]
+    controls, holds = control.active_controls(session, ids), control.holds_of(session, ids)
+    for row, product in stored:
         assert row.position_id is not None
         contents.setdefault(row.position_id, []).append(
             StoredUnit(
-                product.id, unit_label(product.din, product.product_code), product.coi, row.moved_at
+                product.id,
+                unit_label(product.din, product.product_code),
+                product.coi,
+                row.moved_at,
+                controls.get(product.id),
+                holds.get(product.id, ()),
             )
         )
     depth: dict[int, int] = {}
@@ -282,6 +300,8 @@ def _whereabouts(
         row.version,
         row.moved_at,
         mover,
+        control.active_control(session, unit.id),
+        control.active_holds(session, unit.id),
     )
 
 

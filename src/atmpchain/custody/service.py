@@ -9,6 +9,10 @@ the unit gone and gets a Conflict naming who moved it and when.
 A unit whose DIN is bound to a chain of identity is patient-specific: every scan of it goes
 through the identity service's check first, and a mismatch is that service's hard stop
 (ChainOfIdentityMismatch, already on record). Nothing is moved after a mismatch.
+
+A unit that a higher capability's record controls (a hospital dose) moves only with that record's
+key (`via`); a unit on hold is not handed on (`control.py`, `control_rules.py`). Both are checked
+under the unit's lock, with the move.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ from atmpchain.accounts import queries as account_queries
 from atmpchain.accounts.domain import Actor, Permission
 from atmpchain.audit.actions import AuditAction
 from atmpchain.audit.reason import required_text
-from atmpchain.coldchain.assessment import issue_block
+from atmpchain.custody import control
+from atmpchain.custody.control_rules import Controller, check_hand_on, check_move
 from atmpchain.custody.domain import (
     EventKind,
     Move,
@@ -45,8 +50,7 @@ from atmpchain.custody.models import (
     StoragePosition,
     StorageUnit,
 )
-from atmpchain.errors import Conflict, InvalidInput, NotFound
-from atmpchain.hospital.models import Dose
+from atmpchain.errors import Conflict, DomainError, InvalidInput, NotFound
 from atmpchain.identity import queries as identity_queries
 from atmpchain.identity import service as identity_service
 from atmpchain.identity.chain import CheckPoint, ScannedIdentity, identity_of
@@ -182,6 +186,24 @@ def _identity_check(
     return verdict.coi
 
 
+def _refuse_early(
+    uow: UnitOfWork, scanned: ScannedIdentity, via: Controller | None, *, hand_on: bool
+) -> None:
+    """Refuse a plain move of a controlled unit (or a hand-on of a held one) before the identity
+    check writes its record: a refused move leaves nothing behind. The check under the unit's
+    lock in `_apply` is the one that counts; this one only answers sooner."""
+    with uow.db.read_session() as session:
+        try:
+            unit = find_unit(session, scanned)
+        except DomainError:
+            return  # not received yet, or ambiguous: the move itself says what is wrong
+        label = unit_label(unit.din, unit.product_code)
+        if via is None:
+            check_move(label, control.active_control(session, unit.id), via)
+        if hand_on:
+            check_hand_on(label, control.active_holds(session, unit.id))
+
+
 def _lock_current(session: Session, unit_id: int) -> CurrentCustody:
     return session.execute(
         select(CurrentCustody)
@@ -276,6 +298,7 @@ def _apply(
     expected_version: int | None,
     reason: str | None = None,
     then: AlsoRecord | None = None,
+    via: Controller | None = None,
 ) -> CustodyResult:
     """Inside an open unit of work: check the move, write the event, update the current place;
     then `then` (another capability's record of the same step), and commit all together."""
@@ -283,6 +306,12 @@ def _apply(
     current = place_of(row) if row is not None else None
     if row is not None and expected_version is not None and row.version != expected_version:
         raise _moved_error(session, unit, row, "what was scanned here is out of date")
+    label = unit_label(unit.din, unit.product_code)
+    controlled = control.active_control(session, unit.id) if row is not None else None
+    if via is None:
+        check_move(label, controlled, via)
+    if move.kind is EventKind.TRANSFER:
+        check_hand_on(label, control.active_holds(session, unit.id))
     try:
         target = next_place(current, move)
     except CustodyRuleError as exc:
@@ -375,17 +404,12 @@ def _apply(
     )
     if then is not None:
         then(uow, result)
+    if via is not None:
+        # After the step's own checks: when a dose's step scans another dose's bag, the
+        # identity stop its `then` records is the finding, not this refusal (rolled back alike).
+        check_move(label, controlled, via)
     uow.commit()
     return result
-
-
-def _dose_hold(session: Session, unit_id: int) -> str | None:
-    """Why a unit received for a hospital dose may not be handed on: QA's hold from its
-    receipt (shipper log out of range, damaged shipment), until QA releases it."""
-    hold = session.execute(
-        select(Dose.hold).where(Dose.product_unit_id == unit_id)
-    ).scalar_one_or_none()
-    return f"on hold for QA since receipt: {hold}" if hold else None
 
 
 def _require_person(actor: Actor) -> int:
@@ -404,6 +428,7 @@ def receive(
     description: str = "",
     note: str | None = None,
     then: AlsoRecord | None = None,
+    via: Controller | None = None,
 ) -> CustodyResult:
     """Receive a product unit from outside into the receiver's hands (registers it the first
     time); the unit is named by its DIN and product code (from the scan, or `product_code`)."""
@@ -429,6 +454,7 @@ def receive(
             field="from_party",
         )
     text = " ".join(description.split())[:200]
+    _refuse_early(uow, scanned, via, hand_on=False)
     coi = _identity_check(uow, actor, scanned, None, CheckPoint.LABEL_TO_LABEL, False)
     din = scanned.din.encode()
     code = product.encode()[2:]
@@ -467,6 +493,7 @@ def receive(
             note=f"from {party}" + (f": {note.strip()}" if note and note.strip() else ""),
             expected_version=None,
             then=then,
+            via=via,
         )
 
 
@@ -493,12 +520,14 @@ def put_away(
     expected_version: int | None = None,
     note: str | None = None,
     then: AlsoRecord | None = None,
+    via: Controller | None = None,
 ) -> CustodyResult:
     """Put a unit held by the actor into a storage position (scanned as ``LOC:<code>``)."""
     actor.require(Permission.MOVE_PRODUCT)
     actor_id = _require_person(actor)
     scanned = read_unit_scan(unit_scan)
     code = parse_location_scan(location_scan)
+    _refuse_early(uow, scanned, via, hand_on=False)
     _identity_check(uow, actor, scanned, None, CheckPoint.LABEL_TO_LABEL, False)
     with uow:
         position = _position_by_code(uow.session, code)
@@ -514,6 +543,7 @@ def put_away(
             note=note,
             expected_version=expected_version,
             then=then,
+            via=via,
         )
 
 
@@ -541,6 +571,7 @@ def retrieve(
     expected_version: int | None = None,
     note: str | None = None,
     then: AlsoRecord | None = None,
+    via: Controller | None = None,
 ) -> CustodyResult:
     """Take a unit out of storage into the actor's hands; the location scanned must be where the
     unit is stored (its position, a rack or box around it, or the storage unit)."""
@@ -548,6 +579,7 @@ def retrieve(
     actor_id = _require_person(actor)
     scanned = read_unit_scan(unit_scan)
     code = parse_location_scan(location_scan)
+    _refuse_early(uow, scanned, via, hand_on=False)
     _identity_check(uow, actor, scanned, None, CheckPoint.LABEL_TO_LABEL, False)
     with uow:
         unit, row = _locked_unit(uow, scanned)
@@ -572,6 +604,7 @@ def retrieve(
             note=note,
             expected_version=expected_version,
             then=then,
+            via=via,
         )
 
 
@@ -587,6 +620,7 @@ def transfer(
     expected_version: int | None = None,
     note: str | None = None,
     then: AlsoRecord | None = None,
+    via: Controller | None = None,
 ) -> CustodyResult:
     """Hand a unit the actor holds to another person, or to an outside party (a courier's
     shipper). A patient-specific unit needs a second label scanned and checked (`checkpoint`)."""
@@ -613,15 +647,10 @@ def transfer(
         to = Place.person(user_id)
     else:
         to = Place.outside(party)
+    _refuse_early(uow, scanned, via, hand_on=True)
     _identity_check(uow, actor, scanned, second_scan, checkpoint, True)
     with uow:
         unit, row = _locked_unit(uow, scanned)
-        blocked = issue_block(uow.session, unit.id) or _dose_hold(uow.session, unit.id)
-        if blocked is not None:
-            raise Conflict(
-                f"unit {unit_label(unit.din, unit.product_code)} may not be handed on: {blocked}",
-                field="unit_scan",
-            )
         return _apply(
             uow,
             actor=actor,
@@ -633,6 +662,7 @@ def transfer(
             note=note,
             expected_version=expected_version,
             then=then,
+            via=via,
         )
 
 
@@ -644,12 +674,14 @@ def dispose(
     reason: str,
     expected_version: int | None = None,
     then: AlsoRecord | None = None,
+    via: Controller | None = None,
 ) -> CustodyResult:
     """Dispose of a unit (held by the actor, or in storage): the end of its chain of custody."""
     actor.require(Permission.MOVE_PRODUCT)
     actor_id = _require_person(actor)
     scanned = read_unit_scan(unit_scan)
     reason = required_text(reason, ask="say why the unit is disposed of")
+    _refuse_early(uow, scanned, via, hand_on=False)
     _identity_check(uow, actor, scanned, None, CheckPoint.LABEL_TO_LABEL, False)
     with uow:
         unit, row = _locked_unit(uow, scanned)
@@ -664,4 +696,5 @@ def dispose(
             note=reason,
             expected_version=expected_version,
             then=then,
+            via=via,
         )

@@ -30,6 +30,7 @@ from atmpchain.hospital.common import (
     rule_of,
     signed_step,
 )
+from atmpchain.hospital.control import controller
 from atmpchain.hospital.domain import DoseStatus, DoseStep, LimitBasis, expires_at, limit_exceeded
 from atmpchain.hospital.identity import stop_on_record
 from atmpchain.hospital.models import Dose, Patient
@@ -233,6 +234,7 @@ def end_infusion(
         unit_scan=bag_scan,
         reason=f"empty bag after the infusion of dose {dose_number(dose_id)}",
         then=then,
+        via=controller(dose_id),
     )
 
 

@@ -15,6 +15,7 @@ from atmpchain.audit.domain import canonical_json
 from atmpchain.audit.reason import required_text, visible_text
 from atmpchain.audit.service import AppendedRecord
 from atmpchain.errors import Conflict, InvalidInput, NotFound
+from atmpchain.hospital import control
 from atmpchain.hospital.domain import (
     DoseStatus,
     DoseStep,
@@ -23,6 +24,7 @@ from atmpchain.hospital.domain import (
     next_status,
     thaw_window,
 )
+from atmpchain.hospital.domain import dose_number as dose_number
 from atmpchain.hospital.models import CatalogueRevision, Dose, DoseEvent
 from atmpchain.signatures.domain import Meaning
 from atmpchain.signatures.service import apply_signature
@@ -30,11 +32,6 @@ from atmpchain.uow import UnitOfWork
 
 DOSE_RECORD = "dose"
 _MAX_NOTE = 2000
-
-
-def dose_number(dose_id: int) -> str:
-    """The dose's number as staff read and say it, e.g. D000042."""
-    return f"D{dose_id:06d}"
 
 
 def parse_dose_number(text: str, field: str = "dose") -> int:
@@ -170,6 +167,8 @@ def record_step(
     dose.status = new
     dose.version = seq
     uow.session.flush()
+    # Custody's control of the bag and its holds follow the dose, in the same transaction.
+    control.follow(uow, actor, dose, step)
     return uow.audit.record(
         action,
         actor=actor,

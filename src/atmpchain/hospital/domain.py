@@ -24,6 +24,11 @@ from datetime import datetime, timedelta
 from atmpchain.errors import Conflict, InvalidInput
 
 
+def dose_number(dose_id: int) -> str:
+    """The dose's number as staff read and say it, e.g. D000042."""
+    return f"D{dose_id:06d}"
+
+
 class LimitBasis(enum.Enum):
     """What the thaw-to-infusion limit runs to: the start or the end of the infusion."""
 

@@ -30,6 +30,7 @@ from atmpchain.hospital.common import (
     signed_step,
     window_of,
 )
+from atmpchain.hospital.control import controller
 from atmpchain.hospital.domain import (
     DoseStatus,
     DoseStep,
@@ -112,7 +113,12 @@ def retrieve_dose(
         )
 
     return custody_service.retrieve(
-        uow, actor=actor, unit_scan=unit_scan, location_scan=location_scan, then=then
+        uow,
+        actor=actor,
+        unit_scan=unit_scan,
+        location_scan=location_scan,
+        then=then,
+        via=controller(dose_id),
     )
 
 
@@ -317,6 +323,7 @@ def issue_dose(
         second_scan=second_scan,
         checkpoint=CheckPoint.LABEL_TO_LABEL,
         then=then,
+        via=controller(dose_id),
     )
 
 

@@ -19,7 +19,9 @@ from sqlalchemy.orm import Session
 
 from atmpchain.accounts import queries as account_queries
 from atmpchain.coldchain.models import Excursion, ExcursionProduct
+from atmpchain.custody import control
 from atmpchain.custody import queries as custody_queries
+from atmpchain.custody.control_rules import ActiveHold
 from atmpchain.custody.models import ProductUnit, StorageUnit
 from atmpchain.errors import NotFound
 from atmpchain.hospital.catalogue import entry_of
@@ -81,6 +83,9 @@ class BoardLine:
     limit_runs_out: datetime | None
     next_action: str
     verified_catalogue: bool
+    # The custody holds on the dose's bag (QA's hold, an excursion pending assessment, a
+    # quarantine, a rejection): while any is active, the next step waits for it.
+    holds: tuple[ActiveHold, ...] = ()
 
     @property
     def urgent(self) -> bool:
@@ -94,7 +99,16 @@ class BoardLine:
         )
 
 
-def _line(dose: Dose, patient: Patient, revision: CatalogueRevision) -> BoardLine:
+def next_action(status: DoseStatus, holds: tuple[ActiveHold, ...]) -> str:
+    """What happens next: the pharmacy's next step, or what the holds on the bag wait for."""
+    if holds:
+        return "Waiting for " + "; ".join(dict.fromkeys(h.waits_for for h in holds))
+    return NEXT_ACTION[status]
+
+
+def _line(
+    dose: Dose, patient: Patient, revision: CatalogueRevision, holds: tuple[ActiveHold, ...] = ()
+) -> BoardLine:
     window = window_of(dose, revision)
     rule = rule_of(revision)
     started = dose.thaw_started_at
@@ -115,8 +129,10 @@ def _line(dose: Dose, patient: Patient, revision: CatalogueRevision) -> BoardLin
         thaw_started_at=started,
         infusion_must_start_by=latest_infusion_start(started, rule) if started else None,
         limit_runs_out=expires_at(started, rule) if started else None,
-        next_action=NEXT_ACTION[dose.status] + (" (on hold for QA)" if dose.hold else ""),
+        next_action=next_action(dose.status, holds)
+        + (" (on hold for QA)" if dose.hold and not holds else ""),
         verified_catalogue=revision.verified,
+        holds=holds,
     )
 
 
@@ -141,7 +157,16 @@ def board(session: Session, *, now: datetime, zone: str, days: int = 2) -> list[
         )
         .order_by(Dose.appointment_at, Dose.id)
     ).all()
-    return [_line(dose, patient, revision) for dose, patient, revision in rows]
+    holds = _holds(session, [dose for dose, _, _ in rows])
+    return [
+        _line(dose, patient, revision, holds.get(dose.product_unit_id or 0, ()))
+        for dose, patient, revision in rows
+    ]
+
+
+def _holds(session: Session, doses: list[Dose]) -> dict[int, tuple[ActiveHold, ...]]:
+    """The custody holds on the doses' bags, by unit, in one query."""
+    return control.holds_of(session, [d.product_unit_id for d in doses if d.product_unit_id])
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,12 +334,13 @@ def _dose_records(session: Session, dose_ids: list[int]) -> list[DoseRecord]:
         ).scalars():
             logs[log.dose_id].append(_log_view(log))
     exposures = _exposures(session, [r[4].id for r in rows if r[4] is not None])
+    holds = _holds(session, [r[0] for r in rows])
     records: list[DoseRecord] = []
     for dose_id in ids:
         dose, patient, revision, code, unit = by_id[dose_id]
         records.append(
             DoseRecord(
-                line=_line(dose, patient, revision),
+                line=_line(dose, patient, revision, holds.get(unit.id, ()) if unit else ()),
                 dose_id=dose.id,
                 coi=dose.coi,
                 birth_date=patient.birth_date,

@@ -35,6 +35,7 @@ from atmpchain.hospital.common import (
     revision_of,
     signed_step,
 )
+from atmpchain.hospital.control import controller
 from atmpchain.hospital.domain import DoseStatus, DoseStep
 from atmpchain.hospital.identity import refuse_in, stop_on_record
 from atmpchain.hospital.models import CatalogueRevision, Dose, DoseEvent, ShipperLog
@@ -261,6 +262,7 @@ def receive_dose(
         description="",
         note=f"dose {dose_number(dose_id)}",
         then=then,
+        via=controller(dose_id),
     )
 
 
@@ -293,7 +295,12 @@ def put_away_dose(
         )
 
     return custody_service.put_away(
-        uow, actor=actor, unit_scan=unit_scan, location_scan=location_scan, then=then
+        uow,
+        actor=actor,
+        unit_scan=unit_scan,
+        location_scan=location_scan,
+        then=then,
+        via=controller(dose_id),
     )
 
 

@@ -3,6 +3,7 @@
 from atmpchain.accounts import models as accounts_models
 from atmpchain.audit import models as audit_models
 from atmpchain.coldchain import models as coldchain_models
+from atmpchain.custody import control_models as custody_control_models
 from atmpchain.custody import models as custody_models
 from atmpchain.db import Base
 from atmpchain.facility import models as facility_models
@@ -15,6 +16,7 @@ __all__ = [
     "accounts_models",
     "audit_models",
     "coldchain_models",
+    "custody_control_models",
     "custody_models",
     "facility_models",
     "hospital_models",

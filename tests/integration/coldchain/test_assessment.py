@@ -15,12 +15,14 @@ from tests.integration.conftest import Trail
 from atmpchain.accounts.domain import Actor, Role
 from atmpchain.clock import FixedClock
 from atmpchain.coldchain import queries
-from atmpchain.coldchain.assessment import assess_impact, issue_block
+from atmpchain.coldchain.assessment import EXCURSION, assess_impact, issue_block
 from atmpchain.coldchain.domain import ReadingSource
 from atmpchain.coldchain.impact import Impact
 from atmpchain.coldchain.ingest import store_readings
 from atmpchain.coldchain.models import ExcursionProduct
+from atmpchain.custody import control
 from atmpchain.custody import service as custody
+from atmpchain.custody.control_rules import ActiveHold, HoldKind
 from atmpchain.custody.models import ProductUnit
 from atmpchain.db import Database
 from atmpchain.errors import Conflict, InvalidInput, PermissionDenied
@@ -211,7 +213,7 @@ def test_a_quarantined_product_is_not_handed_on_while_a_no_impact_one_moves(
     assert f"quarantined after excursion #{exposed.excursion_id} on Pharmacy fridge 1" in (
         refused.value.message
     )
-    assert "QA must release it" in refused.value.message
+    assert "waiting for QA's release" in refused.value.message
     assert trail.state() == before
     moved = custody.transfer(
         uow, actor=exposed.handler, unit_scan=exposed.second_scan, to_party="Ward 4"
@@ -231,7 +233,9 @@ def test_a_product_without_assessment_is_blocked_as_pending_qa(
     custody.retrieve(
         uow, actor=exposed.handler, unit_scan=exposed.first_scan, location_scan="LOC:FRIDGE1"
     )
-    with pytest.raises(Conflict, match="pending QA assessment"):
+    with pytest.raises(
+        Conflict, match=f"waiting for QA impact assessment of excursion #{exposed.excursion_id}"
+    ):
         custody.transfer(uow, actor=exposed.handler, unit_scan=exposed.first_scan, to_party="Ward")
     with db.read_session() as session:
         pairs = session.execute(select(ExcursionProduct.product_unit_id)).scalars().all()
@@ -252,3 +256,39 @@ def test_a_signed_assessment_cannot_be_changed_or_removed_in_the_database(
     with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as conn:
         conn.execute(text(statement))
     assert _block(db, exposed.first) is not None
+
+
+def _coldchain_holds(db: Database, unit: int) -> list[ActiveHold]:
+    with db.read_session() as session:
+        return [h for h in control.active_holds(session, unit) if h.source == EXCURSION]
+
+
+def test_an_exposed_product_is_held_in_custody_exactly_while_issue_is_blocked(
+    uow: UnitOfWork, db: Database, exposed: Exposed, clock: FixedClock
+) -> None:
+    reference = f"#{exposed.excursion_id} on Pharmacy fridge 1 (FRIDGE1)"
+    (pending,) = _coldchain_holds(db, exposed.first)
+    assert pending.kind is HoldKind.PENDING_ASSESSMENT
+    assert pending.waits_for == f"QA impact assessment of excursion {reference}"
+    assert pending.page == f"/coldchain/excursions#excursion-{exposed.excursion_id}"
+    assert _coldchain_holds(db, exposed.outside) == []
+    for impact, kind in (
+        (Impact.QUARANTINE, HoldKind.QUARANTINE),
+        (Impact.REJECT, HoldKind.REJECTED),
+        (Impact.NO_IMPACT, None),
+    ):
+        clock.advance(timedelta(minutes=10))
+        _assess(uow, exposed, exposed.first, impact)
+        holds = _coldchain_holds(db, exposed.first)
+        assert [h.kind for h in holds] == ([kind] if kind else [])
+        for unit in (exposed.first, exposed.second, exposed.outside):
+            assert (_block(db, unit) is None) == (_coldchain_holds(db, unit) == []), unit
+
+
+def test_on_a_tie_the_stricter_decision_holds_in_custody_as_in_the_issue_rule(
+    uow: UnitOfWork, db: Database, exposed: Exposed
+) -> None:
+    _assess(uow, exposed, exposed.first, Impact.QUARANTINE)
+    _assess(uow, exposed, exposed.first, Impact.NO_IMPACT)  # signed at the same instant
+    assert _block(db, exposed.first) is not None
+    assert [h.kind for h in _coldchain_holds(db, exposed.first)] == [HoldKind.QUARANTINE]

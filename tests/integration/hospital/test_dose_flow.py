@@ -571,25 +571,16 @@ def test_thawing_with_a_bag_nobody_received_is_a_stop_on_record(
         assert any(manufactured(7).scan in s.after_json for s in stops)
 
 
-def test_a_held_product_cannot_be_handed_on_through_plain_custody_either(
+def test_a_held_product_cannot_be_moved_through_plain_custody_either(
     uow: UnitOfWork, staff: Staff, order: Callable[..., int], cryostore: str
 ) -> None:
     bag = manufactured(1)
     dose_id = order(expected_din=bag.manual)
     _receive_and_store(uow, staff, dose_id, bag.scan, cryostore, log=WARM_LOG)
-    coi = _dose(uow, dose_id).coi
-    # Moving it inside the pharmacy (to a quarantine place) stays possible...
-    custody_service.retrieve(
-        uow, actor=staff.pharmacist.actor, unit_scan=bag.scan, location_scan=cryostore
-    )
-    # ...handing it to the ward is not.
-    with pytest.raises(Conflict, match="on hold for QA"):
-        custody_service.transfer(
-            uow,
-            actor=staff.pharmacist.actor,
-            unit_scan=bag.scan,
-            to_username="nora",
-            second_scan="&/" + coi,
+    # The dose controls its bag (and holds it for QA): a plain scan moves it nowhere.
+    with pytest.raises(Conflict, match=f"belongs to dose D{dose_id:06d}"):
+        custody_service.retrieve(
+            uow, actor=staff.pharmacist.actor, unit_scan=bag.scan, location_scan=cryostore
         )
 
 

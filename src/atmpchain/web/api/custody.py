@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from atmpchain.accounts.domain import Actor, Permission
 from atmpchain.custody import queries, service, storage
+from atmpchain.custody.control_rules import ActiveControl, ActiveHold, HoldKind
 from atmpchain.custody.domain import StorageKind, StorageStatus
 from atmpchain.custody.service import CustodyResult
 from atmpchain.identity.chain import CheckPoint
@@ -133,6 +134,29 @@ class StorageUnitOut(BaseModel):
     label: str
 
 
+class ControlOut(BaseModel):
+    """The record that alone moves a unit, and the page of its steps."""
+
+    capability: str
+    reference: str
+    controller: str
+    page: str
+    since: datetime
+
+
+class HoldOut(BaseModel):
+    """An active hold on a unit: no hand-on until what it waits for is done."""
+
+    kind: HoldKind
+    label: str
+    source: str
+    reference: str
+    reason: str
+    waits_for: str
+    page: str | None
+    since: datetime
+
+
 class StoredUnitOut(BaseModel):
     """A unit in a position."""
 
@@ -140,6 +164,8 @@ class StoredUnitOut(BaseModel):
     unit: str
     chain_of_identity: str | None
     since: datetime
+    controlled_by: ControlOut | None = None
+    holds: list[HoldOut] = []
 
 
 class PositionOut(BaseModel):
@@ -177,6 +203,8 @@ class WhereOut(BaseModel):
     version: int
     since: datetime
     moved_by: str
+    controlled_by: ControlOut | None = None
+    holds: list[HoldOut] = []
 
 
 class EventOut(BaseModel):
@@ -229,6 +257,34 @@ def _unit_out(s: queries.StorageUnitSummary) -> StorageUnitOut:
     )
 
 
+def _control_out(c: ActiveControl | None) -> ControlOut | None:
+    if c is None:
+        return None
+    return ControlOut(
+        capability=c.controller.capability,
+        reference=c.controller.reference,
+        controller=c.label,
+        page=c.page,
+        since=c.since,
+    )
+
+
+def _holds_out(holds: tuple[ActiveHold, ...]) -> list[HoldOut]:
+    return [
+        HoldOut(
+            kind=h.kind,
+            label=h.kind.label,
+            source=h.source,
+            reference=h.reference,
+            reason=h.reason,
+            waits_for=h.waits_for,
+            page=h.page,
+            since=h.since,
+        )
+        for h in holds
+    ]
+
+
 def _where_out(w: queries.UnitWhereabouts) -> WhereOut:
     return WhereOut(
         unit_id=w.unit_id,
@@ -241,6 +297,8 @@ def _where_out(w: queries.UnitWhereabouts) -> WhereOut:
         version=w.version,
         since=w.since,
         moved_by=w.moved_by,
+        controlled_by=_control_out(w.control),
+        holds=_holds_out(w.holds),
     )
 
 
@@ -320,7 +378,12 @@ def storage_map(code: str, actor: CurrentActor, state: State) -> StorageMapOut:
                 label=p.label,
                 units=[
                     StoredUnitOut(
-                        unit_id=u.unit_id, unit=u.unit, chain_of_identity=u.coi, since=u.since
+                        unit_id=u.unit_id,
+                        unit=u.unit,
+                        chain_of_identity=u.coi,
+                        since=u.since,
+                        controlled_by=_control_out(u.control),
+                        holds=_holds_out(u.holds),
                     )
                     for u in p.units
                 ],

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from atmpchain.accounts.domain import Permission
 from atmpchain.custody import queries, service
+from atmpchain.custody.control_rules import check_hand_on, check_move
 from atmpchain.custody.domain import PlaceKind, is_location_scan, parse_location_scan
 from atmpchain.custody.errors import CustodyRuleError
 from atmpchain.custody.labels import location_labels_pdf
@@ -177,7 +178,11 @@ def _record(
 
 
 def _precheck(action: ScanAction, unit: queries.UnitWhereabouts) -> None:
-    """Say at once, after the unit's scan, when it is not where this action needs it."""
+    """Say at once, after the unit's scan, when it is not where this action needs it, when
+    another record controls it (naming that record and its page), or when it is on hold."""
+    check_move(unit.unit, unit.control, None)
+    if action is ScanAction.TRANSFER:
+        check_hand_on(unit.unit, unit.holds)
     kind = unit.place.kind
     if action is ScanAction.RETRIEVE and kind is not PlaceKind.POSITION:
         raise CustodyRuleError(f"unit {unit.unit} is not in storage (it is {unit.where})")
@@ -191,7 +196,8 @@ def _precheck(action: ScanAction, unit: queries.UnitWhereabouts) -> None:
 
 def _summary(name: str, value: str, unit: queries.UnitWhereabouts | None) -> str:
     if name == "unit_scan" and unit is not None:
-        return f"{unit.unit}, now {unit.where}"
+        held = "".join(f"; {hold.kind.label}" for hold in unit.holds)
+        return f"{unit.unit}, now {unit.where}{held}"
     if name == "location_scan":
         return "LOC:" + parse_location_scan(value)
     return value.strip()

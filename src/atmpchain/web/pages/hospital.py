@@ -205,7 +205,7 @@ def forms_for(record: queries.DoseRecord, actor: Actor) -> list[DoseForm]:
             continue
         if form is DoseForm.HOLD and record.line.hold is None:
             continue
-        if form is DoseForm.RETRIEVE and record.line.hold is not None:
+        if form is DoseForm.RETRIEVE and (record.line.hold is not None or record.line.holds):
             continue
         if form is DoseForm.OVERRIDE and (
             record.issued_at is None or record.infusion_started_at is not None
