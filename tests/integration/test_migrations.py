@@ -41,6 +41,7 @@ APPEND_ONLY = (
     "coldchain_alarm_acknowledgement",
     "dose_event",
     "shipper_log",
+    "dose_flag",
 )
 
 

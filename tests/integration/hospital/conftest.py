@@ -13,7 +13,7 @@ from atmpchain.accounts.domain import Role
 from atmpchain.clock import FixedClock
 from atmpchain.custody import storage
 from atmpchain.custody.domain import StorageKind, StorageStatus
-from atmpchain.hospital import catalogue
+from atmpchain.hospital import catalogue, checks, queries, ward
 from atmpchain.hospital.entries import starting_catalogue
 from atmpchain.hospital.orders import OrderRequest, approve_order, order_dose
 from atmpchain.identity.din import Din, DonationIdentification
@@ -141,3 +141,20 @@ def order(
         return dose_id
 
     return make
+
+
+def confirm_checks(uow: UnitOfWork, by: Persona, dose_id: int) -> None:
+    """Confirm every pre-infusion check of the dose not yet confirmed, signed by `by`."""
+    with uow.db.read_session() as session:
+        missing = queries.dose_record(session, dose_id).checks_missing
+    for line in missing:
+        checks.confirm_check(
+            uow, actor=by.actor, dose_id=dose_id, check=line.number, password=by.password
+        )
+
+
+def receive_on_ward(uow: UnitOfWork, nurse: Persona, dose_id: int, bag_scan: str) -> None:
+    """The nurse the dose was handed to signs the receipt of its bag on the ward."""
+    ward.confirm_receipt_at_ward(
+        uow, actor=nurse.actor, dose_id=dose_id, bag_scan=bag_scan, password=nurse.password
+    )
