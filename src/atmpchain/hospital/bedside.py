@@ -328,7 +328,8 @@ def check_bedside(
     except ChainOfIdentityMismatch as mismatch:
         bag = next(iter(bags), None)
         raise stop(
-            f"wrong patient: the wristband is {wristband.describe}; {_whose(bag, scanned)}",
+            "the wristband and the bag do not belong together: the wristband is "
+            f"{wristband.describe}; {_whose(bag, scanned)}",
             bag,
             mismatch.audit_seq,
         ) from None

@@ -3,8 +3,9 @@
 Everything of `queries.DoseRecord` is printed: who the patient is, the product and the catalogue
 revision it was handled under (flagged when not all its values are verified), the chain of
 identity, DIN and batch, the thaw window and limit, every step with its signature's
-manifestation (printed name, meaning, date and time: 21 CFR 11.50), the shipper's log, the
-custody chain and the storage excursions the product was exposed to. Text wraps in its cell and
+manifestation (printed name, meaning, date and time: 21 CFR 11.50), each pre-infusion check as
+done (by whom, when) or MISSING (never listed as if done), the flags for QA, the shipper's log,
+the custody chain and the storage excursions the product was exposed to. Text wraps in its cell and
 tables break across pages, so nothing is cut off. Each page's footer says who printed it when,
 that it is a copy of the electronic record (the original stays in the database), and "page n
 of m". Printing changes no record and is not audited (reading is not a GMP change).

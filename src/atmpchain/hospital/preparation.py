@@ -222,7 +222,8 @@ def record_preparation(
     password: str,
     expected_version: int | None = None,
 ) -> None:
-    """Record one preparation step or pre-infusion check done in the pharmacy, signed."""
+    """Record one preparation step done in the pharmacy, signed (the catalogue's pre-infusion
+    checks are confirmed one by one with `checks.confirm_check`)."""
     actor.require(Permission.PREPARE_DOSE)
     text = clean_note(step_text, field="step_text", required=True)
     with uow:

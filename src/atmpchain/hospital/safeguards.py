@@ -87,7 +87,7 @@ def check_lines(checks: Sequence[str], done: Iterable[CheckDone]) -> tuple[Check
 def check_number(value: str | int, checks: Sequence[str], field: str = "check") -> int:
     """The number of a check as chosen on a form or sent by a client (1 to the count)."""
     text = str(value).strip()
-    if not text.isdigit() or not 1 <= int(text) <= len(checks):
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= len(checks):
         raise InvalidInput(
             f"choose one of the {len(checks)} pre-infusion checks of the catalogue (1 to "
             f"{len(checks)})",

@@ -205,8 +205,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_dose_flag_at"))
     op.drop_table("dose_flag")
     _allow_steps(STEPS + NEW_STEPS, STEPS)
-    with op.batch_alter_table("dose", schema=None) as batch_op:
+    # Dropping the columns in place (SQLite 3.35+): copying `dose` would break the foreign keys
+    # of its history and shipper logs, which SQLite checks inside the migration's transaction.
+    with op.batch_alter_table("dose", schema=None, recreate="never") as batch_op:
         batch_op.drop_column("received_at_ward_at")
         batch_op.drop_column("retrieved_at")
-    with op.batch_alter_table("catalogue_revision", schema=None) as batch_op:
+    with op.batch_alter_table("catalogue_revision", schema=None, recreate="never") as batch_op:
         batch_op.drop_column("min_infusion_minutes")
