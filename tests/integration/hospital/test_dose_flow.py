@@ -16,6 +16,10 @@ from tests.integration.hospital.conftest import (
     manufactured,
     receive_on_ward,
 )
+from tests.integration.hospital.conftest import dose_row as _dose
+from tests.integration.hospital.conftest import receive_and_store as _receive_and_store
+from tests.integration.hospital.conftest import steps_of as _steps
+from tests.integration.hospital.conftest import thaw_and_issue as _thaw_and_issue
 
 from atmpchain.audit.models import AuditRecord
 from atmpchain.clock import FixedClock
@@ -26,94 +30,14 @@ from atmpchain.errors import Conflict, InvalidInput
 from atmpchain.hospital import bedside, flags, orders, preparation, queries, receipt
 from atmpchain.hospital.domain import DoseStatus, DoseStep, WindowRuleError
 from atmpchain.hospital.identity import IdentityStop
-from atmpchain.hospital.models import Dose, DoseEvent
+from atmpchain.hospital.models import DoseEvent
 from atmpchain.hospital.safeguards import QaFlag
 from atmpchain.identity.service import ChainOfIdentityMismatch
 from atmpchain.uow import UnitOfWork
 
 
-def _dose(uow: UnitOfWork, dose_id: int) -> Dose:
-    with uow.db.read_session() as session:
-        dose = session.get(Dose, dose_id)
-        assert dose is not None
-        session.expunge(dose)
-        return dose
-
-
-def _steps(uow: UnitOfWork, dose_id: int) -> list[DoseStep]:
-    with uow.db.read_session() as session:
-        return list(
-            session.execute(
-                select(DoseEvent.step).where(DoseEvent.dose_id == dose_id).order_by(DoseEvent.seq)
-            ).scalars()
-        )
-
-
 def _at(clock: FixedClock, moment: datetime) -> None:
     clock.current = moment
-
-
-def _receive_and_store(
-    uow: UnitOfWork, staff: Staff, dose_id: int, bag: str, cryostore: str, log: str = CLEAN_LOG
-) -> None:
-    receipt.receive_dose(
-        uow,
-        actor=staff.pharmacist.actor,
-        dose_id=dose_id,
-        unit_scan=bag,
-        batch_number="LOT-77A",
-        from_party="World Courier",
-        shipper_log=log,
-        shipper_log_name="shipper.csv",
-        condition_ok=True,
-        password=PASSWORD,
-    )
-    receipt.put_away_dose(
-        uow,
-        actor=staff.pharmacist.actor,
-        dose_id=dose_id,
-        unit_scan=bag,
-        location_scan=cryostore,
-        password=PASSWORD,
-    )
-
-
-def _thaw_and_issue(
-    uow: UnitOfWork, clock: FixedClock, staff: Staff, dose_id: int, bag: str, cryostore: str
-) -> None:
-    dose = _dose(uow, dose_id)
-    _at(clock, dose.appointment_at - timedelta(minutes=14))  # inside the window: [-15, -10]
-    preparation.retrieve_dose(
-        uow,
-        actor=staff.pharmacist.actor,
-        dose_id=dose_id,
-        unit_scan=bag,
-        location_scan=cryostore,
-        password=PASSWORD,
-    )
-    preparation.start_thaw(
-        uow, actor=staff.pharmacist.actor, dose_id=dose_id, unit_scan=bag, password=PASSWORD
-    )
-    clock.advance(timedelta(minutes=5))
-    preparation.end_thaw(uow, actor=staff.pharmacist.actor, dose_id=dose_id, password=PASSWORD)
-    preparation.record_preparation(
-        uow,
-        actor=staff.pharmacist.actor,
-        dose_id=dose_id,
-        step_text="Bag labelled for the ward",
-        password=PASSWORD,
-    )
-    confirm_checks(uow, staff.pharmacist, dose_id)
-    preparation.issue_dose(
-        uow,
-        actor=staff.pharmacist.actor,
-        dose_id=dose_id,
-        unit_scan=bag,
-        second_scan="&/" + dose.coi,
-        to_username="nora",
-        password=PASSWORD,
-    )
-    receive_on_ward(uow, staff.nurse, dose_id, bag)
 
 
 def test_a_dose_goes_from_order_to_infusion_with_every_step_recorded(
