@@ -17,7 +17,7 @@ from atmpchain.custody import storage
 from atmpchain.custody.domain import StorageKind, StorageStatus
 from atmpchain.errors import NotFound
 from atmpchain.facility import service as facility_service
-from atmpchain.hospital import catalogue, orders, preparation, receipt
+from atmpchain.hospital import catalogue, checks, orders, preparation, receipt, ward
 from atmpchain.hospital import queries as hospital_queries
 from atmpchain.hospital.entries import starting_catalogue
 from atmpchain.identity import queries as identity_queries
@@ -304,7 +304,8 @@ def _receive_and_store(
 def _demo_hospital(uow: UnitOfWork, qa: Actor) -> DemoTherapy:
     """The starting catalogue (proposed by the pharmacy, approved by QA) and three doses on the
     day board: one ordered for tomorrow, one received and stored in the LN2 tank for tomorrow,
-    and one thawed now and issued to the nurse for an infusion in an hour (the bedside check).
+    and one thawed now, its checks signed, issued to the nurse and received on the ward for an
+    infusion in an hour (the bedside check).
     Kymriah (30 min from thaw to the end of the infusion) is thawed on the ward: no transport.
     The issued dose is Yescarta (3 h from thaw to the end of the infusion), so the bedside check
     can be made for about two and a half hours after the demo is created."""
@@ -376,13 +377,11 @@ def _demo_hospital(uow: UnitOfWork, qa: Actor) -> DemoTherapy:
     preparation.end_thaw(uow, actor=second, dose_id=issued, password=DEMO_PASSWORD)
     with uow.db.read_session() as session:
         record = hospital_queries.dose_record(session, issued)
-    preparation.record_preparation(
-        uow,
-        actor=second,
-        dose_id=issued,
-        step_text=record.entry.checks[0],
-        password=DEMO_PASSWORD,
-    )
+    # Each pre-infusion check of the catalogue is confirmed and signed before the issue.
+    for check in record.checks:
+        checks.confirm_check(
+            uow, actor=second, dose_id=issued, check=check.number, password=DEMO_PASSWORD
+        )
     preparation.issue_dose(
         uow,
         actor=second,
@@ -391,6 +390,10 @@ def _demo_hospital(uow: UnitOfWork, qa: Actor) -> DemoTherapy:
         second_scan="&/" + record.coi,
         to_username="nurse",
         password=DEMO_PASSWORD,
+    )
+    # The nurse signs the receipt of the bag on the ward: the bedside check is ready to scan.
+    ward.confirm_receipt_at_ward(
+        uow, actor=_login(uow, "nurse"), dose_id=issued, bag_scan=issued_bag, password=DEMO_PASSWORD
     )
     return DemoTherapy(DEMO_BEDSIDE_PATIENT, record.coi, issued_bag, "&/" + record.coi)
 

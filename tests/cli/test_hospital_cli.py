@@ -87,6 +87,9 @@ def test_a_dose_is_shown_printed_exported_and_traced_from_the_terminal(
     shown = _ok(["hospital", "dose", "show", "D000001", "--as", "nora"])
     for fact in ("PSN-0001 Maria Muster", "Infusion ended", "Parker Pharm, performed"):
         assert fact in shown
+    # Each pre-infusion check with who confirmed it, and the ward's signed receipt.
+    assert shown.count("Bag intact, no leaks; contents thawed") == 1
+    assert "NOT CONFIRMED" not in shown and "received on the ward" in shown
 
     pdf = tmp_path / "record.pdf"
     written = _ok(["hospital", "dose", "record", "D000001", "-o", str(pdf), "--as", "nora"])
@@ -135,6 +138,8 @@ def test_the_board_shows_todays_doses_and_the_watcher_flags_missed_windows(
     watched = _ok(["hospital", "watch", "--once"])
     assert "Window missed: dose D000001 flagged" in watched and "1 doses flagged." in watched
     assert "0 doses flagged." in _ok(["hospital", "watch", "--once"])
+    flags = _ok(["hospital", "trace", "flags", "--as", "parker"])
+    assert "Window missed" in flags and "D000001" in flags and "1 flags." in flags
     with uow.db.read_session() as session:
         first = session.get(Dose, thawed)
         second = session.get(Dose, upcoming)

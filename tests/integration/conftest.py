@@ -53,6 +53,7 @@ WRITABLE_TABLES = (
     "dose",
     "dose_event",
     "shipper_log",
+    "dose_flag",  # hospital: flags for QA (ADR 0016)
     "chain_of_identity",
     "coi_donation",
     "refused_request",

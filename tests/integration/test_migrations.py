@@ -51,6 +51,7 @@ APPEND_ONLY = (
     "telemetry_dead_letter",
     "ingest_batch",
     "excursion",
+    "dose_flag",
 )
 
 

@@ -86,7 +86,12 @@ def test_end_to_end_through_the_http_api_then_traceability_shows_the_whole_chain
     scans = {"unit_scan": bag.scan, "location_scan": cryostore, "password": PASSWORD}
     stored = _post(client, headers, f"/doses/{dose_id}/put-away", scans)
     assert stored["status"] == "stored" and "CRYO1" in stored["where"]
-    assert _post(client, headers, f"/doses/{dose_id}/retrieve", scans)["status"] == "retrieved"
+    # A day before its window: refused without a reason, then taken out with one (flagged).
+    early = client.post(f"/api/hospital/doses/{dose_id}/retrieve", json=scans, headers=headers)
+    assert early.status_code == 422 and early.json()["field"] == "reason"
+    early_scans = {**scans, "reason": "Tank A is emptied for its service tomorrow morning"}
+    retrieved = _post(client, headers, f"/doses/{dose_id}/retrieve", early_scans)
+    assert retrieved["status"] == "retrieved"
 
     record = client.get(f"/api/hospital/doses/{dose_id}").json()
     appointment = datetime.fromisoformat(record["line"]["appointment_at"])
@@ -108,8 +113,10 @@ def test_end_to_end_through_the_http_api_then_traceability_shows_the_whole_chain
         client,
         headers,
         f"/doses/{dose_id}/preparation",
-        {"step_text": "Bag intact, no leaks; contents thawed", "password": PASSWORD},
+        {"step_text": "Bag labelled for the ward", "password": PASSWORD},
     )
+    for number in (1, 2, 3):  # Kymriah's three pre-infusion checks, each signed
+        _post(client, headers, f"/doses/{dose_id}/checks", {"check": number, "password": PASSWORD})
     issued = _post(
         client,
         headers,
@@ -124,7 +131,17 @@ def test_end_to_end_through_the_http_api_then_traceability_shows_the_whole_chain
     assert issued["status"] == "issued" and "Nora Ward" in issued["where"]
 
     headers = _as(client, staff.nurse)
+    _post(
+        client,
+        headers,
+        f"/doses/{dose_id}/ward-receipt",
+        {"bag_scan": bag.scan, "password": PASSWORD},
+    )
     clock.advance(timedelta(minutes=3))
+    checked = _post(
+        client, headers, "/bedside/check", {"wristband_scan": "&/" + coi, "bag_scan": bag.scan}
+    )
+    assert checked["patient"]["display_name"] == "Maria Muster" and not checked["infusing"]
     started = _post(
         client,
         headers,
@@ -155,7 +172,11 @@ def test_end_to_end_through_the_http_api_then_traceability_shows_the_whole_chain
         "thaw_started",
         "thaw_ended",
         "preparation",
+        "check_confirmed",
+        "check_confirmed",
+        "check_confirmed",
         "issued",
+        "received_at_ward",
         "bedside_checked",
         "infusion_started",
         "infusion_ended",
@@ -172,6 +193,14 @@ def test_end_to_end_through_the_http_api_then_traceability_shows_the_whole_chain
     (log,) = dose["shipper_logs"]
     assert log["readings"] == 14 and log["out_of_range"] == 0
     assert dose["din"] == bag.din and dose["batch_number"] == "LOT-77A"
+    assert [(c["number"], c["done"]["by"]) for c in dose["checks"]] == [
+        (1, "Parker Pharm"),
+        (2, "Parker Pharm"),
+        (3, "Parker Pharm"),
+    ]
+    assert [f["kind"] for f in dose["flags"]] == ["early_retrieval"]
+    (flag,) = client.get("/api/hospital/flags").json()  # as the pharmacist: may trace
+    assert flag["kind"] == "early_retrieval" and "service tomorrow" in flag["reason"]
 
     for lot in ("LOT-77A", bag.din):
         found = client.get("/api/hospital/recipients", params={"lot": lot})

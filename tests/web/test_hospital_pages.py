@@ -14,7 +14,9 @@ from tests.integration.hospital.conftest import (
     CLEAN_LOG,
     PASSWORD,
     Staff,
+    confirm_checks,
     manufactured,
+    receive_on_ward,
 )
 from tests.web.conftest import csrf_from, web_login
 
@@ -66,14 +68,15 @@ def _issued(
     """Store, retrieve, thaw and issue the dose to nurse nora; returns its wristband scan."""
     _stored(uow, staff, dose_id, bag, cryostore)
     actor = staff.pharmacist.actor
+    record = _record(uow, dose_id)
+    clock.current = record.line.appointment_at - timedelta(minutes=14)
     preparation.retrieve_dose(
         uow, actor=actor, dose_id=dose_id, unit_scan=bag, location_scan=cryostore, password=PASSWORD
     )
-    record = _record(uow, dose_id)
-    clock.current = record.line.appointment_at - timedelta(minutes=14)
     preparation.start_thaw(uow, actor=actor, dose_id=dose_id, unit_scan=bag, password=PASSWORD)
     clock.advance(timedelta(minutes=5))
     preparation.end_thaw(uow, actor=actor, dose_id=dose_id, password=PASSWORD)
+    confirm_checks(uow, staff.pharmacist, dose_id)
     preparation.issue_dose(
         uow,
         actor=actor,
@@ -83,6 +86,7 @@ def _issued(
         to_username="nora",
         password=PASSWORD,
     )
+    receive_on_ward(uow, staff.nurse, dose_id, bag)
     clock.advance(timedelta(minutes=2))
     return "&/" + record.coi
 
@@ -341,6 +345,8 @@ def test_the_bedside_check_goes_scan_by_scan_and_shows_the_green_panel(
     assert re.search(r'id="bag_scan"[^>]*autofocus', step.text)
     both = {"csrf_token": token, "wristband_scan": wristband, "bag_scan": bag.scan}
     step = client.post("/hospital/bedside", data=both)
+    # Checked at the scan, before the password: the green panel names the patient.
+    assert 'data-testid="bedside-verified"' in step.text and "Maria Muster" in step.text
     assert re.search(r'id="password"[^>]*autofocus', step.text)
 
     match = client.post("/hospital/bedside", data={**both, "password": PASSWORD})
@@ -348,6 +354,7 @@ def test_the_bedside_check_goes_scan_by_scan_and_shows_the_green_panel(
     assert "Maria Muster" in match.text and "1961-03-14" in match.text
     assert "Kymriah" in match.text and "Infusion started at" in match.text
 
+    clock.advance(timedelta(minutes=15))
     end = f"/hospital/bedside/doses/{dose_id}/end"
     step = client.post(end, data={"csrf_token": token, "bag_scan": bag.scan})
     assert re.search(r'id="password"[^>]*autofocus', step.text)

@@ -101,6 +101,10 @@ class AuditAction(enum.Enum):
     DOSE_LIMIT_OVERRIDDEN = ("hospital:dose:limit-overridden", ActionKind.EVENT)
     DOSE_WINDOW_MISSED = ("hospital:dose:window-missed", ActionKind.EVENT)
     DOSE_CANCELLED = ("hospital:dose:cancelled", ActionKind.RETIRE)
+    # hospital safety (issue 9: announced DIN replaced, checks, ward receipt; ADR 0016)
+    DOSE_EXPECTED_DIN_REPLACED = ("hospital:dose:expected-din-replaced", ActionKind.CHANGE)
+    DOSE_CHECK_CONFIRMED = ("hospital:dose:check-confirmed", ActionKind.EVENT)
+    DOSE_RECEIVED_AT_WARD = ("hospital:dose:received-at-ward", ActionKind.EVENT)
     # audit trail itself
     AUDIT_EXPORTED = ("audit:trail:exported", ActionKind.EVENT)
     # issue 9, accounts and facility (items 3, 10, 11, 15): the installation puts the first

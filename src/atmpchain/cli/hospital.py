@@ -28,6 +28,7 @@ from atmpchain.clock import SystemClock
 from atmpchain.db import MAX_ID, Database
 from atmpchain.errors import DomainError, PermissionDenied
 from atmpchain.hospital import catalogue, preparation, queries
+from atmpchain.hospital import flags as hospital_flags
 from atmpchain.hospital.common import dose_number, parse_dose_number
 from atmpchain.hospital.dose_record_pdf import dose_record_pdf
 from atmpchain.hospital.entries import starting_catalogue
@@ -277,10 +278,19 @@ def dose_show(ctx: typer.Context, dose: DoseArg, acting_as: As) -> None:
         ("thaw window", f"{when(line.earliest_thaw)} to {when(line.latest_thaw)}"),
         ("limit", f"{entry.limit_minutes} min from thaw start to {entry.limit_basis.label}"),
         ("hold", line.hold or "-"),
+        ("out of the cryostore", when(line.retrieved_at)),
+        ("received on the ward", when(record.received_at_ward_at)),
         ("next", line.next_action),
     ):
         facts.add_row(label, value)
     console.print(facts)
+    checks = Table(title="Pre-infusion checks")
+    for column in ("#", "check", "confirmed"):
+        checks.add_column(column)
+    for c in record.checks:
+        done = f"{c.done.by}, {when(c.done.at)}" if c.done else "[bold red]NOT CONFIRMED[/]"
+        checks.add_row(str(c.number), c.text, done)
+    console.print(checks)
     history = Table(title="History")
     for column in ("#", "step", "time", "by", "signed (name, meaning, time)", "note"):
         history.add_column(column)
@@ -288,6 +298,8 @@ def dose_show(ctx: typer.Context, dose: DoseArg, acting_as: As) -> None:
         signed = f"{e.signed_by}, {e.meaning}, {when(e.signed_at)}" if e.signed_by else ""
         history.add_row(str(e.seq), e.step.label, when(e.at), e.actor, signed, e.note or "")
     console.print(history)
+    for x in record.flags:
+        console.print(f"[bold red]Flag for QA:[/] {x.label}, {when(x.at)}: {x.reason}")
     if record.custody is not None:
         console.print(
             f"Unit {record.custody.unit.unit} is {record.custody.unit.where}; "
@@ -383,6 +395,25 @@ def trace_lot(
         )
     console.print(table)
     console.print(f"{len(found)} recipients.")
+
+
+@trace_app.command("flags")
+def trace_flags(ctx: typer.Context, acting_as: As) -> None:
+    """Flags for QA, newest first: identity STOPs, overrides, early retrievals, missed windows,
+    infusions shorter than the minimum or ended after the limit."""
+    db, _ = _reader(ctx, acting_as, Permission.TRACE_PATIENTS)
+    when = _Clock(common.settings().display_timezone)
+    with db.read_session() as session:
+        found = hospital_flags.flagged(session)
+    table = Table(title="Flags for QA")
+    for column in ("flag", "dose", "time", "by", "reason", "audit record"):
+        table.add_column(column)
+    for x in found:
+        table.add_row(
+            x.label, x.number or "-", when(x.at), x.actor, x.reason, str(x.audit_seq or "-")
+        )
+    console.print(table)
+    console.print(f"{len(found)} flags.")
 
 
 # -- the watcher ----------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from atmpchain.accounts.domain import Actor, Permission
 from atmpchain.audit.actions import AuditAction
 from atmpchain.errors import Conflict, InvalidInput, NotFound
-from atmpchain.hospital.common import clean_note
+from atmpchain.hospital.common import checks_of, clean_note
 from atmpchain.hospital.entries import CatalogueEntry, read_catalogue_file
 from atmpchain.hospital.models import CatalogueProduct, CatalogueRevision, RevisionStatus
 from atmpchain.signatures.domain import Meaning
@@ -48,9 +48,10 @@ def entry_of(revision: CatalogueRevision, code: str) -> CatalogueEntry:
         infusion_minutes=revision.infusion_minutes,
         limit_minutes=revision.limit_minutes,
         limit_basis=revision.limit_basis,
-        checks=tuple(line for line in revision.checks.splitlines() if line),
+        checks=checks_of(revision),
         source=revision.source,
         verified=revision.verified,
+        min_infusion_minutes=revision.min_infusion_minutes,
     )
 
 
@@ -98,6 +99,7 @@ def _propose_in(
         thaw_minutes=entry.thaw_minutes,
         preparation_minutes=entry.preparation_minutes,
         infusion_minutes=entry.infusion_minutes,
+        min_infusion_minutes=entry.min_infusion_minutes,
         limit_minutes=entry.limit_minutes,
         limit_basis=entry.limit_basis,
         checks="\n".join(entry.checks),

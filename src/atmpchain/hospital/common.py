@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +25,8 @@ from atmpchain.hospital.domain import (
     thaw_window,
 )
 from atmpchain.hospital.domain import dose_number as dose_number
-from atmpchain.hospital.models import CatalogueRevision, Dose, DoseEvent
+from atmpchain.hospital.models import CatalogueRevision, Dose, DoseEvent, DoseFlag
+from atmpchain.hospital.safeguards import QaFlag
 from atmpchain.signatures.domain import Meaning
 from atmpchain.signatures.service import apply_signature
 from atmpchain.uow import UnitOfWork
@@ -52,6 +53,11 @@ def rule_of(revision: CatalogueRevision) -> ThawRule:
         limit_minutes=revision.limit_minutes,
         basis=revision.limit_basis,
     )
+
+
+def checks_of(revision: CatalogueRevision) -> tuple[str, ...]:
+    """The revision's pre-infusion checks, in order (stored one per line)."""
+    return tuple(line for line in revision.checks.splitlines() if line)
 
 
 def window_of(dose: Dose, revision: CatalogueRevision) -> ThawWindow:
@@ -144,9 +150,11 @@ def record_step(
     before: Mapping[str, Any] | None = None,
     reason: str | None = None,
     at: datetime | None = None,
+    flags: Sequence[tuple[QaFlag, str]] = (),
 ) -> AppendedRecord:
     """Move the dose by `step` (or refuse), append its event and audit record in the same
-    transaction. The dose must be locked by the caller."""
+    transaction; each of `flags` (kind, why) puts the step on QA's list too. The dose must be
+    locked by the caller."""
     old = dose.status
     new = next_status(old, step)
     seq = dose.version + 1
@@ -169,7 +177,7 @@ def record_step(
     uow.session.flush()
     # Custody's control of the bag and its holds follow the dose, in the same transaction.
     control.follow(uow, actor, dose, step)
-    return uow.audit.record(
+    record = uow.audit.record(
         action,
         actor=actor,
         record_type=DOSE_RECORD,
@@ -182,8 +190,49 @@ def record_step(
             **detail,
             "note": note,
             "signature_id": signature_id,
+            **({"flagged_for_qa": [kind.value for kind, _ in flags]} if flags else {}),
         },
         reason=reason,
+    )
+    for kind, why in flags:
+        add_flag(
+            uow,
+            kind=kind,
+            reason=why,
+            actor=actor,
+            dose_id=dose.id,
+            audit_seq=record.seq,
+            event_seq=seq,
+            detail={**detail, "note": note},
+            at=moment,
+        )
+    return record
+
+
+def add_flag(
+    uow: UnitOfWork,
+    *,
+    kind: QaFlag,
+    reason: str,
+    actor: Actor,
+    dose_id: int | None,
+    audit_seq: int | None,
+    detail: Mapping[str, Any],
+    event_seq: int | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Put something on QA's list, inside the transaction of the audit record that tells it."""
+    uow.session.add(
+        DoseFlag(
+            kind=kind,
+            dose_id=dose_id,
+            at=at or uow.clock.now(),
+            actor_id=actor.user_id,
+            event_seq=event_seq,
+            audit_seq=audit_seq,
+            reason=reason,
+            detail=canonical_json(dict(detail)),
+        )
     )
 
 
@@ -201,6 +250,8 @@ def signed_step(
     custody_seq: int | None = None,
     signed_extra: Mapping[str, Any] | None = None,
     before: Mapping[str, Any] | None = None,
+    flags: Sequence[tuple[QaFlag, str]] = (),
+    reason: str | None = None,
 ) -> int:
     """Sign a step's content and record the step with that signature; returns the signature
     id. `signed_extra` is signed but not repeated in the step's detail (a rationale)."""
@@ -225,6 +276,8 @@ def signed_step(
         signature_id=signature_id,
         custody_seq=custody_seq,
         before=before,
+        flags=flags,
+        reason=reason,
     )
     return signature_id
 

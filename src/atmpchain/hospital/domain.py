@@ -104,12 +104,13 @@ class ThawWindow:
             return None
         short = self.earliest - self.latest
         return (
-            f"no thaw time works: the product would expire {_minutes(short)} before the infusion "
-            "ends; shorten the transport (thaw on the ward) or the preparation"
+            f"no thaw time works: the product would expire {duration_text(short)} before the "
+            "infusion ends; shorten the transport (thaw on the ward) or the preparation"
         )
 
 
-def _minutes(span: timedelta) -> str:
+def duration_text(span: timedelta) -> str:
+    """A span in words a pharmacist reads at a glance: '25 min', '28 h 05 min'."""
     total = int(span.total_seconds() // 60)
     if total < 60:
         return f"{total} min"
@@ -157,7 +158,7 @@ def check_thaw_start(window: ThawWindow, now: datetime) -> None:
         raise WindowRuleError(
             f"too early to thaw: the earliest thaw start for the infusion at "
             f"{window.appointment:%H:%M} UTC is {window.earliest:%H:%M} UTC "
-            f"({_minutes(window.earliest - now)} from now); a product thawed now would expire "
+            f"({duration_text(window.earliest - now)} from now); a product thawed now would expire "
             "before the infusion is over",
             field="thaw_start",
         )
@@ -175,9 +176,9 @@ def limit_exceeded(thaw_started_at: datetime, rule: ThawRule, now: datetime) -> 
     if now <= last:
         return None
     return (
-        f"the thaw-to-infusion limit is {_minutes(timedelta(minutes=rule.limit_minutes))} to the "
-        f"{rule.basis.label} from the thaw start at {thaw_started_at:%H:%M} UTC: the infusion had "
-        f"to start by {last:%H:%M} UTC ({_minutes(now - last)} ago)"
+        f"the thaw-to-infusion limit is {duration_text(timedelta(minutes=rule.limit_minutes))} to "
+        f"the {rule.basis.label} from the thaw start at {thaw_started_at:%H:%M} UTC: the infusion "
+        f"had to start by {last:%H:%M} UTC ({duration_text(now - last)} ago)"
     )
 
 
@@ -230,7 +231,9 @@ class DoseStep(enum.Enum):
     THAW_STARTED = "thaw_started"
     THAW_ENDED = "thaw_ended"
     PREPARATION = "preparation"
+    CHECK_CONFIRMED = "check_confirmed"
     ISSUED = "issued"
+    RECEIVED_AT_WARD = "received_at_ward"
     BEDSIDE_CHECKED = "bedside_checked"
     INFUSION_STARTED = "infusion_started"
     INFUSION_ENDED = "infusion_ended"
@@ -263,7 +266,14 @@ TRANSITIONS: dict[DoseStep, tuple[frozenset[DoseStatus], DoseStatus | None]] = {
     DoseStep.THAW_STARTED: (frozenset({DoseStatus.RETRIEVED}), DoseStatus.THAWING),
     DoseStep.THAW_ENDED: (frozenset({DoseStatus.THAWING}), DoseStatus.THAWED),
     DoseStep.PREPARATION: (frozenset({DoseStatus.THAWED}), None),
+    # A pre-infusion check may be confirmed once the bag is out of the cryostore (some checks
+    # need the thawed bag, others the patient's ward), and must be before the issue.
+    DoseStep.CHECK_CONFIRMED: (
+        frozenset({DoseStatus.RETRIEVED, DoseStatus.THAWING, DoseStatus.THAWED}),
+        None,
+    ),
     DoseStep.ISSUED: (frozenset({DoseStatus.THAWED}), DoseStatus.ISSUED),
+    DoseStep.RECEIVED_AT_WARD: (frozenset({DoseStatus.ISSUED}), None),
     DoseStep.BEDSIDE_CHECKED: (frozenset({DoseStatus.ISSUED}), None),
     DoseStep.INFUSION_STARTED: (frozenset({DoseStatus.ISSUED}), DoseStatus.INFUSING),
     DoseStep.INFUSION_ENDED: (frozenset({DoseStatus.INFUSING}), DoseStatus.INFUSED),

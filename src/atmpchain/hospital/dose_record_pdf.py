@@ -3,8 +3,9 @@
 Everything of `queries.DoseRecord` is printed: who the patient is, the product and the catalogue
 revision it was handled under (flagged when not all its values are verified), the chain of
 identity, DIN and batch, the thaw window and limit, every step with its signature's
-manifestation (printed name, meaning, date and time: 21 CFR 11.50), the shipper's log, the
-custody chain and the storage excursions the product was exposed to. Text wraps in its cell and
+manifestation (printed name, meaning, date and time: 21 CFR 11.50), each pre-infusion check as
+done (by whom, when) or MISSING (never listed as if done), the flags for QA, the shipper's log,
+the custody chain and the storage excursions the product was exposed to. Text wraps in its cell and
 tables break across pages, so nothing is cut off. Each page's footer says who printed it when,
 that it is a copy of the electronic record (the original stays in the database), and "page n
 of m". Printing changes no record and is not audited (reading is not a GMP change).
@@ -221,18 +222,24 @@ def _story(record: DoseRecord, when: _Clock, styles: _Styles, width: float) -> l
             f"{entry.storage_condition} ({_range(entry.storage_low_c, entry.storage_high_c)})",
         ),
         ("Thaw method", entry.thaw_method),
+        ("Out of the cryostore", when(line.retrieved_at)),
         ("Thaw started", when(line.thaw_started_at)),
         ("Thaw ended", when(record.thaw_ended_at)),
         ("Infusion must start by", when(line.infusion_must_start_by)),
         ("Limit runs out", when(line.limit_runs_out)),
         ("Issued to the ward", when(record.issued_at)),
+        (
+            "Received on the ward",
+            when(record.received_at_ward_at) + (", signed" if record.received_at_ward_at else ""),
+        ),
         ("Infusion", f"{when(record.infusion_started_at)} to {when(record.infusion_ended_at)}"),
-        ("Pre-infusion checks", "\n".join(f"- {c}" for c in entry.checks)),
     ]
     story += [
         _p("Thaw window and limit", styles.heading),
         _table(thaw, (label, width - label), styles, header=False),
     ]
+    story += _checks(record, when, styles, width)
+    story += _flags(record, when, styles, width)
     history: list[Sequence[object]] = [
         ("#", "Step", "Time", "By", "Signature (printed name, meaning, date and time)", "Detail")
     ]
@@ -302,6 +309,47 @@ def _story(record: DoseRecord, when: _Clock, styles: _Styles, width: float) -> l
     else:
         story.append(_p("None recorded.", styles.body))
     return story
+
+
+def _checks(record: DoseRecord, when: _Clock, styles: _Styles, width: float) -> list[Any]:
+    """Each pre-infusion check as the record shows it: done (by whom, when) or MISSING: a
+    check without its signed confirmation is never printed as if it had been done."""
+    missing = record.checks_missing
+    story: list[Any] = [
+        _p(
+            f"Pre-infusion checks ({len(record.checks) - len(missing)} of {len(record.checks)} "
+            "confirmed)",
+            styles.heading,
+        )
+    ]
+    if missing:
+        story.append(
+            _p(
+                "NOT CONFIRMED: " + "; ".join(f"{c.number}. {c.text}" for c in missing),
+                styles.flag,
+            )
+        )
+    rows: list[Sequence[object]] = [("#", "Check (catalogue)", "Confirmed by", "Time")]
+    for c in record.checks:
+        if c.done is None:
+            rows.append((c.number, c.text, _p("MISSING", styles.flag), "-"))
+        else:
+            rows.append((c.number, c.text, f"{c.done.by} (signed, verified)", when(c.done.at)))
+    story.append(_table(rows, _split(width, (5, 55, 22, 22)), styles))
+    return story
+
+
+def _flags(record: DoseRecord, when: _Clock, styles: _Styles, width: float) -> list[Any]:
+    """The dose's flags for QA: identity STOPs, overrides, early retrieval, missed window."""
+    if not record.flags:
+        return []
+    rows: list[Sequence[object]] = [("Flag", "Time", "By", "Reason", "Audit record")]
+    for x in record.flags:
+        rows.append((x.label, when(x.at), x.actor, x.reason, x.audit_seq or "-"))
+    return [
+        _p(f"Flags for QA ({len(record.flags)})", styles.heading),
+        _table(rows, _split(width, (18, 22, 16, 50, 10)), styles),
+    ]
 
 
 def _split(width: float, parts: Sequence[float]) -> list[float]:

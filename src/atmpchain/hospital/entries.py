@@ -29,6 +29,7 @@ _MINUTES = {
     "thaw_minutes": (0, 1440),
     "preparation_minutes": (0, 1440),
     "infusion_minutes": (0, 1440),
+    "min_infusion_minutes": (0, 1440),
     "limit_minutes": (1, 20160),
 }
 
@@ -54,6 +55,8 @@ class CatalogueEntry:
     checks: tuple[str, ...]
     source: str
     verified: bool
+    # The shortest infusion accepted without a recorded reason; None: the entry sets none.
+    min_infusion_minutes: int | None = None
 
     @property
     def rule(self) -> ThawRule:
@@ -99,6 +102,16 @@ def _minutes(data: Mapping[str, Any], name: str) -> int:
     low, high = _MINUTES[name]
     if not low <= value <= high:
         raise InvalidInput(f"{name} must be {low} to {high} minutes", field=name)
+    return value
+
+
+def _optional_minutes(data: Mapping[str, Any], name: str, at_most: int) -> int | None:
+    raw = data.get(name)
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    value = _minutes({name: raw}, name)
+    if value > at_most:
+        raise InvalidInput(f"{name} must not be longer than the planned infusion", field=name)
     return value
 
 
@@ -158,6 +171,7 @@ def parse_entry(data: Mapping[str, Any]) -> CatalogueEntry:
         verified = verified.strip().lower() in ("1", "true", "yes", "on")
     if not isinstance(verified, bool):
         raise InvalidInput("verified must be true or false", field="verified")
+    infusion_minutes = _minutes(data, "infusion_minutes")
     return CatalogueEntry(
         code=code,
         name=_text(data, "name"),
@@ -170,12 +184,13 @@ def parse_entry(data: Mapping[str, Any]) -> CatalogueEntry:
         thaw_method=_text(data, "thaw_method"),
         thaw_minutes=_minutes(data, "thaw_minutes"),
         preparation_minutes=_minutes(data, "preparation_minutes"),
-        infusion_minutes=_minutes(data, "infusion_minutes"),
+        infusion_minutes=infusion_minutes,
         limit_minutes=_minutes(data, "limit_minutes"),
         limit_basis=_choice(data, "limit_basis", LimitBasis),
         checks=checks,
         source=_text(data, "source"),
         verified=verified,
+        min_infusion_minutes=_optional_minutes(data, "min_infusion_minutes", infusion_minutes),
     )
 
 

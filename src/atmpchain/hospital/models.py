@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from atmpchain.db import Base, enum_column
 from atmpchain.hospital.domain import DoseStatus, DoseStep, LimitBasis, ProductCategory
+from atmpchain.hospital.safeguards import QaFlag
 
 
 class RevisionStatus(enum.Enum):
@@ -65,6 +66,8 @@ class CatalogueRevision(Base):
     thaw_minutes: Mapped[int] = mapped_column(Integer)
     preparation_minutes: Mapped[int] = mapped_column(Integer)
     infusion_minutes: Mapped[int] = mapped_column(Integer)
+    # The shortest infusion accepted without a recorded reason (None: the revision sets none).
+    min_infusion_minutes: Mapped[int | None] = mapped_column(Integer)
     limit_minutes: Mapped[int] = mapped_column(Integer)
     limit_basis: Mapped[LimitBasis] = mapped_column(enum_column(LimitBasis))
     # One check per line, in the order they are done before the infusion.
@@ -126,9 +129,13 @@ class Dose(Base):
     ordered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     approved_at: Mapped[datetime | None]
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # Out of the cryostore since (None while it is in it): the board shows for how long.
+    retrieved_at: Mapped[datetime | None]
     thaw_started_at: Mapped[datetime | None]
     thaw_ended_at: Mapped[datetime | None]
     issued_at: Mapped[datetime | None]
+    # When the ward's nurse confirmed the hand-off of the bag, signed (before any infusion).
+    received_at_ward_at: Mapped[datetime | None]
     infusion_started_at: Mapped[datetime | None]
     infusion_ended_at: Mapped[datetime | None]
     # The identifier of the request this order came from (a FHIR ServiceRequest), if any.
@@ -177,3 +184,22 @@ class ShipperLog(Base):
     findings: Mapped[str] = mapped_column(Text)
     attached_at: Mapped[datetime]
     attached_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class DoseFlag(Base):
+    """A flag for QA: an identity STOP, an override, an early retrieval, a missed window or an
+    unusual infusion, with its audit record. Append-only; a STOP may belong to no dose."""
+
+    __tablename__ = "dose_flag"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[QaFlag] = mapped_column(enum_column(QaFlag))
+    dose_id: Mapped[int | None] = mapped_column(ForeignKey("dose.id"), index=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The dose's event that raised it (None for a STOP: the step was refused, not recorded).
+    event_seq: Mapped[int | None] = mapped_column(Integer)
+    audit_seq: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    # What QA needs to judge it (where, the scans, both patients), as canonical JSON.
+    detail: Mapped[str] = mapped_column(Text)

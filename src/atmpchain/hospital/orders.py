@@ -294,10 +294,16 @@ def set_expected_din(
     dose_id: int,
     din: str,
     reason: str,
+    password: str | None = None,
     expected_version: int | None = None,
 ) -> None:
     """Record the DIN the manufacturer announced for the patient (from its shipment notice):
-    at receipt, the bag must carry it."""
+    at receipt, the bag must carry it.
+
+    Replacing a DIN already announced changes what the bag is checked against, so it is a
+    decision: it needs a reason and the pharmacist's signature, its record says which DIN it
+    replaces, and whoever replaced it does not receive against it (four eyes, see receipt).
+    """
     actor.require(Permission.PREPARE_DOSE)
     why = clean_note(reason, field="reason", required=True)
     value = _din(din, "din")
@@ -306,18 +312,45 @@ def set_expected_din(
     with uow:
         dose = lock_dose(uow.session, dose_id, expected_version)
         old = dose.expected_din
+        if old is None:
+            record_step(
+                uow,
+                actor=actor,
+                dose=dose,
+                step=DoseStep.EXPECTED_DIN_SET,
+                action=AuditAction.DOSE_EXPECTED_DIN_SET,
+                before={"expected_din": old},
+                detail={"expected_din": value},
+                note=why,
+                reason=why,
+            )
+        else:
+            if value == old:
+                raise InvalidInput(
+                    f"DIN {value} is already the one announced for dose {dose_number(dose.id)}",
+                    field="din",
+                )
+            if not password:
+                # The wrong bag scanned into this field once replaced the ordered DIN silently.
+                raise InvalidInput(
+                    f"this replaces the announced DIN {old}: sign with your password",
+                    field="password",
+                )
+            signed_step(
+                uow,
+                actor=actor,
+                password=password,
+                dose=dose,
+                step=DoseStep.EXPECTED_DIN_SET,
+                action=AuditAction.DOSE_EXPECTED_DIN_REPLACED,
+                before={"expected_din": old},
+                detail={"expected_din": value, "replaces": old},
+                meaning=Meaning.APPROVED,
+                note=why,
+                signed_extra={"reason": why},
+                reason=why,
+            )
         dose.expected_din = value
-        record_step(
-            uow,
-            actor=actor,
-            dose=dose,
-            step=DoseStep.EXPECTED_DIN_SET,
-            action=AuditAction.DOSE_EXPECTED_DIN_SET,
-            before={"expected_din": old},
-            detail={"expected_din": value},
-            note=why,
-            reason=why,
-        )
         uow.commit()
 
 

@@ -9,6 +9,7 @@ before its infusion started is flagged (window missed) and can no longer be issu
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 
@@ -19,6 +20,7 @@ from atmpchain.coldchain.assessment import issue_block
 from atmpchain.custody import service as custody_service
 from atmpchain.custody.service import CustodyResult
 from atmpchain.errors import Conflict, InvalidInput, NotFound
+from atmpchain.hospital import checks
 from atmpchain.hospital.common import (
     clean_note,
     dose_number,
@@ -39,9 +41,10 @@ from atmpchain.hospital.domain import (
     latest_infusion_start,
     limit_exceeded,
 )
-from atmpchain.hospital.identity import stop_on_record
+from atmpchain.hospital.identity import stop_on_record, stops_flagged
 from atmpchain.hospital.models import Dose
 from atmpchain.hospital.receipt import dose_of_unit
+from atmpchain.hospital.safeguards import QaFlag, early_retrieval, require_checks_done
 from atmpchain.identity.chain import CheckPoint
 from atmpchain.signatures.domain import Meaning
 from atmpchain.uow import UnitOfWork
@@ -90,16 +93,30 @@ def retrieve_dose(
     unit_scan: str,
     location_scan: str,
     password: str,
+    reason: str | None = None,
     expected_version: int | None = None,
 ) -> CustodyResult:
-    """Take the dose's product out of the cryostore, just before its thaw."""
+    """Take the dose's product out of the cryostore, just before its thaw. Before the thaw
+    window opens it is a decision: it needs a reason and is flagged for QA."""
     actor.require(Permission.PREPARE_DOSE)
+    why = clean_note(reason, field="reason")
     check_scan_is_dose(uow, actor, dose_id, unit_scan, "retrieval")
+    with uow.db.read_session() as session:
+        dose = get_dose(session, dose_id)
+        # Refused before the bag moves: one 28 h early once left the tank unnoticed. (A held
+        # product is refused under the lock below, whatever the time.)
+        if dose.hold is None:
+            early_retrieval(window_of(dose, revision_of(session, dose)), uow.clock.now(), why)
 
     def then(uow: UnitOfWork, result: CustodyResult) -> None:
         dose = dose_of_unit(uow, actor, dose_id, result, expected_version, unit_scan)
         _free_to_use(uow, dose)
-        detail = {"unit": result.unit, "from": location_scan.strip()}
+        now = uow.clock.now()
+        window = window_of(dose, revision_of(uow.session, dose))
+        early = early_retrieval(window, now, why)  # again under the lock: the window may move
+        detail: dict[str, Any] = {"unit": result.unit, "from": location_scan.strip()}
+        if early is not None:
+            detail |= {"earliest_thaw": window.earliest, "early_retrieval": early}
         signed_step(
             uow,
             actor=actor,
@@ -109,8 +126,11 @@ def retrieve_dose(
             action=AuditAction.DOSE_RETRIEVED,
             detail=detail,
             meaning=Meaning.PERFORMED,
+            note=why,
             custody_seq=result.seq,
+            flags=[(QaFlag.EARLY_RETRIEVAL, f"{early}: {why}")] if early else (),
         )
+        dose.retrieved_at = now
 
     return custody_service.retrieve(
         uow,
@@ -208,7 +228,8 @@ def record_preparation(
     password: str,
     expected_version: int | None = None,
 ) -> None:
-    """Record one preparation step or pre-infusion check done in the pharmacy, signed."""
+    """Record one preparation step done in the pharmacy, signed (the catalogue's pre-infusion
+    checks are confirmed one by one with `checks.confirm_check`)."""
     actor.require(Permission.PREPARE_DOSE)
     text = clean_note(step_text, field="step_text", required=True)
     with uow:
@@ -238,6 +259,12 @@ def _missed(uow: UnitOfWork, actor: Actor, dose: Dose, now: datetime) -> str | N
     why = limit_exceeded(dose.thaw_started_at, rule_of(revision), now)
     if why is None:
         return None
+    record_window_missed(uow, actor, dose, why)
+    return why
+
+
+def record_window_missed(uow: UnitOfWork, actor: Actor, dose: Dose, why: str) -> None:
+    """Flag a dose whose limit ran out before its infusion started (for QA and the physician)."""
     record_step(
         uow,
         actor=actor,
@@ -245,8 +272,8 @@ def _missed(uow: UnitOfWork, actor: Actor, dose: Dose, now: datetime) -> str | N
         step=DoseStep.WINDOW_MISSED,
         action=AuditAction.DOSE_WINDOW_MISSED,
         detail={"reason": why, "flagged_for": "QA and the ordering physician"},
+        flags=[(QaFlag.WINDOW_MISSED, why)],
     )
-    return why
 
 
 def issue_dose(
@@ -289,14 +316,17 @@ def issue_dose(
                     "and the physician",
                     field="dose",
                 )
+        _checks_done(uow, dose)
 
     def then(uow: UnitOfWork, result: CustodyResult) -> None:
         dose = dose_of_unit(uow, actor, dose_id, result, expected_version, unit_scan)
         _free_to_use(uow, dose)
+        _checks_done(uow, dose)
         revision = revision_of(uow.session, dose)
         detail = {
             "unit": result.unit,
             "handed_to": result.place,
+            "to_username": to_username.strip(),
             "ward": dose.ward,
             "infusion_must_start_by": latest_infusion_start(dose.thaw_started_at, rule_of(revision))
             if dose.thaw_started_at
@@ -315,16 +345,23 @@ def issue_dose(
         )
         dose.issued_at = uow.clock.now()
 
-    return custody_service.transfer(
-        uow,
-        actor=actor,
-        unit_scan=unit_scan,
-        to_username=to_username,
-        second_scan=second_scan,
-        checkpoint=CheckPoint.LABEL_TO_LABEL,
-        then=then,
-        via=controller(dose_id),
-    )
+    with stops_flagged(uow, actor, dose_id, "issue", second_scan):
+        return custody_service.transfer(
+            uow,
+            actor=actor,
+            unit_scan=unit_scan,
+            to_username=to_username,
+            second_scan=second_scan,
+            checkpoint=CheckPoint.LABEL_TO_LABEL,
+            then=then,
+            via=controller(dose_id),
+        )
+
+
+def _checks_done(uow: UnitOfWork, dose: Dose) -> None:
+    """Refuse the issue while a pre-infusion check is not confirmed on record."""
+    lines = checks.lines_of(uow.session, dose.id, revision_of(uow.session, dose))
+    require_checks_done(dose_number(dose.id), lines)
 
 
 def flag_missed_windows(uow: UnitOfWork, *, actor: Actor) -> list[int]:

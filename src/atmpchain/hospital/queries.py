@@ -25,7 +25,7 @@ from atmpchain.custody.control_rules import ActiveHold
 from atmpchain.custody.models import ProductUnit, StorageUnit
 from atmpchain.errors import NotFound
 from atmpchain.hospital.catalogue import entry_of
-from atmpchain.hospital.common import dose_number, rule_of, window_of
+from atmpchain.hospital.common import checks_of, dose_number, rule_of, window_of
 from atmpchain.hospital.domain import (
     DoseStatus,
     DoseStep,
@@ -33,6 +33,7 @@ from atmpchain.hospital.domain import (
     latest_infusion_start,
 )
 from atmpchain.hospital.entries import CatalogueEntry
+from atmpchain.hospital.flags import FlagView, flags_of
 from atmpchain.hospital.models import (
     CatalogueProduct,
     CatalogueRevision,
@@ -41,6 +42,7 @@ from atmpchain.hospital.models import (
     Patient,
     ShipperLog,
 )
+from atmpchain.hospital.safeguards import CheckDone, CheckLine, check_lines
 from atmpchain.signatures.models import ElectronicSignature
 
 # What the pharmacy does next, by status (the board's "next" column).
@@ -51,7 +53,7 @@ NEXT_ACTION = {
     DoseStatus.STORED: "Pharmacy: retrieve just before the thaw window",
     DoseStatus.RETRIEVED: "Pharmacy: start the thaw inside the window",
     DoseStatus.THAWING: "Pharmacy: end the thaw",
-    DoseStatus.THAWED: "Pharmacy: prepare and hand to the ward",
+    DoseStatus.THAWED: "Pharmacy: confirm each pre-infusion check, then hand to the ward",
     DoseStatus.ISSUED: "Ward: bedside check and infusion",
     DoseStatus.INFUSING: "Ward: record the end of the infusion",
     DoseStatus.INFUSED: "Done",
@@ -86,6 +88,10 @@ class BoardLine:
     # The custody holds on the dose's bag (QA's hold, an excursion pending assessment, a
     # quarantine, a rejection): while any is active, the next step waits for it.
     holds: tuple[ActiveHold, ...] = ()
+    # Out of the cryostore since (None while in it), and whether that was before the window.
+    retrieved_at: datetime | None = None
+    retrieved_early: bool = False
+    received_at_ward_at: datetime | None = None
 
     @property
     def urgent(self) -> bool:
@@ -99,11 +105,16 @@ class BoardLine:
         )
 
 
-def next_action(status: DoseStatus, holds: tuple[ActiveHold, ...]) -> str:
-    """What happens next: the pharmacy's next step, or what the holds on the bag wait for."""
+def next_action(dose: Dose, holds: tuple[ActiveHold, ...]) -> str:
+    """What happens next: the pharmacy's or ward's next step, or what the holds on the bag wait
+    for."""
     if holds:
         return "Waiting for " + "; ".join(dict.fromkeys(h.waits_for for h in holds))
-    return NEXT_ACTION[status]
+    if dose.status is DoseStatus.ISSUED and dose.received_at_ward_at is None:
+        text = "Ward: the nurse confirms receipt of the bag, then the bedside check"
+    else:
+        text = NEXT_ACTION[dose.status]
+    return text + (" (on hold for QA)" if dose.hold else "")
 
 
 def _line(
@@ -129,10 +140,12 @@ def _line(
         thaw_started_at=started,
         infusion_must_start_by=latest_infusion_start(started, rule) if started else None,
         limit_runs_out=expires_at(started, rule) if started else None,
-        next_action=next_action(dose.status, holds)
-        + (" (on hold for QA)" if dose.hold and not holds else ""),
+        next_action=next_action(dose, holds),
         verified_catalogue=revision.verified,
         holds=holds,
+        retrieved_at=dose.retrieved_at,
+        retrieved_early=dose.retrieved_at is not None and dose.retrieved_at < window.earliest,
+        received_at_ward_at=dose.received_at_ward_at,
     )
 
 
@@ -240,6 +253,15 @@ class DoseRecord:
     shipper_logs: tuple[ShipperLogView, ...]
     custody: custody_queries.Timeline | None
     exposures: tuple[ExposureView, ...]
+    # Each pre-infusion check of the revision: confirmed (by whom, when) or missing.
+    checks: tuple[CheckLine, ...] = ()
+    received_at_ward_at: datetime | None = None
+    flags: tuple[FlagView, ...] = ()
+
+    @property
+    def checks_missing(self) -> tuple[CheckLine, ...]:
+        """The checks not confirmed on record."""
+        return tuple(line for line in self.checks if line.missing)
 
 
 def _events(
@@ -335,9 +357,15 @@ def _dose_records(session: Session, dose_ids: list[int]) -> list[DoseRecord]:
             logs[log.dose_id].append(_log_view(log))
     exposures = _exposures(session, [r[4].id for r in rows if r[4] is not None])
     holds = _holds(session, [r[0] for r in rows])
+    flags = flags_of(session, ids)
     records: list[DoseRecord] = []
     for dose_id in ids:
         dose, patient, revision, code, unit = by_id[dose_id]
+        done = [
+            CheckDone(int(e.detail["check"]), e.signed_by or e.actor, e.signed_at or e.at)
+            for e in events[dose_id]
+            if e.step is DoseStep.CHECK_CONFIRMED
+        ]
         records.append(
             DoseRecord(
                 line=_line(dose, patient, revision, holds.get(unit.id, ()) if unit else ()),
@@ -363,6 +391,9 @@ def _dose_records(session: Session, dose_ids: list[int]) -> list[DoseRecord]:
                 shipper_logs=tuple(logs[dose_id]),
                 custody=custody_queries.timeline(session, unit.id) if unit else None,
                 exposures=tuple(exposures[unit.id]) if unit else (),
+                checks=check_lines(checks_of(revision), done),
+                received_at_ward_at=dose.received_at_ward_at,
+                flags=tuple(flags[dose_id]),
             )
         )
     return records
@@ -466,28 +497,4 @@ def recipients(session: Session, lot: str) -> list[Recipient]:
             infusion_started_at=started,
         )
         for ref, name, dose_id, product, din_value, batch, status, started in rows
-    ]
-
-
-def flagged(session: Session) -> list[DoseEventView]:
-    """Deviations and flags for QA: missed windows, physicians' limit overrides, and infusions
-    that ended after a limit that runs to the end of the infusion."""
-    ended_late = (DoseEvent.step == DoseStep.INFUSION_ENDED) & DoseEvent.detail.not_like(
-        '%"ended_after_limit":null%'
-    )
-    flags = [DoseStep.WINDOW_MISSED, DoseStep.LIMIT_OVERRIDDEN]
-    rows = session.execute(
-        select(DoseEvent.dose_id)
-        .where(or_(DoseEvent.step.in_(flags), ended_late))
-        .order_by(DoseEvent.at.desc())
-        .limit(200)
-    ).scalars()
-    dose_ids = list(dict.fromkeys(rows))
-    events, _ = _events(session, dose_ids, set())
-    return [
-        e
-        for dose_id in dose_ids
-        for e in events[dose_id]
-        if e.step in (DoseStep.WINDOW_MISSED, DoseStep.LIMIT_OVERRIDDEN)
-        or (e.step is DoseStep.INFUSION_ENDED and e.detail.get("ended_after_limit"))
     ]

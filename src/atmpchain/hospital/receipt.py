@@ -182,10 +182,11 @@ def receive_dose(
         dose = get_dose(session, dose_id)
         require_status(dose, DoseStatus.APPROVED)
         if _step_actor(session, dose_id, DoseStep.EXPECTED_DIN_SET) == actor.user_id:
-            # The announced DIN is what ties an unlabelled bag to the patient: whoever typed it
-            # must not be the one who receives against it (four eyes on the identity link).
+            # The announced DIN is what ties an unlabelled bag to the patient: whoever typed or
+            # replaced it must not be the one who receives against it (four eyes on the link).
             raise InvalidInput(
-                "you recorded the expected DIN of this dose: another pharmacist receives it",
+                "you recorded (or replaced) the expected DIN of this dose: another pharmacist "
+                "receives it",
                 field="dose",
             )
         problem = _verify_against_order(dose, scanned.din, scanned.coi)
@@ -293,6 +294,7 @@ def put_away_dose(
             meaning=Meaning.PERFORMED,
             custody_seq=result.seq,
         )
+        dose.retrieved_at = None  # back in the cryostore: no time out of it runs any more
 
     return custody_service.put_away(
         uow,

@@ -7,14 +7,17 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 from tests.conftest import Persona
 
 from atmpchain.accounts.domain import Role
 from atmpchain.clock import FixedClock
 from atmpchain.custody import storage
 from atmpchain.custody.domain import StorageKind, StorageStatus
-from atmpchain.hospital import catalogue
+from atmpchain.hospital import bedside, catalogue, checks, preparation, queries, receipt, ward
+from atmpchain.hospital.domain import DoseStep
 from atmpchain.hospital.entries import starting_catalogue
+from atmpchain.hospital.models import Dose, DoseEvent
 from atmpchain.hospital.orders import OrderRequest, approve_order, order_dose
 from atmpchain.identity.din import Din, DonationIdentification
 from atmpchain.uow import UnitOfWork
@@ -141,3 +144,137 @@ def order(
         return dose_id
 
     return make
+
+
+def confirm_checks(uow: UnitOfWork, by: Persona, dose_id: int) -> None:
+    """Confirm every pre-infusion check of the dose not yet confirmed, signed by `by`."""
+    with uow.db.read_session() as session:
+        missing = queries.dose_record(session, dose_id).checks_missing
+    for line in missing:
+        checks.confirm_check(
+            uow, actor=by.actor, dose_id=dose_id, check=line.number, password=by.password
+        )
+
+
+def receive_on_ward(uow: UnitOfWork, nurse: Persona, dose_id: int, bag_scan: str) -> None:
+    """The nurse the dose was handed to signs the receipt of its bag on the ward."""
+    ward.confirm_receipt_at_ward(
+        uow, actor=nurse.actor, dose_id=dose_id, bag_scan=bag_scan, password=nurse.password
+    )
+
+
+def dose_row(uow: UnitOfWork, dose_id: int) -> Dose:
+    """The dose's row as it is now (detached)."""
+    with uow.db.read_session() as session:
+        dose = session.get(Dose, dose_id)
+        assert dose is not None
+        session.expunge(dose)
+        return dose
+
+
+def steps_of(uow: UnitOfWork, dose_id: int) -> list[DoseStep]:
+    """The dose's history, step by step."""
+    with uow.db.read_session() as session:
+        return list(
+            session.execute(
+                select(DoseEvent.step).where(DoseEvent.dose_id == dose_id).order_by(DoseEvent.seq)
+            ).scalars()
+        )
+
+
+def receive_and_store(
+    uow: UnitOfWork, staff: Staff, dose_id: int, bag: str, cryostore: str, log: str = CLEAN_LOG
+) -> None:
+    """The pharmacist receives the bag for the dose and puts it into the cryostore."""
+    receipt.receive_dose(
+        uow,
+        actor=staff.pharmacist.actor,
+        dose_id=dose_id,
+        unit_scan=bag,
+        batch_number="LOT-77A",
+        from_party="World Courier",
+        shipper_log=log,
+        shipper_log_name="shipper.csv",
+        condition_ok=True,
+        password=PASSWORD,
+    )
+    receipt.put_away_dose(
+        uow,
+        actor=staff.pharmacist.actor,
+        dose_id=dose_id,
+        unit_scan=bag,
+        location_scan=cryostore,
+        password=PASSWORD,
+    )
+
+
+def thaw(
+    uow: UnitOfWork,
+    clock: FixedClock,
+    staff: Staff,
+    dose_id: int,
+    bag: str,
+    cryostore: str,
+    end: bool = True,
+) -> None:
+    """Inside the window (14 min before the appointment; Kymriah's is [-15, -10] min):
+    retrieve and start the thaw, then (unless not `end`) five minutes later end it."""
+    clock.current = dose_row(uow, dose_id).appointment_at - timedelta(minutes=14)
+    actor = staff.pharmacist.actor
+    preparation.retrieve_dose(
+        uow, actor=actor, dose_id=dose_id, unit_scan=bag, location_scan=cryostore, password=PASSWORD
+    )
+    preparation.start_thaw(uow, actor=actor, dose_id=dose_id, unit_scan=bag, password=PASSWORD)
+    if end:
+        clock.advance(timedelta(minutes=5))
+        preparation.end_thaw(uow, actor=actor, dose_id=dose_id, password=PASSWORD)
+
+
+def thaw_and_issue(
+    uow: UnitOfWork,
+    clock: FixedClock,
+    staff: Staff,
+    dose_id: int,
+    bag: str,
+    cryostore: str,
+    on_ward: bool = True,
+) -> None:
+    """Inside the window: retrieve, thaw, sign every check, issue to nora, who signs its
+    receipt on the ward (unless not `on_ward`)."""
+    thaw(uow, clock, staff, dose_id, bag, cryostore)
+    preparation.record_preparation(
+        uow,
+        actor=staff.pharmacist.actor,
+        dose_id=dose_id,
+        step_text="Bag labelled for the ward",
+        password=PASSWORD,
+    )
+    confirm_checks(uow, staff.pharmacist, dose_id)
+    issue(uow, staff, dose_id, bag)
+    if on_ward:
+        receive_on_ward(uow, staff.nurse, dose_id, bag)
+
+
+def issue(uow: UnitOfWork, staff: Staff, dose_id: int, bag: str) -> None:
+    """The pharmacist hands the dose to nurse nora (the bag and the wristband's chain scanned)."""
+    preparation.issue_dose(
+        uow,
+        actor=staff.pharmacist.actor,
+        dose_id=dose_id,
+        unit_scan=bag,
+        second_scan="&/" + dose_row(uow, dose_id).coi,
+        to_username="nora",
+        password=PASSWORD,
+    )
+
+
+def infusing(
+    uow: UnitOfWork, clock: FixedClock, staff: Staff, dose_id: int, bag: str, cryostore: str
+) -> dict[str, str]:
+    """Received, stored, thawed, checked, issued, received on the ward and infusing (nurse
+    nora); returns the bedside scans (wristband and bag)."""
+    receive_and_store(uow, staff, dose_id, bag, cryostore)
+    thaw_and_issue(uow, clock, staff, dose_id, bag, cryostore)
+    scans = {"wristband_scan": "&/" + dose_row(uow, dose_id).coi, "bag_scan": bag}
+    bedside.start_infusion(uow, actor=staff.nurse.actor, password=PASSWORD, **scans)
+    return scans

@@ -12,8 +12,14 @@ from tests.integration.hospital.conftest import (
     PASSWORD,
     WARM_LOG,
     Staff,
+    confirm_checks,
     manufactured,
+    receive_on_ward,
 )
+from tests.integration.hospital.conftest import dose_row as _dose
+from tests.integration.hospital.conftest import receive_and_store as _receive_and_store
+from tests.integration.hospital.conftest import steps_of as _steps
+from tests.integration.hospital.conftest import thaw_and_issue as _thaw_and_issue
 
 from atmpchain.audit.models import AuditRecord
 from atmpchain.clock import FixedClock
@@ -21,94 +27,17 @@ from atmpchain.custody import service as custody_service
 from atmpchain.custody.domain import PlaceKind
 from atmpchain.custody.models import CurrentCustody
 from atmpchain.errors import Conflict, InvalidInput
-from atmpchain.hospital import bedside, orders, preparation, queries, receipt
+from atmpchain.hospital import bedside, flags, orders, preparation, queries, receipt
 from atmpchain.hospital.domain import DoseStatus, DoseStep, WindowRuleError
 from atmpchain.hospital.identity import IdentityStop
-from atmpchain.hospital.models import Dose, DoseEvent
+from atmpchain.hospital.models import DoseEvent
+from atmpchain.hospital.safeguards import QaFlag
 from atmpchain.identity.service import ChainOfIdentityMismatch
 from atmpchain.uow import UnitOfWork
 
 
-def _dose(uow: UnitOfWork, dose_id: int) -> Dose:
-    with uow.db.read_session() as session:
-        dose = session.get(Dose, dose_id)
-        assert dose is not None
-        session.expunge(dose)
-        return dose
-
-
-def _steps(uow: UnitOfWork, dose_id: int) -> list[DoseStep]:
-    with uow.db.read_session() as session:
-        return list(
-            session.execute(
-                select(DoseEvent.step).where(DoseEvent.dose_id == dose_id).order_by(DoseEvent.seq)
-            ).scalars()
-        )
-
-
 def _at(clock: FixedClock, moment: datetime) -> None:
     clock.current = moment
-
-
-def _receive_and_store(
-    uow: UnitOfWork, staff: Staff, dose_id: int, bag: str, cryostore: str, log: str = CLEAN_LOG
-) -> None:
-    receipt.receive_dose(
-        uow,
-        actor=staff.pharmacist.actor,
-        dose_id=dose_id,
-        unit_scan=bag,
-        batch_number="LOT-77A",
-        from_party="World Courier",
-        shipper_log=log,
-        shipper_log_name="shipper.csv",
-        condition_ok=True,
-        password=PASSWORD,
-    )
-    receipt.put_away_dose(
-        uow,
-        actor=staff.pharmacist.actor,
-        dose_id=dose_id,
-        unit_scan=bag,
-        location_scan=cryostore,
-        password=PASSWORD,
-    )
-
-
-def _thaw_and_issue(
-    uow: UnitOfWork, clock: FixedClock, staff: Staff, dose_id: int, bag: str, cryostore: str
-) -> None:
-    dose = _dose(uow, dose_id)
-    preparation.retrieve_dose(
-        uow,
-        actor=staff.pharmacist.actor,
-        dose_id=dose_id,
-        unit_scan=bag,
-        location_scan=cryostore,
-        password=PASSWORD,
-    )
-    _at(clock, dose.appointment_at - timedelta(minutes=14))
-    preparation.start_thaw(
-        uow, actor=staff.pharmacist.actor, dose_id=dose_id, unit_scan=bag, password=PASSWORD
-    )
-    clock.advance(timedelta(minutes=5))
-    preparation.end_thaw(uow, actor=staff.pharmacist.actor, dose_id=dose_id, password=PASSWORD)
-    preparation.record_preparation(
-        uow,
-        actor=staff.pharmacist.actor,
-        dose_id=dose_id,
-        step_text="Bag intact, no leaks; contents thawed",
-        password=PASSWORD,
-    )
-    preparation.issue_dose(
-        uow,
-        actor=staff.pharmacist.actor,
-        dose_id=dose_id,
-        unit_scan=bag,
-        second_scan="&/" + dose.coi,
-        to_username="nora",
-        password=PASSWORD,
-    )
 
 
 def test_a_dose_goes_from_order_to_infusion_with_every_step_recorded(
@@ -127,6 +56,7 @@ def test_a_dose_goes_from_order_to_infusion_with_every_step_recorded(
 
     # The window for a 09:00 appointment: Kymriah, 30 min from thaw start to infusion end,
     # 15 min infusion, 5 + 5 min thaw and preparation, thawed on the ward (no transport).
+    _at(clock, dose.appointment_at - timedelta(minutes=15))  # the window opens: not early
     preparation.retrieve_dose(
         uow,
         actor=staff.pharmacist.actor,
@@ -150,6 +80,7 @@ def test_a_dose_goes_from_order_to_infusion_with_every_step_recorded(
     )
     clock.advance(timedelta(minutes=5))
     preparation.end_thaw(uow, actor=staff.pharmacist.actor, dose_id=dose_id, password=PASSWORD)
+    confirm_checks(uow, staff.pharmacist, dose_id)
     preparation.issue_dose(
         uow,
         actor=staff.pharmacist.actor,
@@ -159,6 +90,7 @@ def test_a_dose_goes_from_order_to_infusion_with_every_step_recorded(
         to_username="nora",
         password=PASSWORD,
     )
+    receive_on_ward(uow, staff.nurse, dose_id, bag.scan)
     clock.advance(timedelta(minutes=3))
     result = bedside.start_infusion(
         uow,
@@ -182,7 +114,11 @@ def test_a_dose_goes_from_order_to_infusion_with_every_step_recorded(
         DoseStep.RETRIEVED,
         DoseStep.THAW_STARTED,
         DoseStep.THAW_ENDED,
+        DoseStep.CHECK_CONFIRMED,
+        DoseStep.CHECK_CONFIRMED,
+        DoseStep.CHECK_CONFIRMED,
         DoseStep.ISSUED,
+        DoseStep.RECEIVED_AT_WARD,
         DoseStep.BEDSIDE_CHECKED,
         DoseStep.INFUSION_STARTED,
         DoseStep.INFUSION_ENDED,
@@ -196,7 +132,7 @@ def test_a_dose_goes_from_order_to_infusion_with_every_step_recorded(
             )
         ).scalar_one()
         # Every step but the order itself and the bedside scan record is signed.
-        assert signed == 9
+        assert signed == 13
 
 
 def test_a_wrong_bag_at_the_bedside_is_a_hard_stop_on_record(
@@ -226,8 +162,11 @@ def test_a_wrong_bag_at_the_bedside_is_a_hard_stop_on_record(
         record = session.execute(
             select(AuditRecord).where(AuditRecord.seq == stop.value.audit_seq)
         ).scalar_one()
-        assert record.action == "identity:check:mismatch"
+        assert record.action == "hospital:dose:bedside-refused"
         assert second.scan in record.after_json
+        # The stop names both patients, not only identifiers (issue 9, item 9).
+        assert "Maria Muster" in record.after_json and "Otto Other" in record.after_json
+    assert "Maria Muster" in stop.value.reason and "Otto Other" in stop.value.reason
     assert _dose(uow, maria).status is DoseStatus.ISSUED
     assert _dose(uow, maria).infusion_started_at is None
 
@@ -312,6 +251,8 @@ def test_a_moved_appointment_moves_the_window(
         appointment_at=before + timedelta(hours=3),
         reason="Patient's fever: infusion postponed",
     )
+    # In the old window, now too early: to take the bag out is a decision, to thaw it refused.
+    _at(clock, before - timedelta(minutes=14))
     preparation.retrieve_dose(
         uow,
         actor=staff.pharmacist.actor,
@@ -319,9 +260,8 @@ def test_a_moved_appointment_moves_the_window(
         unit_scan=bag.scan,
         location_scan=cryostore,
         password=PASSWORD,
+        reason="Taken out for the first appointment before the postponement was seen",
     )
-    # In the old window, now too early.
-    _at(clock, before - timedelta(minutes=14))
     with pytest.raises(WindowRuleError, match="too early"):
         preparation.start_thaw(
             uow,
@@ -384,6 +324,7 @@ def test_a_dose_past_its_limit_in_the_pharmacy_cannot_be_issued(
     dose_id = order(expected_din=bag.manual)
     _receive_and_store(uow, staff, dose_id, bag.scan, cryostore)
     dose = _dose(uow, dose_id)
+    _at(clock, dose.appointment_at - timedelta(minutes=14))
     preparation.retrieve_dose(
         uow,
         actor=staff.pharmacist.actor,
@@ -392,7 +333,6 @@ def test_a_dose_past_its_limit_in_the_pharmacy_cannot_be_issued(
         location_scan=cryostore,
         password=PASSWORD,
     )
-    _at(clock, dose.appointment_at - timedelta(minutes=14))
     preparation.start_thaw(
         uow, actor=staff.pharmacist.actor, dose_id=dose_id, unit_scan=bag.scan, password=PASSWORD
     )
@@ -545,8 +485,8 @@ def test_no_override_before_the_limit_has_run_out_and_late_ends_are_flagged(
         uow, actor=staff.nurse.actor, dose_id=dose_id, bag_scan=bag.scan, password=PASSWORD
     )
     with uow.db.read_session() as session:
-        (flag,) = queries.flagged(session)
-    assert flag.step is DoseStep.INFUSION_ENDED and flag.detail["ended_after_limit"]
+        (flag,) = flags.flagged(session)
+    assert flag.kind is QaFlag.ENDED_AFTER_LIMIT and flag.detail["ended_after_limit"]
 
 
 def test_thawing_with_a_bag_nobody_received_is_a_stop_on_record(
@@ -591,6 +531,7 @@ def test_a_dose_is_handed_only_to_someone_who_may_administer_it(
     dose_id = order(expected_din=bag.manual)
     _receive_and_store(uow, staff, dose_id, bag.scan, cryostore)
     dose = _dose(uow, dose_id)
+    _at(clock, dose.appointment_at - timedelta(minutes=14))
     preparation.retrieve_dose(
         uow,
         actor=staff.pharmacist.actor,
@@ -599,7 +540,6 @@ def test_a_dose_is_handed_only_to_someone_who_may_administer_it(
         location_scan=cryostore,
         password=PASSWORD,
     )
-    _at(clock, dose.appointment_at - timedelta(minutes=14))
     preparation.start_thaw(
         uow, actor=staff.pharmacist.actor, dose_id=dose_id, unit_scan=bag.scan, password=PASSWORD
     )

@@ -7,12 +7,12 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pypdfium2 as pdfium
-from tests.integration.hospital.conftest import Staff
+from tests.integration.hospital.conftest import PASSWORD, Staff
 from tests.integration.hospital.test_fhir_export import walk
 
 from atmpchain.audit.models import AuditRecord
 from atmpchain.clock import FixedClock
-from atmpchain.hospital import queries
+from atmpchain.hospital import checks, queries
 from atmpchain.hospital.dose_record_pdf import dose_record_pdf
 from atmpchain.uow import UnitOfWork
 
@@ -113,3 +113,22 @@ def test_long_text_wraps_onto_more_lines_and_pages_instead_of_being_cut(
     assert _flat(name) in flat
     assert _flat("Only dose; patient stable; benefit outweighs risk") in flat
     assert _flat("Window missed") in flat
+
+
+def test_the_record_prints_each_check_as_done_by_whom_or_missing_never_as_if_done(
+    uow: UnitOfWork, clock: FixedClock, staff: Staff, order: Callable[..., int], cryostore: str
+) -> None:
+    # The reported case: a dose whose checks were not recorded printed them as if done.
+    dose_id = walk(uow, clock, staff, order, cryostore, "thawing")
+    checks.confirm_check(
+        uow, actor=staff.second_pharmacist.actor, dose_id=dose_id, check=2, password=PASSWORD
+    )
+    with uow.db.read_session() as session:
+        record = queries.dose_record(session, dose_id)
+    _, text = _text(dose_record_pdf(record, "Quinn Reviewer", clock.now(), "UTC"))
+    flat = _flat(text)
+    assert _flat("Pre-infusion checks (1 of 3 confirmed)") in flat
+    assert _flat("NOT CONFIRMED: 1. Patient identity on wristband") in flat
+    assert _flat("3. Tocilizumab available for the patient before infusion") in flat
+    assert flat.count("MISSING") == 2
+    assert _flat("Pia Pharm (signed, verified)") in flat

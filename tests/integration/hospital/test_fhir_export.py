@@ -22,7 +22,9 @@ from tests.integration.hospital.conftest import (
     WARM_LOG,
     Manufactured,
     Staff,
+    confirm_checks,
     manufactured,
+    receive_on_ward,
 )
 
 from atmpchain.clock import FixedClock
@@ -103,6 +105,7 @@ def walk(
         dose = session.get(Dose, dose_id)
         assert dose is not None
         appointment, coi = dose.appointment_at, dose.coi
+    clock.current = appointment - timedelta(minutes=14)
     preparation.retrieve_dose(
         uow,
         actor=pharmacist,
@@ -111,7 +114,6 @@ def walk(
         location_scan=cryostore,
         password=PASSWORD,
     )
-    clock.current = appointment - timedelta(minutes=14)
     preparation.start_thaw(
         uow, actor=pharmacist, dose_id=dose_id, unit_scan=bag.scan, password=PASSWORD
     )
@@ -126,6 +128,7 @@ def walk(
         step_text="Bag intact, no leaks; contents thawed",
         password=PASSWORD,
     )
+    confirm_checks(uow, staff.pharmacist, dose_id)
     preparation.issue_dose(
         uow,
         actor=pharmacist,
@@ -135,6 +138,7 @@ def walk(
         to_username="nora",
         password=PASSWORD,
     )
+    receive_on_ward(uow, staff.nurse, dose_id, bag.scan)
     if stage == "issued":
         return dose_id
     nurse = staff.nurse.actor

@@ -25,7 +25,9 @@ from tests.integration.hospital.conftest import (
     WARM_LOG,
     Manufactured,
     Staff,
+    confirm_checks,
     manufactured,
+    receive_on_ward,
 )
 
 from atmpchain.accounts.domain import ROLE_PERMISSIONS, SYSTEM_ACTOR, Permission, Role
@@ -33,7 +35,7 @@ from atmpchain.clock import FixedClock
 from atmpchain.custody import storage
 from atmpchain.custody.domain import StorageKind, StorageStatus
 from atmpchain.errors import PermissionDenied
-from atmpchain.hospital import bedside, catalogue, orders, preparation, receipt
+from atmpchain.hospital import bedside, catalogue, checks, orders, preparation, receipt, ward
 from atmpchain.hospital.domain import DoseStatus
 from atmpchain.hospital.entries import CatalogueEntry, parse_entry
 from atmpchain.hospital.models import Dose
@@ -47,6 +49,7 @@ HOSPITAL_TABLES = (
     "hospital_patient",
     "dose",
     "dose_event",
+    "dose_flag",
     "shipper_log",
     "chain_of_identity",
     "coi_donation",
@@ -165,6 +168,8 @@ class Center:
     def retrieved(self, by: Persona | None = None) -> Prepared:
         dose = self.stored()
         holder = by or self.staff.pharmacist
+        # Inside the window: Kymriah's for an infusion at the appointment is [-15, -10] min.
+        self.clock.current = self._dose(dose.dose_id).appointment_at - timedelta(minutes=12)
         preparation.retrieve_dose(
             self.uow,
             actor=holder.actor,
@@ -173,8 +178,6 @@ class Center:
             location_scan=dose.slot,
             password=holder.password,
         )
-        # Inside the window: Kymriah's for an infusion at the appointment is [-15, -10] min.
-        self.clock.current = self._dose(dose.dose_id).appointment_at - timedelta(minutes=12)
         return dose
 
     def thawing(self, by: Persona | None = None) -> Prepared:
@@ -195,8 +198,13 @@ class Center:
         )
         return dose
 
+    def checked(self, by: Persona | None = None) -> Prepared:
+        dose = self.thawed(by)
+        confirm_checks(self.uow, self.staff.pharmacist, dose.dose_id)
+        return dose
+
     def issued(self, to: str = "nora") -> Prepared:
-        dose = self.thawed()
+        dose = self.checked()
         preparation.issue_dose(
             self.uow,
             actor=self.staff.pharmacist.actor,
@@ -208,8 +216,14 @@ class Center:
         )
         return dose
 
-    def infusing(self, to: str = "nora") -> Prepared:
-        dose = self.issued(to)
+    def on_ward(self, to: Persona | None = None) -> Prepared:
+        nurse = to or self.staff.nurse
+        dose = self.issued(nurse.actor.username)
+        receive_on_ward(self.uow, nurse, dose.dose_id, dose.bag.scan)
+        return dose
+
+    def infusing(self, to: Persona | None = None) -> Prepared:
+        dose = self.on_ward(to)
         bedside.start_infusion(
             self.uow,
             actor=self.staff.nurse.actor,
@@ -316,6 +330,7 @@ def _protected_calls(center: Center, acting: Persona) -> dict[str, Protected]:
 
     def retrieve_dose() -> Call:
         dose = center.stored()
+        center.clock.current = center._dose(dose.dose_id).appointment_at - timedelta(minutes=12)
         return lambda: preparation.retrieve_dose(
             uow,
             actor=actor,
@@ -343,8 +358,14 @@ def _protected_calls(center: Center, acting: Persona) -> dict[str, Protected]:
             uow, actor=actor, dose_id=dose.dose_id, step_text="Bag intact", password=password
         )
 
+    def confirm_check() -> Call:
+        dose = center.thawed()
+        return lambda: checks.confirm_check(
+            uow, actor=actor, dose_id=dose.dose_id, check=1, password=password
+        )
+
     def issue_dose() -> Call:
-        dose = center.thawed(by=holder(Permission.PREPARE_DOSE))
+        dose = center.checked(by=holder(Permission.PREPARE_DOSE))
         return lambda: preparation.issue_dose(
             uow,
             actor=actor,
@@ -355,8 +376,23 @@ def _protected_calls(center: Center, acting: Persona) -> dict[str, Protected]:
             password=password,
         )
 
+    def confirm_receipt_at_ward() -> Call:
+        # Handed to the acting person when they may take it; else the ward's nurse.
+        dose = center.issued(
+            acting.actor.username if actor.can(Permission.ADMINISTER_DOSE) else "nora"
+        )
+        return lambda: ward.confirm_receipt_at_ward(
+            uow, actor=actor, dose_id=dose.dose_id, bag_scan=dose.bag.scan, password=password
+        )
+
+    def check_bedside() -> Call:
+        dose = center.on_ward()
+        return lambda: bedside.check_bedside(
+            uow, actor=actor, wristband_scan="&/" + dose.coi, bag_scan=dose.bag.scan
+        )
+
     def start_infusion() -> Call:
-        dose = center.issued()
+        dose = center.on_ward()
         return lambda: bedside.start_infusion(
             uow,
             actor=actor,
@@ -368,14 +404,14 @@ def _protected_calls(center: Center, acting: Persona) -> dict[str, Protected]:
     def end_infusion() -> Call:
         # The bag is handed to the acting person when they may take custody of it.
         taker = holder(Permission.ADMINISTER_DOSE) if actor.can(Permission.MOVE_PRODUCT) else None
-        dose = center.infusing(to=taker.actor.username if taker else "nora")
+        dose = center.infusing(to=taker)
         center.clock.advance(timedelta(minutes=15))
         return lambda: bedside.end_infusion(
             uow, actor=actor, dose_id=dose.dose_id, bag_scan=dose.bag.scan, password=password
         )
 
     def override_limit() -> Call:
-        dose = center.issued()
+        dose = center.on_ward()
         center.clock.advance(timedelta(minutes=40))  # past the limit, not yet infused
         return lambda: bedside.override_limit(
             uow,
@@ -400,7 +436,10 @@ def _protected_calls(center: Center, acting: Persona) -> dict[str, Protected]:
         "start_thaw": (Permission.PREPARE_DOSE, start_thaw),
         "end_thaw": (Permission.PREPARE_DOSE, end_thaw),
         "record_preparation": (Permission.PREPARE_DOSE, record_preparation),
+        "confirm_check": (Permission.PREPARE_DOSE, confirm_check),
         "issue_dose": (Permission.PREPARE_DOSE, issue_dose),
+        "confirm_receipt_at_ward": (Permission.ADMINISTER_DOSE, confirm_receipt_at_ward),
+        "check_bedside": (Permission.ADMINISTER_DOSE, check_bedside),
         "start_infusion": (Permission.ADMINISTER_DOSE, start_infusion),
         "end_infusion": (Permission.ADMINISTER_DOSE, end_infusion),
         "override_limit": (Permission.OVERRIDE_INFUSION_LIMIT, override_limit),

@@ -14,20 +14,33 @@ from fastapi import APIRouter, Query
 
 from atmpchain.accounts.domain import Actor, Permission
 from atmpchain.custody.service import CustodyResult
-from atmpchain.hospital import bedside, catalogue, orders, preparation, queries, receipt
+from atmpchain.hospital import (
+    bedside,
+    catalogue,
+    checks,
+    orders,
+    preparation,
+    queries,
+    receipt,
+    ward,
+)
+from atmpchain.hospital import flags as hospital_flags
 from atmpchain.hospital.common import dose_number
 from atmpchain.hospital.entries import parse_entry
 from atmpchain.web.api.hospital_schemas import (
     AppointmentIn,
+    BedsideCheckIn,
+    BedsideCheckOut,
     BedsideIn,
     BedsideOut,
     BoardLineOut,
     CatalogueLineOut,
+    CheckIn,
     DecisionIn,
     DoseCreatedOut,
-    DoseEventOut,
     DoseRecordOut,
     ExpectedDinIn,
+    FlagOut,
     HoldDecisionIn,
     InfusionEndIn,
     IssueIn,
@@ -41,10 +54,12 @@ from atmpchain.web.api.hospital_schemas import (
     ReasonIn,
     ReceiveIn,
     RecipientOut,
+    RetrieveIn,
     RevisionOut,
     SignIn,
     StepOut,
     ThawStartIn,
+    WardReceiptIn,
 )
 from atmpchain.web.deps import CurrentActor, RecordId, State, UoW, requires
 
@@ -153,13 +168,16 @@ def approve(
 def expected_din(
     dose_id: RecordId, body: ExpectedDinIn, actor: CurrentActor, uow: UoW, state: State
 ) -> StepOut:
-    """Record the DIN the manufacturer announced for the patient."""
+    """Record the DIN the manufacturer announced for the patient. Replacing a DIN already
+    announced needs the reason and the caller's signature (`password`); whoever replaced it
+    does not receive against it."""
     orders.set_expected_din(
         uow,
         actor=actor,
         dose_id=dose_id,
         din=body.din,
         reason=body.reason,
+        password=body.password,
         expected_version=body.expected_version,
     )
     return _step(state, dose_id)
@@ -258,9 +276,10 @@ def hold_decision(
 
 @router.post("/doses/{dose_id}/retrieve", response_model=StepOut)
 def retrieve(
-    dose_id: RecordId, body: LocationIn, actor: CurrentActor, uow: UoW, state: State
+    dose_id: RecordId, body: RetrieveIn, actor: CurrentActor, uow: UoW, state: State
 ) -> StepOut:
-    """Take the product out of the cryostore."""
+    """Take the product out of the cryostore; before the thaw window opens only with a
+    `reason` (422 without), and the early retrieval is flagged for QA."""
     moved = preparation.retrieve_dose(
         uow,
         actor=actor,
@@ -268,6 +287,7 @@ def retrieve(
         unit_scan=body.unit_scan,
         location_scan=body.location_scan,
         password=body.password,
+        reason=body.reason,
         expected_version=body.expected_version,
     )
     return _step(state, dose_id, moved)
@@ -321,9 +341,28 @@ def prepare(
     return _step(state, dose_id)
 
 
+@router.post("/doses/{dose_id}/checks", response_model=StepOut)
+def confirm_check(
+    dose_id: RecordId, body: CheckIn, actor: CurrentActor, uow: UoW, state: State
+) -> StepOut:
+    """Confirm one pre-infusion check of the dose's catalogue revision, signed (each one is
+    needed before the issue)."""
+    checks.confirm_check(
+        uow,
+        actor=actor,
+        dose_id=dose_id,
+        check=body.check,
+        password=body.password,
+        note=body.note,
+        expected_version=body.expected_version,
+    )
+    return _step(state, dose_id)
+
+
 @router.post("/doses/{dose_id}/issue", response_model=StepOut)
 def issue(dose_id: RecordId, body: IssueIn, actor: CurrentActor, uow: UoW, state: State) -> StepOut:
-    """Hand the prepared dose to the ward's nurse (refused past its limit)."""
+    """Hand the prepared dose to the ward's nurse (refused past its limit, and while a
+    pre-infusion check is not confirmed: 409 naming each missing one)."""
     moved = preparation.issue_dose(
         uow,
         actor=actor,
@@ -338,6 +377,36 @@ def issue(dose_id: RecordId, body: IssueIn, actor: CurrentActor, uow: UoW, state
 
 
 # --- bedside ----------------------------------------------------------------------------------
+
+
+@router.post("/doses/{dose_id}/ward-receipt", response_model=StepOut)
+def ward_receipt(
+    dose_id: RecordId, body: WardReceiptIn, actor: CurrentActor, uow: UoW, state: State
+) -> StepOut:
+    """The nurse the dose was handed to scans the bag on the ward and signs its receipt."""
+    ward.confirm_receipt_at_ward(
+        uow,
+        actor=actor,
+        dose_id=dose_id,
+        bag_scan=body.bag_scan,
+        password=body.password,
+        expected_version=body.expected_version,
+    )
+    return _step(state, dose_id)
+
+
+@router.post("/bedside/check", response_model=BedsideCheckOut)
+def bedside_check(body: BedsideCheckIn, actor: CurrentActor, uow: UoW) -> BedsideCheckOut:
+    """Wristband and bag, before any signature: a match says whose dose it is (and whether it
+    is already infusing); a mismatch is a 409 hard stop on record naming both patients."""
+    result = bedside.check_bedside(
+        uow,
+        actor=actor,
+        wristband_scan=body.wristband_scan,
+        bag_scan=body.bag_scan,
+        expected_dose_id=body.expected_dose_id,
+    )
+    return BedsideCheckOut.model_validate(result)
 
 
 @router.post("/bedside/start", response_model=BedsideOut)
@@ -422,8 +491,9 @@ def recipients(
         return [RecipientOut.model_validate(r) for r in queries.recipients(session, lot)]
 
 
-@router.get("/flags", response_model=list[DoseEventOut])
-def flags(actor: Tracer, state: State) -> list[DoseEventOut]:
-    """Missed windows and physicians' limit overrides, for QA."""
+@router.get("/flags", response_model=list[FlagOut])
+def flags(actor: Tracer, state: State) -> list[FlagOut]:
+    """Flags for QA, newest first: identity STOPs, overrides, early retrievals, missed windows,
+    infusions shorter than the minimum or ended after the limit."""
     with state.db.read_session() as session:
-        return [DoseEventOut.model_validate(e) for e in queries.flagged(session)]
+        return [FlagOut.model_validate(f) for f in hospital_flags.flagged(session)]

@@ -14,6 +14,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from atmpchain.custody.domain import EventKind
 from atmpchain.hospital.domain import DoseStatus, DoseStep, LimitBasis, ProductCategory
+from atmpchain.hospital.safeguards import QaFlag
 from atmpchain.web.deps import RecordId, RecordVersion
 
 Scan = Annotated[str, Field(min_length=1, max_length=500)]
@@ -64,10 +65,13 @@ class SignIn(Versioned):
 
 
 class ExpectedDinIn(Versioned):
-    """The DIN announced by the manufacturer."""
+    """The DIN announced by the manufacturer; replacing one already announced is signed."""
 
     din: Scan
     reason: Reason
+    password: Password | None = Field(
+        default=None, description="required when a DIN is already announced (a replacement)"
+    )
 
 
 class ReceiveIn(Versioned):
@@ -89,6 +93,27 @@ class LocationIn(Versioned):
 
     unit_scan: Scan
     location_scan: Scan
+    password: Password
+
+
+class RetrieveIn(LocationIn):
+    """A retrieval; before the thaw window opens it needs a reason (flagged for QA)."""
+
+    reason: Reason | None = None
+
+
+class CheckIn(Versioned):
+    """One pre-infusion check of the dose's catalogue revision (1-based), confirmed."""
+
+    check: int = Field(ge=1, le=50)
+    password: Password
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class WardReceiptIn(Versioned):
+    """The ward's nurse scans the bag handed to them."""
+
+    bag_scan: Scan
     password: Password
 
 
@@ -159,6 +184,14 @@ class BedsideIn(Strict):
     expected_dose_id: RecordId | None = None
 
 
+class BedsideCheckIn(Strict):
+    """The nurse's two scans, checked before any signature."""
+
+    wristband_scan: Scan
+    bag_scan: Scan
+    expected_dose_id: RecordId | None = None
+
+
 class InfusionEndIn(Strict):
     """The empty bag, scanned at the end of the infusion."""
 
@@ -182,6 +215,7 @@ class CatalogueEntryIn(Strict):
     thaw_minutes: int
     preparation_minutes: int
     infusion_minutes: int
+    min_infusion_minutes: int | None = None
     limit_minutes: int
     limit_basis: LimitBasis
     checks: list[str] = Field(max_length=50)
@@ -248,6 +282,9 @@ class BoardLineOut(Out):
     next_action: str
     verified_catalogue: bool
     urgent: bool
+    retrieved_at: datetime | None
+    retrieved_early: bool
+    received_at_ward_at: datetime | None
 
 
 class EntryOut(Out):
@@ -265,6 +302,7 @@ class EntryOut(Out):
     thaw_minutes: int
     preparation_minutes: int
     infusion_minutes: int
+    min_infusion_minutes: int | None
     limit_minutes: int
     limit_basis: LimitBasis
     checks: list[str]
@@ -304,6 +342,40 @@ class DoseEventOut(Out):
     meaning: str | None
     signed_at: datetime | None
     custody_seq: int | None
+
+
+class FlagOut(Out):
+    """A flag for QA: an identity STOP, an override, an early retrieval, a missed window, an
+    unusual infusion."""
+
+    id: int
+    kind: QaFlag
+    label: str
+    dose_id: int | None
+    number: str | None
+    at: datetime
+    actor: str
+    reason: str
+    detail: dict[str, Any]
+    audit_seq: int | None
+    event_seq: int | None
+
+
+class CheckDoneOut(Out):
+    """A check confirmed on record."""
+
+    number: int
+    by: str
+    at: datetime
+
+
+class CheckLineOut(Out):
+    """A pre-infusion check of the revision: confirmed (by whom, when) or missing."""
+
+    number: int
+    text: str
+    done: CheckDoneOut | None
+    missing: bool
 
 
 class ShipperLogOut(Out):
@@ -377,6 +449,9 @@ class DoseRecordOut(Out):
     shipper_logs: list[ShipperLogOut]
     custody: CustodyOut | None
     exposures: list[ExposureOut]
+    checks: list[CheckLineOut]
+    received_at_ward_at: datetime | None
+    flags: list[FlagOut]
 
 
 class PatientTraceOut(Out):
@@ -412,3 +487,27 @@ class BedsideOut(Out):
     product: str
     infusion_started_at: datetime
     overridden: bool
+
+
+class PatientOut(Out):
+    """A patient as the nurse confirms them."""
+
+    patient_ref: str
+    display_name: str | None
+    birth_date: date | None
+
+
+class BedsideCheckOut(Out):
+    """Wristband and bag match: whose dose, and whether it is already infusing (then its end
+    is the next step, not a new start)."""
+
+    dose_id: int
+    number: str
+    patient: PatientOut
+    product: str
+    status: DoseStatus
+    infusion_must_start_by: datetime | None
+    limit_runs_out: datetime | None
+    infusion_started_at: datetime | None
+    overridden: bool
+    infusing: bool

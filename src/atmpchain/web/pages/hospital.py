@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from atmpchain.accounts.domain import Actor, Permission
 from atmpchain.errors import DomainError, InvalidInput
-from atmpchain.hospital import queries
+from atmpchain.hospital import queries, safeguards
 from atmpchain.hospital.common import parse_dose_number
 from atmpchain.hospital.domain import TRANSITIONS, DoseStatus, DoseStep
 from atmpchain.web.deps import Auth, CurrentAuth, RecordId, State, requires
@@ -106,8 +106,10 @@ class DoseForm(enum.Enum):
     RETRIEVE = "retrieve"
     THAW_START = "thaw-start"
     THAW_END = "thaw-end"
+    CHECK = "check"
     PREPARATION = "preparation"
     ISSUE = "issue"
+    WARD_RECEIPT = "ward-receipt"
     INFUSION_END = "infusion-end"
     APPOINTMENT = "appointment"
     CANCEL = "cancel"
@@ -128,8 +130,10 @@ _TITLES = {
     DoseForm.RETRIEVE: "Retrieve from the cryostore",
     DoseForm.THAW_START: "Start the thaw",
     DoseForm.THAW_END: "End the thaw",
-    DoseForm.PREPARATION: "Record a preparation step or check",
+    DoseForm.CHECK: "Confirm a pre-infusion check",
+    DoseForm.PREPARATION: "Record a preparation step",
     DoseForm.ISSUE: "Issue to the ward's nurse",
+    DoseForm.WARD_RECEIPT: "Confirm receipt of the bag on the ward",
     DoseForm.INFUSION_END: "Record the end of the infusion",
     DoseForm.APPOINTMENT: "Move the infusion appointment",
     DoseForm.CANCEL: "Cancel the dose",
@@ -146,8 +150,10 @@ _FORM_RULES: dict[DoseForm, tuple[Permission, DoseStep]] = {
     DoseForm.RETRIEVE: (Permission.PREPARE_DOSE, DoseStep.RETRIEVED),
     DoseForm.THAW_START: (Permission.PREPARE_DOSE, DoseStep.THAW_STARTED),
     DoseForm.THAW_END: (Permission.PREPARE_DOSE, DoseStep.THAW_ENDED),
+    DoseForm.CHECK: (Permission.PREPARE_DOSE, DoseStep.CHECK_CONFIRMED),
     DoseForm.PREPARATION: (Permission.PREPARE_DOSE, DoseStep.PREPARATION),
     DoseForm.ISSUE: (Permission.PREPARE_DOSE, DoseStep.ISSUED),
+    DoseForm.WARD_RECEIPT: (Permission.ADMINISTER_DOSE, DoseStep.RECEIVED_AT_WARD),
     DoseForm.INFUSION_END: (Permission.ADMINISTER_DOSE, DoseStep.INFUSION_ENDED),
     DoseForm.APPOINTMENT: (Permission.ORDER_DOSE, DoseStep.APPOINTMENT_MOVED),
     DoseForm.CANCEL: (Permission.ORDER_DOSE, DoseStep.CANCELLED),
@@ -164,8 +170,10 @@ FIRST_FIELD = {
     DoseForm.RETRIEVE: "unit_scan",
     DoseForm.THAW_START: "unit_scan",
     DoseForm.THAW_END: "password",
-    DoseForm.PREPARATION: "check",
+    DoseForm.CHECK: "check",
+    DoseForm.PREPARATION: "step_text",
     DoseForm.ISSUE: "unit_scan",
+    DoseForm.WARD_RECEIPT: "bag_scan",
     DoseForm.INFUSION_END: "bag_scan",
     DoseForm.APPOINTMENT: "appointment_at",
     DoseForm.CANCEL: "reason",
@@ -175,15 +183,17 @@ FIRST_FIELD = {
 #: Fixed confirmations after a step (never text taken from the URL).
 DONE = {
     DoseForm.APPROVE: "Order approved and signed.",
-    DoseForm.EXPECTED_DIN: "Expected DIN recorded.",
+    DoseForm.EXPECTED_DIN: "Announced DIN recorded.",
     DoseForm.RECEIVE: "Product received and signed; put it away now.",
     DoseForm.PUT_AWAY: "Product put away into the cryostore, signed.",
     DoseForm.HOLD: "QA decision signed.",
     DoseForm.RETRIEVE: "Product retrieved, signed.",
     DoseForm.THAW_START: "Thaw started, signed: the limit's clock is running.",
     DoseForm.THAW_END: "Thaw ended, signed.",
+    DoseForm.CHECK: "Pre-infusion check confirmed and signed.",
     DoseForm.PREPARATION: "Preparation step signed.",
     DoseForm.ISSUE: "Dose issued to the ward, signed.",
+    DoseForm.WARD_RECEIPT: "Receipt of the bag on the ward signed: the bedside check is next.",
     DoseForm.INFUSION_END: "End of the infusion recorded, signed; the empty bag is disposed of.",
     DoseForm.APPOINTMENT: "Appointment moved; the thaw window moved with it.",
     DoseForm.CANCEL: "Dose cancelled; its records stay.",
@@ -211,8 +221,24 @@ def forms_for(record: queries.DoseRecord, actor: Actor) -> list[DoseForm]:
             record.issued_at is None or record.infusion_started_at is not None
         ):
             continue
+        if form is DoseForm.CHECK and not record.checks_missing:
+            continue
+        if form is DoseForm.WARD_RECEIPT and record.received_at_ward_at is not None:
+            continue
         shown.append(form)
+    if record.expected_din is not None and DoseForm.RECEIVE in shown:
+        # A bag is expected: a scan goes to the receipt (checked against the announced DIN),
+        # never into the form that would replace the announced DIN (issue 9, item 2).
+        shown.remove(DoseForm.RECEIVE)
+        shown.insert(0, DoseForm.RECEIVE)
     return shown
+
+
+def out_of_tank(line: queries.BoardLine, now: datetime) -> str | None:
+    """How long the bag has been out of the cryostore, while it waits for its thaw."""
+    if line.retrieved_at is None or line.status is not DoseStatus.RETRIEVED:
+        return None
+    return safeguards.out_of_tank(line.retrieved_at, now)
 
 
 def dose_page(
@@ -239,6 +265,7 @@ def dose_page(
         focus = None
     zone = ZoneInfo(auth.actor.time_zone)
     appointment_local = record.line.appointment_at.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+    early = now < record.line.earliest_thaw
     return render(
         request,
         "hospital/dose.html",
@@ -255,6 +282,8 @@ def dose_page(
         values=values or {},
         notice=notice,
         appointment_local=appointment_local,
+        out_of_tank=out_of_tank(record.line, now),
+        retrieval_early=describe_span(record.line.earliest_thaw - now) if early else None,
     )
 
 
@@ -272,6 +301,7 @@ def board(request: Request, auth: CurrentAuth, _: Viewer, state: State) -> Respo
             line,
             countdown(line, now),
             days.get(line.appointment_at.astimezone(zone).date(), "Other day"),
+            out_of_tank(line, now),
         )
         for line in lines
     ]

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from atmpchain.accounts.domain import Actor
 from atmpchain.errors import DomainError, InvalidInput, NotFound
-from atmpchain.hospital import bedside, orders, preparation, receipt
+from atmpchain.hospital import bedside, checks, orders, preparation, receipt, ward
 from atmpchain.hospital.common import dose_number
 from atmpchain.hospital.identity import IdentityStop
 from atmpchain.identity.service import ChainOfIdentityMismatch
@@ -68,6 +68,7 @@ def _run(
             dose_id=dose_id,
             din=f["din"],
             reason=f["reason"],
+            password=pw or None,
             expected_version=version,
         )
     elif form is DoseForm.RECEIVE:
@@ -88,15 +89,25 @@ def _run(
             password=pw,
             expected_version=version,
         )
-    elif form in (DoseForm.PUT_AWAY, DoseForm.RETRIEVE):
-        step = receipt.put_away_dose if form is DoseForm.PUT_AWAY else preparation.retrieve_dose
-        step(
+    elif form is DoseForm.PUT_AWAY:
+        receipt.put_away_dose(
             uow,
             actor=actor,
             dose_id=dose_id,
             unit_scan=f["unit_scan"],
             location_scan=f["location_scan"],
             password=pw,
+            expected_version=version,
+        )
+    elif form is DoseForm.RETRIEVE:
+        preparation.retrieve_dose(
+            uow,
+            actor=actor,
+            dose_id=dose_id,
+            unit_scan=f["unit_scan"],
+            location_scan=f["location_scan"],
+            password=pw,
+            reason=f["reason"],
             expected_version=version,
         )
     elif form is DoseForm.HOLD:
@@ -124,12 +135,31 @@ def _run(
         preparation.end_thaw(
             uow, actor=actor, dose_id=dose_id, password=pw, note=f["note"], expected_version=version
         )
+    elif form is DoseForm.CHECK:
+        checks.confirm_check(
+            uow,
+            actor=actor,
+            dose_id=dose_id,
+            check=f["check"],
+            password=pw,
+            note=f["note"],
+            expected_version=version,
+        )
     elif form is DoseForm.PREPARATION:
         preparation.record_preparation(
             uow,
             actor=actor,
             dose_id=dose_id,
-            step_text=f["step_text"] or f["check"],
+            step_text=f["step_text"],
+            password=pw,
+            expected_version=version,
+        )
+    elif form is DoseForm.WARD_RECEIPT:
+        ward.confirm_receipt_at_ward(
+            uow,
+            actor=actor,
+            dose_id=dose_id,
+            bag_scan=f["bag_scan"],
             password=pw,
             expected_version=version,
         )

@@ -1,7 +1,8 @@
 """Traceability both ways (Reg. (EC) 1394/2007 Art. 15), and the flags for QA.
 
 By patient: every dose with its custody chain and temperatures. By batch or DIN: every patient
-who received it. The flags list the missed windows and the physicians' overrides.
+who received it. The flags for QA list every identity STOP, override, early retrieval, missed
+window and unusual infusion.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from atmpchain.accounts.domain import Actor, Permission
 from atmpchain.errors import DomainError
+from atmpchain.hospital import flags as hospital_flags
 from atmpchain.hospital import queries
 from atmpchain.web.deps import CurrentAuth, State, requires
 from atmpchain.web.templating import render
@@ -46,7 +48,7 @@ def trace(
                 found = queries.recipients(session, lot)
         except DomainError as exc:
             error = exc
-        flags = queries.flagged(session)
+        flags = hospital_flags.flagged(session)
     return render(
         request,
         "hospital/trace.html",
