@@ -250,7 +250,7 @@ def test_silent_sensors_are_alarmed_while_the_ingest_is_stuck(
             _wait(lambda: _count(db, _SILENCE_ALARMS) == 1, 60, running.log)
             assert _count(db, _WAITING_ON_A_LOCK) >= 1  # the ingest is still stuck
             lock.rollback()
-        _wait(lambda: _count(db, "SELECT count(*) FROM temperature_reading") == 3, 15, running.log)
+        _wait(lambda: _count(db, "SELECT count(*) FROM temperature_reading") == 3, 60, running.log)
     finally:
         publisher.disconnect()
         publisher.loop_stop()
