@@ -331,7 +331,7 @@ def dose_fhir(ctx: typer.Context, dose: DoseArg, acting_as: As) -> None:
     db, _ = _reader(ctx, acting_as, Permission.VIEW_DOSES)
     record = _dose(db, dose)
     bundle = export_dose(
-        record, FhirContext.from_settings(common.settings()), exported_at=SystemClock().now()
+        record, FhirContext.of_facility(db, common.settings()), exported_at=SystemClock().now()
     )
     typer.echo(json.dumps(bundle, indent=2, ensure_ascii=False))
 

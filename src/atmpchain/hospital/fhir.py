@@ -29,7 +29,7 @@ import html
 import json
 import uuid
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
@@ -40,7 +40,10 @@ from fhir.resources.patient import Patient
 from fhir.resources.servicerequest import ServiceRequest
 from pydantic import ValidationError
 
+from atmpchain.config import Settings
+from atmpchain.db import Database
 from atmpchain.errors import InvalidInput
+from atmpchain.facility.queries import current_facility
 from atmpchain.hospital.domain import DoseStatus, DoseStep, ProductCategory
 from atmpchain.hospital.orders import OrderRequest
 from atmpchain.hospital.queries import DoseRecord
@@ -113,6 +116,15 @@ class FhirContext:
             facility_name=str(getattr(settings, "facility_name", "ATMP Center")),
             facility_fin=getattr(settings, "facility_fin", None),
             product_descriptions=dict(descriptions) if isinstance(descriptions, Mapping) else {},
+        )
+
+    @classmethod
+    def of_facility(cls, db: Database, settings: Settings) -> FhirContext:
+        """As `from_settings`, with the facility's name and FIN from its stored record (the
+        settings only seed it: issue 9 #15), as DINs and chains of identity are issued."""
+        facility = current_facility(db, settings)
+        return replace(
+            cls.from_settings(settings), facility_name=facility.name, facility_fin=facility.fin
         )
 
 

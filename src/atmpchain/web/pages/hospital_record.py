@@ -53,7 +53,7 @@ def dose_fhir(dose_id: str, actor: CurrentActor, state: State) -> JSONResponse:
     actor.require(Permission.VIEW_DOSES)
     record = _record(state, dose_id)
     bundle = export_dose(
-        record, FhirContext.from_settings(state.settings), exported_at=state.clock.now()
+        record, FhirContext.of_facility(state.db, state.settings), exported_at=state.clock.now()
     )
     return JSONResponse(bundle, media_type=FHIR_JSON)
 
@@ -98,7 +98,7 @@ def import_fhir_order(
         codes = {line.code for line in catalogue.catalogue_lines(session) if line.current}
     request = import_order(
         resource,
-        FhirContext.from_settings(state.settings),
+        FhirContext.of_facility(state.db, state.settings),
         transport_minutes=transport_minutes,
         ward=ward,
         catalogue_codes=codes,
