@@ -159,6 +159,18 @@ def test_the_board_shows_the_hold_and_what_the_next_step_waits_for(
     assert f"Waiting for QA&#39;s release after excursion #{exposed.excursion_id}" in row.group(0)
 
 
+def test_the_board_api_lists_each_hold_and_what_it_waits_for(
+    client: TestClient, staff: Staff, exposed: Exposed
+) -> None:
+    _login(client, staff.pharmacist)
+    lines = client.get("/api/hospital/board").json()
+    line = next(item for item in lines if item["number"] == exposed.number)
+    assert [h["waits_for"] for h in line["holds"]] == [
+        f"QA impact assessment of excursion #{exposed.excursion_id} on LN2 tank 1 (CRYO1)"
+    ]
+    assert line["next_action"].startswith("Waiting for QA impact assessment")
+
+
 def test_the_dose_page_shows_each_hold_and_offers_no_retrieval(
     client: TestClient, uow: UnitOfWork, clock: FixedClock, staff: Staff, exposed: Exposed
 ) -> None:

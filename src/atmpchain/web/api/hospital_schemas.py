@@ -260,6 +260,17 @@ class StepOut(BaseModel):
     limit_runs_out: datetime | None = None
 
 
+class HoldOut(Out):
+    """One active custody hold on the dose's bag and what it waits for (issue 9 #8)."""
+
+    source: str
+    reference: str
+    reason: str
+    waits_for: str
+    page: str | None
+    since: datetime
+
+
 class BoardLineOut(Out):
     """One dose on the day board."""
 
@@ -273,6 +284,9 @@ class BoardLineOut(Out):
     appointment_at: datetime
     status: DoseStatus
     hold: str | None
+    holds: list[HoldOut] = Field(
+        default_factory=list, description="every active hold on the bag, kept by custody"
+    )
     earliest_thaw: datetime
     latest_thaw: datetime
     window_problem: str | None
