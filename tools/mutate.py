@@ -51,11 +51,14 @@ class Capability:
 CAPABILITIES: tuple[Capability, ...] = (
     Capability("identity", ("identity/check_character.py", "identity/din.py", "identity/chain.py")),
     Capability("hospital", ("hospital/domain.py",)),
-    Capability("coldchain", ("coldchain/excursions.py", "coldchain/impact.py")),
+    Capability(
+        "coldchain", ("coldchain/domain.py", "coldchain/excursions.py", "coldchain/impact.py")
+    ),
     Capability("audit", ("audit/domain.py",)),
     Capability("custody", ("custody/domain.py",)),
     Capability("accounts", ("accounts/domain.py",)),
     Capability("signatures", ("signatures/domain.py",)),
+    Capability("facility", ("facility/domain.py",)),
 )
 
 # The outcomes mutmut reports (`mutmut results --all true`), grouped for the score.
