@@ -184,10 +184,10 @@ class ReadingError:
 
 def format_celsius(value: Decimal) -> str:
     """A temperature for people: '−121 °C', '8.5 °C' (no trailing zeros, a real minus sign)."""
+    # normalize() drops trailing zeros ('8.50' -> '8.5', '10.0' -> '1E+1'); ':f' writes it out
+    # without an exponent ('10'). Minus zero is not below zero, so it prints as '0 °C'.
     text = f"{abs(value).normalize():f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    sign = _MINUS if value < 0 and text != "0" else ""
+    sign = _MINUS if value < 0 else ""
     return f"{sign}{text} °C"
 
 
