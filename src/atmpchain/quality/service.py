@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -45,6 +44,7 @@ from atmpchain.quality.domain import (
 )
 from atmpchain.quality.errors import CapaNotFound
 from atmpchain.quality.models import Capa, Deviation, DeviationBatch, DeviationUnit
+from atmpchain.quality.queries import closure_content_of
 from atmpchain.signatures.domain import Meaning
 from atmpchain.signatures.service import apply_signature
 from atmpchain.uow import UnitOfWork
@@ -373,30 +373,6 @@ def check_effectiveness(
         uow.commit()
 
 
-def closure_content(uow: UnitOfWork, row: Deviation) -> dict[str, Any]:
-    """What QA signs when closing: the deviation's decisive content, CAPAs included."""
-    return {
-        "number": row.number,
-        "title": row.title,
-        "planned": row.planned,
-        "classification": row.classification.value if row.classification else None,
-        "impact": row.impact.value if row.impact else None,
-        "impact_rationale": row.impact_rationale,
-        "root_cause": row.root_cause,
-        "reopen_count": row.reopen_count,
-        "capas": [
-            {
-                "capa": c.position,
-                "kind": c.kind.value,
-                "action": c.action,
-                "done": c.done_at is not None,
-                "effectiveness": c.effectiveness.value if c.effectiveness else None,
-            }
-            for c in _capas(uow, row.id)
-        ],
-    }
-
-
 def close_deviation(
     uow: UnitOfWork, *, actor: Actor, number: str, password: str, comment: str | None = None
 ) -> int:
@@ -422,7 +398,7 @@ def close_deviation(
             ),
         )
         check_closable(facts, closer_id=actor.user_id)
-        content = closure_content(uow, row)
+        content = closure_content_of(row, capas)
         signature = apply_signature(
             uow,
             actor=actor,
