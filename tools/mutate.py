@@ -56,6 +56,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability("custody", ("custody/domain.py",)),
     Capability("accounts", ("accounts/domain.py",)),
     Capability("signatures", ("signatures/domain.py",)),
+    Capability("quality", ("quality/domain.py",)),
 )
 
 # The outcomes mutmut reports (`mutmut results --all true`), grouped for the score.

@@ -96,3 +96,25 @@ def test_overdue_capas_are_listed(uow: UnitOfWork, make_persona: Callable[..., P
     assert "OVERDUE" in show
     bad = runner.invoke(app, ["deviation", "show", "--as", "olga", "DEV-X"])
     assert bad.exit_code == 1 and "number" in bad.output
+
+
+def test_the_demo_has_a_closed_minor_and_an_open_major_deviation_with_an_overdue_capa(
+    uow: UnitOfWork,
+) -> None:
+    from atmpchain.demo import seed
+    from atmpchain.quality import queries
+    from atmpchain.quality.domain import DeviationState, facility_date
+
+    seed(uow)
+    today = facility_date(uow.clock.now(), uow.settings.display_timezone)
+    with uow.db.read_session() as session:
+        rows = queries.list_deviations(session, today=today)
+        overdue = queries.overdue_capas(session, today=today)
+        closed = next(r for r in rows if r.state is DeviationState.CLOSED)
+        detail = queries.deviation_detail(session, closed.number, today=today)
+    assert [(r.classification.value if r.classification else None, r.state) for r in rows] == [
+        ("major", DeviationState.INVESTIGATING),
+        ("minor", DeviationState.CLOSED),
+    ]
+    assert detail.capas[0].effectiveness is not None and detail.signatures[0].valid
+    assert [c.number for c in overdue] == [rows[0].number]
