@@ -151,6 +151,9 @@ def test_qa_works_a_deviation_on_its_page(
     after = client.get(url)
     assert "Major" in after.text and 'data-testid="form-capa"' in after.text
     assert number in client.get("/quality/deviations").text
+    on_unit = client.get("/quality/deviations", params={"din": DIN})
+    assert 'data-testid="open-on"' in on_unit.text and f"{number}</a>" in on_unit.text
+    assert client.get("/quality/deviations", params={"din": "x"}).status_code == 422
     assert client.get("/quality/capas/overdue").status_code == 200
 
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from atmpchain.accounts.domain import Permission
 from atmpchain.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from atmpchain.quality import queries
 from atmpchain.quality import service as quality_service
-from atmpchain.quality.deviations import raise_deviation
+from atmpchain.quality.deviations import DeviationSummary, open_deviations_for, raise_deviation
 from atmpchain.quality.domain import (
     CapaKind,
     Classification,
@@ -55,25 +55,44 @@ def _list_page(
     *,
     error: DomainError | None = None,
     form: dict[str, str] | None = None,
+    batch_number: str | None = None,
+    din: str | None = None,
 ) -> Response:
     auth.actor.require(Permission.VIEW_DEVIATIONS)
+    on: list[DeviationSummary] | None = None
     with state.db.read_session() as session:
         rows = queries.list_deviations(session, today=_today(state))
+        if batch_number or din:
+            try:
+                on = open_deviations_for(
+                    session, batch_number=batch_number or None, din=din or None
+                )
+            except DomainError as exc:
+                error = error or exc
     return render(
         request,
         "quality/deviations.html",
         auth,
         status_code=error.status if error else 200,
         deviations=rows,
+        open_on=on,
+        looked_up={"batch_number": batch_number or "", "din": din or ""},
         error=error,
         form=form or {},
     )
 
 
 @router.get("/quality/deviations", response_class=HTMLResponse)
-def deviations_page(request: Request, auth: CurrentAuth, state: State) -> Response:
-    """Every deviation, open ones first, and the form to raise one."""
-    return _list_page(request, auth, state)
+def deviations_page(
+    request: Request,
+    auth: CurrentAuth,
+    state: State,
+    batch_number: Annotated[str | None, Query(max_length=80)] = None,
+    din: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
+    """Every deviation, open ones first, the form to raise one, and the open deviations on a
+    batch or product unit when one is asked for (`?batch_number=` or `?din=`)."""
+    return _list_page(request, auth, state, batch_number=batch_number, din=din)
 
 
 @router.post("/quality/deviations")
