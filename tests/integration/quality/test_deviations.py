@@ -204,7 +204,7 @@ def test_the_whole_life_of_a_deviation_closes_by_signature_and_reopens(
     assert [s.signature_id for s in detail.signatures] == [signature_id]
     assert detail.signatures[0].valid
     closed = trail.records("quality:deviation:closed")[-1]
-    assert trail.after(closed)["signature_id"] == signature_id
+    assert trail.after(closed) == {"state": "closed", "signature_id": signature_id}
     with pytest.raises(Conflict):
         service.record_root_cause(uow, actor=qa.actor, number=ref.number, root_cause="other")
     with pytest.raises(InvalidInput):
