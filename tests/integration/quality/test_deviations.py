@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -11,8 +12,9 @@ from sqlalchemy import select
 from tests.conftest import Persona
 from tests.integration.conftest import Trail
 
-from atmpchain.accounts.domain import Role
+from atmpchain.accounts.domain import Actor, Role
 from atmpchain.clock import FixedClock
+from atmpchain.config import Settings
 from atmpchain.db import Database
 from atmpchain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from atmpchain.quality import queries, service
@@ -356,3 +358,30 @@ def test_concurrent_raises_get_gap_free_numbers(
     assert sorted(numbers) == expected
     with db.read_session() as session:
         assert sorted(session.execute(select(Deviation.number)).scalars()) == expected
+
+
+def _raise_in_own_process(database_url: str, actor: Actor, count: int) -> list[str]:
+    """Raise `count` deviations from a separate process with its own engine."""
+    settings = Settings(database_url=database_url, display_timezone="Europe/Vienna")
+    database = Database(database_url)
+    try:
+        own = UnitOfWork(database, FixedClock(), channel="test", settings=settings)
+        return [
+            raise_deviation(own, actor=actor, title="t", description="d", planned=False).number
+            for _ in range(count)
+        ]
+    finally:
+        database.dispose()
+
+
+def test_processes_raising_at_once_get_gap_free_numbers(
+    uow: UnitOfWork, operator: Persona, db: Database, database_url: str
+) -> None:
+    processes, per_process = 3, 6
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(processes) as pool:
+        results = pool.starmap(
+            _raise_in_own_process, [(database_url, operator.actor, per_process)] * processes
+        )
+    numbers = sorted(n for result in results for n in result)
+    assert numbers == [f"DEV-2026-{n:05d}" for n in range(1, processes * per_process + 1)]
