@@ -93,6 +93,9 @@ def raise_command(
     batch: Annotated[str | None, typer.Option(help="The batch number.")] = None,
     step: Annotated[str | None, typer.Option(help="The batch step it arose in.")] = None,
     din: Annotated[list[str] | None, typer.Option(help="An affected unit's DIN (repeat).")] = None,
+    detected_by: Annotated[
+        str | None, typer.Option(help="Who detected it (username), if not you.")
+    ] = None,
 ) -> None:
     """Raise a deviation (audited); prints its number."""
     uow, actor = common.acting(ctx, acting_as)
@@ -108,6 +111,7 @@ def raise_command(
             step_ref=step,
             unit_dins=din or (),
             immediate_action=immediate_action,
+            detected_by=detected_by,
         )
     )
     console.print(f"Raised deviation [bold]{ref.number}[/].")

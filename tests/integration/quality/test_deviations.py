@@ -385,3 +385,17 @@ def test_processes_raising_at_once_get_gap_free_numbers(
         )
     numbers = sorted(n for result in results for n in result)
     assert numbers == [f"DEV-2026-{n:05d}" for n in range(1, processes * per_process + 1)]
+
+
+def test_the_person_who_detected_it_may_be_someone_else(
+    uow: UnitOfWork, operator: Persona, qa: Persona, trail: Trail
+) -> None:
+    ref = _raise(uow, operator, detected_by="qa")
+    with uow.db.read_session() as session:
+        detail = queries.deviation_detail(session, ref.number, today=TODAY)
+    assert (detail.detected_by, detail.raised_by) == (qa.actor.full_name, operator.actor.full_name)
+    before = trail.state()
+    with pytest.raises(InvalidInput) as refused:
+        _raise(uow, operator, detected_by="nobody")
+    assert refused.value.field == "detected_by"
+    assert trail.state() == before
