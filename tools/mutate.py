@@ -59,6 +59,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability("accounts", ("accounts/domain.py",)),
     Capability("signatures", ("signatures/domain.py",)),
     Capability("facility", ("facility/domain.py",)),
+    Capability("quality", ("quality/domain.py",)),
 )
 
 # The outcomes mutmut reports (`mutmut results --all true`), grouped for the score.

@@ -57,6 +57,12 @@ WRITABLE_TABLES = (
     "chain_of_identity",
     "coi_donation",
     "refused_request",
+    # quality: deviations and CAPA (ADR 0023)
+    "quality_sequence",
+    "deviation",
+    "deviation_batch",
+    "deviation_unit",
+    "capa",
 )
 
 

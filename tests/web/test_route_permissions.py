@@ -54,6 +54,8 @@ PAGES: dict[str, tuple[Permission, ...]] = {
     "/hospital/orders/new": (Permission.ORDER_DOSE,),
     "/hospital/bedside": (Permission.ADMINISTER_DOSE,),
     "/facility": (Permission.MANAGE_FACILITY,),
+    "/quality/deviations": (Permission.VIEW_DEVIATIONS,),
+    "/quality/capas/overdue": (Permission.VIEW_DEVIATIONS,),
 }
 
 #: JSON reads that people make with their session, and the permission each needs.
@@ -63,6 +65,8 @@ API_READS: dict[str, tuple[Permission, ...]] = {
     "/api/hospital/board": (Permission.VIEW_DOSES,),
     "/api/hospital/catalogue": (Permission.VIEW_DOSES,),
     "/api/hospital/flags": (Permission.TRACE_PATIENTS,),
+    "/api/quality/deviations": (Permission.VIEW_DEVIATIONS,),
+    "/api/quality/capas/overdue": (Permission.VIEW_DEVIATIONS,),
 }
 
 

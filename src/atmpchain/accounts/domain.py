@@ -88,6 +88,12 @@ class Permission(enum.Enum):
     ACKNOWLEDGE_ALARMS = "coldchain.acknowledge_alarms"
     # The facility's own details (name, ISBT 128 FIN): an installation matter.
     MANAGE_FACILITY = "facility.manage"
+    # Quality: deviations and CAPA (issue 11, item 6; ADR 0023).
+    RAISE_DEVIATION = "quality.raise_deviation"
+    VIEW_DEVIATIONS = "quality.view_deviations"
+    INVESTIGATE_DEVIATION = "quality.investigate_deviation"
+    RECORD_CAPA_DONE = "quality.record_capa_done"
+    CLOSE_DEVIATION = "quality.close_deviation"
 
 
 _PEOPLE = frozenset(Role) - MACHINE_ROLES
@@ -216,6 +222,45 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     # The FIN goes into every DIN and chain of identity the facility issues: set up, like the
     # users, by the system administrator, with a reason on record.
     Permission.MANAGE_FACILITY: frozenset({Role.ADMIN}),
+    # Anyone who does GMP work and sees something depart from the instructions raises a
+    # deviation at once (with the immediate action); QA classifies and investigates it.
+    Permission.RAISE_DEVIATION: frozenset(
+        {
+            Role.OPERATOR,
+            Role.QC_ANALYST,
+            Role.QA,
+            Role.QUALIFIED_PERSON,
+            Role.PHARMACIST,
+            Role.PROCESS_SCIENTIST,
+        }
+    ),
+    # The QP reads every deviation before certifying a batch.
+    Permission.VIEW_DEVIATIONS: frozenset(
+        {
+            Role.OPERATOR,
+            Role.QC_ANALYST,
+            Role.QA,
+            Role.QUALIFIED_PERSON,
+            Role.PHARMACIST,
+            Role.PROCESS_SCIENTIST,
+        }
+    ),
+    # Classification, impact assessment, root cause, CAPA plans and effectiveness: QA's.
+    Permission.INVESTIGATE_DEVIATION: frozenset({Role.QA}),
+    # A CAPA's owner records it done; owners are people doing GMP work (the service also
+    # checks that the person is the owner, or QA).
+    Permission.RECORD_CAPA_DONE: frozenset(
+        {
+            Role.OPERATOR,
+            Role.QC_ANALYST,
+            Role.QA,
+            Role.QUALIFIED_PERSON,
+            Role.PHARMACIST,
+            Role.PROCESS_SCIENTIST,
+        }
+    ),
+    # Closure (signed) and reopening are QA's decision, never the raiser's or a CAPA owner's.
+    Permission.CLOSE_DEVIATION: frozenset({Role.QA}),
 }
 
 

@@ -128,3 +128,21 @@ def acting(ctx: typer.Context, username: str) -> tuple[UnitOfWork, Actor]:
     cfg = settings()
     uow = unit_of_work(cfg, database(cfg, ctx))
     return uow, authenticate(uow, username, ctx)
+
+
+def signer(ctx: typer.Context, username: str) -> tuple[UnitOfWork, Actor, str]:
+    """A unit of work, the authenticated user and their password, for a command that signs:
+    the one password proves who runs the command and signs (21 CFR 11.200(a))."""
+    cfg = settings()
+    uow = unit_of_work(cfg, database(cfg, ctx))
+    password = os.environ.get(PASSWORD_ENV) or typer.prompt(
+        f"Password for {username} (signs)", hide_input=True
+    )
+    try:
+        result = sessions.login(uow, username=username, password=password)
+    except DomainError as exc:
+        fail(exc.message)
+    sessions.logout(uow, session_token=result.session_token)
+    if result.must_change_password:
+        fail(f"{username} still has a temporary password; change it on the web page first")
+    return uow, result.actor, password

@@ -11,6 +11,7 @@ from atmpchain.cli import (
     audit_keys,
     common,
     custody,
+    deviation,
     facility,
     hospital,
     identity,
@@ -44,6 +45,7 @@ app.add_typer(custody.storage_app, name="storage")
 app.add_typer(custody.custody_app, name="custody")
 app.add_typer(telemetry.app, name="telemetry")
 app.add_typer(hospital.app, name="hospital")
+app.add_typer(deviation.app, name="deviation")
 
 
 @app.command("init-db")

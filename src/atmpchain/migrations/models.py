@@ -9,6 +9,7 @@ from atmpchain.db import Base
 from atmpchain.facility import models as facility_models
 from atmpchain.hospital import models as hospital_models
 from atmpchain.identity import models as identity_models
+from atmpchain.quality import models as quality_models
 from atmpchain.signatures import models as signatures_models
 
 metadata = Base.metadata
@@ -22,5 +23,6 @@ __all__ = [
     "hospital_models",
     "identity_models",
     "metadata",
+    "quality_models",
     "signatures_models",
 ]

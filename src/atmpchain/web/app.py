@@ -26,6 +26,7 @@ from atmpchain.web.api import custody as custody_api
 from atmpchain.web.api import facility as facility_api
 from atmpchain.web.api import hospital as hospital_api
 from atmpchain.web.api import identity as identity_api
+from atmpchain.web.api import quality as quality_api
 from atmpchain.web.api import refusals as refusals_api
 from atmpchain.web.api import telemetry as telemetry_api
 from atmpchain.web.deps import AppState, csrf_protect
@@ -45,6 +46,7 @@ from atmpchain.web.pages import hospital_record as hospital_record_pages
 from atmpchain.web.pages import hospital_steps as hospital_steps_pages
 from atmpchain.web.pages import hospital_trace as hospital_trace_pages
 from atmpchain.web.pages import identity as identity_pages
+from atmpchain.web.pages import quality as quality_pages
 from atmpchain.web.pages import refusals as refusals_pages
 
 STATIC = Path(__file__).parent / "static"
@@ -58,6 +60,7 @@ ROUTERS = (
     telemetry_api.router,
     coldchain_api.router,
     hospital_api.router,
+    quality_api.router,
     facility_api.router,
     refusals_api.router,
     auth_pages.router,
@@ -74,6 +77,7 @@ ROUTERS = (
     hospital_catalogue_pages.router,
     hospital_trace_pages.router,
     hospital_record_pages.router,
+    quality_pages.router,
     facility_pages.router,
     refusals_pages.router,
 )
