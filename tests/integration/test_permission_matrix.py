@@ -452,6 +452,13 @@ def test_the_matrix_covers_every_permission_a_trust_core_service_checks() -> Non
         Permission.DECIDE_RECEIPT,
         Permission.ADMINISTER_DOSE,
         Permission.OVERRIDE_INFUSION_LIMIT,
+        # Materials and equipment: tests/integration/test_materials_equipment_permissions.py.
+        Permission.MANAGE_MATERIALS,
+        Permission.RECEIVE_MATERIALS,
+        Permission.RELEASE_MATERIALS,
+        Permission.MANAGE_EQUIPMENT,
+        Permission.SERVICE_EQUIPMENT,
+        Permission.QUALIFY_EQUIPMENT,
     }
     # The rest are checked by the web layer when it shows pages (tests/web covers them).
     assert set(Permission) - checked == {
@@ -462,6 +469,8 @@ def test_the_matrix_covers_every_permission_a_trust_core_service_checks() -> Non
         Permission.VIEW_TEMPERATURES,
         Permission.VIEW_DOSES,
         Permission.TRACE_PATIENTS,
+        Permission.VIEW_MATERIALS,
+        Permission.VIEW_EQUIPMENT,
     }
 
 

@@ -54,6 +54,12 @@ PAGES: dict[str, tuple[Permission, ...]] = {
     "/hospital/orders/new": (Permission.ORDER_DOSE,),
     "/hospital/bedside": (Permission.ADMINISTER_DOSE,),
     "/facility": (Permission.MANAGE_FACILITY,),
+    "/materials": (Permission.VIEW_MATERIALS,),
+    "/materials/items": (Permission.VIEW_MATERIALS,),
+    "/materials/receive": (Permission.RECEIVE_MATERIALS,),
+    "/materials/expiring": (Permission.VIEW_MATERIALS,),
+    "/materials/stock": (Permission.VIEW_MATERIALS,),
+    "/equipment": (Permission.VIEW_EQUIPMENT,),
 }
 
 #: JSON reads that people make with their session, and the permission each needs.
@@ -63,6 +69,12 @@ API_READS: dict[str, tuple[Permission, ...]] = {
     "/api/hospital/board": (Permission.VIEW_DOSES,),
     "/api/hospital/catalogue": (Permission.VIEW_DOSES,),
     "/api/hospital/flags": (Permission.TRACE_PATIENTS,),
+    "/api/materials/items": (Permission.VIEW_MATERIALS,),
+    "/api/materials/lots": (Permission.VIEW_MATERIALS,),
+    "/api/materials/expiring": (Permission.VIEW_MATERIALS,),
+    "/api/materials/stock": (Permission.VIEW_MATERIALS,),
+    "/api/equipment": (Permission.VIEW_EQUIPMENT,),
+    "/api/equipment/due": (Permission.VIEW_EQUIPMENT,),
 }
 
 
