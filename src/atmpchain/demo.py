@@ -510,7 +510,7 @@ def demo_materials(uow: UnitOfWork) -> dict[str, str]:
     qa = _login(uow, "qa")
     scientist = _login(uow, "scientist")
     operator = _login(uow, "operator")
-    today = datetime.now(_HOSPITAL_ZONE).date()
+    today = uow.clock.now().astimezone(_HOSPITAL_ZONE).date()
     released: dict[str, str] = {}
     for code, name, supplier, grade, storage_, factors, quantity, unit in DEMO_ITEMS:
         materials_service.create_item(
@@ -562,7 +562,7 @@ def demo_equipment(uow: UnitOfWork) -> None:
     scientist; incubator 2's calibration is overdue."""
     qa = _login(uow, "qa")
     scientist = _login(uow, "scientist")
-    today = datetime.now(_HOSPITAL_ZONE).date()
+    today = uow.clock.now().astimezone(_HOSPITAL_ZONE).date()
     for code, name, klass, maker, interval in DEMO_EQUIPMENT:
         equipment_service.register_equipment(
             uow,
