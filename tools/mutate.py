@@ -60,6 +60,8 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability("signatures", ("signatures/domain.py",)),
     Capability("facility", ("facility/domain.py",)),
     Capability("quality", ("quality/domain.py",)),
+    Capability("materials", ("materials/domain.py",)),
+    Capability("equipment", ("equipment/domain.py",)),
 )
 
 # The outcomes mutmut reports (`mutmut results --all true`), grouped for the score.

@@ -63,6 +63,13 @@ WRITABLE_TABLES = (
     "deviation_batch",
     "deviation_unit",
     "capa",
+    # materials and equipment (issue 11, ADR 0022)
+    "material_item",
+    "material_lot",
+    "material_consumption",
+    "equipment",
+    "equipment_event",
+    "equipment_use",
 )
 
 

@@ -56,6 +56,12 @@ PAGES: dict[str, tuple[Permission, ...]] = {
     "/facility": (Permission.MANAGE_FACILITY,),
     "/quality/deviations": (Permission.VIEW_DEVIATIONS,),
     "/quality/capas/overdue": (Permission.VIEW_DEVIATIONS,),
+    "/materials": (Permission.VIEW_MATERIALS,),
+    "/materials/items": (Permission.VIEW_MATERIALS,),
+    "/materials/receive": (Permission.RECEIVE_MATERIALS,),
+    "/materials/expiring": (Permission.VIEW_MATERIALS,),
+    "/materials/stock": (Permission.VIEW_MATERIALS,),
+    "/equipment": (Permission.VIEW_EQUIPMENT,),
 }
 
 #: JSON reads that people make with their session, and the permission each needs.
@@ -67,6 +73,12 @@ API_READS: dict[str, tuple[Permission, ...]] = {
     "/api/hospital/flags": (Permission.TRACE_PATIENTS,),
     "/api/quality/deviations": (Permission.VIEW_DEVIATIONS,),
     "/api/quality/capas/overdue": (Permission.VIEW_DEVIATIONS,),
+    "/api/materials/items": (Permission.VIEW_MATERIALS,),
+    "/api/materials/lots": (Permission.VIEW_MATERIALS,),
+    "/api/materials/expiring": (Permission.VIEW_MATERIALS,),
+    "/api/materials/stock": (Permission.VIEW_MATERIALS,),
+    "/api/equipment": (Permission.VIEW_EQUIPMENT,),
+    "/api/equipment/due": (Permission.VIEW_EQUIPMENT,),
 }
 
 

@@ -12,9 +12,11 @@ from atmpchain.cli import (
     common,
     custody,
     deviation,
+    equipment,
     facility,
     hospital,
     identity,
+    materials,
     telemetry,
     users,
 )
@@ -46,6 +48,8 @@ app.add_typer(custody.custody_app, name="custody")
 app.add_typer(telemetry.app, name="telemetry")
 app.add_typer(hospital.app, name="hospital")
 app.add_typer(deviation.app, name="deviation")
+app.add_typer(materials.app, name="material")
+app.add_typer(equipment.app, name="equipment")
 
 
 @app.command("init-db")
