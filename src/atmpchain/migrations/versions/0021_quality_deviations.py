@@ -1,7 +1,7 @@
 """Quality: deviations, the batches and product units they affect, and their CAPAs.
 
 Revision ID: 0021_quality_deviations
-Revises: 0016_hospital_safety
+Revises: 0020_materials_equipment
 Create Date: 2026-11-30
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import atmpchain.db
 
 revision: str = "0021_quality_deviations"
-down_revision: str | None = "0016_hospital_safety"
+down_revision: str | None = "0020_materials_equipment"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
