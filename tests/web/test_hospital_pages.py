@@ -106,7 +106,9 @@ def test_the_board_lists_todays_and_tomorrows_doses_with_window_and_countdown(
     assert f"D{dose_id:06d}" in row.group(0) and "Maria Muster" in row.group(0)
     assert "latest thaw" in row.group(0) and "in 19 h 50 min" in row.group(0)
     assert "Tomorrow" in row.group(0)
-    assert '<meta http-equiv="refresh" content="60">' in page.text
+    # No reload that would wipe half-typed text: the time as of loading and a refresh link.
+    assert 'http-equiv="refresh"' not in page.text
+    assert 'href="/hospital/board" data-testid="refresh"' in page.text
     # The appointment shows in the reader's zone (Vienna, UTC+1 in January).
     assert "2026-01-06 04:00:00 CET" in row.group(0)
 
@@ -476,7 +478,7 @@ def test_traceability_by_patient_and_by_lot(
     assert client.get("/hospital/trace").status_code == 403
 
 
-def test_a_dose_number_opens_its_page_and_a_bad_one_is_refused(
+def test_a_dose_opens_by_number_wristband_or_patient_reference_and_an_unknown_one_is_refused(
     client: TestClient, staff: Staff, order: Callable[..., int]
 ) -> None:
 
@@ -484,6 +486,15 @@ def test_a_dose_number_opens_its_page_and_a_bad_one_is_refused(
     _as(client, staff.pharmacist)
     found = client.get("/hospital/find", params={"dose": f"d{dose_id}"})
     assert found.status_code == 303 and found.headers["location"] == f"/hospital/doses/{dose_id}"
-    assert client.get("/hospital/find", params={"dose": "X1"}).status_code == 422
+    page = client.get(f"/hospital/doses/{dose_id}").text
+    wristband = re.search(r"wristband: &amp;/(\w+)", page)
+    patient = re.search(r"<dt>Patient</dt><dd>([^ ]+) ·", page)
+    assert wristband is not None and patient is not None
+    for text in (f"&/{wristband.group(1)}", patient.group(1)):
+        found = client.get("/hospital/find", params={"dose": text})
+        assert found.status_code == 303, text
+        assert found.headers["location"] == f"/hospital/doses/{dose_id}"
+    refused = client.get("/hospital/find", params={"dose": "X1"})
+    assert refused.status_code == 404 and "scan a wristband" in refused.text
     assert client.get("/hospital/doses/999").status_code == 404
     assert csrf_from(client.get("/hospital/board").text)
