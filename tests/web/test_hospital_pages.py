@@ -228,6 +228,64 @@ def test_a_pharmacist_approves_receives_and_puts_away_on_the_dose_page(
     assert _record(uow, dose_id).line.status is DoseStatus.STORED
 
 
+def test_the_condition_of_a_shipment_has_no_default_and_is_refused_when_missing(
+    client: TestClient, staff: Staff, order: Callable[..., int]
+) -> None:
+    bag = manufactured(6)
+    dose_id = order(expected_din=bag.manual)
+    token = _as(client, staff.pharmacist)
+    page = client.get(f"/hospital/doses/{dose_id}").text
+    select = re.search(r'<select id="receive-condition".*?</select>', page, re.S)
+    assert select is not None
+    assert re.findall(r'<option value="([^"]*)" selected', select.group(0)) == [""]
+    refused = client.post(
+        f"/hospital/doses/{dose_id}/steps/receive",
+        data={
+            "csrf_token": token,
+            "unit_scan": bag.scan,
+            "batch_number": "LOT-6",
+            "from_party": "Courier",
+            "password": PASSWORD,
+        },
+        files={"shipper_log": ("shipper.csv", CLEAN_LOG.encode(), "text/csv")},
+    )
+    assert refused.status_code == 422
+    assert 'data-testid="error-condition"' in refused.text
+    assert 'value="LOT-6"' in refused.text
+
+
+def test_the_qa_decision_on_a_hold_has_no_default_and_is_refused_when_missing(
+    client: TestClient, uow: UnitOfWork, staff: Staff, order: Callable[..., int]
+) -> None:
+    bag = manufactured(5)
+    dose_id = order(expected_din=bag.manual)
+    receipt.receive_dose(
+        uow,
+        actor=staff.pharmacist.actor,
+        dose_id=dose_id,
+        unit_scan=bag.scan,
+        batch_number="L5",
+        from_party="Courier",
+        shipper_log=CLEAN_LOG,
+        shipper_log_name="log.csv",
+        condition_ok=False,
+        condition_note="dry shipper dented",
+        password=PASSWORD,
+    )
+    token = _as(client, staff.qa)
+    page = client.get(f"/hospital/doses/{dose_id}").text
+    select = re.search(r'<select id="hold-decision-decision".*?</select>', page, re.S)
+    assert select is not None
+    assert re.findall(r'<option value="([^"]*)" selected', select.group(0)) == [""]
+    refused = client.post(
+        f"/hospital/doses/{dose_id}/steps/hold-decision",
+        data={"csrf_token": token, "rationale": "looked at the bag", "password": PASSWORD},
+    )
+    assert refused.status_code == 422
+    assert 'data-testid="error-decision"' in refused.text
+    assert "looked at the bag</textarea>" in refused.text
+
+
 def test_a_receipt_without_the_shipper_log_is_refused_next_to_the_file_field(
     client: TestClient, staff: Staff, order: Callable[..., int]
 ) -> None:

@@ -228,6 +228,7 @@ def test_the_flags_for_qa_list_a_stop_as_soon_as_it_happens(
             "unit_scan": manufactured(9).scan,
             "batch_number": "LOT-9",
             "from_party": "Courier",
+            "condition": "ok",
             "password": PASSWORD,
         },
         files={"shipper_log": ("log.csv", b"time,temperature\n2026-01-04T06:00:00Z,-170\n")},
