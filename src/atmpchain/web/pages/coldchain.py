@@ -102,7 +102,7 @@ def assess(
         )
     except DomainError as exc:
         # The choice and the rationale stay on the page (never the password).
-        kept = {
+        kept: dict[str, object] = {
             "target": (excursion_id, product_unit_id),
             "impact": impact,
             "rationale": rationale,
