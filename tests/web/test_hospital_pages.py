@@ -109,8 +109,9 @@ def test_the_board_lists_todays_and_tomorrows_doses_with_window_and_countdown(
     # No reload that would wipe half-typed text: the time as of loading and a refresh link.
     assert 'http-equiv="refresh"' not in page.text
     assert 'href="/hospital/board" data-testid="refresh"' in page.text
-    # The appointment shows in the reader's zone (Vienna, UTC+1 in January).
-    assert "2026-01-06 04:00:00 CET" in row.group(0)
+    # The appointment shows in the reader's zone (Vienna, UTC+1 in January), named on the page.
+    assert '<time datetime="2026-01-06T03:00:00+00:00">04:00</time>' in row.group(0)
+    assert "times in Europe/Vienna" in page.text
 
 
 def test_the_board_is_refused_to_a_role_without_view_doses(

@@ -61,6 +61,10 @@ def render(
     def when(moment: datetime | None, with_zone: bool = True) -> str:
         return local_time(moment, zone, with_zone)
 
+    def clock(moment: datetime | None) -> str:
+        # Hours and minutes only, for a page that names its zone once (the day board).
+        return "—" if moment is None else local_time(moment, zone, False)[11:16]
+
     return templates.TemplateResponse(
         request,
         name,
@@ -69,6 +73,7 @@ def render(
             "actor": auth.actor if auth else None,
             "csrf_token": auth.csrf_token if auth else context.pop("csrf_token", None),
             "when": when,
+            "clock": clock,
             "zone": zone,
             "facility_banner": banner,
             **context,
