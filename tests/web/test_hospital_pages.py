@@ -287,6 +287,33 @@ def test_the_qa_decision_on_a_hold_has_no_default_and_is_refused_when_missing(
     assert "looked at the bag</textarea>" in refused.text
 
 
+def test_a_receipt_before_the_announced_din_says_what_comes_first_and_keeps_the_input(
+    client: TestClient, staff: Staff, order: Callable[..., int]
+) -> None:
+    bag = manufactured(4)
+    dose_id = order()  # no DIN announced, and the bag's label carries no chain of identity
+    token = _as(client, staff.pharmacist)
+    refused = client.post(
+        f"/hospital/doses/{dose_id}/steps/receive",
+        data={
+            "csrf_token": token,
+            "unit_scan": bag.scan,
+            "batch_number": "LOT-4",
+            "from_party": "Courier",
+            "condition": "ok",
+            "password": PASSWORD,
+        },
+        files={"shipper_log": ("shipper.csv", CLEAN_LOG.encode(), "text/csv")},
+    )
+    # Not a red STOP: an amber note next to the scan, naming the step that comes first.
+    assert refused.status_code == 409
+    assert 'data-testid="verdict-stop"' not in refused.text and "STOP" not in refused.text
+    assert 'class="field-first" id="receive-unit_scan-error"' in refused.text
+    assert "Record the DIN announced by the manufacturer" in refused.text
+    scanned = bag.scan.replace("<", "&lt;")
+    assert 'value="LOT-4"' in refused.text and f'value="{scanned}"' in refused.text
+
+
 def test_a_receipt_without_the_shipper_log_is_refused_next_to_the_file_field(
     client: TestClient, staff: Staff, order: Callable[..., int]
 ) -> None:
