@@ -10,10 +10,14 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from atmpchain import __version__
 from atmpchain.accounts.domain import Permission
 from atmpchain.facility.queries import facility_fin
+from atmpchain.timetext import localize
 from atmpchain.web.deps import Auth
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -35,6 +39,19 @@ def utc_iso(moment: datetime | None) -> str:
     return "" if moment is None else moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
+@pass_context
+def _reader_times(context: Context, value: Any) -> Any:
+    """Every text a page prints passes here: a UTC time inside a message (an error, an alarm, a
+    hold's reason) is shown in the reader's zone, as every other time on the page (ADR 0020)."""
+    if isinstance(value, str) and "UTC" in value:
+        zone = context.get("zone") or "UTC"
+        shown = localize(str(value), zone)
+        # Only digits, dashes, colons and a zone's name are put in: escaped text stays escaped.
+        return Markup(shown) if isinstance(value, Markup) else shown  # noqa: S704 - see above
+    return value
+
+
+templates.env.finalize = _reader_times
 templates.env.filters["utc_iso"] = utc_iso
 templates.env.globals["Permission"] = Permission
 templates.env.globals["version"] = __version__
