@@ -88,6 +88,9 @@ def test_the_board_never_reloads_and_its_countdowns_move_by_themselves(
     expect(page.get_by_test_id("live-note")).to_be_visible()
     countdown = page.locator("[data-countdown]").first
     before = countdown.inner_text()
+    # Wide enough for a whole compound message (ISBT 128 DIN, product and expiry in one scan).
+    page.fill("#find-dose", "=+03000=B12342600010200=<S1295V00=>026365235900&/CHA999926000005")
+    assert page.locator("#find-dose").evaluate("el => el.scrollWidth <= el.clientWidth")
     page.fill("#find-dose", "D0000")  # half typed, then the phone rings
     page.clock.fast_forward("10:00")
     expect(countdown).not_to_have_text(before)

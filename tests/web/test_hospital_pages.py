@@ -568,7 +568,8 @@ def test_a_dose_opens_by_number_wristband_or_patient_reference_and_an_unknown_on
     client: TestClient, staff: Staff, order: Callable[..., int]
 ) -> None:
 
-    dose_id = order()
+    bag = manufactured(3)
+    dose_id = order(expected_din=bag.manual)
     _as(client, staff.pharmacist)
     found = client.get("/hospital/find", params={"dose": f"d{dose_id}"})
     assert found.status_code == 303 and found.headers["location"] == f"/hospital/doses/{dose_id}"
@@ -576,7 +577,7 @@ def test_a_dose_opens_by_number_wristband_or_patient_reference_and_an_unknown_on
     wristband = re.search(r"wristband: &amp;/(\w+)", page)
     patient = re.search(r"<dt>Patient</dt><dd>([^ ]+) ·", page)
     assert wristband is not None and patient is not None
-    for text in (f"&/{wristband.group(1)}", patient.group(1)):
+    for text in (f"&/{wristband.group(1)}", patient.group(1), bag.scan):
         found = client.get("/hospital/find", params={"dose": text})
         assert found.status_code == 303, text
         assert found.headers["location"] == f"/hospital/doses/{dose_id}"
