@@ -162,6 +162,9 @@ def test_the_nurse_confirms_the_receipt_on_the_ward_from_the_dose_page(
     )
     assert wait.status_code == 409 and "receipt of dose" in wait.text
     assert f'href="/hospital/doses/{dose_id}">Open the dose' in wait.text
+    # A step that comes first, not a safety STOP: amber, never the red STOP page (issue 10).
+    assert '<p class="warn" role="alert" data-testid="bedside-error">' in wait.text
+    assert 'data-testid="verdict-stop"' not in wait.text
     done = client.post(
         f"/hospital/doses/{dose_id}/steps/ward-receipt",
         data={"csrf_token": token, "bag_scan": bag.scan, "password": PASSWORD},

@@ -5,7 +5,8 @@
   "use strict";
 
   function selectRefused() {
-    var field = document.querySelector("input[aria-invalid=true], input[autofocus]");
+    // Only a refused field or a scan field: an edit form's prefilled value is never selected.
+    var field = document.querySelector("input[aria-invalid=true], input.scan[autofocus]");
     if (!field || typeof field.select !== "function" || field.type === "password") {
       return;
     }
