@@ -6,7 +6,7 @@ STAMP_RUN := $(VENV)/.stamp-run
 STAMP_TEST := $(VENV)/.stamp-test
 STAMP_MUTATE := $(VENV)/.stamp-mutate
 
-.PHONY: demo test lint bench mutate serve clean help
+.PHONY: demo test lint bench mutate screenshots serve clean help
 
 help:
 	@echo "make demo   set up .venv, create a SQLite database with demo data, serve http://127.0.0.1:8000"
@@ -14,6 +14,7 @@ help:
 	@echo "make lint   ruff, mypy and the import-layer contracts"
 	@echo "make bench  run the benchmarks (SQLite and PostgreSQL) and print their ratios"
 	@echo "make mutate mutation-test the domain rules against their unit tests; print the scores"
+	@echo "make screenshots  picture the main pages of the demo in Chromium into docs/img/"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "atmpchain needs Python 3.11 or newer")'
@@ -53,6 +54,11 @@ bench: $(STAMP_TEST)
 # Not part of `test`: a few minutes per domain module (docs/dev/mutation-testing.md).
 mutate: $(STAMP_MUTATE)
 	$(BIN)/python tools/mutate.py
+
+# The pictures in README and docs/: the browser test that takes them (and checks each page with
+# axe) writes them to docs/img/ instead of a temporary folder.
+screenshots: $(STAMP_TEST)
+	ATMPCHAIN_SCREENSHOTS=docs/img $(BIN)/python -m pytest -q -p no:cacheprovider tests/e2e/test_screenshots.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

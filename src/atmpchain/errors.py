@@ -40,3 +40,11 @@ class Conflict(DomainError):
     """The record changed or is held by someone else; nothing was written."""
 
     status = 409
+
+
+class NotYet(Conflict):
+    """A step cannot happen yet: another must come first, and the message names it. Never a
+    safety STOP (those are chain-of-identity mismatches); the pages keep what was typed."""
+
+    #: Pages show it as "first ..." in amber, not as a red STOP.
+    prerequisite = True

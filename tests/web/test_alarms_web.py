@@ -190,3 +190,22 @@ def test_the_api_refuses_someone_who_may_not_see_temperatures(
     assert client.get("/coldchain/alarms").status_code == 403
     dashboard = client.get("/")
     assert dashboard.status_code == 200 and 'data-testid="alarms"' not in dashboard.text
+
+
+def test_an_alarms_times_are_shown_in_the_readers_zone_like_every_other_time(
+    client: TestClient, uow: UnitOfWork, pharmacist: Persona
+) -> None:
+    # Alarms are stored with their times in UTC's one form; the page shows the reader's zone
+    # (Vienna, CET in January), never UTC beside columns in CET (issue 10, one clock).
+    raise_alarm(
+        uow,
+        AlarmKind.SENSOR_SILENT,
+        Severity.CRITICAL,
+        ago=timedelta(minutes=30),
+        message="Freezer 2: sensor FZ2-T has sent no reading (last at 2026-01-05 06:10 UTC)",
+    )
+    web_login(client, "phil", PASSWORD)
+    for path in ("/", "/coldchain/alarms"):
+        page = client.get(path).text
+        assert "last at 2026-01-05 07:10 CET" in page, path
+        assert "06:10 UTC" not in page

@@ -58,6 +58,29 @@ def test_qa_signs_an_impact_assessment_on_the_excursion_page(
     assert "quarantine" in after.text and "peak above 8 °C" in after.text
 
 
+def test_the_impact_has_no_default_and_a_missing_choice_is_refused_keeping_the_rationale(
+    client: TestClient, uow: UnitOfWork, fridge: Fridge, device_actor: Actor, clock: FixedClock
+) -> None:
+    _excursion(uow, device_actor, clock)
+    web_login(client, "quinn", PASSWORD)
+    page = client.get("/coldchain/excursions")
+    select = re.search(r'<select id="impact-1-1".*?</select>', page.text, re.S)
+    assert select is not None
+    # A GMP decision is chosen by the person: the only pre-selected option is the empty one.
+    assert re.findall(r'<option value="([^"]*)" selected', select.group(0)) == [""]
+    refused = client.post(
+        "/coldchain/excursions/1/products/1/assess",
+        data={
+            "rationale": "checked the log",
+            "password": PASSWORD,
+            "csrf_token": csrf_from(page.text),
+        },
+    )
+    assert refused.status_code == 422
+    assert "<strong>impact</strong>" in refused.text and "choose the impact" in refused.text
+    assert "checked the log</textarea>" in refused.text
+
+
 def test_an_operator_sees_excursions_and_alarms_but_no_signing_form(
     client: TestClient, uow: UnitOfWork, fridge: Fridge, device_actor: Actor, clock: FixedClock
 ) -> None:

@@ -106,9 +106,12 @@ def test_the_board_lists_todays_and_tomorrows_doses_with_window_and_countdown(
     assert f"D{dose_id:06d}" in row.group(0) and "Maria Muster" in row.group(0)
     assert "latest thaw" in row.group(0) and "in 19 h 50 min" in row.group(0)
     assert "Tomorrow" in row.group(0)
-    assert '<meta http-equiv="refresh" content="60">' in page.text
-    # The appointment shows in the reader's zone (Vienna, UTC+1 in January).
-    assert "2026-01-06 04:00:00 CET" in row.group(0)
+    # No reload that would wipe half-typed text: the time as of loading and a refresh link.
+    assert 'http-equiv="refresh"' not in page.text
+    assert 'href="/hospital/board" data-testid="refresh"' in page.text
+    # The appointment shows in the reader's zone (Vienna, UTC+1 in January), named on the page.
+    assert '<time datetime="2026-01-06T03:00:00+00:00">04:00</time>' in row.group(0)
+    assert "times in Europe/Vienna" in page.text
 
 
 def test_the_board_is_refused_to_a_role_without_view_doses(
@@ -224,6 +227,91 @@ def test_a_pharmacist_approves_receives_and_puts_away_on_the_dose_page(
     assert 'data-testid="shipper-logs"' in page.text and "all in range" in page.text
     assert "Parker Pharm</strong>, performed" in page.text
     assert _record(uow, dose_id).line.status is DoseStatus.STORED
+
+
+def test_the_condition_of_a_shipment_has_no_default_and_is_refused_when_missing(
+    client: TestClient, staff: Staff, order: Callable[..., int]
+) -> None:
+    bag = manufactured(6)
+    dose_id = order(expected_din=bag.manual)
+    token = _as(client, staff.pharmacist)
+    page = client.get(f"/hospital/doses/{dose_id}").text
+    select = re.search(r'<select id="receive-condition".*?</select>', page, re.S)
+    assert select is not None
+    assert re.findall(r'<option value="([^"]*)" selected', select.group(0)) == [""]
+    refused = client.post(
+        f"/hospital/doses/{dose_id}/steps/receive",
+        data={
+            "csrf_token": token,
+            "unit_scan": bag.scan,
+            "batch_number": "LOT-6",
+            "from_party": "Courier",
+            "password": PASSWORD,
+        },
+        files={"shipper_log": ("shipper.csv", CLEAN_LOG.encode(), "text/csv")},
+    )
+    assert refused.status_code == 422
+    assert 'data-testid="error-condition"' in refused.text
+    assert 'value="LOT-6"' in refused.text
+
+
+def test_the_qa_decision_on_a_hold_has_no_default_and_is_refused_when_missing(
+    client: TestClient, uow: UnitOfWork, staff: Staff, order: Callable[..., int]
+) -> None:
+    bag = manufactured(5)
+    dose_id = order(expected_din=bag.manual)
+    receipt.receive_dose(
+        uow,
+        actor=staff.pharmacist.actor,
+        dose_id=dose_id,
+        unit_scan=bag.scan,
+        batch_number="L5",
+        from_party="Courier",
+        shipper_log=CLEAN_LOG,
+        shipper_log_name="log.csv",
+        condition_ok=False,
+        condition_note="dry shipper dented",
+        password=PASSWORD,
+    )
+    token = _as(client, staff.qa)
+    page = client.get(f"/hospital/doses/{dose_id}").text
+    select = re.search(r'<select id="hold-decision-decision".*?</select>', page, re.S)
+    assert select is not None
+    assert re.findall(r'<option value="([^"]*)" selected', select.group(0)) == [""]
+    refused = client.post(
+        f"/hospital/doses/{dose_id}/steps/hold-decision",
+        data={"csrf_token": token, "rationale": "looked at the bag", "password": PASSWORD},
+    )
+    assert refused.status_code == 422
+    assert 'data-testid="error-decision"' in refused.text
+    assert "looked at the bag</textarea>" in refused.text
+
+
+def test_a_receipt_before_the_announced_din_says_what_comes_first_and_keeps_the_input(
+    client: TestClient, staff: Staff, order: Callable[..., int]
+) -> None:
+    bag = manufactured(4)
+    dose_id = order()  # no DIN announced, and the bag's label carries no chain of identity
+    token = _as(client, staff.pharmacist)
+    refused = client.post(
+        f"/hospital/doses/{dose_id}/steps/receive",
+        data={
+            "csrf_token": token,
+            "unit_scan": bag.scan,
+            "batch_number": "LOT-4",
+            "from_party": "Courier",
+            "condition": "ok",
+            "password": PASSWORD,
+        },
+        files={"shipper_log": ("shipper.csv", CLEAN_LOG.encode(), "text/csv")},
+    )
+    # Not a red STOP: an amber note next to the scan, naming the step that comes first.
+    assert refused.status_code == 409
+    assert 'data-testid="verdict-stop"' not in refused.text and "STOP" not in refused.text
+    assert 'class="field-first" id="receive-unit_scan-error"' in refused.text
+    assert "Record the DIN announced by the manufacturer" in refused.text
+    scanned = bag.scan.replace("<", "&lt;")
+    assert 'value="LOT-4"' in refused.text and f'value="{scanned}"' in refused.text
 
 
 def test_a_receipt_without_the_shipper_log_is_refused_next_to_the_file_field(
@@ -476,14 +564,24 @@ def test_traceability_by_patient_and_by_lot(
     assert client.get("/hospital/trace").status_code == 403
 
 
-def test_a_dose_number_opens_its_page_and_a_bad_one_is_refused(
+def test_a_dose_opens_by_number_wristband_or_patient_reference_and_an_unknown_one_is_refused(
     client: TestClient, staff: Staff, order: Callable[..., int]
 ) -> None:
 
-    dose_id = order()
+    bag = manufactured(3)
+    dose_id = order(expected_din=bag.manual)
     _as(client, staff.pharmacist)
     found = client.get("/hospital/find", params={"dose": f"d{dose_id}"})
     assert found.status_code == 303 and found.headers["location"] == f"/hospital/doses/{dose_id}"
-    assert client.get("/hospital/find", params={"dose": "X1"}).status_code == 422
+    page = client.get(f"/hospital/doses/{dose_id}").text
+    wristband = re.search(r"wristband: &amp;/(\w+)", page)
+    patient = re.search(r"<dt>Patient</dt><dd>([^ ]+) ·", page)
+    assert wristband is not None and patient is not None
+    for text in (f"&/{wristband.group(1)}", patient.group(1), bag.scan):
+        found = client.get("/hospital/find", params={"dose": text})
+        assert found.status_code == 303, text
+        assert found.headers["location"] == f"/hospital/doses/{dose_id}"
+    refused = client.get("/hospital/find", params={"dose": "X1"})
+    assert refused.status_code == 404 and "scan a wristband" in refused.text
     assert client.get("/hospital/doses/999").status_code == 404
     assert csrf_from(client.get("/hospital/board").text)

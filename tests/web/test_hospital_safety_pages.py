@@ -162,6 +162,9 @@ def test_the_nurse_confirms_the_receipt_on_the_ward_from_the_dose_page(
     )
     assert wait.status_code == 409 and "receipt of dose" in wait.text
     assert f'href="/hospital/doses/{dose_id}">Open the dose' in wait.text
+    # A step that comes first, not a safety STOP: amber, never the red STOP page (issue 10).
+    assert '<p class="warn" role="alert" data-testid="bedside-error">' in wait.text
+    assert 'data-testid="verdict-stop"' not in wait.text
     done = client.post(
         f"/hospital/doses/{dose_id}/steps/ward-receipt",
         data={"csrf_token": token, "bag_scan": bag.scan, "password": PASSWORD},
@@ -228,6 +231,7 @@ def test_the_flags_for_qa_list_a_stop_as_soon_as_it_happens(
             "unit_scan": manufactured(9).scan,
             "batch_number": "LOT-9",
             "from_party": "Courier",
+            "condition": "ok",
             "password": PASSWORD,
         },
         files={"shipper_log": ("log.csv", b"time,temperature\n2026-01-04T06:00:00Z,-170\n")},

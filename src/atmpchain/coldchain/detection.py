@@ -16,9 +16,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -98,7 +97,9 @@ def detect_excursions(
             .with_for_update()
         ).scalars()
     }
-    zone = ZoneInfo(uow.settings.display_timezone)
+    # Stored alarm texts carry their times in UTC (timetext's one form); each page, e-mail and
+    # log shows them in its reader's zone, so no one reads another zone's time (issue 10).
+    zone = UTC
     for code in sorted(by_sensor):
         info = catalogue[code]
         batch = sorted(by_sensor[code], key=reading_order)
@@ -162,7 +163,7 @@ class _Sensor:
         info: SensorInfo,
         limits: TemperatureRange,
         now: datetime,
-        zone: ZoneInfo,
+        zone: tzinfo,
         done: Detection,
     ) -> None:
         self.uow, self.session, self.info, self.limits = uow, uow.session, info, limits

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
+from datetime import UTC
 
 from sqlalchemy import select
 
@@ -49,7 +49,6 @@ def check_silent_sensors(
                 for s in states.values()
             },
         )
-        zone = ZoneInfo(uow.settings.display_timezone)
         alarms: list[Alarm] = []
         for silent in found:
             state = by_code[silent.sensor]
@@ -59,7 +58,9 @@ def check_silent_sensors(
                 unit=info.unit_code or "-",
                 unit_name=info.unit_name or f"sensor {info.code} (not in a storage unit)",
                 now=now,
-                zone=zone,
+                # The stored text keeps its times in UTC (timetext's one form); each page,
+                # e-mail and log shows them in its reader's zone (issue 10).
+                zone=UTC,
             )
             state.silent_since = silent.last_seen
             row = ColdChainAlarm(

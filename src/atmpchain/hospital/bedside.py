@@ -27,7 +27,7 @@ from atmpchain.audit.actions import AuditAction
 from atmpchain.custody import service as custody_service
 from atmpchain.custody.models import ProductUnit
 from atmpchain.custody.service import CustodyResult
-from atmpchain.errors import Conflict, InvalidInput
+from atmpchain.errors import Conflict, InvalidInput, NotYet
 from atmpchain.hospital.common import (
     clean_note,
     dose_number,
@@ -269,8 +269,9 @@ def _limit(uow: UnitOfWork, actor: Actor, dose: Dose, now: datetime) -> str | No
     )
 
 
-class NotReceivedOnWard(Conflict):
-    """The infusion waits for the signed receipt of the bag on the ward."""
+class NotReceivedOnWard(NotYet):
+    """The infusion waits for the signed receipt of the bag on the ward (a step that comes
+    first, not a safety stop)."""
 
     def __init__(self, dose_id: int) -> None:
         super().__init__(

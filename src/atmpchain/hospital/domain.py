@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from atmpchain.errors import Conflict, InvalidInput
+from atmpchain.timetext import stamp
 
 
 def dose_number(dose_id: int) -> str:
@@ -157,15 +158,15 @@ def check_thaw_start(window: ThawWindow, now: datetime) -> None:
     if now < window.earliest:
         raise WindowRuleError(
             f"too early to thaw: the earliest thaw start for the infusion at "
-            f"{window.appointment:%H:%M} UTC is {window.earliest:%H:%M} UTC "
+            f"{stamp(window.appointment)} is {stamp(window.earliest)} "
             f"({duration_text(window.earliest - now)} from now); a product thawed now would expire "
             "before the infusion is over",
             field="thaw_start",
         )
     if now > window.latest:
         raise WindowRuleError(
-            f"too late to thaw for the infusion at {window.appointment:%H:%M} UTC: thawing had to "
-            f"start by {window.latest:%H:%M} UTC; the physician moves the appointment first",
+            f"too late to thaw for the infusion at {stamp(window.appointment)}: thawing had to "
+            f"start by {stamp(window.latest)}; the physician moves the appointment first",
             field="thaw_start",
         )
 
@@ -177,8 +178,8 @@ def limit_exceeded(thaw_started_at: datetime, rule: ThawRule, now: datetime) -> 
         return None
     return (
         f"the thaw-to-infusion limit is {duration_text(timedelta(minutes=rule.limit_minutes))} to "
-        f"the {rule.basis.label} from the thaw start at {thaw_started_at:%H:%M} UTC: the infusion "
-        f"had to start by {last:%H:%M} UTC ({duration_text(now - last)} ago)"
+        f"the {rule.basis.label} from the thaw start at {stamp(thaw_started_at)}: the infusion "
+        f"had to start by {stamp(last)} ({duration_text(now - last)} ago)"
     )
 
 

@@ -35,6 +35,7 @@ from atmpchain.hospital.domain import (
 from atmpchain.hospital.models import Dose, Patient
 from atmpchain.identity import service as identity_service
 from atmpchain.signatures.domain import Meaning
+from atmpchain.timetext import stamp
 from atmpchain.uow import UnitOfWork
 
 
@@ -256,8 +257,8 @@ def move_appointment(
             last = latest_infusion_start(dose.thaw_started_at, rule_of(revision))
             if new > last:
                 raise Conflict(
-                    f"the product was thawed at {dose.thaw_started_at:%H:%M} UTC and its infusion "
-                    f"must start by {last:%H:%M} UTC: the appointment cannot move past that",
+                    f"the product was thawed at {stamp(dose.thaw_started_at)} and its infusion "
+                    f"must start by {stamp(last)}: the appointment cannot move past that",
                     field="appointment_at",
                 )
         old = dose.appointment_at

@@ -24,7 +24,7 @@ from atmpchain.coldchain.logger_csv import CsvFormat, parse_logger_csv
 from atmpchain.custody import service as custody_service
 from atmpchain.custody.models import ProductUnit
 from atmpchain.custody.service import CustodyResult
-from atmpchain.errors import InvalidInput
+from atmpchain.errors import InvalidInput, NotYet
 from atmpchain.hospital.common import (
     clean_note,
     dose_number,
@@ -129,6 +129,10 @@ def storage_range(revision: CatalogueRevision) -> TemperatureRange:
     return TemperatureRange(low=revision.storage_low_c, high=revision.storage_high_c)
 
 
+#: The dose page's form that records the announced DIN (named in the message above).
+_ANNOUNCE_FORM = "Record the DIN announced by the manufacturer"
+
+
 def _verify_against_order(dose: Dose, scanned_din: Din, label_coi: str | None) -> str | None:
     """Why the scanned bag is not this order's product, or None when it is proved to be."""
     din = scanned_din.encode()
@@ -188,6 +192,14 @@ def receive_dose(
                 "you recorded (or replaced) the expected DIN of this dose: another pharmacist "
                 "receives it",
                 field="dose",
+            )
+        if dose.expected_din is None and scanned.coi is None:
+            # Not a wrong product but a missing step: the announced DIN comes first (issue 10).
+            raise NotYet(
+                f"the DIN announced by the manufacturer is not recorded yet: record it first "
+                f'("{_ANNOUNCE_FORM}" on this page), then scan the bag '
+                f"{scanned.din.eye_readable()} again",
+                field="unit_scan",
             )
         problem = _verify_against_order(dose, scanned.din, scanned.coi)
     if problem is not None:

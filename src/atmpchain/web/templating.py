@@ -10,10 +10,14 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from atmpchain import __version__
 from atmpchain.accounts.domain import Permission
 from atmpchain.facility.queries import facility_fin
+from atmpchain.timetext import localize
 from atmpchain.web.deps import Auth
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -35,6 +39,19 @@ def utc_iso(moment: datetime | None) -> str:
     return "" if moment is None else moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
+@pass_context
+def _reader_times(context: Context, value: Any) -> Any:
+    """Every text a page prints passes here: a UTC time inside a message (an error, an alarm, a
+    hold's reason) is shown in the reader's zone, as every other time on the page (ADR 0020)."""
+    if isinstance(value, str) and "UTC" in value:
+        zone = context.get("zone") or "UTC"
+        shown = localize(str(value), zone)
+        # Only digits, dashes, colons and a zone's name are put in: escaped text stays escaped.
+        return Markup(shown) if isinstance(value, Markup) else shown  # noqa: S704 - see above
+    return value
+
+
+templates.env.finalize = _reader_times
 templates.env.filters["utc_iso"] = utc_iso
 templates.env.globals["Permission"] = Permission
 templates.env.globals["version"] = __version__
@@ -61,6 +78,10 @@ def render(
     def when(moment: datetime | None, with_zone: bool = True) -> str:
         return local_time(moment, zone, with_zone)
 
+    def clock(moment: datetime | None) -> str:
+        # Hours and minutes only, for a page that names its zone once (the day board).
+        return "—" if moment is None else local_time(moment, zone, False)[11:16]
+
     return templates.TemplateResponse(
         request,
         name,
@@ -69,6 +90,7 @@ def render(
             "actor": auth.actor if auth else None,
             "csrf_token": auth.csrf_token if auth else context.pop("csrf_token", None),
             "when": when,
+            "clock": clock,
             "zone": zone,
             "facility_banner": banner,
             **context,

@@ -192,8 +192,9 @@ def test_a_thaw_too_early_says_when_it_may_start_and_how_long_that_is_from_now()
     with pytest.raises(WindowRuleError) as refused:
         check_thaw_start(window, NINE - timedelta(hours=2))
     assert refused.value.message == (
-        "too early to thaw: the earliest thaw start for the infusion at 09:00 UTC is 08:45 UTC "
-        "(1 h 45 min from now); a product thawed now would expire before the infusion is over"
+        "too early to thaw: the earliest thaw start for the infusion at 2026-03-02 09:00 UTC is "
+        "2026-03-02 08:45 UTC (1 h 45 min from now); a product thawed now would expire before the "
+        "infusion is over"
     )
     assert refused.value.field == "thaw_start"
 
@@ -203,8 +204,8 @@ def test_a_thaw_too_late_says_by_when_it_had_to_start() -> None:
     with pytest.raises(WindowRuleError) as refused:
         check_thaw_start(window, NINE - timedelta(minutes=5))
     assert refused.value.message == (
-        "too late to thaw for the infusion at 09:00 UTC: thawing had to start by 08:50 UTC; "
-        "the physician moves the appointment first"
+        "too late to thaw for the infusion at 2026-03-02 09:00 UTC: thawing had to start by "
+        "2026-03-02 08:50 UTC; the physician moves the appointment first"
     )
 
 
@@ -224,7 +225,7 @@ def test_an_exceeded_limit_says_the_limit_the_thaw_start_and_how_long_ago_it_ran
     why = limit_exceeded(thawed, KYMRIAH, datetime(2026, 3, 2, 10, 5, tzinfo=UTC))
     assert why == (
         "the thaw-to-infusion limit is 30 min to the end of infusion from the thaw start at "
-        "08:45 UTC: the infusion had to start by 09:00 UTC (1 h 05 min ago)"
+        "2026-03-02 08:45 UTC: the infusion had to start by 2026-03-02 09:00 UTC (1 h 05 min ago)"
     )
     long_rule = ThawRule(5, 5, 0, 120, LimitBasis.INFUSION_START)
     assert "limit is 2 h 00 min to the start of infusion" in (

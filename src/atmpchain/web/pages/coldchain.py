@@ -46,6 +46,7 @@ def _excursions_page(
     *,
     error: DomainError | None = None,
     notice: str | None = None,
+    kept: dict[str, object] | None = None,
 ) -> Response:
     with state.db.read_session() as session:
         listed = coldchain_queries.excursions(session)
@@ -62,6 +63,7 @@ def _excursions_page(
         statement=Meaning.APPROVED.statement,
         error=error,
         notice=notice,
+        kept=kept,
     )
 
 
@@ -99,7 +101,13 @@ def assess(
             password=password,
         )
     except DomainError as exc:
-        return _excursions_page(request, auth, state, error=exc)
+        # The choice and the rationale stay on the page (never the password).
+        kept: dict[str, object] = {
+            "target": (excursion_id, product_unit_id),
+            "impact": impact,
+            "rationale": rationale,
+        }
+        return _excursions_page(request, auth, state, error=exc, kept=kept)
     return RedirectResponse("/coldchain/excursions?notice=impact-assessed", status_code=303)
 
 

@@ -19,8 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from atmpchain.accounts.domain import Actor, Permission
 from atmpchain.errors import DomainError, InvalidInput
-from atmpchain.hospital import queries, safeguards
-from atmpchain.hospital.common import parse_dose_number
+from atmpchain.hospital import lookup, queries, safeguards
 from atmpchain.hospital.domain import TRANSITIONS, DoseStatus, DoseStep
 from atmpchain.web.deps import Auth, CurrentAuth, RecordId, State, requires
 from atmpchain.web.templating import render
@@ -28,9 +27,6 @@ from atmpchain.web.templating import render
 router = APIRouter(include_in_schema=False)
 Text = Annotated[str, Form(max_length=4000)]
 Viewer = Annotated[Actor, requires(Permission.VIEW_DOSES)]
-
-#: How often the board reloads itself (seconds): the countdowns stay right without a script.
-BOARD_REFRESH_SECONDS = 60
 
 
 def describe_span(span: timedelta) -> str:
@@ -311,7 +307,6 @@ def board(request: Request, auth: CurrentAuth, _: Viewer, state: State) -> Respo
         auth,
         rows=rows,
         now=now,
-        refresh=BOARD_REFRESH_SECONDS,
         today=datetime.combine(today, time(12), zone),
     )
     return response
@@ -326,6 +321,9 @@ def dose(
 
 
 @router.get("/hospital/find")
-def find(auth: CurrentAuth, _: Viewer, dose: str = "") -> Response:
-    """Type or scan a dose number (D000042) to open its page."""
-    return RedirectResponse(f"/hospital/doses/{parse_dose_number(dose)}", status_code=303)
+def find(auth: CurrentAuth, _: Viewer, state: State, dose: str = "") -> Response:
+    """Type or scan a dose number (D000042), a wristband, a bag's label or a patient reference
+    to open the dose's page."""
+    with state.db.read_session() as session:
+        dose_id = lookup.find_dose(session, dose[:500])
+    return RedirectResponse(f"/hospital/doses/{dose_id}", status_code=303)

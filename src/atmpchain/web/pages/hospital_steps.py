@@ -75,6 +75,12 @@ def _run(
         if not f["unit_scan"]:
             raise InvalidInput("scan the bag's label", field="unit_scan")
         log, name = _read_log(upload)
+        if f["condition"] not in ("ok", "damaged"):
+            # Accepting a shipment as intact is a GMP decision: nobody's default (issue 10).
+            raise InvalidInput(
+                "choose the condition of the shipment: intact, or damaged or doubtful",
+                field="condition",
+            )
         receipt.receive_dose(
             uow,
             actor=actor,
@@ -84,7 +90,7 @@ def _run(
             from_party=f["from_party"],
             shipper_log=log,
             shipper_log_name=name,
-            condition_ok=f["condition"] != "damaged",
+            condition_ok=f["condition"] == "ok",
             condition_note=f["condition_note"],
             password=pw,
             expected_version=version,
@@ -112,7 +118,9 @@ def _run(
         )
     elif form is DoseForm.HOLD:
         if f["decision"] not in ("release", "reject"):
-            raise InvalidInput("choose release or reject", field="decision")
+            raise InvalidInput(
+                "choose the decision on the hold: release or reject", field="decision"
+            )
         receipt.decide_hold(
             uow,
             actor=actor,

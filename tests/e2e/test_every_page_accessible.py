@@ -1,0 +1,105 @@
+"""Every page, opened by a role that may open it, at desktop and tablet size: axe-core finds no
+critical or serious violation (issue 10, item 12), and nothing makes the page scroll sideways."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+from tests.e2e.axe import assert_accessible
+
+from atmpchain.demo import DEMO_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+VIEWPORTS = {"desktop": (1366, 900), "tablet": (1024, 768)}
+
+#: Each page of the application and a demo person who opens it (every GET route that renders
+#: HTML; a new page belongs here too).
+PAGES: dict[str, tuple[str, ...]] = {
+    "admin": ("/", "/users", "/users/new", "/users/1", "/facility", "/account/password"),
+    "qa": (
+        "/",
+        "/audit",
+        "/audit/refusals",
+        "/coldchain/alarms",
+        "/coldchain/excursions",
+        "/coldchain/dead-letters",
+        "/coldchain/units/LN2A/temperatures",
+        "/custody",
+        "/custody/storage/LN2A",
+        "/custody/units/1",
+        "/hospital/trace",
+        "/hospital/catalogue",
+        "/identity",
+    ),
+    "operator": ("/", "/custody/scan", "/identity/check", "/identity/labels"),
+    "pharmacist": (
+        "/",
+        "/hospital/board",
+        "/hospital/doses/1",
+        "/hospital/doses/2",
+        "/hospital/doses/3",
+    ),
+    "nurse": ("/hospital/bedside", "/hospital/doses/3"),
+    "physician": ("/hospital/orders/new",),
+}
+
+
+def login(page: Page, base: str, username: str) -> None:
+    """Log in through the form, as a person would."""
+    page.goto(f"{base}/login")
+    page.fill("#username", username)
+    page.fill("#password", DEMO_PASSWORD)
+    page.press("#password", "Enter")
+    expect(page.get_by_test_id("who")).to_be_visible()
+
+
+#: Visible controls that the Tab key cannot reach (a tabindex below 0 or a disabled look-alike).
+_UNREACHABLE = """
+() => Array.from(document.querySelectorAll('a[href], button, input, select, textarea, summary'))
+  .filter(el => el.type !== 'hidden' && el.offsetParent !== null && !el.disabled)
+  .filter(el => el.tabIndex < 0)
+  .map(el => el.outerHTML.slice(0, 120))
+"""
+
+
+def _keyboard_reaches_every_control(page: Page) -> None:
+    unreachable = page.evaluate(_UNREACHABLE)
+    assert not unreachable, f"{page.url}: not reachable by Tab: {unreachable}"
+
+
+def _no_sideways_scroll(page: Page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    view = page.evaluate("document.documentElement.clientWidth")
+    assert width <= view, f"{page.url} is {width} px wide in a {view} px window"
+
+
+@pytest.mark.parametrize("size", VIEWPORTS)
+def test_the_login_page_is_accessible(browser: Browser, live_server: str, size: str) -> None:
+    width, height = VIEWPORTS[size]
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.goto(f"{live_server}/login")
+    assert_accessible(page)
+    _no_sideways_scroll(page)
+    _keyboard_reaches_every_control(page)
+    context.close()
+
+
+@pytest.mark.parametrize("size", VIEWPORTS)
+@pytest.mark.parametrize("username", PAGES)
+def test_every_page_has_no_serious_accessibility_violation(
+    browser: Browser, live_server: str, username: str, size: str
+) -> None:
+    width, height = VIEWPORTS[size]
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    login(page, live_server, username)
+    for path in PAGES[username]:
+        response = page.goto(f"{live_server}{path}")
+        assert response is not None and response.status == 200, path
+        assert_accessible(page)
+        _no_sideways_scroll(page)
+        _keyboard_reaches_every_control(page)
+    context.close()
