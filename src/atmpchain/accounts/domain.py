@@ -8,215 +8,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from atmpchain.accounts.permission_table import load_permission_table
+from atmpchain.accounts.roles import MACHINE_ROLES, ROLE_LABELS, Permission, Role
 from atmpchain.errors import Conflict, InvalidInput, PermissionDenied
 
+# The roles, the permissions and the table of who may do what live in their own modules (the
+# table is data, `permissions.toml`); they are named here too, where the rules that use them are.
+__all__ = [
+    "MACHINE_ROLES",
+    "ROLE_LABELS",
+    "ROLE_PERMISSIONS",
+    "Permission",
+    "Role",
+]
 
-class Role(enum.Enum):
-    """The roles people (and machines) hold in an ATMP facility."""
-
-    ADMIN = "admin"
-    RESEARCHER = "researcher"
-    PROCESS_SCIENTIST = "process_scientist"
-    OPERATOR = "operator"
-    QC_ANALYST = "qc_analyst"
-    QA = "qa"
-    QUALIFIED_PERSON = "qualified_person"
-    PHARMACIST = "pharmacist"
-    NURSE = "nurse"
-    PHYSICIAN = "physician"
-    TRIAL_COORDINATOR = "trial_coordinator"
-    SPONSOR_GUEST = "sponsor_guest"
-    DEVICE = "device"
-
-    @property
-    def label(self) -> str:
-        """The role's name as people say it."""
-        return ROLE_LABELS[self]
-
-
-ROLE_LABELS: dict[Role, str] = {
-    Role.ADMIN: "System administrator",
-    Role.RESEARCHER: "Researcher",
-    Role.PROCESS_SCIENTIST: "Process scientist",
-    Role.OPERATOR: "Operator",
-    Role.QC_ANALYST: "QC analyst",
-    Role.QA: "Quality assurance",
-    Role.QUALIFIED_PERSON: "Qualified Person",
-    Role.PHARMACIST: "Pharmacist",
-    Role.NURSE: "Nurse",
-    Role.PHYSICIAN: "Physician",
-    Role.TRIAL_COORDINATOR: "Trial coordinator",
-    Role.SPONSOR_GUEST: "Sponsor guest",
-    Role.DEVICE: "Device (sensor or integration)",
-}
-
-#: Roles that belong to machines: they authenticate with API tokens and never sign.
-MACHINE_ROLES = frozenset({Role.DEVICE})
-
-
-class Permission(enum.Enum):
-    """Things a role may do. Each capability adds its own permissions here."""
-
-    VIEW_DASHBOARD = "dashboard.view"
-    MANAGE_USERS = "users.manage"
-    APPROVE_USER_ACCESS = "users.approve_access"
-    MANAGE_API_TOKENS = "api_tokens.manage"
-    READ_AUDIT_TRAIL = "audit.read"
-    EXPORT_AUDIT_TRAIL = "audit.export"
-    VERIFY_AUDIT_TRAIL = "audit.verify"
-    SIGN_RECORDS = "records.sign"
-    ISSUE_IDENTIFIERS = "identity.issue"
-    PRINT_LABELS = "identity.print_labels"
-    CHECK_IDENTITY = "identity.check"
-    MANAGE_STORAGE = "custody.manage_storage"
-    MOVE_PRODUCT = "custody.move_product"
-    VIEW_CUSTODY = "custody.view"
-    RECORD_READINGS = "coldchain.record_readings"
-    MANAGE_SENSORS = "coldchain.manage_sensors"
-    VIEW_TEMPERATURES = "coldchain.view"
-    ASSESS_IMPACT = "coldchain.assess_impact"
-    PROPOSE_CATALOGUE_CHANGE = "hospital.propose_catalogue_change"
-    APPROVE_CATALOGUE_CHANGE = "hospital.approve_catalogue_change"
-    ORDER_DOSE = "hospital.order_dose"
-    APPROVE_DOSE_ORDER = "hospital.approve_dose_order"
-    PREPARE_DOSE = "hospital.prepare_dose"
-    DECIDE_RECEIPT = "hospital.decide_receipt"
-    ADMINISTER_DOSE = "hospital.administer_dose"
-    OVERRIDE_INFUSION_LIMIT = "hospital.override_infusion_limit"
-    VIEW_DOSES = "hospital.view_doses"
-    TRACE_PATIENTS = "hospital.trace_patients"
-    ACKNOWLEDGE_ALARMS = "coldchain.acknowledge_alarms"
-    # The facility's own details (name, ISBT 128 FIN): an installation matter.
-    MANAGE_FACILITY = "facility.manage"
-
-
-_PEOPLE = frozenset(Role) - MACHINE_ROLES
-
-# Who may do what. Kept as data so that the permission matrix test and the users page read the
-# same table the services enforce.
-ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
-    Permission.VIEW_DASHBOARD: _PEOPLE,
-    Permission.MANAGE_USERS: frozenset({Role.ADMIN}),
-    # Annex 11 §12.1: access is granted by the system owner; here QA approves what IT set up, so
-    # the person who grants a role is never the one who approves it.
-    Permission.APPROVE_USER_ACCESS: frozenset({Role.QA}),
-    Permission.MANAGE_API_TOKENS: frozenset({Role.ADMIN}),
-    Permission.READ_AUDIT_TRAIL: frozenset({Role.ADMIN, Role.QA, Role.QUALIFIED_PERSON}),
-    Permission.EXPORT_AUDIT_TRAIL: frozenset({Role.QA, Role.QUALIFIED_PERSON}),
-    Permission.VERIFY_AUDIT_TRAIL: frozenset({Role.ADMIN, Role.QA, Role.QUALIFIED_PERSON}),
-    Permission.SIGN_RECORDS: _PEOPLE - {Role.SPONSOR_GUEST},
-    # Issuing DINs and chains of identity, and labelling, happen at collection, manufacture and
-    # receipt: the people who handle the product there.
-    Permission.ISSUE_IDENTIFIERS: frozenset(
-        {Role.OPERATOR, Role.PHARMACIST, Role.QA, Role.PROCESS_SCIENTIST}
-    ),
-    # Nurses print patients' wristbands on the ward.
-    Permission.PRINT_LABELS: frozenset(
-        {
-            Role.OPERATOR,
-            Role.PHARMACIST,
-            Role.QA,
-            Role.PROCESS_SCIENTIST,
-            Role.QC_ANALYST,
-            Role.NURSE,
-        }
-    ),
-    # Anyone who hands a product on or gives it to a patient checks its identity.
-    Permission.CHECK_IDENTITY: frozenset(
-        {
-            Role.OPERATOR,
-            Role.QC_ANALYST,
-            Role.QA,
-            Role.QUALIFIED_PERSON,
-            Role.PHARMACIST,
-            Role.NURSE,
-            Role.PHYSICIAN,
-            Role.PROCESS_SCIENTIST,
-        }
-    ),
-    # Setting up sites, rooms and storage units, and taking a unit in or out of use, is a
-    # qualification matter: QA decides, and administrators set up the records.
-    Permission.MANAGE_STORAGE: frozenset({Role.QA, Role.ADMIN}),
-    # Everyone who physically handles product records its movements. Each of these roles also
-    # checks identity, which every scan of a patient-specific unit does. A physician who infuses
-    # a dose takes the bag at the bedside and disposes of the empty bag.
-    Permission.MOVE_PRODUCT: frozenset(
-        {
-            Role.OPERATOR,
-            Role.QC_ANALYST,
-            Role.QA,
-            Role.PHARMACIST,
-            Role.NURSE,
-            Role.PHYSICIAN,
-            Role.PROCESS_SCIENTIST,
-        }
-    ),
-    # Where a unit is and who held it: anyone who handles or answers for product.
-    Permission.VIEW_CUSTODY: frozenset(
-        {
-            Role.OPERATOR,
-            Role.QC_ANALYST,
-            Role.QA,
-            Role.QUALIFIED_PERSON,
-            Role.PHARMACIST,
-            Role.NURSE,
-            Role.PHYSICIAN,
-            Role.PROCESS_SCIENTIST,
-        }
-    ),
-    # Devices send live readings; people upload a logger's CSV after a transport.
-    Permission.RECORD_READINGS: frozenset(
-        {Role.DEVICE, Role.OPERATOR, Role.QA, Role.PHARMACIST, Role.PROCESS_SCIENTIST}
-    ),
-    # Installing a probe in a unit and setting its grace period is a qualification matter,
-    # like setting up the unit itself.
-    Permission.MANAGE_SENSORS: frozenset({Role.QA, Role.ADMIN}),
-    Permission.VIEW_TEMPERATURES: frozenset(
-        {
-            Role.OPERATOR,
-            Role.QC_ANALYST,
-            Role.QA,
-            Role.QUALIFIED_PERSON,
-            Role.PHARMACIST,
-            Role.NURSE,
-            Role.PHYSICIAN,
-            Role.PROCESS_SCIENTIST,
-        }
-    ),
-    # Deciding what an excursion means for a product (release, quarantine, reject) is QA's.
-    Permission.ASSESS_IMPACT: frozenset({Role.QA}),
-    # Taking charge of a storage alarm is for whoever is on call for the storage units: the
-    # people who can go to the tank or fridge and act. Nurses and physicians see the alarms but
-    # call the pharmacy; a QP decides on the product later, through QA's impact assessment.
-    Permission.ACKNOWLEDGE_ALARMS: frozenset(
-        {Role.OPERATOR, Role.QC_ANALYST, Role.QA, Role.PHARMACIST, Role.PROCESS_SCIENTIST}
-    ),
-    # Hospital ATMP center. The catalogue says how long a thawed product lives: the pharmacy
-    # proposes a change, QA approves it (never the same person).
-    Permission.PROPOSE_CATALOGUE_CHANGE: frozenset({Role.PHARMACIST, Role.QA}),
-    Permission.APPROVE_CATALOGUE_CHANGE: frozenset({Role.QA}),
-    # A physician orders (and moves the appointment); a pharmacist checks and approves the order.
-    Permission.ORDER_DOSE: frozenset({Role.PHYSICIAN}),
-    Permission.APPROVE_DOSE_ORDER: frozenset({Role.PHARMACIST}),
-    # Receipt, storage, thaw, preparation and hand-off to the ward are the pharmacy's work.
-    Permission.PREPARE_DOSE: frozenset({Role.PHARMACIST}),
-    # Accepting a product whose shipment left its range is a quality decision.
-    Permission.DECIDE_RECEIPT: frozenset({Role.QA}),
-    # At the bedside: the nurse checks and infuses; the physician may too.
-    Permission.ADMINISTER_DOSE: frozenset({Role.NURSE, Role.PHYSICIAN}),
-    # Infusing after the limit is a medical decision, recorded as a deviation.
-    Permission.OVERRIDE_INFUSION_LIMIT: frozenset({Role.PHYSICIAN}),
-    Permission.VIEW_DOSES: frozenset(
-        {Role.PHARMACIST, Role.NURSE, Role.PHYSICIAN, Role.QA, Role.QUALIFIED_PERSON}
-    ),
-    # Who received what, and what a patient received: for recalls and look-backs.
-    Permission.TRACE_PATIENTS: frozenset(
-        {Role.PHARMACIST, Role.PHYSICIAN, Role.QA, Role.QUALIFIED_PERSON}
-    ),
-    # The FIN goes into every DIN and chain of identity the facility issues: set up, like the
-    # users, by the system administrator, with a reason on record.
-    Permission.MANAGE_FACILITY: frozenset({Role.ADMIN}),
-}
+#: Who may do what, read from `permissions.toml` and checked once at import.
+ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = load_permission_table()
 
 
 def permissions_of(roles: frozenset[Role]) -> frozenset[Permission]:

@@ -167,7 +167,7 @@ def receive_dose(
     expected_version: int | None = None,
 ) -> CustodyResult:
     """Receive the product of an approved order: identity, shipper log, condition, custody."""
-    actor.require(Permission.PREPARE_DOSE)
+    actor.require(Permission.HANDLE_DOSE)
     scanned = custody_service.read_unit_scan(unit_scan)
     assert scanned.din is not None
     batch = " ".join(batch_number.split())
@@ -278,7 +278,7 @@ def put_away_dose(
     expected_version: int | None = None,
 ) -> CustodyResult:
     """Put the dose's product into the cryostore (also while it is on hold for QA)."""
-    actor.require(Permission.PREPARE_DOSE)
+    actor.require(Permission.HANDLE_DOSE)
 
     def then(uow: UnitOfWork, result: CustodyResult) -> None:
         dose = dose_of_unit(uow, actor, dose_id, result, expected_version, unit_scan)
