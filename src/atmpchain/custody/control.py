@@ -101,6 +101,19 @@ def holds_of(session: Session, unit_ids: Iterable[int]) -> dict[int, tuple[Activ
     return {unit_id: tuple(holds) for unit_id, holds in found.items()}
 
 
+def open_holds(
+    session: Session, *, kinds: Iterable[HoldKind] | None = None, limit: int = 50
+) -> list[ActiveHold]:
+    """Every active hold on any unit (optionally of these kinds), oldest first: QA's work list."""
+    stmt = select(CustodyHold).where(CustodyHold.lifted_at.is_(None))
+    if kinds is not None:
+        stmt = stmt.where(CustodyHold.kind.in_(list(kinds)))
+    rows = session.execute(
+        stmt.order_by(CustodyHold.placed_at, CustodyHold.id).limit(limit)
+    ).scalars()
+    return [_hold_view(row) for row in rows]
+
+
 def active_holds(session: Session, unit_id: int) -> tuple[ActiveHold, ...]:
     """Every active hold on the unit, oldest first."""
     return holds_of(session, [unit_id]).get(unit_id, ())

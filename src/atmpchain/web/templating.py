@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from atmpchain import __version__
 from atmpchain.accounts.domain import Permission
+from atmpchain.audit.wording import describe as describe_action
 from atmpchain.facility.queries import facility_fin
 from atmpchain.web.deps import Auth
 
@@ -36,6 +37,7 @@ def utc_iso(moment: datetime | None) -> str:
 
 
 templates.env.filters["utc_iso"] = utc_iso
+templates.env.filters["action_words"] = describe_action
 templates.env.globals["Permission"] = Permission
 templates.env.globals["version"] = __version__
 
