@@ -128,3 +128,6 @@ class AuditAction(enum.Enum):
     CUSTODY_CONTROL_ENDED = ("custody:control:ended", ActionKind.RETIRE)
     CUSTODY_HOLD_PLACED = ("custody:hold:placed", ActionKind.CREATE)
     CUSTODY_HOLD_LIFTED = ("custody:hold:lifted", ActionKind.RETIRE)
+    # issue 10 item 11: the shipper's log marked "to follow" at receipt, attached later (by a
+    # person, or by the logger's own upload with its API token)
+    SHIPPER_LOG_ATTACHED = ("hospital:shipper-log:attached", ActionKind.CREATE)

@@ -95,6 +95,7 @@ WORDING: dict[AuditAction, str] = {
     A.CUSTODY_CONTROL_ENDED: "ended a record's control of a product unit",
     A.CUSTODY_HOLD_PLACED: "placed a hold on a product unit",
     A.CUSTODY_HOLD_LIFTED: "lifted a hold on a product unit",
+    A.SHIPPER_LOG_ATTACHED: "attached a shipper's temperature log that was to follow",
 }
 
 _BY_CODE = {action.value: text for action, text in WORDING.items()}

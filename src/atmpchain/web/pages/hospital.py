@@ -202,7 +202,8 @@ DONE = {
 
 
 _DONE_TEXT = {form.value: text for form, text in DONE.items()} | {
-    "ordered": "Dose ordered. A pharmacist checks and approves it next."
+    "ordered": "Dose ordered. A pharmacist checks and approves it next.",
+    "shipper-log": "Shipper's temperature log attached to the receipt.",
 }
 
 
@@ -284,6 +285,8 @@ def dose_page(
         appointment_local=appointment_local,
         out_of_tank=out_of_tank(record.line, now),
         retrieval_early=describe_span(record.line.earliest_thaw - now) if early else None,
+        # Received with the shipper's log "to follow", not attached yet (issue 10 item 11).
+        awaiting_log=record.custody is not None and not record.shipper_logs,
     )
 
 
