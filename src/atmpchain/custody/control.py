@@ -13,6 +13,8 @@ lifting a hold only add or close rows, kept unique by the database.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -112,6 +114,30 @@ def open_holds(
         stmt.order_by(CustodyHold.placed_at, CustodyHold.id).limit(limit)
     ).scalars()
     return [_hold_view(row) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class HoldRecord:
+    """One hold on a unit, open or lifted, for a unit's timeline."""
+
+    hold: ActiveHold
+    placed_by_id: int | None
+    lifted_at: datetime | None
+    lifted_by_id: int | None
+    lift_reason: str | None
+
+
+def hold_history(session: Session, unit_id: int) -> list[HoldRecord]:
+    """Every hold the unit has had, open or lifted, oldest first."""
+    rows = session.execute(
+        select(CustodyHold)
+        .where(CustodyHold.product_unit_id == unit_id)
+        .order_by(CustodyHold.placed_at, CustodyHold.id)
+    ).scalars()
+    return [
+        HoldRecord(_hold_view(r), r.placed_by_id, r.lifted_at, r.lifted_by_id, r.lift_reason)
+        for r in rows
+    ]
 
 
 def active_holds(session: Session, unit_id: int) -> tuple[ActiveHold, ...]:

@@ -25,6 +25,7 @@ from atmpchain.web.api import coldchain as coldchain_api
 from atmpchain.web.api import custody as custody_api
 from atmpchain.web.api import facility as facility_api
 from atmpchain.web.api import hospital as hospital_api
+from atmpchain.web.api import hospital_timeline as hospital_timeline_api
 from atmpchain.web.api import identity as identity_api
 from atmpchain.web.api import refusals as refusals_api
 from atmpchain.web.api import shipper_logs as shipper_logs_api
@@ -44,6 +45,7 @@ from atmpchain.web.pages import hospital_catalogue as hospital_catalogue_pages
 from atmpchain.web.pages import hospital_orders as hospital_orders_pages
 from atmpchain.web.pages import hospital_record as hospital_record_pages
 from atmpchain.web.pages import hospital_steps as hospital_steps_pages
+from atmpchain.web.pages import hospital_timeline as hospital_timeline_pages
 from atmpchain.web.pages import hospital_trace as hospital_trace_pages
 from atmpchain.web.pages import identity as identity_pages
 from atmpchain.web.pages import refusals as refusals_pages
@@ -60,6 +62,7 @@ ROUTERS = (
     coldchain_api.router,
     hospital_api.router,
     shipper_logs_api.router,
+    hospital_timeline_api.router,
     facility_api.router,
     refusals_api.router,
     auth_pages.router,
@@ -76,6 +79,7 @@ ROUTERS = (
     hospital_catalogue_pages.router,
     hospital_trace_pages.router,
     hospital_record_pages.router,
+    hospital_timeline_pages.router,
     facility_pages.router,
     refusals_pages.router,
 )
