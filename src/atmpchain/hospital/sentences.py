@@ -119,8 +119,8 @@ def step_sentence(event: DoseEventView, when: When) -> str:
 
 def flag_sentence(flag: FlagView) -> str:
     """A flag for QA (an identity STOP, an override, an early retrieval...) as a sentence."""
-    head = "STOP: " if flag.kind.value == "identity_stop" else ""
-    return f"{head}{flag.label} raised by {flag.actor}: {_text(flag.reason)}."
+    label = flag.label if flag.label.startswith("STOP") else f"Flag for QA, {flag.label.lower()}"
+    return f"{label}, raised by {flag.actor}: {_text(flag.reason)}."
 
 
 def hold_sentence(hold: ActiveHold, when: When) -> str:
