@@ -8,15 +8,13 @@ attributes are used (no `style`), so the content security policy lets it through
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
 from atmpchain.coldchain.domain import format_celsius
-from atmpchain.coldchain.queries import UnitTemperatures
+from atmpchain.coldchain.queries import UnitTemperatures, downsample
 
 WIDTH = 960
 HEIGHT = 340
@@ -25,21 +23,6 @@ _LEFT, _RIGHT, _TOP, _BOTTOM = 64, 16, 16, 56
 MAX_SVG_POINTS = 800
 #: Line colours with enough contrast on white (WCAG 1.4.11, 3:1 for graphics).
 _COLOURS = ("#1f4e99", "#6b3fa0", "#006d5b", "#8a4b00")
-
-
-def _thin(points: Sequence[tuple[datetime, Decimal]]) -> list[tuple[datetime, Decimal]]:
-    """At most MAX_SVG_POINTS, keeping each stretch's lowest and highest reading (no peak lost)."""
-    if len(points) <= MAX_SVG_POINTS:
-        return list(points)
-    buckets = MAX_SVG_POINTS // 2
-    kept: list[tuple[datetime, Decimal]] = []
-    for b in range(buckets):
-        run = points[b * len(points) // buckets : (b + 1) * len(points) // buckets]
-        if run:
-            low = min(range(len(run)), key=lambda i: run[i][1])
-            high = max(range(len(run)), key=lambda i: run[i][1])
-            kept.extend(run[i] for i in sorted({low, high}))
-    return kept
 
 
 def temperature_svg(chart: UnitTemperatures, zone: str) -> Markup:
@@ -111,7 +94,9 @@ def temperature_svg(chart: UnitTemperatures, zone: str) -> Markup:
     )
     for n, series in enumerate(chart.series):
         colour = _COLOURS[n % len(_COLOURS)]
-        points = " ".join(f"{x(t):.1f},{y(float(v)):.1f}" for t, v in _thin(series.points))
+        # Min and max of each stretch are kept, so no peak is lost by drawing fewer points.
+        thinned = downsample(series.points, MAX_SVG_POINTS)
+        points = " ".join(f"{x(t):.1f},{y(float(v)):.1f}" for t, v in thinned)
         if points:
             parts.append(
                 f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{points}" '
