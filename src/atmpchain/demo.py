@@ -54,6 +54,8 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("researcher", "Rhea Lab", (Role.RESEARCHER,)),
     DemoUser("pharmacist", "Phil Dispenser", (Role.PHARMACIST,)),
     DemoUser("pharmacist2", "Pia Preparer", (Role.PHARMACIST,)),
+    DemoUser("technician", "Tess Technician", (Role.PHARMACY_TECHNICIAN,)),
+    DemoUser("labop", "Lars Cellwork", (Role.CELL_THERAPY_OPERATOR,)),
     DemoUser("nurse", "Nora Ward", (Role.NURSE,)),
     DemoUser("physician", "Dr. Hana Hart", (Role.PHYSICIAN,)),
     DemoUser("coordinator", "Tomas Trials", (Role.TRIAL_COORDINATOR,)),

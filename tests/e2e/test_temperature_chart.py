@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Page, expect
+from playwright.sync_api import Browser, ConsoleMessage, Page, ViewportSize, expect
 from sqlalchemy import select
 
 from atmpchain.accounts.common import actor_of
@@ -99,3 +99,30 @@ def test_the_temperature_chart_renders_under_the_csp(page: Page, ln2a_readings: 
     plot_area.hover(position={"x": box["width"] - 3, "y": box["height"] / 2})
     expect(chart.locator(".hoverlayer .hovertext").first).to_be_visible()
     assert problems == [], problems
+
+
+@pytest.mark.parametrize(
+    "viewport", [{"width": 1366, "height": 900}, {"width": 1024, "height": 768}], ids=str
+)
+def test_without_javascript_the_chart_is_drawn_by_the_server(
+    browser: Browser, ln2a_readings: str, viewport: ViewportSize
+) -> None:
+    context = browser.new_context(viewport=viewport, java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        page.goto(f"{ln2a_readings}/login")
+        page.locator("#username").fill("qa")
+        page.locator("#password").fill(DEMO_PASSWORD)
+        page.keyboard.press("Enter")
+        expect(page.get_by_test_id("who")).to_be_visible()
+        page.goto(f"{ln2a_readings}/coldchain/units/LN2A/temperatures")
+        svg = page.get_by_test_id("temperature-svg")
+        expect(svg).to_be_visible()
+        expect(svg.locator("polyline")).to_have_count(1)
+        expect(svg.locator('rect[data-kind="excursion"]')).to_have_count(1)
+        expect(page.get_by_test_id("excursion-table")).to_be_visible()
+        box = svg.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= viewport["width"]
+    finally:
+        context.close()

@@ -448,6 +448,7 @@ def test_the_matrix_covers_every_permission_a_trust_core_service_checks() -> Non
         Permission.APPROVE_CATALOGUE_CHANGE,
         Permission.ORDER_DOSE,
         Permission.APPROVE_DOSE_ORDER,
+        Permission.HANDLE_DOSE,
         Permission.PREPARE_DOSE,
         Permission.DECIDE_RECEIPT,
         Permission.ADMINISTER_DOSE,

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from xml.etree import ElementTree
 
 from fastapi.testclient import TestClient
 from tests.conftest import Persona
@@ -186,3 +187,33 @@ def test_downsampling_keeps_every_peak() -> None:
     assert Decimal("11.2") in [v for _, v in kept] and Decimal("-1.5") in [v for _, v in kept]
     assert [t for t, _ in kept] == sorted(t for t, _ in kept)
     assert downsample(points[:10], 5000) == tuple(points[:10])
+
+
+def test_without_script_the_chart_is_an_svg_with_the_range_and_excursions_marked(
+    client: TestClient, uow: UnitOfWork, fridge: Fridge, device_actor: Actor, clock: FixedClock
+) -> None:
+    _excursion(uow, device_actor, clock)
+    web_login(client, "quinn", PASSWORD)
+    page = client.get("/coldchain/units/FRIDGE1/temperatures?hours=24").text
+    fallback = re.search(r"<noscript>(.*?)</noscript>", page, re.S)
+    assert fallback, "the chart has a fallback for browsers without script"
+    svg_text = re.search(r"<svg.*?</svg>", fallback.group(1), re.S)
+    assert svg_text
+    svg = ElementTree.fromstring(svg_text.group(0))  # noqa: S314 - our own page
+    ns = "{http://www.w3.org/2000/svg}"
+    (line,) = svg.iter(f"{ns}polyline")
+    assert line.get("data-sensor") == "F1-T" and len(line.get("points", "").split()) == 6
+    kinds = [r.get("data-kind") for r in svg.iter(f"{ns}rect")]
+    assert kinds.count("range") == 1 and kinds.count("excursion") == 1
+    assert "peak 11.5 °C" in svg_text.group(0)
+    assert svg.get("role") == "img" and svg.find(f"{ns}title") is not None
+    assert "#1" in fallback.group(1) and 'data-testid="excursion-table"' in fallback.group(1)
+    assert "style=" not in svg_text.group(0)  # the content security policy forbids inline style
+
+
+def test_the_svg_chart_of_a_unit_without_readings_still_draws_its_range(
+    client: TestClient, fridge: Fridge
+) -> None:
+    web_login(client, "quinn", PASSWORD)
+    page = client.get("/coldchain/units/FRIDGE1/temperatures?hours=6").text
+    assert 'data-kind="range"' in page and "<polyline" not in page

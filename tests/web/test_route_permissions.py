@@ -93,3 +93,27 @@ def test_each_role_opens_exactly_the_pages_it_may(
         allowed = any(role in ROLE_PERMISSIONS[p] for p in needed)
         status = client.get(path).status_code
         assert status == (200 if allowed else 403), (role, path, status)
+
+
+#: Reads of one record: a role that may read it is told the record does not exist (404), any
+#: other is refused before the lookup (403).
+RECORD_READS: dict[str, tuple[Permission, ...]] = {
+    "/hospital/doses/999999/timeline": (Permission.VIEW_DOSES,),
+    "/api/hospital/doses/999999/timeline": (Permission.VIEW_DOSES,),
+    "/hospital/patients/NOBODY/timeline": (Permission.TRACE_PATIENTS,),
+    "/api/hospital/patients/NOBODY/timeline": (Permission.TRACE_PATIENTS,),
+    "/hospital/units/999999/timeline": (Permission.TRACE_PATIENTS,),
+    "/api/hospital/units/999999/timeline": (Permission.TRACE_PATIENTS,),
+}
+
+
+@pytest.mark.parametrize("role", [r for r in Role if r is not Role.DEVICE], ids=lambda r: r.value)
+def test_each_role_reads_exactly_the_timelines_it_may(
+    client: TestClient, make_persona, role: Role
+) -> None:
+    persona = make_persona(role, username=f"t-{role.value.replace('_', '-')}")
+    web_login(client, persona.actor.username, persona.password)
+    for path, needed in RECORD_READS.items():
+        allowed = any(role in ROLE_PERMISSIONS[p] for p in needed)
+        status = client.get(path).status_code
+        assert status == (404 if allowed else 403), (role, path, status)

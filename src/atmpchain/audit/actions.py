@@ -152,3 +152,6 @@ class AuditAction(enum.Enum):
     EQUIPMENT_REGISTERED = ("equipment:equipment:registered", ActionKind.CREATE)
     EQUIPMENT_SERVICE_RECORDED = ("equipment:equipment:service-recorded", ActionKind.EVENT)
     EQUIPMENT_USED = ("equipment:equipment:used", ActionKind.EVENT)
+    # issue 10 item 11: the shipper's log marked "to follow" at receipt, attached later (by a
+    # person, or by the logger's own upload with its API token)
+    SHIPPER_LOG_ATTACHED = ("hospital:shipper-log:attached", ActionKind.CREATE)

@@ -303,6 +303,16 @@ def exposures(session: Session, excursion_ids: list[int]) -> dict[int, list[Expo
     return found
 
 
+def unit_assessments(session: Session, product_unit_id: int) -> list[tuple[int, ImpactAssessment]]:
+    """Every signed impact assessment of one product unit (excursion id, decision), oldest first."""
+    rows = _assessments(session, product_unit_id=product_unit_id)
+    references = _references(session, {exc_id for exc_id, *_ in rows})
+    found = [
+        (exc_id, _domain(row, references[exc_id], "", signer)) for exc_id, _, row, signer in rows
+    ]
+    return sorted(found, key=lambda pair: pair[1].assessed_at)
+
+
 def issue_block(session: Session, product_unit_id: int) -> str | None:
     """Why a product unit may not be handed on after a temperature excursion, or None."""
     excursion_ids = set(

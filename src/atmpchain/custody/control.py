@@ -13,6 +13,8 @@ lifting a hold only add or close rows, kept unique by the database.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -99,6 +101,43 @@ def holds_of(session: Session, unit_ids: Iterable[int]) -> dict[int, tuple[Activ
     for row in rows:
         found.setdefault(row.product_unit_id, []).append(_hold_view(row))
     return {unit_id: tuple(holds) for unit_id, holds in found.items()}
+
+
+def open_holds(
+    session: Session, *, kinds: Iterable[HoldKind] | None = None, limit: int = 50
+) -> list[ActiveHold]:
+    """Every active hold on any unit (optionally of these kinds), oldest first: QA's work list."""
+    stmt = select(CustodyHold).where(CustodyHold.lifted_at.is_(None))
+    if kinds is not None:
+        stmt = stmt.where(CustodyHold.kind.in_(list(kinds)))
+    rows = session.execute(
+        stmt.order_by(CustodyHold.placed_at, CustodyHold.id).limit(limit)
+    ).scalars()
+    return [_hold_view(row) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class HoldRecord:
+    """One hold on a unit, open or lifted, for a unit's timeline."""
+
+    hold: ActiveHold
+    placed_by_id: int | None
+    lifted_at: datetime | None
+    lifted_by_id: int | None
+    lift_reason: str | None
+
+
+def hold_history(session: Session, unit_id: int) -> list[HoldRecord]:
+    """Every hold the unit has had, open or lifted, oldest first."""
+    rows = session.execute(
+        select(CustodyHold)
+        .where(CustodyHold.product_unit_id == unit_id)
+        .order_by(CustodyHold.placed_at, CustodyHold.id)
+    ).scalars()
+    return [
+        HoldRecord(_hold_view(r), r.placed_by_id, r.lifted_at, r.lifted_by_id, r.lift_reason)
+        for r in rows
+    ]
 
 
 def active_holds(session: Session, unit_id: int) -> tuple[ActiveHold, ...]:

@@ -14,7 +14,6 @@ of m". Printing changes no record and is not audited (reading is not a GMP chang
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -40,6 +39,13 @@ from reportlab.platypus import (  # type: ignore[import-untyped]
 )
 
 from atmpchain.hospital.queries import DoseRecord
+from atmpchain.hospital.sentences import (
+    exposure_sentence,
+    flag_sentence,
+    hold_sentence,
+    log_sentence,
+    step_sentence,
+)
 
 # DejaVu covers the accents and scripts of patients' names that Helvetica's Latin-1 does not;
 # CI installs it (fonts-dejavu-core). Without it, the standard fonts are used.
@@ -75,6 +81,9 @@ class _Styles:
         )
         self.body = ParagraphStyle("body", fontName=regular, fontSize=8.5, leading=10.5)
         self.cell = ParagraphStyle("cell", fontName=regular, fontSize=7.5, leading=9)
+        self.item = ParagraphStyle(
+            "item", fontName=regular, fontSize=8.5, leading=10.5, leftIndent=10, spaceAfter=2
+        )
         self.head = ParagraphStyle("head", fontName=bold, fontSize=7.5, leading=9)
         self.flag = ParagraphStyle(
             "flag", fontName=bold, fontSize=8.5, leading=10.5, textColor=colors.HexColor("#8a1c1c")
@@ -135,16 +144,6 @@ def _table(
     return table
 
 
-def _detail(detail: dict[str, Any]) -> str:
-    parts = []
-    for key, value in detail.items():
-        if value is None or value == "" or value == []:
-            continue
-        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        parts.append(f"{key.replace('_', ' ')}: {shown}")
-    return "; ".join(parts)
-
-
 def _minutes(total: int) -> str:
     return f"{total} min" if total < 60 else f"{total // 60} h {total % 60:02d} min"
 
@@ -180,9 +179,11 @@ def _story(record: DoseRecord, when: _Clock, styles: _Styles, width: float) -> l
             )
         )
     if line.hold:
-        story.append(_p(f"HELD FOR QA: {line.hold}", styles.flag))
+        story.append(
+            _p(f"HELD FOR QA: the product is on hold since receipt ({line.hold}).", styles.flag)
+        )
     if line.window_problem:
-        story.append(_p(f"WINDOW PROBLEM: {line.window_problem}", styles.flag))
+        story.append(_p(f"WINDOW PROBLEM: {line.window_problem}.", styles.flag))
     label = 42 * mm
     facts = [
         ("Patient", f"{line.patient_ref}: {line.display_name}, born {record.birth_date:%Y-%m-%d}"),
@@ -240,40 +241,34 @@ def _story(record: DoseRecord, when: _Clock, styles: _Styles, width: float) -> l
     ]
     story += _checks(record, when, styles, width)
     story += _flags(record, when, styles, width)
-    history: list[Sequence[object]] = [
-        ("#", "Step", "Time", "By", "Signature (printed name, meaning, date and time)", "Detail")
-    ]
+    story += _holds(record, when, styles)
+    story.append(_p(f"What happened, step by step ({len(record.events)} steps)", styles.heading))
     for e in record.events:
-        signature = (
-            f"{e.signed_by}\n{e.meaning}\n{when(e.signed_at)}" if e.signed_by else "not signed"
+        custody = f" (custody event {e.custody_seq})" if e.custody_seq is not None else ""
+        story.append(
+            _p(
+                f"{e.seq}. {e.step.label}, {when(e.at)}{custody}. {step_sentence(e, when)}",
+                styles.item,
+            )
         )
-        detail = _detail(e.detail)
-        if e.note:
-            detail = f"note: {e.note}" + (f"\n{detail}" if detail else "")
-        if e.custody_seq is not None:
-            detail += f"\ncustody event {e.custody_seq}"
-        history.append((e.seq, e.step.label, when(e.at), e.actor, signature, detail.strip()))
-    story += [
-        _p(f"History ({len(record.events)} steps)", styles.heading),
-        _table(history, _split(width, (5, 15, 21, 16, 24, 42)), styles),
-    ]
     story.append(_p("Shipper's temperature log", styles.heading))
     if record.shipper_logs:
-        logs: list[Sequence[object]] = [("File", "Readings", "Range seen", "Period", "Findings")]
         for log in record.shipper_logs:
-            logs.append(
-                (
-                    f"{log.filename}\nSHA-256 {log.sha256}",
-                    f"{log.readings} read, {log.out_of_range} out of range, "
-                    f"{log.refused_rows} unreadable rows",
-                    f"{_celsius(log.lowest_c)} to {_celsius(log.highest_c)}",
-                    f"{when(log.first_at)} to {when(log.last_at)}",
-                    "\n".join(log.findings) or "none",
-                )
+            story.append(_p(log_sentence(log, when), styles.body))
+            for finding in log.findings:
+                story.append(_p(f"Finding: {finding}.", styles.item))
+    elif record.custody is not None:
+        story.append(
+            _p(
+                "The shipper's log is still to follow: the product stays on hold for QA until "
+                "it is attached.",
+                styles.flag,
             )
-        story.append(_table(logs, _split(width, (30, 20, 18, 30, 40)), styles))
+        )
     else:
-        story.append(_p("No shipper's log attached.", styles.body))
+        story.append(
+            _p("No shipper's log attached: the product has not been received.", styles.body)
+        )
     story.append(_p("Chain of custody", styles.heading))
     if record.custody is not None:
         place = record.custody.unit
@@ -284,28 +279,21 @@ def _story(record: DoseRecord, when: _Clock, styles: _Styles, width: float) -> l
                 styles.body,
             )
         )
-        custody: list[Sequence[object]] = [("#", "Time", "Event", "By", "From", "To", "Note")]
         for c in record.custody.events:
-            custody.append(
-                (c.seq, when(c.at), c.kind.label, c.by, c.from_where, c.to_where, c.note or "")
+            note = f" Note: {c.note}." if c.note else ""
+            story.append(
+                _p(
+                    f"{c.seq}. {when(c.at)}: {c.by} recorded {c.kind.label.lower()} of the unit, "
+                    f"from {c.from_where} to {c.to_where}.{note}",
+                    styles.item,
+                )
             )
-        story.append(_table(custody, _split(width, (7, 34, 16, 24, 26, 26, 24)), styles))
     else:
         story.append(_p("No product unit received for this dose yet.", styles.body))
     story.append(_p("Storage excursions the product was exposed to", styles.heading))
     if record.exposures:
-        exposures: list[Sequence[object]] = [("Excursion", "Storage unit", "From", "To", "Peak")]
         for x in record.exposures:
-            exposures.append(
-                (
-                    x.excursion_id,
-                    x.storage_unit,
-                    when(x.start_at),
-                    when(x.end_at),
-                    _celsius(x.peak_c),
-                )
-            )
-        story.append(_table(exposures, _split(width, (16, 24, 40, 40, 16)), styles))
+            story.append(_p(exposure_sentence(x, when), styles.body))
     else:
         story.append(_p("None recorded.", styles.body))
     return story
@@ -340,16 +328,26 @@ def _checks(record: DoseRecord, when: _Clock, styles: _Styles, width: float) -> 
 
 
 def _flags(record: DoseRecord, when: _Clock, styles: _Styles, width: float) -> list[Any]:
-    """The dose's flags for QA: identity STOPs, overrides, early retrieval, missed window."""
+    """The dose's flags for QA, each a sentence: identity STOPs (in red), overrides, early
+    retrievals, missed windows, unusual infusions."""
     if not record.flags:
         return []
-    rows: list[Sequence[object]] = [("Flag", "Time", "By", "Reason", "Audit record")]
+    story: list[Any] = [_p(f"STOPs and flags for QA ({len(record.flags)})", styles.heading)]
     for x in record.flags:
-        rows.append((x.label, when(x.at), x.actor, x.reason, x.audit_seq or "-"))
-    return [
-        _p(f"Flags for QA ({len(record.flags)})", styles.heading),
-        _table(rows, _split(width, (18, 22, 16, 50, 10)), styles),
-    ]
+        audit = f" Audit record {x.audit_seq}." if x.audit_seq else ""
+        style = styles.flag if x.kind.value == "identity_stop" else styles.body
+        story.append(_p(f"{when(x.at)}: {flag_sentence(x)}{audit}", style))
+    return story
+
+
+def _holds(record: DoseRecord, when: _Clock, styles: _Styles) -> list[Any]:
+    """The custody holds open on the bag now: why, since when, what each waits for."""
+    if not record.line.holds:
+        return []
+    story: list[Any] = [_p(f"Open holds on the bag ({len(record.line.holds)})", styles.heading)]
+    for hold in record.line.holds:
+        story.append(_p(hold_sentence(hold, when), styles.flag))
+    return story
 
 
 def _split(width: float, parts: Sequence[float]) -> list[float]:

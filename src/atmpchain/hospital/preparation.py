@@ -98,7 +98,7 @@ def retrieve_dose(
 ) -> CustodyResult:
     """Take the dose's product out of the cryostore, just before its thaw. Before the thaw
     window opens it is a decision: it needs a reason and is flagged for QA."""
-    actor.require(Permission.PREPARE_DOSE)
+    actor.require(Permission.HANDLE_DOSE)
     why = clean_note(reason, field="reason")
     check_scan_is_dose(uow, actor, dose_id, unit_scan, "retrieval")
     with uow.db.read_session() as session:
@@ -153,7 +153,7 @@ def start_thaw(
 ) -> datetime:
     """Start thawing: inside the window, the clock of the limit starts now. Returns when the
     limit runs out."""
-    actor.require(Permission.PREPARE_DOSE)
+    actor.require(Permission.HANDLE_DOSE)
     check_scan_is_dose(uow, actor, dose_id, unit_scan, "thaw")
     with uow:
         dose = lock_dose(uow.session, dose_id, expected_version)
@@ -198,7 +198,7 @@ def end_thaw(
     expected_version: int | None = None,
 ) -> None:
     """Record the end of thawing (the product is thawed; its limit keeps running)."""
-    actor.require(Permission.PREPARE_DOSE)
+    actor.require(Permission.HANDLE_DOSE)
     text = clean_note(note)
     with uow:
         dose = lock_dose(uow.session, dose_id, expected_version)
@@ -230,7 +230,7 @@ def record_preparation(
 ) -> None:
     """Record one preparation step done in the pharmacy, signed (the catalogue's pre-infusion
     checks are confirmed one by one with `checks.confirm_check`)."""
-    actor.require(Permission.PREPARE_DOSE)
+    actor.require(Permission.HANDLE_DOSE)
     text = clean_note(step_text, field="step_text", required=True)
     with uow:
         dose = lock_dose(uow.session, dose_id, expected_version)

@@ -177,6 +177,19 @@ def board(session: Session, *, now: datetime, zone: str, days: int = 2) -> list[
     ]
 
 
+def awaiting_approval(session: Session, *, limit: int = 50) -> list[BoardLine]:
+    """Orders waiting for a pharmacist's approval, whatever their appointment, soonest first."""
+    rows = session.execute(
+        select(Dose, Patient, CatalogueRevision)
+        .join(Patient, Patient.id == Dose.patient_id)
+        .join(CatalogueRevision, CatalogueRevision.id == Dose.revision_id)
+        .where(Dose.status == DoseStatus.ORDERED)
+        .order_by(Dose.appointment_at, Dose.id)
+        .limit(limit)
+    ).all()
+    return [_line(dose, patient, revision) for dose, patient, revision in rows]
+
+
 def _holds(session: Session, doses: list[Dose]) -> dict[int, tuple[ActiveHold, ...]]:
     """The custody holds on the doses' bags, by unit, in one query."""
     return control.holds_of(session, [d.product_unit_id for d in doses if d.product_unit_id])

@@ -21,11 +21,13 @@ from atmpchain.accounts.domain import Actor, Permission
 from atmpchain.audit.actions import AuditAction
 from atmpchain.coldchain.domain import TemperatureRange, format_celsius
 from atmpchain.coldchain.logger_csv import CsvFormat, parse_logger_csv
+from atmpchain.custody import control
 from atmpchain.custody import service as custody_service
 from atmpchain.custody.models import ProductUnit
 from atmpchain.custody.service import CustodyResult
-from atmpchain.errors import InvalidInput, NotYet
+from atmpchain.errors import Conflict, InvalidInput, NotYet
 from atmpchain.hospital.common import (
+    DOSE_RECORD,
     clean_note,
     dose_number,
     get_dose,
@@ -35,7 +37,7 @@ from atmpchain.hospital.common import (
     revision_of,
     signed_step,
 )
-from atmpchain.hospital.control import controller
+from atmpchain.hospital.control import DOSE, controller, dose_page, wanted_hold
 from atmpchain.hospital.domain import DoseStatus, DoseStep
 from atmpchain.hospital.identity import refuse_in, stop_on_record
 from atmpchain.hospital.models import CatalogueRevision, Dose, DoseEvent, ShipperLog
@@ -45,6 +47,8 @@ from atmpchain.signatures.domain import Meaning
 from atmpchain.uow import UnitOfWork
 
 SHIPPER_SENSOR = "shipper"
+#: The hold's words while the shipper's log is still to come (one part of `dose.hold`).
+LOG_TO_FOLLOW = "the shipper's temperature log is to follow"
 _MAX_LOG_BYTES = 5_000_000
 _MAX_FINDINGS = 50
 
@@ -162,23 +166,37 @@ def receive_dose(
     unit_scan: str,
     batch_number: str,
     from_party: str,
-    shipper_log: str,
+    shipper_log: str | None,
     shipper_log_name: str,
     condition_ok: bool,
     password: str,
     product_code: str | None = None,
     condition_note: str | None = None,
     expected_version: int | None = None,
+    log_to_follow: bool = False,
 ) -> CustodyResult:
-    """Receive the product of an approved order: identity, shipper log, condition, custody."""
-    actor.require(Permission.PREPARE_DOSE)
+    """Receive the product of an approved order: identity, shipper log, condition, custody.
+
+    With `log_to_follow` the shipper's log may come later (`attach_shipper_log`, also from the
+    logger's own upload): until then the dose is on hold for QA, as a custody hold on its bag.
+    """
+    actor.require(Permission.HANDLE_DOSE)
+    shipper_log = shipper_log or ""
+    if log_to_follow and shipper_log.strip():
+        raise InvalidInput(
+            "a log was attached and marked 'to follow': attach it, or mark it to follow",
+            field="shipper_log",
+        )
     scanned = custody_service.read_unit_scan(unit_scan)
     assert scanned.din is not None
     batch = " ".join(batch_number.split())
     if not 1 <= len(batch) <= 40:
         raise InvalidInput("give the manufacturer's batch number from the label", "batch_number")
-    if not shipper_log.strip():
-        raise InvalidInput("attach the shipper's temperature log (CSV)", field="shipper_log")
+    if not shipper_log.strip() and not log_to_follow:
+        raise InvalidInput(
+            "attach the shipper's temperature log (CSV), or mark it 'to follow'",
+            field="shipper_log",
+        )
     if len(shipper_log.encode("utf-8")) > _MAX_LOG_BYTES:
         raise InvalidInput("the shipper's log is larger than 5 MB", field="shipper_log")
     note = clean_note(condition_note, field="condition_note", required=not condition_ok)
@@ -212,11 +230,14 @@ def receive_dose(
         if problem is not None:  # changed since the check above: refuse, nothing written
             raise refuse_in(uow, actor, dose_id, "receipt", unit_scan, problem)
         revision = revision_of(uow.session, dose)
-        summary, log = summarise_log(shipper_log, storage_range(revision), uow)
-        log.dose_id = dose.id
-        log.filename = (shipper_log_name or "shipper-log.csv").strip()[:200]
-        log.attached_by_id = actor.user_id
-        uow.session.add(log)
+        if log_to_follow:
+            summary, log = None, None
+        else:
+            summary, log = summarise_log(shipper_log, storage_range(revision), uow)
+            log.dose_id = dose.id
+            log.filename = (shipper_log_name or "shipper-log.csv").strip()[:200]
+            log.attached_by_id = actor.user_id
+            uow.session.add(log)
         identity_service.bind_din_in(uow, actor=actor, coi_identifier=dose.coi, din=scanned.din)
         unit = uow.session.get(ProductUnit, result.unit_id)
         assert unit is not None
@@ -229,15 +250,20 @@ def receive_dose(
             "batch_number": batch,
             "chain_of_identity": dose.coi,
             "from": " ".join(from_party.split()),
-            "shipper_log": log.filename,
-            "shipper_log_sha256": log.sha256,
-            "readings": summary.readings,
-            "out_of_range": summary.out_of_range,
-            "refused_rows": summary.refused_rows,
-            "lowest_c": summary.lowest,
-            "highest_c": summary.highest,
             "condition_ok": condition_ok,
         }
+        if log is not None and summary is not None:
+            detail |= {
+                "shipper_log": log.filename,
+                "shipper_log_sha256": log.sha256,
+                "readings": summary.readings,
+                "out_of_range": summary.out_of_range,
+                "refused_rows": summary.refused_rows,
+                "lowest_c": summary.lowest,
+                "highest_c": summary.highest,
+            }
+        else:
+            detail["shipper_log"] = LOG_TO_FOLLOW
         signed_step(
             uow,
             actor=actor,
@@ -250,7 +276,10 @@ def receive_dose(
             note=note,
             custody_seq=result.seq,
         )
-        reasons = list(summary.findings) if not summary.clean else []
+        if summary is None:
+            reasons = [LOG_TO_FOLLOW]
+        else:
+            reasons = list(summary.findings) if not summary.clean else []
         if not condition_ok:
             reasons.insert(0, f"shipment condition: {note}")
         if reasons:
@@ -290,7 +319,7 @@ def put_away_dose(
     expected_version: int | None = None,
 ) -> CustodyResult:
     """Put the dose's product into the cryostore (also while it is on hold for QA)."""
-    actor.require(Permission.PREPARE_DOSE)
+    actor.require(Permission.HANDLE_DOSE)
 
     def then(uow: UnitOfWork, result: CustodyResult) -> None:
         dose = dose_of_unit(uow, actor, dose_id, result, expected_version, unit_scan)
@@ -362,6 +391,12 @@ def decide_hold(
                 f"dose {dose_number(dose.id)} is not on hold: there is nothing to release",
                 field="dose",
             )
+        if release and awaits_log(uow.session, dose):
+            raise Conflict(
+                f"the shipper's temperature log of dose {dose_number(dose.id)} is still to "
+                "follow: it is attached before QA releases the product",
+                field="dose",
+            )
         if release and _step_actor(uow.session, dose_id, DoseStep.RECEIVED) == actor.user_id:
             raise InvalidInput(
                 "you received this product: another QA person decides on its hold", field="dose"
@@ -383,3 +418,97 @@ def decide_hold(
         )
         dose.hold = None
         uow.commit()
+
+
+def _attached(session: Session, dose_id: int) -> bool:
+    return (
+        session.execute(
+            select(ShipperLog.id).where(ShipperLog.dose_id == dose_id).limit(1)
+        ).scalar_one_or_none()
+        is not None
+    )
+
+
+def awaits_log(session: Session, dose: Dose) -> bool:
+    """Whether the dose was received with its shipper's log marked 'to follow', not yet here."""
+    return dose.product_unit_id is not None and not _attached(session, dose.id)
+
+
+def attach_shipper_log(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    dose_id: int,
+    text: str,
+    filename: str,
+) -> LogSummary:
+    """Attach the shipper's log that was marked 'to follow' at receipt.
+
+    A pharmacy person attaches it, or the logger (or its uploader) posts it with its API token.
+    The log is judged against the product's storage range as at receipt: a clean log ends the
+    hold it was waiting for; findings replace it, and QA decides as for any held receipt.
+    """
+    if not (actor.can(Permission.HANDLE_DOSE) or actor.can(Permission.RECORD_READINGS)):
+        actor.require(Permission.HANDLE_DOSE)
+    if not text.strip():
+        raise InvalidInput("the shipper's log is empty", field="shipper_log")
+    if len(text.encode("utf-8")) > _MAX_LOG_BYTES:
+        raise InvalidInput("the shipper's log is larger than 5 MB", field="shipper_log")
+    with uow:
+        dose = lock_dose(uow.session, dose_id, None)
+        if dose.product_unit_id is None:
+            raise Conflict(
+                f"dose {dose_number(dose.id)} has not been received: its log comes with receipt",
+                field="dose",
+            )
+        if _attached(uow.session, dose.id):
+            raise Conflict(
+                f"dose {dose_number(dose.id)} already has its shipper's log", field="shipper_log"
+            )
+        revision = revision_of(uow.session, dose)
+        summary, log = summarise_log(text, storage_range(revision), uow)
+        log.dose_id = dose.id
+        log.filename = (filename or "shipper-log.csv").strip()[:200]
+        log.attached_by_id = actor.user_id
+        uow.session.add(log)
+        before = dose.hold
+        kept = [p for p in (dose.hold or "").split("; ") if p and p != LOG_TO_FOLLOW]
+        if not summary.clean:
+            kept.extend(summary.findings[:5])
+        dose.hold = "; ".join(kept) if kept else None
+        uow.session.flush()
+        uow.audit.record(
+            AuditAction.SHIPPER_LOG_ATTACHED,
+            actor=actor,
+            record_type=DOSE_RECORD,
+            record_id=dose_number(dose.id),
+            before={"hold": before},
+            after={
+                "shipper_log": log.filename,
+                "shipper_log_sha256": log.sha256,
+                "readings": summary.readings,
+                "out_of_range": summary.out_of_range,
+                "refused_rows": summary.refused_rows,
+                "lowest_c": summary.lowest,
+                "highest_c": summary.highest,
+                "hold": dose.hold,
+            },
+        )
+        if dose.product_unit_id is not None and dose.status not in (
+            DoseStatus.REJECTED,
+            DoseStatus.CANCELLED,
+            DoseStatus.WINDOW_MISSED,
+        ):
+            control.set_hold(
+                uow,
+                actor=actor,
+                unit_id=dose.product_unit_id,
+                source=DOSE,
+                reference=controller(dose.id).reference,
+                hold=wanted_hold(dose, DoseStep.RECEIVED),
+                page=dose_page(dose.id),
+                lift_reason=f"the shipper's log of dose {dose_number(dose.id)} was attached and "
+                "is within the storage range",
+            )
+        uow.commit()
+    return summary

@@ -26,10 +26,12 @@ from atmpchain.web.api import custody as custody_api
 from atmpchain.web.api import equipment as equipment_api
 from atmpchain.web.api import facility as facility_api
 from atmpchain.web.api import hospital as hospital_api
+from atmpchain.web.api import hospital_timeline as hospital_timeline_api
 from atmpchain.web.api import identity as identity_api
 from atmpchain.web.api import materials as materials_api
 from atmpchain.web.api import quality as quality_api
 from atmpchain.web.api import refusals as refusals_api
+from atmpchain.web.api import shipper_logs as shipper_logs_api
 from atmpchain.web.api import telemetry as telemetry_api
 from atmpchain.web.deps import AppState, csrf_protect
 from atmpchain.web.gate import LimitBodySize, RefuseAnonymousWrites
@@ -47,6 +49,7 @@ from atmpchain.web.pages import hospital_catalogue as hospital_catalogue_pages
 from atmpchain.web.pages import hospital_orders as hospital_orders_pages
 from atmpchain.web.pages import hospital_record as hospital_record_pages
 from atmpchain.web.pages import hospital_steps as hospital_steps_pages
+from atmpchain.web.pages import hospital_timeline as hospital_timeline_pages
 from atmpchain.web.pages import hospital_trace as hospital_trace_pages
 from atmpchain.web.pages import identity as identity_pages
 from atmpchain.web.pages import materials as materials_pages
@@ -65,6 +68,8 @@ ROUTERS = (
     coldchain_api.router,
     hospital_api.router,
     quality_api.router,
+    shipper_logs_api.router,
+    hospital_timeline_api.router,
     facility_api.router,
     refusals_api.router,
     materials_api.router,
@@ -84,6 +89,7 @@ ROUTERS = (
     hospital_trace_pages.router,
     hospital_record_pages.router,
     quality_pages.router,
+    hospital_timeline_pages.router,
     facility_pages.router,
     refusals_pages.router,
     materials_pages.router,

@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from atmpchain import __version__
 from atmpchain.accounts.domain import Permission
+from atmpchain.audit.wording import describe as describe_action
 from atmpchain.facility.queries import facility_fin
 from atmpchain.timetext import localize
 from atmpchain.web.deps import Auth
@@ -53,6 +54,7 @@ def _reader_times(context: Context, value: Any) -> Any:
 
 templates.env.finalize = _reader_times
 templates.env.filters["utc_iso"] = utc_iso
+templates.env.filters["action_words"] = describe_action
 templates.env.globals["Permission"] = Permission
 templates.env.globals["version"] = __version__
 

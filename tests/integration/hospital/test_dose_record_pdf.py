@@ -7,12 +7,14 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pypdfium2 as pdfium
-from tests.integration.hospital.conftest import PASSWORD, Staff
+import pytest
+from tests.integration.hospital.conftest import PASSWORD, WARM_LOG, Staff, manufactured
 from tests.integration.hospital.test_fhir_export import walk
 
 from atmpchain.audit.models import AuditRecord
 from atmpchain.clock import FixedClock
-from atmpchain.hospital import checks, queries
+from atmpchain.errors import DomainError
+from atmpchain.hospital import checks, queries, receipt
 from atmpchain.hospital.dose_record_pdf import dose_record_pdf
 from atmpchain.uow import UnitOfWork
 
@@ -132,3 +134,44 @@ def test_the_record_prints_each_check_as_done_by_whom_or_missing_never_as_if_don
     assert _flat("3. Tocilizumab available for the patient before infusion") in flat
     assert flat.count("MISSING") == 2
     assert _flat("Pia Pharm (signed, verified)") in flat
+
+
+def test_the_record_reads_as_sentences_with_its_stops_flags_and_open_holds(
+    uow: UnitOfWork, clock: FixedClock, staff: Staff, order: Callable[..., int], cryostore: str
+) -> None:
+    bag = manufactured(91)
+    dose_id = order(hours=30, expected_din=bag.manual)
+
+    def receive(scan: str) -> None:
+        receipt.receive_dose(
+            uow,
+            actor=staff.pharmacist.actor,
+            dose_id=dose_id,
+            unit_scan=scan,
+            batch_number="LOT-91",
+            from_party="World Courier",
+            shipper_log=WARM_LOG,
+            shipper_log_name="shipper.csv",
+            condition_ok=True,
+            password=PASSWORD,
+        )
+
+    with pytest.raises(DomainError):
+        receive(manufactured(92).scan)  # another patient's bag: an identity STOP
+    receive(bag.scan)
+    with uow.db.read_session() as session:
+        record = queries.dose_record(session, dose_id)
+    assert record.line.holds, "the warm log holds the bag for QA"
+    _, text = _text(dose_record_pdf(record, "Quinn Reviewer", clock.now(), "UTC"))
+    flat = _flat(text)
+    assert _flat("Parker Pharm received the bag at the pharmacy.") in flat
+    assert _flat(f"The bag: DIN {record.din}, batch LOT-91.") in flat
+    assert _flat("Signed by Parker Pharm (performed)") in flat
+    assert _flat("STOP: identity, raised by Parker Pharm") in flat
+    assert _flat("Open holds on the bag (1)") in flat
+    assert _flat("The bag is on hold for QA since") in flat
+    assert _flat("It waits for QA's release or rejection") in flat
+    assert _flat("1 of them out of range") in flat
+    # No stored detail printed as key: value pairs.
+    for dump in ("batch number:", "shipper log sha256:", "out of range:", "condition ok:"):
+        assert _flat(dump) not in flat, dump

@@ -306,7 +306,7 @@ def _protected_calls(center: Center, acting: Persona) -> dict[str, Protected]:
         )
 
     def put_away_dose() -> Call:
-        dose = center.received(by=holder(Permission.PREPARE_DOSE))
+        dose = center.received(by=holder(Permission.HANDLE_DOSE))
         slot = center.next_slot()
         return lambda: receipt.put_away_dose(
             uow,
@@ -429,13 +429,13 @@ def _protected_calls(center: Center, acting: Persona) -> dict[str, Protected]:
         "set_expected_din": (Permission.PREPARE_DOSE, set_expected_din),
         "move_appointment": (Permission.ORDER_DOSE, move_appointment),
         "cancel_dose": (Permission.ORDER_DOSE, cancel_dose),
-        "receive_dose": (Permission.PREPARE_DOSE, receive_dose),
-        "put_away_dose": (Permission.PREPARE_DOSE, put_away_dose),
+        "receive_dose": (Permission.HANDLE_DOSE, receive_dose),
+        "put_away_dose": (Permission.HANDLE_DOSE, put_away_dose),
         "decide_hold": (Permission.DECIDE_RECEIPT, decide_hold),
-        "retrieve_dose": (Permission.PREPARE_DOSE, retrieve_dose),
-        "start_thaw": (Permission.PREPARE_DOSE, start_thaw),
-        "end_thaw": (Permission.PREPARE_DOSE, end_thaw),
-        "record_preparation": (Permission.PREPARE_DOSE, record_preparation),
+        "retrieve_dose": (Permission.HANDLE_DOSE, retrieve_dose),
+        "start_thaw": (Permission.HANDLE_DOSE, start_thaw),
+        "end_thaw": (Permission.HANDLE_DOSE, end_thaw),
+        "record_preparation": (Permission.HANDLE_DOSE, record_preparation),
         "confirm_check": (Permission.PREPARE_DOSE, confirm_check),
         "issue_dose": (Permission.PREPARE_DOSE, issue_dose),
         "confirm_receipt_at_ward": (Permission.ADMINISTER_DOSE, confirm_receipt_at_ward),
@@ -510,6 +510,7 @@ def test_the_matrix_covers_every_hospital_permission_a_service_checks() -> None:
         Permission.APPROVE_CATALOGUE_CHANGE,
         Permission.ORDER_DOSE,
         Permission.APPROVE_DOSE_ORDER,
+        Permission.HANDLE_DOSE,
         Permission.PREPARE_DOSE,
         Permission.DECIDE_RECEIPT,
         Permission.ADMINISTER_DOSE,

@@ -231,6 +231,7 @@ def receive(
         from_party=body.from_party,
         shipper_log=body.shipper_log,
         shipper_log_name=body.shipper_log_name,
+        log_to_follow=body.log_to_follow,
         condition_ok=body.condition_ok,
         condition_note=body.condition_note,
         product_code=body.product_code,

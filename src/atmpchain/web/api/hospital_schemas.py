@@ -80,8 +80,12 @@ class ReceiveIn(Versioned):
     unit_scan: Scan
     batch_number: str = Field(max_length=40)
     from_party: str = Field(max_length=200)
-    shipper_log: str = Field(max_length=5_000_000, description="CSV: time,temperature")
+    shipper_log: str = Field(default="", max_length=5_000_000, description="CSV: time,temperature")
     shipper_log_name: str = Field(default="shipper-log.csv", max_length=200)
+    log_to_follow: bool = Field(
+        default=False,
+        description="the log comes later (POST .../shipper-log); the dose stays on QA hold",
+    )
     condition_ok: bool
     condition_note: str | None = Field(default=None, max_length=2000)
     product_code: str | None = Field(default=None, max_length=20)

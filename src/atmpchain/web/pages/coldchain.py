@@ -29,6 +29,7 @@ from atmpchain.errors import DomainError, NotFound
 from atmpchain.signatures.domain import Meaning
 from atmpchain.web.deps import Auth, CurrentAuth, RecordId, State, UoW
 from atmpchain.web.notices import notice as notice_text
+from atmpchain.web.temperature_svg import temperature_svg
 from atmpchain.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -319,6 +320,7 @@ def unit_temperatures(
         auth,
         chart=chart,
         data=data,
+        svg=temperature_svg(chart, auth.actor.time_zone),
         hours=hours,
         windows=(6, 24, 72, 168, 720),
         plotly=bundle,

@@ -140,14 +140,14 @@ _TITLES = {
 _FORM_RULES: dict[DoseForm, tuple[Permission, DoseStep]] = {
     DoseForm.APPROVE: (Permission.APPROVE_DOSE_ORDER, DoseStep.APPROVED),
     DoseForm.EXPECTED_DIN: (Permission.PREPARE_DOSE, DoseStep.EXPECTED_DIN_SET),
-    DoseForm.RECEIVE: (Permission.PREPARE_DOSE, DoseStep.RECEIVED),
-    DoseForm.PUT_AWAY: (Permission.PREPARE_DOSE, DoseStep.STORED),
+    DoseForm.RECEIVE: (Permission.HANDLE_DOSE, DoseStep.RECEIVED),
+    DoseForm.PUT_AWAY: (Permission.HANDLE_DOSE, DoseStep.STORED),
     DoseForm.HOLD: (Permission.DECIDE_RECEIPT, DoseStep.RELEASED_BY_QA),
-    DoseForm.RETRIEVE: (Permission.PREPARE_DOSE, DoseStep.RETRIEVED),
-    DoseForm.THAW_START: (Permission.PREPARE_DOSE, DoseStep.THAW_STARTED),
-    DoseForm.THAW_END: (Permission.PREPARE_DOSE, DoseStep.THAW_ENDED),
+    DoseForm.RETRIEVE: (Permission.HANDLE_DOSE, DoseStep.RETRIEVED),
+    DoseForm.THAW_START: (Permission.HANDLE_DOSE, DoseStep.THAW_STARTED),
+    DoseForm.THAW_END: (Permission.HANDLE_DOSE, DoseStep.THAW_ENDED),
     DoseForm.CHECK: (Permission.PREPARE_DOSE, DoseStep.CHECK_CONFIRMED),
-    DoseForm.PREPARATION: (Permission.PREPARE_DOSE, DoseStep.PREPARATION),
+    DoseForm.PREPARATION: (Permission.HANDLE_DOSE, DoseStep.PREPARATION),
     DoseForm.ISSUE: (Permission.PREPARE_DOSE, DoseStep.ISSUED),
     DoseForm.WARD_RECEIPT: (Permission.ADMINISTER_DOSE, DoseStep.RECEIVED_AT_WARD),
     DoseForm.INFUSION_END: (Permission.ADMINISTER_DOSE, DoseStep.INFUSION_ENDED),
@@ -198,7 +198,8 @@ DONE = {
 
 
 _DONE_TEXT = {form.value: text for form, text in DONE.items()} | {
-    "ordered": "Dose ordered. A pharmacist checks and approves it next."
+    "ordered": "Dose ordered. A pharmacist checks and approves it next.",
+    "shipper-log": "Shipper's temperature log attached to the receipt.",
 }
 
 
@@ -280,6 +281,8 @@ def dose_page(
         appointment_local=appointment_local,
         out_of_tank=out_of_tank(record.line, now),
         retrieval_early=describe_span(record.line.earliest_thaw - now) if early else None,
+        # Received with the shipper's log "to follow", not attached yet (issue 10 item 11).
+        awaiting_log=record.custody is not None and not record.shipper_logs,
     )
 
 

@@ -74,13 +74,16 @@ def _run(
     elif form is DoseForm.RECEIVE:
         if not f["unit_scan"]:
             raise InvalidInput("scan the bag's label", field="unit_scan")
-        log, name = _read_log(upload)
         if f["condition"] not in ("ok", "damaged"):
             # Accepting a shipment as intact is a GMP decision: nobody's default (issue 10).
             raise InvalidInput(
                 "choose the condition of the shipment: intact, or damaged or doubtful",
                 field="condition",
             )
+        # "To follow": the shipper's log comes later (a person or the logger attaches it) and
+        # the dose waits on QA's hold until then; no file picker is needed now.
+        to_follow = f["log_to_follow"] == "yes"
+        log, name = ("", "") if to_follow else _read_log(upload)
         receipt.receive_dose(
             uow,
             actor=actor,
@@ -90,6 +93,7 @@ def _run(
             from_party=f["from_party"],
             shipper_log=log,
             shipper_log_name=name,
+            log_to_follow=to_follow,
             condition_ok=f["condition"] == "ok",
             condition_note=f["condition_note"],
             password=pw,
@@ -238,6 +242,7 @@ def dose_step(
     rationale: Text = "",
     note: Text = "",
     bag_scan: Text = "",
+    log_to_follow: Text = "",
     shipper_log: UploadFile | None = None,
 ) -> Response:
     """Record one step of the dose, then show its page again."""
@@ -264,6 +269,7 @@ def dose_step(
         "rationale": rationale,
         "note": note,
         "bag_scan": bag_scan.strip(),
+        "log_to_follow": log_to_follow,
     }
     expected = form_number(version, "version")
     try:
@@ -283,3 +289,21 @@ def dose_step(
         kept = {k: v for k, v in fields.items() if k != "password"}
         return dose_page(request, auth, state, dose_id, error=exc, error_form=form, values=kept)
     return RedirectResponse(f"/hospital/doses/{dose_id}?done={form.value}", status_code=303)
+
+
+@router.post("/hospital/doses/{dose_id}/shipper-log", response_class=HTMLResponse)
+def attach_shipper_log(
+    request: Request,
+    dose_id: RecordId,
+    uow: UoW,
+    auth: CurrentAuth,
+    state: State,
+    shipper_log: UploadFile | None = None,
+) -> Response:
+    """Attach the shipper's log that was marked 'to follow' at receipt."""
+    try:
+        log, name = _read_log(upload=shipper_log)
+        receipt.attach_shipper_log(uow, actor=auth.actor, dose_id=dose_id, text=log, filename=name)
+    except DomainError as exc:
+        return dose_page(request, auth, state, dose_id, error=exc, error_form=None)
+    return RedirectResponse(f"/hospital/doses/{dose_id}?done=shipper-log", status_code=303)
