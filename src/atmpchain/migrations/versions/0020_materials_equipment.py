@@ -1,7 +1,7 @@
 """Materials and equipment: item master, lots, consumptions; equipment, service records, uses.
 
 Revision ID: 0020_materials_equipment
-Revises: 0016_hospital_safety
+Revises: 0019_roles_and_receipt
 Create Date: 2026-11-30
 """
 
@@ -18,7 +18,7 @@ from atmpchain.migrations.append_only import protect, unprotect
 APPEND_ONLY = ("material_consumption", "equipment_use", "equipment_event")
 
 revision: str = "0020_materials_equipment"
-down_revision: str | None = "0016_hospital_safety"
+down_revision: str | None = "0019_roles_and_receipt"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
