@@ -177,10 +177,16 @@ def agreeing_sec(structures: list[SimpleStructure]) -> list[SimpleStructure]:
                 identification = replace(
                     identification, product_number="00" + product.description_code
                 )
+                split: str | None = None
                 with contextlib.suppress(IdentityFormatError):
-                    identification = replace(
-                        identification, split_number=isbt128_split_number(product)
-                    )
+                    split = isbt128_split_number(product)  # no rule for the category: free
+                if split is not None:
+                    try:
+                        identification = replace(identification, split_number=split)
+                    except IdentityFormatError:
+                        # A division the SEC cannot carry (e.g. lower-case 'a'): one correct
+                        # label with this product code has no SEC at all.
+                        continue
             if isinstance(expiry, ExpirationDate):
                 identification = replace(identification, expiry=expiry.value)
             elif isinstance(expiry, ExpirationDateTime):
