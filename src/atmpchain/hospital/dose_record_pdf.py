@@ -181,6 +181,8 @@ def _story(record: DoseRecord, when: _Clock, styles: _Styles, width: float) -> l
         )
     if line.hold:
         story.append(_p(f"HELD FOR QA: {line.hold}", styles.flag))
+    for hold in line.holds:
+        story.append(_p(f"ON HOLD: {hold.on_record()}", styles.flag))
     if line.window_problem:
         story.append(_p(f"WINDOW PROBLEM: {line.window_problem}", styles.flag))
     label = 42 * mm

@@ -33,11 +33,12 @@ class ChainOfIdentityMismatch(DomainError):
 
     status = 409
 
-    def __init__(self, reason: str, audit_seq: int) -> None:
+    def __init__(self, reason: str, audit_seq: int, field: str = "second_scan") -> None:
+        # `field` is the form or API field the person filled: the scan that did not match.
         super().__init__(
             f"STOP: identities do not match: {reason}. Do not use the product; call QA. "
             f"(audit record {audit_seq})",
-            field="scan",
+            field=field,
         )
         self.reason = reason
         self.audit_seq = audit_seq
@@ -218,7 +219,14 @@ def bind_din_in(uow: UnitOfWork, *, actor: Actor, coi_identifier: str, din: Din)
 
 
 def check_identity(
-    uow: UnitOfWork, *, actor: Actor, checkpoint: CheckPoint, first_scan: str, second_scan: str
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    checkpoint: CheckPoint,
+    first_scan: str,
+    second_scan: str,
+    first_field: str = "first_scan",
+    second_field: str = "second_scan",
 ) -> Verdict:
     """Decide whether two scans belong together; a mismatch is recorded, then a hard stop.
 
@@ -229,11 +237,11 @@ def check_identity(
     try:
         first = identity_of(first_scan, parse_scan(first_scan))
     except IdentityFormatError as exc:
-        raise scan_error("first_scan", exc) from None
+        raise scan_error(first_field, exc) from None
     try:
         second = identity_of(second_scan, parse_scan(second_scan))
     except IdentityFormatError as exc:
-        raise scan_error("second_scan", exc) from None
+        raise scan_error(second_field, exc) from None
     with uow:
         dins = [s.din.encode() for s in (first, second) if s.din]
         rows = uow.session.execute(
@@ -260,5 +268,5 @@ def check_identity(
         )
         uow.commit()
     if not verdict.match:
-        raise ChainOfIdentityMismatch(verdict.reason, record.seq)
+        raise ChainOfIdentityMismatch(verdict.reason, record.seq, second_field)
     return verdict

@@ -40,7 +40,7 @@ from atmpchain.web.api.hospital_schemas import (
     DoseCreatedOut,
     DoseRecordOut,
     ExpectedDinIn,
-    FlagOut,
+    FlagPageOut,
     HoldDecisionIn,
     InfusionEndIn,
     IssueIn,
@@ -491,9 +491,15 @@ def recipients(
         return [RecipientOut.model_validate(r) for r in queries.recipients(session, lot)]
 
 
-@router.get("/flags", response_model=list[FlagOut])
-def flags(actor: Tracer, state: State) -> list[FlagOut]:
-    """Flags for QA, newest first: identity STOPs, overrides, early retrievals, missed windows,
-    infusions shorter than the minimum or ended after the limit."""
+@router.get("/flags", response_model=FlagPageOut)
+def flags(
+    actor: Tracer,
+    state: State,
+    limit: Annotated[int, Query(ge=1, le=hospital_flags.MAX_PAGE)] = 50,
+    offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
+) -> FlagPageOut:
+    """Flags for QA, newest first, a page at a time with the total: identity STOPs (from any
+    step, the identity check and custody transfers), overrides, early retrievals, missed
+    windows, infusions shorter than the minimum or ended after the limit."""
     with state.db.read_session() as session:
-        return [FlagOut.model_validate(f) for f in hospital_flags.flagged(session)]
+        return FlagPageOut.model_validate(hospital_flags.flagged(session, limit, offset))
