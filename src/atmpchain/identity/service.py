@@ -15,6 +15,7 @@ from atmpchain.facility.queries import facility_fin
 from atmpchain.identity.chain import CheckPoint, Verdict, decide, identity_of
 from atmpchain.identity.din import Din, parse_manual_din
 from atmpchain.identity.errors import IdentityFormatError
+from atmpchain.identity.integrity import din_values
 from atmpchain.identity.models import (
     ChainOfIdentity,
     CoiDonation,
@@ -99,23 +100,26 @@ def issue_din(uow: UnitOfWork, *, actor: Actor, purpose: str | None = None) -> D
         year = _year(uow)
         sequence = _next_sequence(uow, "din", fin, year)
         din = Din(fin, year, f"{sequence:06d}")
+        now = uow.clock.now()
+        stated = (purpose or "").strip() or None
         uow.session.add(
             IssuedDin(
                 din=din.encode(),
                 fin=fin,
                 year=year,
                 sequence=sequence,
-                issued_at=uow.clock.now(),
+                issued_at=now,
                 issued_by_id=actor.user_id,
-                purpose=(purpose or "").strip() or None,
+                purpose=stated,
             )
         )
+        # Every column of the row, so that `audit reconcile` names a row changed outside.
         uow.audit.record(
             AuditAction.DIN_ISSUED,
             actor=actor,
             record_type="din",
             record_id=din.encode(),
-            after={"din": din.encode(), "check_character": din.check_character, "purpose": purpose},
+            after=din_values(din, issued_at=now, issued_by_id=actor.user_id, purpose=stated),
         )
         uow.commit()
     return din
