@@ -18,6 +18,7 @@ from atmpchain.hospital import (
     bedside,
     catalogue,
     checks,
+    disposal,
     orders,
     preparation,
     queries,
@@ -37,6 +38,7 @@ from atmpchain.web.api.hospital_schemas import (
     CatalogueLineOut,
     CheckIn,
     DecisionIn,
+    DisposeIn,
     DoseCreatedOut,
     DoseRecordOut,
     ExpectedDinIn,
@@ -453,6 +455,24 @@ def override(
         expected_version=body.expected_version,
     )
     return _step(state, dose_id)
+
+
+@router.post("/doses/{dose_id}/dispose", response_model=StepOut)
+def dispose(
+    dose_id: RecordId, body: DisposeIn, actor: CurrentActor, uow: UoW, state: State
+) -> StepOut:
+    """Destroy the bag of a dose whose window was missed (signed, with the reason): with the
+    physician's override, the only way on for such a bag; a plain custody scan is refused."""
+    moved = disposal.dispose_expired_dose(
+        uow,
+        actor=actor,
+        dose_id=dose_id,
+        unit_scan=body.unit_scan,
+        reason=body.reason,
+        password=body.password,
+        expected_version=body.expected_version,
+    )
+    return _step(state, dose_id, moved)
 
 
 # --- reads ------------------------------------------------------------------------------------

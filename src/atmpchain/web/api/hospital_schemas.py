@@ -176,6 +176,14 @@ class OverrideIn(Versioned):
     password: Password
 
 
+class DisposeIn(Versioned):
+    """The bag of a dose past its limit, destroyed: its scan, the reason and a signature."""
+
+    unit_scan: Scan
+    reason: Reason
+    password: Password
+
+
 class BedsideIn(Strict):
     """The nurse's two scans and password."""
 
