@@ -156,3 +156,31 @@ def test_a_bedside_check_for_a_dose_that_does_not_exist_is_a_404_not_a_stop(
     assert checked.status_code == 404, checked.text
     assert checked.json()["field"] == "expected_dose_id"
     assert trail.state() == before
+
+
+def test_the_dose_page_offers_the_holder_the_signed_disposal_of_a_bag_past_its_limit(
+    client: TestClient,
+    uow: UnitOfWork,
+    clock: FixedClock,
+    staff: Staff,
+    order: Callable[..., int],
+    cryostore: str,
+) -> None:
+    bag = manufactured(1)
+    dose_id = order(expected_din=bag.manual)
+    receive_and_store(uow, staff, dose_id, bag.scan, cryostore)
+    thaw_and_issue(uow, clock, staff, dose_id, bag.scan, cryostore)
+    clock.advance(timedelta(minutes=40))
+    preparation.flag_missed_windows(uow, actor=staff.pharmacist.actor)
+    token = _as(client, staff.nurse)["x-csrf-token"]
+    page = client.get(f"/hospital/doses/{dose_id}").text
+    assert 'id="dispose-unit_scan"' in page
+    form = {"csrf_token": token, "unit_scan": bag.scan, "reason": "past its limit"}
+    unsigned = client.post(f"/hospital/doses/{dose_id}/steps/dispose", data=form)
+    assert unsigned.status_code in (401, 422) and "password" in unsigned.text
+    done = client.post(
+        f"/hospital/doses/{dose_id}/steps/dispose", data={**form, "password": PASSWORD}
+    )
+    assert done.status_code == 303, done.text
+    after = client.get(done.headers["location"]).text
+    assert "Bag disposed of, signed" in after and 'id="dispose-unit_scan"' not in after
