@@ -125,6 +125,7 @@ def _check_views(session: Session, seqs: list[int]) -> dict[int, FlagView]:
     if not seqs:
         return {}
     rows = list(session.execute(select(AuditRecord).where(AuditRecord.seq.in_(seqs))).scalars())
+    names = account_queries.full_names(session, {r.actor_id for r in rows if r.actor_id})
     found: dict[int, FlagView] = {}
     for row in rows:
         after = json.loads(row.after_json or "{}")
@@ -135,7 +136,9 @@ def _check_views(session: Session, seqs: list[int]) -> dict[int, FlagView]:
             dose_id=None,
             number=None,
             at=row.occurred_at,
-            actor=row.actor_username,
+            actor=names.get(row.actor_id, row.actor_username)
+            if row.actor_id is not None
+            else "system",
             reason=reason,
             detail={
                 "where": after.get("checkpoint"),

@@ -369,3 +369,39 @@ def test_after_a_put_back_the_checks_are_made_again_before_the_issue(
             password=PASSWORD,
         )
     assert refused.value.field == "checks"
+
+
+def test_a_stop_on_a_plain_custody_transfer_reaches_qas_list(
+    uow: UnitOfWork, staff: Staff, order: Callable[..., int], cryostore: str
+) -> None:
+    bag, other = manufactured(1), manufactured(2)
+    dose_id = order(expected_din=bag.manual)
+    other_id = order(expected_din=other.manual, patient_ref="PSN-0002")
+    receive_and_store(uow, staff, dose_id, bag.scan, cryostore, log=WARM_LOG)
+    receipt.decide_hold(
+        uow,
+        actor=staff.qa.actor,
+        dose_id=dose_id,
+        release=False,
+        rationale="Shipper log out of range for 40 min",
+        password=PASSWORD,
+    )
+    pharmacist = staff.pharmacist.actor
+    custody_service.retrieve(uow, actor=pharmacist, unit_scan=bag.scan, location_scan=cryostore)
+    with pytest.raises(ChainOfIdentityMismatch) as stop:
+        custody_service.transfer(
+            uow,
+            actor=pharmacist,
+            unit_scan=bag.scan,
+            to_party="Novartis returns",
+            second_scan="&/" + dose_row(uow, other_id).coi,
+        )
+    assert stop.value.field == "second_scan"
+    with uow.db.read_session() as session:
+        (flag,) = flags.flagged(session).items
+    assert (flag.kind, flag.source, flag.audit_seq) == (
+        QaFlag.IDENTITY_STOP,
+        "identity_check",
+        stop.value.audit_seq,
+    )
+    assert flag.actor == "Parker Pharm" and flag.detail["where"] == "label-to-label"
