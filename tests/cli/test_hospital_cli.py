@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -139,10 +140,26 @@ def test_the_board_shows_todays_doses_and_the_watcher_flags_missed_windows(
     assert "Window missed: dose D000001 flagged" in watched and "1 doses flagged." in watched
     assert "0 doses flagged." in _ok(["hospital", "watch", "--once"])
     flags = _ok(["hospital", "trace", "flags", "--as", "parker"])
-    assert "Window missed" in flags and "D000001" in flags and "1 flags." in flags
+    assert "Window missed" in flags and "D000001" in flags and "Flags 1-1 of 1." in flags
     with uow.db.read_session() as session:
         first = session.get(Dose, thawed)
         second = session.get(Dose, upcoming)
         assert first is not None and first.status.value == "window_missed"
         assert second is not None and second.status.value == "approved"
     assert manufactured(1).din in _ok(["hospital", "dose", "show", "D000001", "--as", "nora"])
+
+
+def test_dose_show_lists_each_open_hold_on_the_bag_with_what_it_waits_for_and_who(
+    uow: UnitOfWork,
+    clock: FixedClock,
+    staff: Staff,  # noqa: F811
+    order: Callable[..., int],  # noqa: F811
+    cryostore: str,  # noqa: F811
+) -> None:
+    # Issue 9 re-test: `dose show` ignored the custody holds on the bag.
+    walk(uow, clock, staff, order, cryostore, "held")
+    shown = _ok(["hospital", "dose", "show", "D000001", "--as", "nora"])
+    # The cell wraps onto the lines below its label: read the output without table borders.
+    flat = re.sub(r"[\s│┃]+", "", shown)
+    assert "holdsonthebagONHOLDFORQA" in flat
+    assert "waitingforQA'sreleaseorrejection" in flat and "placedbyParkerPharm" in flat

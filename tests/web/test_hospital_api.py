@@ -199,7 +199,7 @@ def test_end_to_end_through_the_http_api_then_traceability_shows_the_whole_chain
         (3, "Parker Pharm"),
     ]
     assert [f["kind"] for f in dose["flags"]] == ["early_retrieval"]
-    (flag,) = client.get("/api/hospital/flags").json()  # as the pharmacist: may trace
+    (flag,) = client.get("/api/hospital/flags").json()["items"]  # the pharmacist may trace
     assert flag["kind"] == "early_retrieval" and "service tomorrow" in flag["reason"]
 
     for lot in ("LOT-77A", bag.din):

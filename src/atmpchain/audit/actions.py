@@ -100,6 +100,7 @@ class AuditAction(enum.Enum):
     DOSE_INFUSION_ENDED = ("hospital:dose:infusion-ended", ActionKind.EVENT)
     DOSE_LIMIT_OVERRIDDEN = ("hospital:dose:limit-overridden", ActionKind.EVENT)
     DOSE_WINDOW_MISSED = ("hospital:dose:window-missed", ActionKind.EVENT)
+    DOSE_PRODUCT_DISPOSED = ("hospital:dose:product-disposed", ActionKind.EVENT)
     DOSE_CANCELLED = ("hospital:dose:cancelled", ActionKind.RETIRE)
     # hospital safety (issue 9: announced DIN replaced, checks, ward receipt; ADR 0016)
     DOSE_EXPECTED_DIN_REPLACED = ("hospital:dose:expected-din-replaced", ActionKind.CHANGE)

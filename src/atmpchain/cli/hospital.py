@@ -254,6 +254,7 @@ def dose_show(ctx: typer.Context, dose: DoseArg, acting_as: As) -> None:
         ("thaw window", f"{when(line.earliest_thaw)} to {when(line.latest_thaw)}"),
         ("limit", f"{entry.limit_minutes} min from thaw start to {entry.limit_basis.label}"),
         ("hold", line.hold or "-"),
+        ("holds on the bag", "\n".join(h.on_record() for h in line.holds) or "-"),
         ("out of the cryostore", when(line.retrieved_at)),
         ("received on the ward", when(record.received_at_ward_at)),
         ("next", line.next_action),
@@ -374,13 +375,19 @@ def trace_lot(
 
 
 @trace_app.command("flags")
-def trace_flags(ctx: typer.Context, acting_as: As) -> None:
+def trace_flags(
+    ctx: typer.Context,
+    acting_as: As,
+    limit: Annotated[int, typer.Option(min=1, max=500, help="Flags per page.")] = 50,
+    offset: Annotated[int, typer.Option(min=0, help="Skip this many of the newest.")] = 0,
+) -> None:
     """Flags for QA, newest first: identity STOPs, overrides, early retrievals, missed windows,
     infusions shorter than the minimum or ended after the limit."""
     db, _ = _reader(ctx, acting_as, Permission.TRACE_PATIENTS)
     when = _Clock(common.settings().display_timezone)
     with db.read_session() as session:
-        found = hospital_flags.flagged(session)
+        page = hospital_flags.flagged(session, limit, offset)
+    found = page.items
     table = Table(title="Flags for QA")
     for column in ("flag", "dose", "time", "by", "reason", "audit record"):
         table.add_column(column)
@@ -389,7 +396,8 @@ def trace_flags(ctx: typer.Context, acting_as: As) -> None:
             x.label, x.number or "-", when(x.at), x.actor, x.reason, str(x.audit_seq or "-")
         )
     console.print(table)
-    console.print(f"{len(found)} flags.")
+    shown = f"{offset + 1}-{offset + len(found)}" if found else "none"
+    console.print(f"Flags {shown} of {page.total}.")
 
 
 # -- the watcher ----------------------------------------------------------------------------------

@@ -53,6 +53,8 @@ from atmpchain.coldchain.models import (
 )
 from atmpchain.custody.models import StorageUnit
 from atmpchain.db import Database
+from atmpchain.identity.integrity import recorded_purpose, row_values
+from atmpchain.identity.models import IssuedDin
 
 #: Batches whose readings are read in one query (fewer round trips, bounded memory).
 _BATCHES_PER_QUERY = 200
@@ -106,6 +108,7 @@ def reconcile(db: Database) -> ReconcileReport:
         _alarms(tables, report, alarms)
         _states(tables, report, states)
         _dead_letters(trail, tables, report)
+        _issued_dins(trail, tables, report)
     return report
 
 
@@ -363,6 +366,39 @@ def _dead_letters(trail: Session, tables: Session, report: ReconcileReport) -> N
     _present_and_recorded(
         report, "telemetry_dead_letter", seen, {n: e.seq for n, e in recorded.items()}
     )
+
+
+def _issued_dins(trail: Session, tables: Session, report: ReconcileReport) -> None:
+    """Each DIN issued here against its `identity:din:issued` record (every column, or what an
+    older record holds); a DIN issued with no record, or recorded and gone, is named."""
+    table = "issued_din"
+    recorded = {entry.record_id: entry for entry in _entries(trail, AuditAction.DIN_ISSUED)}
+    seen: set[str] = set()
+    for row in tables.execute(select(IssuedDin).order_by(IssuedDin.din)).scalars():
+        seen.add(row.din)
+        entry = recorded.get(row.din)
+        if entry is None:
+            continue
+        after = dict(entry.after or {})
+        if "purpose" in after:
+            after["purpose"] = recorded_purpose(after)
+        if "issued_by_id" not in after:  # an older record: who issued it is the record's actor
+            after["issued_by_id"] = entry.actor_id
+        now = row_values(
+            row.din,
+            row.fin,
+            row.year,
+            row.sequence,
+            row.issued_at,
+            row.issued_by_id,
+            row.purpose,
+        )
+        _compare(report, table, row.din, now, after, entry)
+    report.count(table, len(seen))
+    for din in sorted(seen - set(recorded)):
+        report.add(table, din, "has no audit record")
+    for din in sorted(set(recorded) - seen):
+        report.add(table, din, f"is missing (audit record {recorded[din].seq})")
 
 
 def _present_and_recorded(

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from atmpchain.accounts import queries as account_queries
 from atmpchain.accounts.domain import Actor
 from atmpchain.audit.actions import AuditAction
 from atmpchain.custody.control_models import CustodyControl, CustodyHold
@@ -54,7 +55,10 @@ def _control_view(row: CustodyControl) -> ActiveControl:
     )
 
 
-def _hold_view(row: CustodyHold) -> ActiveHold:
+def _hold_view(row: CustodyHold, names: dict[int, str] | None = None) -> ActiveHold:
+    who = "the system"
+    if row.placed_by_id is not None:
+        who = (names or {}).get(row.placed_by_id, "?")
     return ActiveHold(
         row.id,
         row.product_unit_id,
@@ -65,6 +69,7 @@ def _hold_view(row: CustodyHold) -> ActiveHold:
         row.waits_for,
         row.page,
         row.placed_at,
+        who,
     )
 
 
@@ -93,13 +98,18 @@ def holds_of(session: Session, unit_ids: Iterable[int]) -> dict[int, tuple[Activ
     found: dict[int, list[ActiveHold]] = {}
     if not ids:
         return {}
-    rows = session.execute(
-        select(CustodyHold)
-        .where(CustodyHold.product_unit_id.in_(ids), CustodyHold.lifted_at.is_(None))
-        .order_by(CustodyHold.placed_at, CustodyHold.id)
-    ).scalars()
+    rows = list(
+        session.execute(
+            select(CustodyHold)
+            .where(CustodyHold.product_unit_id.in_(ids), CustodyHold.lifted_at.is_(None))
+            .order_by(CustodyHold.placed_at, CustodyHold.id)
+        ).scalars()
+    )
+    names = account_queries.full_names(
+        session, {row.placed_by_id for row in rows if row.placed_by_id is not None}
+    )
     for row in rows:
-        found.setdefault(row.product_unit_id, []).append(_hold_view(row))
+        found.setdefault(row.product_unit_id, []).append(_hold_view(row, names))
     return {unit_id: tuple(holds) for unit_id, holds in found.items()}
 
 

@@ -75,6 +75,13 @@ class HoldKind(enum.Enum):
         """As a tag on a page says it."""
         return _HOLD_LABELS[self]
 
+    @property
+    def allows_return(self) -> bool:
+        """Whether the unit may still leave to an outside party (its return to the
+        manufacturer): a rejected product must go back or be destroyed, its documented ways
+        out; every other hold waits for a decision first."""
+        return self is HoldKind.REJECTED
+
 
 _HOLD_LABELS = {
     HoldKind.QA_HOLD: "on hold for QA",
@@ -119,10 +126,19 @@ class ActiveHold:
     waits_for: str
     page: str | None
     since: datetime
+    placed_by: str = "the system"  # who placed it, by name ("the system": no person did)
 
     def describe(self) -> str:
         """The hold in one sentence: why, and what it waits for."""
         return f"{self.reason}: waiting for {self.waits_for}"
+
+    def on_record(self) -> str:
+        """The hold as a record or an export states it: kind, why, what it waits for, since
+        when (UTC) and who placed it."""
+        return (
+            f"{self.kind.label.upper()}: {self.describe()} (since "
+            f"{self.since:%Y-%m-%d %H:%M} UTC, placed by {self.placed_by})"
+        )
 
 
 def check_move(unit: str, control: ActiveControl | None, via: Controller | None) -> None:
@@ -146,7 +162,12 @@ def check_move(unit: str, control: ActiveControl | None, via: Controller | None)
         )
 
 
-def check_hand_on(unit: str, holds: Sequence[ActiveHold]) -> None:
-    """Refuse handing a unit on while any hold is active, naming each and what it waits for."""
-    if holds:
-        raise UnitOnHold(unit, [hold.describe() for hold in holds])
+def check_hand_on(unit: str, holds: Sequence[ActiveHold], *, to_outside: bool = False) -> None:
+    """Refuse handing a unit on while any hold is active, naming each and what it waits for.
+
+    A hand-on to an outside party (`to_outside`: the return to the manufacturer) passes a
+    rejection: a rejected bag is returned or destroyed, never stuck. Holds waiting for a
+    decision (QA's hold, an assessment, a quarantine, an expiry) still stop it."""
+    blocking = [hold for hold in holds if not (to_outside and hold.kind.allows_return)]
+    if blocking:
+        raise UnitOnHold(unit, [hold.describe() for hold in blocking])

@@ -34,7 +34,13 @@ from atmpchain.custody.models import (
     StorageSite,
     StorageUnit,
 )
-from atmpchain.custody.service import describe_place, find_unit, read_unit_scan, unit_label
+from atmpchain.custody.service import (
+    describe_place,
+    find_unit,
+    place_of,
+    read_unit_scan,
+    unit_label,
+)
 from atmpchain.errors import NotFound
 
 
@@ -447,3 +453,18 @@ def stays_in_storage_unit(
         .order_by(arrived.at, arrived.product_unit_id)
     )
     return [Stay(unit_id, at, until) for unit_id, at, until in session.execute(stmt)]
+
+
+def holder_now(session: Session, unit_id: int) -> Place | None:
+    """Where the unit is now (None: never received)."""
+    row = session.get(CurrentCustody, unit_id)
+    return place_of(row) if row is not None else None
+
+
+def handed_to(session: Session, unit_id: int, seq: int) -> int | None:
+    """The person the unit's event `seq` handed it to (None: not a hand-off to a person)."""
+    return session.execute(
+        select(CustodyEvent.to_user_id).where(
+            CustodyEvent.product_unit_id == unit_id, CustodyEvent.seq == seq
+        )
+    ).scalar_one_or_none()

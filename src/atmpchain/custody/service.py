@@ -182,12 +182,20 @@ def _identity_check(
         checkpoint=checkpoint if needs_second else CheckPoint.LABEL_TO_LABEL,
         first_scan=scanned.raw,
         second_scan=second,
+        first_field="unit_scan",
+        # Without a second label the unit's scan is checked against its own chain.
+        second_field="second_scan" if needs_second else "unit_scan",
     )
     return verdict.coi
 
 
 def _refuse_early(
-    uow: UnitOfWork, scanned: ScannedIdentity, via: Controller | None, *, hand_on: bool
+    uow: UnitOfWork,
+    scanned: ScannedIdentity,
+    via: Controller | None,
+    *,
+    hand_on: bool,
+    to_outside: bool = False,
 ) -> None:
     """Refuse a plain move of a controlled unit (or a hand-on of a held one) before the identity
     check writes its record: a refused move leaves nothing behind. The check under the unit's
@@ -201,7 +209,7 @@ def _refuse_early(
         if via is None:
             check_move(label, control.active_control(session, unit.id), via)
         if hand_on:
-            check_hand_on(label, control.active_holds(session, unit.id))
+            check_hand_on(label, control.active_holds(session, unit.id), to_outside=to_outside)
 
 
 def _lock_current(session: Session, unit_id: int) -> CurrentCustody:
@@ -311,7 +319,8 @@ def _apply(
     if via is None:
         check_move(label, controlled, via)
     if move.kind is EventKind.TRANSFER:
-        check_hand_on(label, control.active_holds(session, unit.id))
+        outside = move.to is not None and move.to.kind is PlaceKind.PARTY
+        check_hand_on(label, control.active_holds(session, unit.id), to_outside=outside)
     try:
         target = next_place(current, move)
     except CustodyRuleError as exc:
@@ -647,7 +656,7 @@ def transfer(
         to = Place.person(user_id)
     else:
         to = Place.outside(party)
-    _refuse_early(uow, scanned, via, hand_on=True)
+    _refuse_early(uow, scanned, via, hand_on=True, to_outside=to.kind is PlaceKind.PARTY)
     _identity_check(uow, actor, scanned, second_scan, checkpoint, True)
     with uow:
         unit, row = _locked_unit(uow, scanned)

@@ -22,12 +22,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from atmpchain.accounts import queries as account_queries
 from atmpchain.accounts.domain import Actor, Permission
 from atmpchain.audit.actions import AuditAction
+from atmpchain.custody import queries as custody_queries
 from atmpchain.custody import service as custody_service
+from atmpchain.custody.domain import PlaceKind
 from atmpchain.custody.models import ProductUnit
 from atmpchain.custody.service import CustodyResult
-from atmpchain.errors import Conflict, InvalidInput, NotYet
+from atmpchain.errors import Conflict, InvalidInput, NotFound, NotYet
 from atmpchain.hospital.common import (
     clean_note,
     dose_number,
@@ -48,10 +51,10 @@ from atmpchain.hospital.domain import (
     limit_exceeded,
 )
 from atmpchain.hospital.identity import record_stop, stops_flagged
-from atmpchain.hospital.models import Dose, Patient
+from atmpchain.hospital.models import Dose, DoseEvent, Patient
 from atmpchain.hospital.preparation import record_window_missed
 from atmpchain.hospital.receipt import dose_of_unit
-from atmpchain.hospital.safeguards import QaFlag, short_infusion
+from atmpchain.hospital.safeguards import QaFlag, require_bag_with_nurse, short_infusion
 from atmpchain.identity import service as identity_service
 from atmpchain.identity.chain import CheckPoint, ScannedIdentity, identity_of
 from atmpchain.identity.errors import IdentityFormatError
@@ -102,7 +105,7 @@ class BedsideStop(ChainOfIdentityMismatch):
         bag: PatientView | None,
         bag_dose: str | None,
     ) -> None:
-        super().__init__(reason, audit_seq)
+        super().__init__(reason, audit_seq, "bag_scan")
         self.wristband = wristband
         self.bag = bag
         self.bag_dose = bag_dose
@@ -287,6 +290,37 @@ def _received_on_ward(dose: Dose) -> None:
         raise NotReceivedOnWard(dose.id)
 
 
+def _bag_with_issued_nurse(session: Session, dose: Dose) -> None:
+    """Refuse unless the dose's bag is held by the person its (last) issue handed it to."""
+    unit_id = dose.product_unit_id
+    issue = session.execute(
+        select(DoseEvent.custody_seq)
+        .where(DoseEvent.dose_id == dose.id, DoseEvent.step == DoseStep.ISSUED)
+        .order_by(DoseEvent.seq.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    nurse_id = (
+        custody_queries.handed_to(session, unit_id, issue)
+        if unit_id is not None and issue is not None
+        else None
+    )
+    place = custody_queries.holder_now(session, unit_id) if unit_id is not None else None
+    with_nurse = (
+        nurse_id is not None
+        and place is not None
+        and place.kind is PlaceKind.PERSON
+        and place.user_id == nurse_id
+    )
+    nurse = (
+        account_queries.full_names(session, [nurse_id]).get(nurse_id)
+        if nurse_id is not None
+        else None
+    )
+    require_bag_with_nurse(
+        dose_number(dose.id), nurse, custody_service.describe_place(session, place), with_nurse
+    )
+
+
 def check_bedside(
     uow: UnitOfWork,
     *,
@@ -301,6 +335,10 @@ def check_bedside(
     coi = read_wristband(wristband_scan)
     scanned = custody_service.read_unit_scan(bag_scan, field="bag_scan")
     with uow.db.read_session() as session:
+        if expected_dose_id is not None and session.get(Dose, expected_dose_id) is None:
+            # A screen for a dose that does not exist is a bad request, not a safety STOP:
+            # recording one would put a stop against nothing on QA's list.
+            raise NotFound(f"there is no dose {expected_dose_id}", field="expected_dose_id")
         wristband, wristband_dose = _wristband_patient(session, coi)
         bags = _bag_doses(session, scanned)
 
@@ -326,6 +364,8 @@ def check_bedside(
             checkpoint=CheckPoint.BAG_TO_WRISTBAND,
             first_scan=bag_scan,
             second_scan=wristband_scan,
+            first_field="bag_scan",
+            second_field="wristband_scan",
         )
     except ChainOfIdentityMismatch as mismatch:
         bag = next(iter(bags), None)
@@ -365,6 +405,7 @@ def check_bedside(
             dose = lock_dose(uow.session, bag.dose_id)
             overridden = _limit(uow, actor, dose, uow.clock.now()) is not None
             _received_on_ward(dose)
+            _bag_with_issued_nurse(uow.session, dose)
     with uow.db.read_session() as session:
         dose = get_dose(session, bag.dose_id)
         revision = revision_of(session, dose)
@@ -410,6 +451,7 @@ def start_infusion(
         now = uow.clock.now()
         why = _limit(uow, actor, dose, now)  # again under the lock: the limit may run out now
         _received_on_ward(dose)
+        _bag_with_issued_nurse(uow.session, dose)
         revision = revision_of(uow.session, dose)
         detail = {
             "wristband_scan": wristband_scan.strip(),
@@ -470,7 +512,9 @@ def end_infusion(
             short_infusion(dose.infusion_started_at, uow.clock.now(), minimum, text)
 
     def then(uow: UnitOfWork, result: CustodyResult) -> None:
-        dose = dose_of_unit(uow, actor, dose_id, result, None, bag_scan, where=WHERE)
+        dose = dose_of_unit(
+            uow, actor, dose_id, result, None, bag_scan, where=WHERE, field="bag_scan"
+        )
         now = uow.clock.now()
         revision = revision_of(uow.session, dose)
         flags: list[tuple[QaFlag, str]] = []
@@ -507,7 +551,7 @@ def end_infusion(
         )
         dose.infusion_ended_at = now
 
-    with stops_flagged(uow, actor, dose_id, WHERE, bag_scan):
+    with stops_flagged(uow, actor, dose_id, WHERE, bag_scan, field="bag_scan"):
         return custody_service.dispose(
             uow,
             actor=actor,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from atmpchain.accounts import queries as account_queries
@@ -33,10 +33,22 @@ from atmpchain.uow import UnitOfWork
 
 
 def lines_of(session: Session, dose_id: int, revision: CatalogueRevision) -> tuple[CheckLine, ...]:
-    """The dose's checks, each with its confirmation on record or none."""
+    """The dose's checks, each with its confirmation on record or none.
+
+    Only confirmations since the bag last went into the cryostore count: a bag put back after
+    its checks is a new preparation, and its checks are made again (never carried over)."""
+    stored = (
+        select(func.max(DoseEvent.seq))
+        .where(DoseEvent.dose_id == dose_id, DoseEvent.step == DoseStep.STORED)
+        .scalar_subquery()
+    )
     rows = session.execute(
         select(DoseEvent.detail, DoseEvent.actor_id, DoseEvent.at)
-        .where(DoseEvent.dose_id == dose_id, DoseEvent.step == DoseStep.CHECK_CONFIRMED)
+        .where(
+            DoseEvent.dose_id == dose_id,
+            DoseEvent.step == DoseStep.CHECK_CONFIRMED,
+            DoseEvent.seq > func.coalesce(stored, 0),
+        )
         .order_by(DoseEvent.seq)
     ).all()
     names = account_queries.full_names(session, {r.actor_id for r in rows if r.actor_id})

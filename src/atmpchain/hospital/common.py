@@ -209,6 +209,10 @@ def record_step(
     return record
 
 
+def _int_or_none(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def add_flag(
     uow: UnitOfWork,
     *,
@@ -230,6 +234,7 @@ def add_flag(
             actor_id=actor.user_id,
             event_seq=event_seq,
             audit_seq=audit_seq,
+            identity_check_seq=_int_or_none(detail.get("identity_check_seq")),
             reason=reason,
             detail=canonical_json(dict(detail)),
         )

@@ -19,8 +19,10 @@ from atmpchain.uow import UnitOfWork
 #: The capability name under which doses control and hold their bags.
 DOSE = "hospital.dose"
 #: While a dose is in one of these, it moves its bag itself; in any other it no longer does
-#: (infused: the bag is disposed of; rejected, cancelled, window missed: no step of the dose
-#: moves it any more, so custody's own disposal or return must be possible).
+#: (infused: the bag is disposed of; rejected, cancelled: no step of the dose moves it any more,
+#: so custody's own disposal or return must be possible). A missed window keeps control: the
+#: thawed bag must not go back into the tank by a plain scan and be infused after an override;
+#: its ways on are the physician's override or the dose's signed disposal (`disposal.py`).
 CONTROLLING = frozenset(
     {
         DoseStatus.RECEIVED,
@@ -30,8 +32,11 @@ CONTROLLING = frozenset(
         DoseStatus.THAWED,
         DoseStatus.ISSUED,
         DoseStatus.INFUSING,
+        DoseStatus.WINDOW_MISSED,
     }
 )
+#: The steps after which the bag is gone: the dose lets go of it and lifts its hold.
+_BAG_GONE = frozenset({DoseStep.PRODUCT_DISPOSED})
 #: The steps that end QA's hold from receipt (a release or a rejection).
 _HOLD_DECIDED = frozenset({DoseStep.RELEASED_BY_QA, DoseStep.REJECTED_BY_QA})
 DISPOSE_OR_RETURN = "disposal of the product, or its return to the manufacturer"
@@ -50,6 +55,8 @@ def dose_page(dose_id: int) -> str:
 def wanted_hold(dose: Dose, step: DoseStep) -> HoldSpec | None:
     """The hold the dose puts on its bag after `step`, if any."""
     number = dose_number(dose.id)
+    if step in _BAG_GONE:
+        return None
     if dose.status is DoseStatus.REJECTED:
         return HoldSpec(HoldKind.REJECTED, f"rejected by QA (dose {number})", DISPOSE_OR_RETURN)
     if dose.status is DoseStatus.WINDOW_MISSED:
@@ -76,7 +83,7 @@ def follow(uow: UnitOfWork, actor: Actor, dose: Dose, step: DoseStep) -> None:
         return
     key = controller(dose.id)
     number = dose_number(dose.id)
-    if dose.status in CONTROLLING:
+    if dose.status in CONTROLLING and step not in _BAG_GONE:
         control.place_control(
             uow,
             actor=actor,
@@ -91,7 +98,9 @@ def follow(uow: UnitOfWork, actor: Actor, dose: Dose, step: DoseStep) -> None:
             actor=actor,
             unit_id=unit_id,
             controller=key,
-            reason=f"dose {number} is {dose.status.label}",
+            reason=f"{step.label.lower()} (dose {number})"
+            if step in _BAG_GONE
+            else f"dose {number} is {dose.status.label}",
         )
     control.set_hold(
         uow,

@@ -240,6 +240,7 @@ class DoseStep(enum.Enum):
     INFUSION_ENDED = "infusion_ended"
     LIMIT_OVERRIDDEN = "limit_overridden"
     WINDOW_MISSED = "window_missed"
+    PRODUCT_DISPOSED = "product_disposed"  # a bag past its limit destroyed, signed (no status)
     CANCELLED = "cancelled"
 
     @property
@@ -302,6 +303,9 @@ TRANSITIONS: dict[DoseStep, tuple[frozenset[DoseStatus], DoseStatus | None]] = {
         frozenset({DoseStatus.THAWING, DoseStatus.THAWED, DoseStatus.ISSUED}),
         DoseStatus.WINDOW_MISSED,
     ),
+    # A dose past its limit keeps control of its bag (a plain put-away once sent it back to the
+    # tank); its documented ways on are the physician's override or this signed disposal.
+    DoseStep.PRODUCT_DISPOSED: (frozenset({DoseStatus.WINDOW_MISSED}), None),
     DoseStep.CANCELLED: (
         frozenset(
             {

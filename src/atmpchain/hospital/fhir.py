@@ -28,7 +28,7 @@ from __future__ import annotations
 import html
 import json
 import uuid
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -197,7 +197,9 @@ def _product(record: DoseRecord, context: FhirContext) -> dict[str, Any]:
     entry = record.entry
     line = record.line
     status = line.status
-    available = status in _AVAILABLE and line.hold is None
+    # Any open custody hold on the bag (QA's hold, a quarantine, an assessment pending, a
+    # rejection, an expiry) makes the product unavailable, whoever placed it.
+    available = status in _AVAILABLE and line.hold is None and not line.holds
     din = record.din or record.expected_din
     unit_code = _unit_code(record)
     # The brand is shown only on this dose's own catalogue coding (one code per brand), taken
@@ -229,6 +231,10 @@ def _product(record: DoseRecord, context: FhirContext) -> dict[str, Any]:
         )
     if line.hold:
         properties.append(_property("qa-hold", "Held for QA", valueString=line.hold))
+    for hold in line.holds:
+        properties.append(
+            _property("custody-hold", "Custody hold on the product", valueString=hold.on_record())
+        )
     if line.thaw_started_at is not None:
         thaw: dict[str, Any] = {"start": _instant(line.thaw_started_at)}
         if record.thaw_ended_at is not None:
@@ -241,6 +247,7 @@ def _product(record: DoseRecord, context: FhirContext) -> dict[str, Any]:
             _unit_words(record),
             f"Chain of identity: {record.coi}",
             f"Dose status: {status.value}" + (f"; held for QA: {line.hold}" if line.hold else ""),
+            *(hold.on_record() for hold in line.holds),
         ),
         "productCode": {"coding": codings, "text": f"{entry.name} ({entry.inn})"},
         "productStatus": _coding(
@@ -434,6 +441,38 @@ def _extension(request: Any, url: str) -> Any:
     return None
 
 
+# A name in use now: "old" names (and maiden names) are history, never the name to check.
+_PAST_NAMES = frozenset({"old", "maiden"})
+
+
+def _name_of(names: Sequence[Any]) -> str:
+    """The patient's one name for the bedside check: the official name(s), else every name in
+    use. Several that differ are refused: whose name is shown must never depend on which was
+    written first."""
+    current = [h for h in names if getattr(h, "use", None) not in _PAST_NAMES]
+    official = [h for h in current if getattr(h, "use", None) == "official"]
+    chosen = official or current
+    found = _distinct(
+        " ".join(
+            (
+                human.text or " ".join(str(p) for p in [*(human.given or []), human.family] if p)
+            ).split()
+        )
+        for human in chosen
+    )
+    found = [name for name in found if name]
+    if not found:
+        raise _refuse("Patient.name", "the bedside check needs the patient's name")
+    if len(found) > 1:
+        which = "official names" if official else "names in use"
+        raise _refuse(
+            "Patient.name",
+            f"the patient carries {len(found)} different {which} ({'; '.join(found)}); the "
+            "bedside check shows one name: send the one official name",
+        )
+    return found[0]
+
+
 def _patient_of(
     kind: str, request: Any, patients: Mapping[str, dict[str, Any]], context: FhirContext
 ) -> tuple[str, str, date]:
@@ -468,14 +507,7 @@ def _patient_of(
             f"{context.patient_system} ({', '.join(refs)}); a patient is named by one",
         )
     (ref,) = refs
-    name = None
-    for human in patient.name or []:
-        parts = [*(human.given or []), human.family]
-        name = human.text or " ".join(str(p) for p in parts if p).strip()
-        if name:
-            break
-    if not name:
-        raise _refuse("Patient.name", "the bedside check needs the patient's name")
+    name = _name_of(patient.name or [])
     birth = patient.birthDate
     if not isinstance(birth, date) or isinstance(birth, datetime):
         raise _refuse("Patient.birthDate", "the bedside check needs the full date of birth")
@@ -580,9 +612,17 @@ def import_order(
         )
     if request.intent not in _ORDER_INTENTS:
         raise _refuse(f"{kind}.intent", f"'{request.intent}' is not an order")
-    external = next(
-        (i.value.strip() for i in request.identifier or [] if i.value and i.value.strip()), None
+    externals = _distinct(
+        i.value.strip() for i in request.identifier or [] if i.value and i.value.strip()
     )
+    if len(externals) > 1:
+        # The identifier refuses a duplicate order: which one counts must not be "the first".
+        raise _refuse(
+            f"{kind}.identifier",
+            f"the request carries {len(externals)} different identifiers "
+            f"({', '.join(externals)}); an order is named by one",
+        )
+    external = externals[0] if externals else None
     if external is None:
         raise _refuse(
             f"{kind}.identifier", "the request needs its identifier (to refuse a duplicate)"

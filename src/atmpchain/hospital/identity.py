@@ -25,11 +25,12 @@ class IdentityStop(DomainError):
 
     status = 409
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, field: str = "unit_scan") -> None:
+        # `field`: the form or API field the person scanned into (unit_scan, bag_scan, ...).
         super().__init__(
             f"STOP: wrong product: {reason}. Do not use the product; call the pharmacist "
             "(recorded in the audit trail)",
-            field="scan",
+            field=field,
         )
         self.reason = reason
 
@@ -82,14 +83,28 @@ def record_stop(
 
 
 def stop_on_record(
-    uow: UnitOfWork, actor: Actor, dose_id: int | None, where: str, scan: str, reason: str
+    uow: UnitOfWork,
+    actor: Actor,
+    dose_id: int | None,
+    where: str,
+    scan: str,
+    reason: str,
+    field: str = "unit_scan",
 ) -> ChainOfIdentityMismatch:
-    """Commit the refusal with the scan, and return the hard stop to raise."""
-    return ChainOfIdentityMismatch(reason, record_stop(uow, actor, dose_id, where, scan, reason))
+    """Commit the refusal with the scan, and return the hard stop to raise (naming `field`,
+    where the scan was filled in)."""
+    seq = record_stop(uow, actor, dose_id, where, scan, reason)
+    return ChainOfIdentityMismatch(reason, seq, field)
 
 
 def refuse_in(
-    uow: UnitOfWork, actor: Actor, dose_id: int, where: str, scan: str, reason: str
+    uow: UnitOfWork,
+    actor: Actor,
+    dose_id: int,
+    where: str,
+    scan: str,
+    reason: str,
+    field: str = "unit_scan",
 ) -> IdentityStop:
     """Inside an open transaction that is about to fail: record the refusal in a transaction of
     its own once this one rolls back, and return the hard stop to raise."""
@@ -98,19 +113,22 @@ def refuse_in(
         _record(failure_uow, actor, dose_id, where, scan, reason)
 
     uow.on_failure(record)
-    return IdentityStop(reason)
+    return IdentityStop(reason, field)
 
 
 @contextmanager
 def stops_flagged(
-    uow: UnitOfWork, actor: Actor, dose_id: int, where: str, scan: str
+    uow: UnitOfWork, actor: Actor, dose_id: int, where: str, scan: str, field: str | None = None
 ) -> Iterator[None]:
     """A mismatch found by the identity or custody service inside a dose's step (already in
-    the audit trail as an identity check) is recorded against the dose and flagged for QA too."""
+    the audit trail as an identity check) is recorded against the dose and flagged for QA too.
+    With `field`, the stop names that form field (the step's own name for the scan)."""
     try:
         yield
     except ChainOfIdentityMismatch as stop:
         record_stop(
             uow, actor, dose_id, where, scan, stop.reason, {"identity_check_seq": stop.audit_seq}
         )
+        if field is not None and field != stop.field:
+            raise ChainOfIdentityMismatch(stop.reason, stop.audit_seq, field) from None
         raise

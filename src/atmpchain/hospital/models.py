@@ -200,6 +200,9 @@ class DoseFlag(Base):
     # The dose's event that raised it (None for a STOP: the step was refused, not recorded).
     event_seq: Mapped[int | None] = mapped_column(Integer)
     audit_seq: Mapped[int | None] = mapped_column(Integer)
+    # The identity service's check behind a STOP (its audit record), so that QA's list shows
+    # that check once, as this dose's STOP (`flags.flagged`).
+    identity_check_seq: Mapped[int | None] = mapped_column(Integer, index=True)
     reason: Mapped[str] = mapped_column(Text)
     # What QA needs to judge it (where, the scans, both patients), as canonical JSON.
     detail: Mapped[str] = mapped_column(Text)

@@ -63,16 +63,24 @@ def _free_to_use(uow: UnitOfWork, dose: Dose) -> None:
             raise Conflict(f"dose {dose_number(dose.id)} may not be used: {blocked}", "hold")
 
 
-def check_scan_is_dose(uow: UnitOfWork, actor: Actor, dose_id: int, scan: str, where: str) -> None:
-    """The scanned bag must be the dose's own product; otherwise a hard stop, on record."""
-    scanned = custody_service.read_unit_scan(scan)
+def check_scan_is_dose(
+    uow: UnitOfWork,
+    actor: Actor,
+    dose_id: int,
+    scan: str,
+    where: str,
+    field: str = "unit_scan",
+) -> None:
+    """The scanned bag must be the dose's own product; otherwise a hard stop, on record,
+    naming `field` (the form or API field scanned into)."""
+    scanned = custody_service.read_unit_scan(scan, field=field)
     with uow.db.read_session() as session:
         dose = get_dose(session, dose_id)
         try:
             unit = custody_service.find_unit(session, scanned)
         except NotFound as unknown:
             # A bag no one received here is not this dose's bag either: a stop, on record.
-            raise stop_on_record(uow, actor, dose_id, where, scan, unknown.message) from None
+            raise stop_on_record(uow, actor, dose_id, where, scan, unknown.message, field) from None
         if dose.product_unit_id != unit.id:
             raise stop_on_record(
                 uow,
@@ -82,6 +90,7 @@ def check_scan_is_dose(uow: UnitOfWork, actor: Actor, dose_id: int, scan: str, w
                 scan,
                 f"the scanned unit {custody_service.unit_label(unit.din, unit.product_code)} "
                 f"is not the product of dose {dose_number(dose_id)}",
+                field,
             )
 
 

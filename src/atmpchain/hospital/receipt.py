@@ -355,6 +355,7 @@ def dose_of_unit(
     expected_version: int | None,
     scan: str,
     where: str = "pharmacy",
+    field: str = "unit_scan",
 ) -> Dose:
     """The locked dose, which must own the unit just moved (else the scan was of another
     patient's product: a hard stop, on record, and the move is undone)."""
@@ -367,6 +368,7 @@ def dose_of_unit(
             where,
             scan,
             f"unit {result.unit} is not the product of dose {dose_number(dose.id)}",
+            field,
         )
     return dose
 

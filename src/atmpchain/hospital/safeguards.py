@@ -165,3 +165,19 @@ def short_infusion(
     if not reason:
         raise InvalidInput(f"{why}: say why in the note", field="note")
     return why
+
+
+# --- the bag at the bedside ---------------------------------------------------------------
+
+
+def require_bag_with_nurse(dose: str, nurse: str | None, holder: str, with_nurse: bool) -> None:
+    """Refuse an infusion unless the bag is in the custody of the nurse it was issued to (a
+    bag put back into the tank after a missed window was once "infused" from there)."""
+    if not with_nurse:
+        whom = nurse or "a nurse (the dose has no recorded issue to one)"
+        raise Conflict(
+            f"dose {dose} cannot be infused: its bag is {holder}, not with {whom}, the nurse it "
+            "was issued to. An infusion needs the bag in the custody of the nurse it was issued "
+            "to",
+            field="bag_scan",
+        )

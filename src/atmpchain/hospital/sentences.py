@@ -124,10 +124,10 @@ def flag_sentence(flag: FlagView) -> str:
 
 
 def hold_sentence(hold: ActiveHold, when: When) -> str:
-    """An open custody hold on the bag: why, since when, and what it waits for."""
+    """An open custody hold on the bag: why, since when, what it waits for and who placed it."""
     return (
         f"The bag is {hold.kind.label} since {when(hold.since)}: {_text(hold.reason)}. "
-        f"It waits for {hold.waits_for}."
+        f"It waits for {hold.waits_for}. {hold.placed_by} placed the hold."
     )
 
 

@@ -38,7 +38,7 @@ def confirm_receipt_at_ward(
     if not bag_scan.strip():
         raise InvalidInput("scan the bag's label", field="bag_scan")
     # Another patient's bag is a STOP on record, as at every other scan of a dose.
-    check_scan_is_dose(uow, actor, dose_id, bag_scan, "ward")
+    check_scan_is_dose(uow, actor, dose_id, bag_scan, "ward", field="bag_scan")
     with uow:
         dose = lock_dose(uow.session, dose_id, expected_version)
         if dose.received_at_ward_at is not None:

@@ -15,6 +15,7 @@ from atmpchain.facility.queries import facility_fin
 from atmpchain.identity.chain import CheckPoint, Verdict, decide, identity_of
 from atmpchain.identity.din import Din, parse_manual_din
 from atmpchain.identity.errors import IdentityFormatError
+from atmpchain.identity.integrity import din_values
 from atmpchain.identity.models import (
     ChainOfIdentity,
     CoiDonation,
@@ -33,11 +34,12 @@ class ChainOfIdentityMismatch(DomainError):
 
     status = 409
 
-    def __init__(self, reason: str, audit_seq: int) -> None:
+    def __init__(self, reason: str, audit_seq: int, field: str = "second_scan") -> None:
+        # `field` is the form or API field the person filled: the scan that did not match.
         super().__init__(
             f"STOP: identities do not match: {reason}. Do not use the product; call QA. "
             f"(audit record {audit_seq})",
-            field="scan",
+            field=field,
         )
         self.reason = reason
         self.audit_seq = audit_seq
@@ -98,23 +100,26 @@ def issue_din(uow: UnitOfWork, *, actor: Actor, purpose: str | None = None) -> D
         year = _year(uow)
         sequence = _next_sequence(uow, "din", fin, year)
         din = Din(fin, year, f"{sequence:06d}")
+        now = uow.clock.now()
+        stated = (purpose or "").strip() or None
         uow.session.add(
             IssuedDin(
                 din=din.encode(),
                 fin=fin,
                 year=year,
                 sequence=sequence,
-                issued_at=uow.clock.now(),
+                issued_at=now,
                 issued_by_id=actor.user_id,
-                purpose=(purpose or "").strip() or None,
+                purpose=stated,
             )
         )
+        # Every column of the row, so that `audit reconcile` names a row changed outside.
         uow.audit.record(
             AuditAction.DIN_ISSUED,
             actor=actor,
             record_type="din",
             record_id=din.encode(),
-            after={"din": din.encode(), "check_character": din.check_character, "purpose": purpose},
+            after=din_values(din, issued_at=now, issued_by_id=actor.user_id, purpose=stated),
         )
         uow.commit()
     return din
@@ -218,7 +223,14 @@ def bind_din_in(uow: UnitOfWork, *, actor: Actor, coi_identifier: str, din: Din)
 
 
 def check_identity(
-    uow: UnitOfWork, *, actor: Actor, checkpoint: CheckPoint, first_scan: str, second_scan: str
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    checkpoint: CheckPoint,
+    first_scan: str,
+    second_scan: str,
+    first_field: str = "first_scan",
+    second_field: str = "second_scan",
 ) -> Verdict:
     """Decide whether two scans belong together; a mismatch is recorded, then a hard stop.
 
@@ -229,11 +241,11 @@ def check_identity(
     try:
         first = identity_of(first_scan, parse_scan(first_scan))
     except IdentityFormatError as exc:
-        raise scan_error("first_scan", exc) from None
+        raise scan_error(first_field, exc) from None
     try:
         second = identity_of(second_scan, parse_scan(second_scan))
     except IdentityFormatError as exc:
-        raise scan_error("second_scan", exc) from None
+        raise scan_error(second_field, exc) from None
     with uow:
         dins = [s.din.encode() for s in (first, second) if s.din]
         rows = uow.session.execute(
@@ -260,5 +272,5 @@ def check_identity(
         )
         uow.commit()
     if not verdict.match:
-        raise ChainOfIdentityMismatch(verdict.reason, record.seq)
+        raise ChainOfIdentityMismatch(verdict.reason, record.seq, second_field)
     return verdict

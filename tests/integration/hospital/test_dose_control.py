@@ -165,7 +165,7 @@ def test_a_cancelled_dose_lets_go_of_its_bag(
     )
 
 
-def test_a_missed_window_holds_the_bag_and_the_physicians_override_takes_it_back(
+def test_a_missed_window_keeps_control_of_the_bag_until_the_physicians_override(
     uow: UnitOfWork, clock: FixedClock, staff: Staff, order: Callable[..., int], cryostore: str
 ) -> None:
     bag = manufactured(1)
@@ -176,7 +176,8 @@ def test_a_missed_window_holds_the_bag_and_the_physicians_override_takes_it_back
     preparation.flag_missed_windows(uow, actor=staff.pharmacist.actor)
     assert _dose(uow, dose_id).status is DoseStatus.WINDOW_MISSED
     controlled_by, (hold,) = _custody(uow, dose_id)
-    assert controlled_by is None and hold.kind is HoldKind.EXPIRED
+    # Still the dose's: a plain scan once put the thawed bag back into the tank (issue 9 #1).
+    assert controlled_by == f"dose D{dose_id:06d}" and hold.kind is HoldKind.EXPIRED
     assert "override" in hold.waits_for
     bedside.override_limit(
         uow,

@@ -485,7 +485,7 @@ def test_no_override_before_the_limit_has_run_out_and_late_ends_are_flagged(
         uow, actor=staff.nurse.actor, dose_id=dose_id, bag_scan=bag.scan, password=PASSWORD
     )
     with uow.db.read_session() as session:
-        (flag,) = flags.flagged(session)
+        (flag,) = flags.flagged(session).items
     assert flag.kind is QaFlag.ENDED_AFTER_LIMIT and flag.detail["ended_after_limit"]
 
 

@@ -59,7 +59,7 @@ def _event(uow: UnitOfWork, dose_id: int, step: DoseStep) -> DoseEvent:
 
 def _flags(uow: UnitOfWork) -> list[flags.FlagView]:
     with uow.db.read_session() as session:
-        return flags.flagged(session)
+        return flags.flagged(session).items
 
 
 def _record(uow: UnitOfWork, dose_id: int) -> queries.DoseRecord:

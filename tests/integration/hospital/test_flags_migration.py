@@ -28,7 +28,7 @@ from atmpchain.uow import UnitOfWork
 
 def _listed(db: Database) -> list[tuple[str, int | None, str]]:
     with db.read_session() as session:
-        return sorted((f.kind.value, f.dose_id, f.reason) for f in flags.flagged(session))
+        return sorted((f.kind.value, f.dose_id, f.reason) for f in flags.flagged(session).items)
 
 
 def test_the_migration_lists_the_stops_and_missed_windows_already_on_record(

@@ -228,7 +228,8 @@ def test_every_step_has_a_row_in_the_table() -> None:
     assert set(TRANSITIONS) == set(DoseStep)
 
 
-def test_finished_doses_accept_only_the_physicians_override_of_a_missed_window() -> None:
+def test_a_missed_window_accepts_only_the_physicians_override_or_the_signed_disposal() -> None:
+    # A missed window keeps the bag (ADR 0018): its only ways on are these two.
     accepting = {
         status: {step for step, (allowed, _) in TRANSITIONS.items() if status in allowed}
         for status in DoseStatus
@@ -238,7 +239,7 @@ def test_finished_doses_accept_only_the_physicians_override_of_a_missed_window()
         DoseStatus.INFUSED: set(),
         DoseStatus.REJECTED: set(),
         DoseStatus.CANCELLED: set(),
-        DoseStatus.WINDOW_MISSED: {DoseStep.LIMIT_OVERRIDDEN},
+        DoseStatus.WINDOW_MISSED: {DoseStep.LIMIT_OVERRIDDEN, DoseStep.PRODUCT_DISPOSED},
     }
 
 

@@ -270,3 +270,53 @@ def test_any_order_sent_as_a_service_request_is_read_back_the_same(request: Orde
     back = import_order(sent, CONTEXT)
     assert back == request
     assert back.appointment_at.tzinfo is UTC
+
+
+def test_a_patient_with_two_different_official_names_is_refused_whatever_their_order() -> None:
+    # Issue 9 re-test: the name shown at the bedside was "the first" of several.
+    names = [
+        {"use": "official", "given": ["Maria"], "family": "Muster"},
+        {"use": "official", "given": ["Anna"], "family": "Beispiel"},
+    ]
+    for order in (names, names[::-1]):
+        patient = {**PATIENT, "name": order}
+        with pytest.raises(InvalidInput, match="2 different official names") as refused:
+            import_order(service_request(contained=[patient]), CONTEXT, transport_minutes=0)
+        assert refused.value.field == "Patient.name"
+
+
+def test_the_official_name_is_taken_over_a_nickname_and_an_old_name_is_ignored() -> None:
+    names = [
+        {"use": "nickname", "text": "Mizzi"},
+        {"use": "old", "given": ["Maria"], "family": "Alt"},
+        {"use": "official", "given": ["Maria"], "family": "Muster"},
+    ]
+    for order in (names, names[::-1]):
+        patient = {**PATIENT, "name": order}
+        request = import_order(service_request(contained=[patient]), CONTEXT, transport_minutes=0)
+        assert request.display_name == "Maria Muster"
+
+
+def test_two_different_names_in_use_without_an_official_one_are_refused() -> None:
+    patient = {**PATIENT, "name": [{"text": "Maria Muster"}, {"use": "usual", "text": "Mia M"}]}
+    with pytest.raises(InvalidInput, match="2 different names in use") as refused:
+        import_order(service_request(contained=[patient]), CONTEXT, transport_minutes=0)
+    assert refused.value.field == "Patient.name"
+
+
+def test_the_same_name_written_twice_is_read_once() -> None:
+    same = [{"use": "official", "given": ["Maria"], "family": "Muster"}] * 2
+    patient = {**PATIENT, "name": [*same, {"use": "official", "text": "Maria  Muster"}]}
+    request = import_order(service_request(contained=[patient]), CONTEXT, transport_minutes=0)
+    assert request.display_name == "Maria Muster"
+
+
+def test_a_request_with_two_different_identifiers_is_refused_whatever_their_order() -> None:
+    ids = [
+        {"system": "urn:oid:1.2.3.4", "value": "SR-2026-0042"},
+        {"system": "urn:oid:1.2.3.4", "value": "SR-2026-0043"},
+    ]
+    for order in (ids, ids[::-1]):
+        with pytest.raises(InvalidInput, match="2 different identifiers") as refused:
+            import_order(service_request(identifier=order), CONTEXT, transport_minutes=0)
+        assert refused.value.field == "ServiceRequest.identifier"

@@ -18,6 +18,7 @@ from atmpchain.hospital import (
     bedside,
     catalogue,
     checks,
+    disposal,
     orders,
     preparation,
     queries,
@@ -37,10 +38,11 @@ from atmpchain.web.api.hospital_schemas import (
     CatalogueLineOut,
     CheckIn,
     DecisionIn,
+    DisposeIn,
     DoseCreatedOut,
     DoseRecordOut,
     ExpectedDinIn,
-    FlagOut,
+    FlagPageOut,
     HoldDecisionIn,
     InfusionEndIn,
     IssueIn,
@@ -456,6 +458,24 @@ def override(
     return _step(state, dose_id)
 
 
+@router.post("/doses/{dose_id}/dispose", response_model=StepOut)
+def dispose(
+    dose_id: RecordId, body: DisposeIn, actor: CurrentActor, uow: UoW, state: State
+) -> StepOut:
+    """Destroy the bag of a dose whose window was missed (signed, with the reason): with the
+    physician's override, the only way on for such a bag; a plain custody scan is refused."""
+    moved = disposal.dispose_expired_dose(
+        uow,
+        actor=actor,
+        dose_id=dose_id,
+        unit_scan=body.unit_scan,
+        reason=body.reason,
+        password=body.password,
+        expected_version=body.expected_version,
+    )
+    return _step(state, dose_id, moved)
+
+
 # --- reads ------------------------------------------------------------------------------------
 
 
@@ -492,9 +512,15 @@ def recipients(
         return [RecipientOut.model_validate(r) for r in queries.recipients(session, lot)]
 
 
-@router.get("/flags", response_model=list[FlagOut])
-def flags(actor: Tracer, state: State) -> list[FlagOut]:
-    """Flags for QA, newest first: identity STOPs, overrides, early retrievals, missed windows,
-    infusions shorter than the minimum or ended after the limit."""
+@router.get("/flags", response_model=FlagPageOut)
+def flags(
+    actor: Tracer,
+    state: State,
+    limit: Annotated[int, Query(ge=1, le=hospital_flags.MAX_PAGE)] = 50,
+    offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
+) -> FlagPageOut:
+    """Flags for QA, newest first, a page at a time with the total: identity STOPs (from any
+    step, the identity check and custody transfers), overrides, early retrievals, missed
+    windows, infusions shorter than the minimum or ended after the limit."""
     with state.db.read_session() as session:
-        return [FlagOut.model_validate(f) for f in hospital_flags.flagged(session)]
+        return FlagPageOut.model_validate(hospital_flags.flagged(session, limit, offset))

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from atmpchain.custody.control_rules import HoldKind
 from atmpchain.custody.domain import EventKind
 from atmpchain.hospital.domain import DoseStatus, DoseStep, LimitBasis, ProductCategory
 from atmpchain.hospital.safeguards import QaFlag
@@ -179,6 +180,14 @@ class OverrideIn(Versioned):
     password: Password
 
 
+class DisposeIn(Versioned):
+    """The bag of a dose past its limit, destroyed: its scan, the reason and a signature."""
+
+    unit_scan: Scan
+    reason: Reason
+    password: Password
+
+
 class BedsideIn(Strict):
     """The nurse's two scans and password."""
 
@@ -269,10 +278,12 @@ class HoldOut(Out):
 
     source: str
     reference: str
+    kind: HoldKind
     reason: str
     waits_for: str
     page: str | None
     since: datetime
+    placed_by: str = Field(description="who placed the hold ('the system' when no person did)")
 
 
 class BoardLineOut(Out):
@@ -377,6 +388,20 @@ class FlagOut(Out):
     detail: dict[str, Any]
     audit_seq: int | None
     event_seq: int | None
+    source: str = Field(
+        description="dose: a dose's step or stop; identity_check: an identity STOP raised "
+        "outside any dose (identity check page or API, a custody transfer's scan)"
+    )
+
+
+class FlagPageOut(Out):
+    """A page of QA's flags, newest first, and how many there are in all."""
+
+    items: list[FlagOut]
+    total: int
+    limit: int
+    offset: int
+    next_offset: int | None
 
 
 class CheckDoneOut(Out):

@@ -182,7 +182,9 @@ def _precheck(action: ScanAction, unit: queries.UnitWhereabouts) -> None:
     another record controls it (naming that record and its page), or when it is on hold."""
     check_move(unit.unit, unit.control, None)
     if action is ScanAction.TRANSFER:
-        check_hand_on(unit.unit, unit.holds)
+        # The destination is asked next: a rejected unit may still go back to its maker (an
+        # outside party); the service checks the hand-on again with the destination known.
+        check_hand_on(unit.unit, unit.holds, to_outside=True)
     kind = unit.place.kind
     if action is ScanAction.RETRIEVE and kind is not PlaceKind.POSITION:
         raise CustodyRuleError(f"unit {unit.unit} is not in storage (it is {unit.where})")

@@ -110,6 +110,7 @@ class DoseForm(enum.Enum):
     APPOINTMENT = "appointment"
     CANCEL = "cancel"
     OVERRIDE = "override"
+    DISPOSE = "dispose"
 
     @property
     def title(self) -> str:
@@ -134,6 +135,7 @@ _TITLES = {
     DoseForm.APPOINTMENT: "Move the infusion appointment",
     DoseForm.CANCEL: "Cancel the dose",
     DoseForm.OVERRIDE: "Physician's override of the thaw-to-infusion limit",
+    DoseForm.DISPOSE: "Dispose of the bag past its limit",
 }
 
 #: Each form: the permission it needs and the step whose allowed statuses decide when it shows.
@@ -154,6 +156,8 @@ _FORM_RULES: dict[DoseForm, tuple[Permission, DoseStep]] = {
     DoseForm.APPOINTMENT: (Permission.ORDER_DOSE, DoseStep.APPOINTMENT_MOVED),
     DoseForm.CANCEL: (Permission.ORDER_DOSE, DoseStep.CANCELLED),
     DoseForm.OVERRIDE: (Permission.OVERRIDE_INFUSION_LIMIT, DoseStep.LIMIT_OVERRIDDEN),
+    # The holder disposes: the ward's nurse, or the pharmacist (see forms_for).
+    DoseForm.DISPOSE: (Permission.ADMINISTER_DOSE, DoseStep.PRODUCT_DISPOSED),
 }
 
 #: The first field of each form: it gets the focus when the form is the next step.
@@ -174,6 +178,7 @@ FIRST_FIELD = {
     DoseForm.APPOINTMENT: "appointment_at",
     DoseForm.CANCEL: "reason",
     DoseForm.OVERRIDE: "reason",
+    DoseForm.DISPOSE: "unit_scan",
 }
 
 #: Fixed confirmations after a step (never text taken from the URL).
@@ -194,6 +199,7 @@ DONE = {
     DoseForm.APPOINTMENT: "Appointment moved; the thaw window moved with it.",
     DoseForm.CANCEL: "Dose cancelled; its records stay.",
     DoseForm.OVERRIDE: "Override signed and recorded as a deviation.",
+    DoseForm.DISPOSE: "Bag disposed of, signed; the dose's record stays.",
 }
 
 
@@ -208,7 +214,14 @@ def forms_for(record: queries.DoseRecord, actor: Actor) -> list[DoseForm]:
     status = record.line.status
     shown: list[DoseForm] = []
     for form, (permission, step) in _FORM_RULES.items():
-        if not actor.can(permission) or status not in TRANSITIONS[step][0]:
+        may = actor.can(permission) or (
+            form is DoseForm.DISPOSE and actor.can(Permission.PREPARE_DOSE)
+        )
+        if not may or status not in TRANSITIONS[step][0]:
+            continue
+        if form is DoseForm.DISPOSE and any(
+            e.step is DoseStep.PRODUCT_DISPOSED for e in record.events
+        ):
             continue
         if form is DoseForm.HOLD and record.line.hold is None:
             continue

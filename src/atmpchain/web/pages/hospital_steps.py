@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from atmpchain.accounts.domain import Actor
 from atmpchain.errors import DomainError, InvalidInput, NotFound
-from atmpchain.hospital import bedside, checks, orders, preparation, receipt, ward
+from atmpchain.hospital import bedside, checks, disposal, orders, preparation, receipt, ward
 from atmpchain.hospital.common import dose_number
 from atmpchain.hospital.identity import IdentityStop
 from atmpchain.identity.service import ChainOfIdentityMismatch
@@ -202,6 +202,16 @@ def _run(
     elif form is DoseForm.CANCEL:
         orders.cancel_dose(
             uow, actor=actor, dose_id=dose_id, reason=f["reason"], expected_version=version
+        )
+    elif form is DoseForm.DISPOSE:
+        disposal.dispose_expired_dose(
+            uow,
+            actor=actor,
+            dose_id=dose_id,
+            unit_scan=f["unit_scan"],
+            reason=f["reason"],
+            password=pw,
+            expected_version=version,
         )
     else:
         bedside.override_limit(

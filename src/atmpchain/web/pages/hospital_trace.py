@@ -32,8 +32,9 @@ def trace(
     state: State,
     patient_ref: Search = "",
     lot: Search = "",
+    flags_from: Annotated[int, Query(ge=0, le=2**31)] = 0,
 ) -> Response:
-    """Search by patient or by batch/DIN; the flags for QA below."""
+    """Search by patient or by batch/DIN; the flags for QA below, a page at a time."""
     trace: queries.PatientTrace | None = None
     found: list[queries.Recipient] | None = None
     error: DomainError | None = None
@@ -48,7 +49,7 @@ def trace(
                 found = queries.recipients(session, lot)
         except DomainError as exc:
             error = exc
-        flags = hospital_flags.flagged(session)
+        flags = hospital_flags.flagged(session, offset=flags_from)
     return render(
         request,
         "hospital/trace.html",
