@@ -88,7 +88,7 @@ def worklist(actor: Actor, state: AppState) -> Worklist:
                 session, kinds=[HoldKind.PENDING_ASSESSMENT]
             )
         if actor.can(Permission.DECIDE_RECEIPT):
-            work.flags = hospital_flags.flagged(session, limit=10)
+            work.flags = hospital_flags.flagged(session, limit=10).items
         if actor.can(Permission.APPROVE_CATALOGUE_CHANGE):
             work.catalogue = [
                 line
