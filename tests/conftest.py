@@ -191,6 +191,8 @@ def make_persona(uow: UnitOfWork) -> Callable[..., Persona]:
     def make(*roles: Role, username: str | None = None, full_name: str | None = None) -> Persona:
         name = username or "_".join(r.value for r in roles).replace("_", "-")[:40]
         password = PERSONA_PASSWORD
+        # The installation's QA person comes first: it is put in force only on an empty database.
+        qa = access_approver()
         user_id = users.create_user(
             uow,
             actor=SYSTEM_ACTOR,
@@ -200,7 +202,6 @@ def make_persona(uow: UnitOfWork) -> Callable[..., Persona]:
             password=None if Role.DEVICE in roles else password,
             must_change_password=False,
         )
-        qa = access_approver()
         access.approve_access(
             uow, actor=qa.actor, user_id=user_id, password=qa.password, comment="test persona"
         )
