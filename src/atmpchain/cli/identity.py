@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -204,10 +203,7 @@ def label_coi(
     reason: Reason = None,
 ) -> None:
     """A patient wristband carrying the chain-of-identity barcode."""
-    try:
-        born = date.fromisoformat(birth_date) if birth_date else None
-    except ValueError:
-        common.fail(f"--birth-date '{birth_date}' is not a date as YYYY-MM-DD")
+    born = common.day(birth_date, "birth-date")
     request = LabelRequest(
         kind=LabelKind.WRISTBAND,
         size=size,
@@ -274,10 +270,7 @@ def sec_build(
             "give --country and --establishment, or set ATMPCHAIN_SEC_COUNTRY and "
             "ATMPCHAIN_SEC_TISSUE_ESTABLISHMENT"
         )
-    try:
-        expires = date.fromisoformat(expiry) if expiry else None
-    except ValueError:
-        common.fail(f"--expiry '{expiry}' is not a date as YYYY-MM-DD")
+    expires = common.day(expiry, "expiry")
     try:
         typed = din.strip()
         parsed_din = (

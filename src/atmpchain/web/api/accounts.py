@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from atmpchain.accounts import access, tokens, users
 from atmpchain.accounts import queries as account_queries
 from atmpchain.accounts.domain import Permission, Role
 from atmpchain.web.deps import CurrentActor, RecordId, State, UoW
+from atmpchain.web.fields import BoundedDatetime
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 
@@ -92,7 +93,7 @@ class TokenIn(Strict):
     """A new API token."""
 
     name: str = Field(min_length=1, max_length=100)
-    expires_at: AwareDatetime | None = None
+    expires_at: BoundedDatetime | None = None
 
 
 class TokenOut(BaseModel):

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from atmpchain.accounts.domain import Permission
 from atmpchain.audit import queries as audit_queries
@@ -17,6 +17,7 @@ from atmpchain.audit.domain import Anchor
 from atmpchain.audit.queries import AuditFilter
 from atmpchain.errors import InvalidInput
 from atmpchain.web.deps import CurrentActor, RecordId, State
+from atmpchain.web.fields import BoundedDatetime
 
 router = APIRouter(prefix="/api/audit", tags=["audit trail"])
 
@@ -96,8 +97,8 @@ def search(
     record_type: Annotated[str | None, Query(max_length=64)] = None,
     record_id: Annotated[str | None, Query(max_length=64)] = None,
     action: Annotated[str | None, Query(max_length=80)] = None,
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
+    since: BoundedDatetime | None = None,
+    until: BoundedDatetime | None = None,
     before_seq: RecordId | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AuditEntryOut]:
