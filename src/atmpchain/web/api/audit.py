@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from atmpchain.accounts.domain import Permission
 from atmpchain.audit import queries as audit_queries
 from atmpchain.audit import service as audit_service
-from atmpchain.audit.checkpointing import trusted_keys
+from atmpchain.audit.checkpointing import coverage_of, trusted_keys
 from atmpchain.audit.checkpoints import CheckpointReport
 from atmpchain.audit.domain import Anchor
 from atmpchain.audit.queries import AuditFilter
@@ -129,7 +129,9 @@ def verify(
         kept = Anchor.parse(anchor) if anchor else None
     except ValueError as exc:
         raise InvalidInput(str(exc), field="anchor") from None
-    report = audit_service.verify(state.db, anchor=kept, keys=trusted_keys(state.settings))
+    keys = trusted_keys(state.settings)
+    coverage = coverage_of(state.settings, state.db, keys, state.clock.now())
+    report = audit_service.verify(state.db, anchor=kept, keys=keys, coverage=coverage)
     return VerifyOut(
         ok=report.ok,
         records_checked=report.records_checked,

@@ -14,7 +14,7 @@ from atmpchain.accounts.audit_export import export_audit_trail
 from atmpchain.accounts.domain import Actor, Permission
 from atmpchain.audit import queries as audit_queries
 from atmpchain.audit import service as audit_service
-from atmpchain.audit.checkpointing import trusted_keys
+from atmpchain.audit.checkpointing import coverage_of, trusted_keys
 from atmpchain.audit.queries import AuditFilter
 from atmpchain.moments import EARLIEST, PAST_LATEST, day_start, parse_day
 from atmpchain.web.deps import CurrentAuth, RecordId, State, UoW
@@ -103,7 +103,9 @@ def audit_trail(
 def verify_chain(request: Request, auth: CurrentAuth, state: State) -> Response:
     """Re-walk the whole chain now and show the result."""
     auth.actor.require(Permission.VERIFY_AUDIT_TRAIL)
-    report = audit_service.verify(state.db, keys=trusted_keys(state.settings))
+    keys = trusted_keys(state.settings)
+    coverage = coverage_of(state.settings, state.db, keys, state.clock.now())
+    report = audit_service.verify(state.db, keys=keys, coverage=coverage)
     return render(request, "audit/verify.html", auth, report=report)
 
 
