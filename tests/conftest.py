@@ -18,7 +18,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from atmpchain.accounts import access, passwords, sessions, users
+from atmpchain.access import service as access
+from atmpchain.accounts import passwords, sessions, users
 from atmpchain.accounts.common import actor_of
 from atmpchain.accounts.domain import SYSTEM_ACTOR, Actor, Role
 from atmpchain.accounts.models import User

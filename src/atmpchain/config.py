@@ -22,6 +22,8 @@ from pydantic_settings import (
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from atmpchain.fin import fin_problem
+
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 DEFAULT_SQLITE_PATH = Path("var") / "atmpchain.db"
 
@@ -159,18 +161,6 @@ class Settings(BaseSettings):
     def url(self) -> URL:
         """The database URL, parsed."""
         return parse_database_url(self.database_url)
-
-
-def fin_problem(value: str) -> str | None:
-    """Why `value` is not an ISBT 128 FIN, or None when it is one (the DIN's own rule)."""
-    from atmpchain.identity.din import Din
-    from atmpchain.identity.errors import IdentityFormatError
-
-    try:
-        Din(value, "00", "000000")
-    except IdentityFormatError as exc:
-        return exc.rule
-    return None
 
 
 def parse_database_url(value: str) -> URL:

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from atmpchain.accounts import access, sessions, tokens, users
+from atmpchain.access import service as access
+from atmpchain.accounts import sessions, tokens, users
 from atmpchain.accounts.domain import SYSTEM_ACTOR, Actor, Role
 from atmpchain.accounts.models import User
 from atmpchain.custody import service as custody_service

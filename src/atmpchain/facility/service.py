@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from atmpchain.accounts.domain import SYSTEM_ACTOR, Actor, Permission
 from atmpchain.audit.actions import AuditAction
-from atmpchain.config import fin_problem
 from atmpchain.errors import InvalidInput
 from atmpchain.facility.domain import (
     FacilityDetails,
@@ -13,6 +12,7 @@ from atmpchain.facility.domain import (
     normalise_fin,
 )
 from atmpchain.facility.models import FACILITY_ID, Facility
+from atmpchain.fin import fin_problem
 from atmpchain.uow import UnitOfWork
 
 FACILITY_RECORD = "facility"
