@@ -105,6 +105,9 @@ def seed(uow: UnitOfWork) -> DemoResult:
         actor=SYSTEM_ACTOR,
         name=uow.settings.facility_name,
         fin=uow.settings.facility_fin or DEMO_FIN,
+        sec_country=uow.settings.sec_country,
+        sec_tissue_establishment=uow.settings.sec_tissue_establishment,
+        product_descriptions=uow.settings.product_descriptions,
     )
     # The installation puts the first administrator and the first QA person in force; everyone
     # else is created by the administrator and approved by QA, as in a real facility.

@@ -148,7 +148,8 @@ def test_the_facility_api_reads_for_anyone_and_changes_only_for_an_admin(
 ) -> None:
     nurse = make_persona(Role.NURSE, username="nora")
     csrf = web_login(unset_client, "nora", nurse.password)
-    assert unset_client.get("/api/facility").json() == {"name": "ATMP Center", "fin": None}
+    codes = {"sec_country": None, "sec_tissue_establishment": None, "product_descriptions": {}}
+    assert unset_client.get("/api/facility").json() == {"name": "ATMP Center", "fin": None} | codes
     body = {"name": "Demo Clinic", "fin": "B1234", "reason": "registration"}
     refused = unset_client.put("/api/facility", json=body, headers={"X-CSRF-Token": csrf})
     assert refused.status_code == 403
@@ -158,7 +159,7 @@ def test_the_facility_api_reads_for_anyone_and_changes_only_for_an_admin(
         csrf = web_login(admins, "admin", admin.password)
         changed = admins.put("/api/facility", json=body, headers={"X-CSRF-Token": csrf})
     assert changed.status_code == 200
-    assert changed.json() == {"name": "Demo Clinic", "fin": "B1234"}
+    assert changed.json() == {"name": "Demo Clinic", "fin": "B1234"} | codes
 
 
 def test_a_wrong_signing_password_is_a_422_on_the_password_field_not_a_logout(
