@@ -13,8 +13,11 @@ from atmpchain.facility.models import FACILITY_ID, Facility
 def stored_facility(session: Session) -> FacilityDetails | None:
     """The facility's record, or None on a database set up before facilities were stored."""
     row = session.get(Facility, FACILITY_ID)
-    if row is None:
-        return None
+    return None if row is None else details_of(row)
+
+
+def details_of(row: Facility) -> FacilityDetails:
+    """A facility row's details."""
     return FacilityDetails(
         row.name,
         row.fin,

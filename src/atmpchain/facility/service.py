@@ -17,6 +17,7 @@ from atmpchain.facility.domain import (
     normalise_fin,
 )
 from atmpchain.facility.models import FACILITY_ID, Facility
+from atmpchain.facility.queries import details_of
 from atmpchain.fin import fin_problem
 from atmpchain.uow import UnitOfWork
 
@@ -41,16 +42,6 @@ def _details(
         clean_sec_country(sec_country),
         clean_tissue_establishment(sec_tissue_establishment),
         clean_product_descriptions(product_descriptions or {}),
-    )
-
-
-def _stored(row: Facility) -> FacilityDetails:
-    return FacilityDetails(
-        row.name,
-        row.fin,
-        row.sec_country,
-        row.sec_tissue_establishment,
-        tuple(sorted((row.product_descriptions or {}).items())),
     )
 
 
@@ -115,7 +106,7 @@ def change_facility(
     actor.require(Permission.MANAGE_FACILITY)
     with uow:
         row = uow.session.get(Facility, FACILITY_ID, with_for_update=True)
-        before = None if row is None else _stored(row)
+        before = None if row is None else details_of(row)
         details = _details(
             name,
             fin,
