@@ -69,7 +69,8 @@ class CheckpointsOut(BaseModel):
             last_good_seq=report.last_good.seq if report.last_good else None,
             uncovered_records=report.uncovered,
             summary=report.summary(),
-            findings=[finding.problem for finding in report.findings],
+            findings=[finding.problem for finding in report.findings]
+            + ([report.missing] if report.missing else []),
         )
 
 
