@@ -18,7 +18,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from atmpchain.accounts import access, passwords, sessions, users
+from atmpchain.access import service as access
+from atmpchain.accounts import passwords, sessions, users
 from atmpchain.accounts.common import actor_of
 from atmpchain.accounts.domain import SYSTEM_ACTOR, Actor, Role
 from atmpchain.accounts.models import User
@@ -191,6 +192,8 @@ def make_persona(uow: UnitOfWork) -> Callable[..., Persona]:
     def make(*roles: Role, username: str | None = None, full_name: str | None = None) -> Persona:
         name = username or "_".join(r.value for r in roles).replace("_", "-")[:40]
         password = PERSONA_PASSWORD
+        # The installation's QA person comes first: it is put in force only on an empty database.
+        qa = access_approver()
         user_id = users.create_user(
             uow,
             actor=SYSTEM_ACTOR,
@@ -200,7 +203,6 @@ def make_persona(uow: UnitOfWork) -> Callable[..., Persona]:
             password=None if Role.DEVICE in roles else password,
             must_change_password=False,
         )
-        qa = access_approver()
         access.approve_access(
             uow, actor=qa.actor, user_id=user_id, password=qa.password, comment="test persona"
         )

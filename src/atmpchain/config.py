@@ -22,6 +22,8 @@ from pydantic_settings import (
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from atmpchain.fin import fin_problem
+
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 DEFAULT_SQLITE_PATH = Path("var") / "atmpchain.db"
 
@@ -71,6 +73,12 @@ class Settings(BaseSettings):
     # as they arrive, before anything is parsed (413 beyond it). The default takes a logger CSV of
     # 20 MB (coldchain.service.MAX_CSV_BYTES) with its multipart wrapping.
     max_body_bytes: int = Field(default=24 * 1024 * 1024, ge=64 * 1024, le=1024 * 1024 * 1024)
+    # HTML forms sent URL-encoded carry typed text only (the longest field takes 4,000
+    # characters): they get this smaller limit. Uploads are multipart and JSON goes to the API.
+    form_max_bytes: int = Field(default=256 * 1024, ge=16 * 1024, le=24 * 1024 * 1024)
+    # The login form (open to anyone), the password change and logging out carry a few short
+    # fields: the smallest limit, so that nobody can make the server read megabytes unasked.
+    small_form_max_bytes: int = Field(default=16 * 1024, ge=4 * 1024, le=1024 * 1024)
     # None means: secure cookies in production, plain cookies in development (http://127.0.0.1).
     cookie_secure: bool | None = None
     # The facility's own ISBT 128 Facility Identification Number (from ICCBBA's registry) and
@@ -153,18 +161,6 @@ class Settings(BaseSettings):
     def url(self) -> URL:
         """The database URL, parsed."""
         return parse_database_url(self.database_url)
-
-
-def fin_problem(value: str) -> str | None:
-    """Why `value` is not an ISBT 128 FIN, or None when it is one (the DIN's own rule)."""
-    from atmpchain.identity.din import Din
-    from atmpchain.identity.errors import IdentityFormatError
-
-    try:
-        Din(value, "00", "000000")
-    except IdentityFormatError as exc:
-        return exc.rule
-    return None
 
 
 def parse_database_url(value: str) -> URL:

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from atmpchain.accounts import access, sessions, tokens, users
+from atmpchain.access import service as access
+from atmpchain.accounts import sessions, tokens, users
 from atmpchain.accounts.domain import SYSTEM_ACTOR, Actor, Role
 from atmpchain.accounts.models import User
 from atmpchain.clock import FixedClock
@@ -111,6 +112,9 @@ def seed(uow: UnitOfWork) -> DemoResult:
         actor=SYSTEM_ACTOR,
         name=uow.settings.facility_name,
         fin=uow.settings.facility_fin or DEMO_FIN,
+        sec_country=uow.settings.sec_country,
+        sec_tissue_establishment=uow.settings.sec_tissue_establishment,
+        product_descriptions=uow.settings.product_descriptions,
     )
     # The installation puts the first administrator and the first QA person in force; everyone
     # else is created by the administrator and approved by QA, as in a real facility.

@@ -215,3 +215,14 @@ def test_sec_check_refuses_an_impossible_expiry_naming_the_rule() -> None:
     result = runner.invoke(app, ["sec", "check", "SEC: PL001499Z549917123456 A00T041600320171331"])
     assert result.exit_code == 1
     assert "not a real calendar date" in result.output
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:00:00-05:00"])
+def test_export_refuses_an_extreme_since_naming_the_option_and_rule(
+    qa: Persona, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("ATMPCHAIN_PASSWORD", qa.password)
+    result = runner.invoke(app, ["audit", "export", "--as", "qa", "--since", value])
+    assert result.exit_code == 1
+    assert "--since" in result.output and "between 1900-01-01 and 2199-12-31" in result.output
+    assert "Traceback" not in result.output

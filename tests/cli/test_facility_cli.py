@@ -9,10 +9,13 @@ from sqlalchemy import text
 from tests.web.conftest import web_login
 from typer.testing import CliRunner
 
+from atmpchain.accounts import sessions, users
+from atmpchain.accounts.domain import Role
 from atmpchain.cli.main import app
 from atmpchain.config import Settings
 from atmpchain.db import Database
 from atmpchain.demo import DEMO_FIN, DEMO_PASSWORD
+from atmpchain.uow import UnitOfWork
 from atmpchain.web.app import create_app
 
 runner = CliRunner()
@@ -76,6 +79,30 @@ def test_init_db_stores_the_fin_and_serve_issues_dins_without_the_setting(
     again = runner.invoke(app, ["init-db", "--qa", "second"], input=f"{PASSWORD}\n{PASSWORD}\n")
     assert again.exit_code == 1
     assert "already holds the role Quality assurance in force" in again.output
+
+
+def test_init_db_refuses_a_bootstrap_qa_on_a_database_in_use(
+    database_url: str, db: Database, uow: UnitOfWork
+) -> None:
+    first = runner.invoke(
+        app, ["init-db", "--fin", "B1234", "--admin", "root"], input=f"{PASSWORD}\n{PASSWORD}\n"
+    )
+    assert first.exit_code == 0, first.output
+    root = sessions.login(uow, username="root", password=PASSWORD).actor
+    users.create_user(
+        uow, actor=root, username="otto", full_name="Otto", roles=[Role.OPERATOR], password=PASSWORD
+    )
+    late = runner.invoke(app, ["init-db", "--qa", "quality"], input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert late.exit_code == 1
+    assert "this database is already in use" in late.output
+    assert "a QA person in force approves their access" in late.output
+    with db.engine.connect() as conn:
+        assert (
+            conn.execute(
+                text("SELECT count(*) FROM user_account WHERE username = 'quality'")
+            ).scalar()
+            == 0
+        )
 
 
 def test_the_demo_database_served_without_the_setting_issues_dins(

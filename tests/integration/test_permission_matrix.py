@@ -18,8 +18,8 @@ from sqlalchemy import select
 from tests.conftest import Persona
 from tests.integration.conftest import Trail
 
+from atmpchain.access.service import approve_access
 from atmpchain.accounts import tokens, users
-from atmpchain.accounts.access import approve_access
 from atmpchain.accounts.audit_export import export_audit_trail
 from atmpchain.accounts.domain import ROLE_PERMISSIONS, SYSTEM_ACTOR, Permission, Role
 from atmpchain.audit.queries import AuditFilter

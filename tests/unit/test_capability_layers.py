@@ -1,5 +1,7 @@
-"""The capability layers hold: custody imports nothing above it (issue 9, item 4), and the
-import contract over all capabilities is kept (what `make lint` checks, run here as a test)."""
+"""The capability layers hold: custody imports nothing above it (issue 9, item 4), every
+capability has its place in the layers contract and imports nothing of a layer above it, with no
+exception but `atmpchain serve` starting the web application (issue 9 review, item 11), and the
+import contracts are kept (what `make lint` checks, run here as a test)."""
 
 from __future__ import annotations
 
@@ -40,6 +42,72 @@ def test_the_layers_contract_puts_custody_below_the_capabilities_that_control_it
     assert place["atmpchain.custody"] < place["atmpchain.identity"]
     # No exception lets custody reach up.
     assert not [i for i in contract.get("ignore_imports", []) if i.startswith("atmpchain.custody")]
+
+
+def _layers() -> tuple[list[list[str]], dict[str, object]]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    (contract,) = [c for c in config["tool"]["importlinter"]["contracts"] if c["name"] == CONTRACT]
+    layers = [
+        [name.strip() for name in layer.replace(":", "|").split("|")]
+        for layer in contract["layers"]
+    ]
+    return layers, contract
+
+
+SRC = ROOT / "src" / "atmpchain"
+#: Not a capability: Alembic's scripts, which import whatever models they migrate.
+NOT_LAYERED = {"atmpchain.migrations"}
+
+
+def test_every_package_and_module_has_its_place_in_the_layers() -> None:
+    layers, _ = _layers()
+    placed = {name for layer in layers for name in layer}
+    packages = {f"atmpchain.{path.parent.name}" for path in SRC.glob("*/__init__.py")} | {
+        f"atmpchain.{path.stem}" for path in SRC.glob("*.py") if path.stem != "__init__"
+    }
+    assert sorted(packages - placed - NOT_LAYERED) == []
+
+
+def test_no_exception_lets_a_capability_reach_up() -> None:
+    _, contract = _layers()
+    ignored = contract.get("ignore_imports", [])
+    assert ignored == ["atmpchain.cli.main -> atmpchain.web.app"]
+
+
+def _places() -> list[tuple[str, int]]:
+    layers, _ = _layers()
+    return [(name, i) for i, layer in enumerate(layers) for name in layer]
+
+
+@pytest.mark.parametrize(("lower", "place"), _places(), ids=lambda v: str(v))
+def test_a_layer_imports_nothing_of_a_layer_above_it(
+    graph: grimp.ImportGraph, lower: str, place: int
+) -> None:
+    if lower in {"atmpchain.cli"}:
+        pytest.skip("the CLI starts the web application (`atmpchain serve`): the one exception")
+    above = [name for name, i in _places() if i < place]
+    found = [
+        f"{importer} -> {imported}"
+        for importer in sorted(graph.modules)
+        if _within(importer, lower)
+        for imported in sorted(graph.find_modules_directly_imported_by(importer))
+        if any(_within(imported, higher) for higher in above)
+    ]
+    assert found == []
+
+
+def _within(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def test_the_layer_check_finds_a_real_upward_import(graph: grimp.ImportGraph) -> None:
+    # The check above looks at real imports: custody does import accounts (a lower layer).
+    assert any(
+        _within(imported, "atmpchain.accounts")
+        for importer in graph.modules
+        if _within(importer, "atmpchain.custody")
+        for imported in graph.find_modules_directly_imported_by(importer)
+    )
 
 
 def test_the_import_contracts_are_kept() -> None:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from tests.conftest import Persona
 from tests.web.conftest import csrf_from, web_login
 
@@ -147,7 +148,8 @@ def test_the_facility_api_reads_for_anyone_and_changes_only_for_an_admin(
 ) -> None:
     nurse = make_persona(Role.NURSE, username="nora")
     csrf = web_login(unset_client, "nora", nurse.password)
-    assert unset_client.get("/api/facility").json() == {"name": "ATMP Center", "fin": None}
+    codes = {"sec_country": None, "sec_tissue_establishment": None, "product_descriptions": {}}
+    assert unset_client.get("/api/facility").json() == {"name": "ATMP Center", "fin": None} | codes
     body = {"name": "Demo Clinic", "fin": "B1234", "reason": "registration"}
     refused = unset_client.put("/api/facility", json=body, headers={"X-CSRF-Token": csrf})
     assert refused.status_code == 403
@@ -157,4 +159,27 @@ def test_the_facility_api_reads_for_anyone_and_changes_only_for_an_admin(
         csrf = web_login(admins, "admin", admin.password)
         changed = admins.put("/api/facility", json=body, headers={"X-CSRF-Token": csrf})
     assert changed.status_code == 200
-    assert changed.json() == {"name": "Demo Clinic", "fin": "B1234"}
+    assert changed.json() == {"name": "Demo Clinic", "fin": "B1234"} | codes
+
+
+def test_a_wrong_signing_password_is_a_422_on_the_password_field_not_a_logout(
+    client: TestClient, db: Database, make_persona: Callable[..., Persona], operator: Persona
+) -> None:
+    # Review of issue 9: a 401 here made clients treat the signer as logged out.
+    qa = make_persona(Role.QA, username="quinn", full_name="Quinn Reviewer")
+    csrf = web_login(client, "quinn", qa.password)
+    headers = {"X-CSRF-Token": csrf}
+    wrong = client.post(
+        f"/api/users/{operator.actor.user_id}/access-approval",
+        json={"password": WRONG},
+        headers=headers,
+    )
+    assert wrong.status_code == 422, wrong.text
+    assert wrong.json()["field"] == "password"
+    assert "password is not correct" in wrong.json()["detail"]
+    assert client.get("/api/me").status_code == 200, "the signer is still logged in"
+    with db.read_session() as session:
+        failed = session.execute(
+            text("SELECT failed_logins FROM user_account WHERE username = 'quinn'")
+        ).scalar()
+    assert failed == 1, "a wrong signing password counts toward the lock-out"

@@ -133,7 +133,7 @@ def test_signature_with_wrong_password_is_refused_and_audited(
         headers=headers,
         json={"password": "not-my-password"},
     )
-    assert refused.status_code == 401
+    assert refused.status_code == 422  # not 401: the signer is still logged in
     assert refused.json()["field"] == "password"
     with db.read_session() as session:
         refusals = search(session, AuditFilter(action="signatures:signature:refused"))

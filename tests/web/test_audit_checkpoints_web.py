@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from tests.conftest import Persona
 from tests.web.conftest import web_login
 
@@ -83,3 +84,36 @@ def test_csv_download_neutralises_a_hyperlink_formula_in_a_reason(
     rows = list(csv.DictReader(io.StringIO(response.text)))
     reasons = [row["reason"] for row in rows if row["action"] == "accounts:user:details-changed"]
     assert reasons == ["'" + formula]
+
+
+def test_verify_api_fails_naming_checkpoints_deleted_while_a_key_is_configured(
+    settings: Settings, db: Database, clock: FixedClock, qa: Persona, tmp_path: Path
+) -> None:
+    # Issue 9 review, item 5: deleting the signed checkpoints left verify passing.
+    key = tmp_path / "audit.pem"
+    write_new_key(key)
+    signed = settings.model_copy(
+        update={"audit_signing_key_file": key, "audit_checkpoint_every": 5}
+    )
+    app = create_app(signed, db=db, clock=clock)
+    with TestClient(app, base_url="http://127.0.0.1", follow_redirects=False) as client:
+        headers = {"X-CSRF-Token": web_login(client, "qa", qa.password)}
+        for _ in range(200):  # the server's timer signs the head when it starts
+            report = client.get("/api/audit/verify", headers=headers).json()
+            if report["checkpoints"]["status"] == "ok":
+                break
+            time.sleep(0.05)
+        assert report["ok"] is True, report
+        with db.engine.begin() as conn:
+            if db.dialect == "sqlite":
+                conn.execute(text("DROP TRIGGER audit_checkpoint_no_delete"))
+            else:
+                conn.execute(
+                    text("DROP TRIGGER audit_checkpoint_no_update_delete ON audit_checkpoint")
+                )
+            conn.execute(text("DELETE FROM audit_checkpoint"))
+        report = client.get("/api/audit/verify", headers=headers).json()
+    assert report["ok"] is False
+    assert report["checkpoints"]["status"] == "failed"
+    assert any("no signed checkpoint exists" in f for f in report["checkpoints"]["findings"])
+    assert "no signed checkpoint exists" in report["problem"]

@@ -105,25 +105,34 @@ def get_user_for_update(uow: UnitOfWork, user_id: int) -> User:
     return user
 
 
-def lock_active_admins(uow: UnitOfWork) -> list[int]:
-    """Lock every active administrator in force (role approved), in id order; return their ids.
+#: The roles of which one active holder in force must always remain: without an administrator
+#: nobody manages accounts; without QA nobody approves access or releases anything.
+KEEPER_ROLES = (Role.ADMIN, Role.QA)
 
-    An administrator whose role still waits for QA cannot manage accounts, so they do not count
-    as "another administrator".
+
+def lock_role_keepers(uow: UnitOfWork) -> dict[Role, list[int]]:
+    """Lock every active administrator and QA person in force (role approved), in id order;
+    return their ids per role.
+
+    Someone whose role still waits for QA cannot act in it, so they do not count as "another
+    administrator" or "another QA person".
 
     Called before the target user's row is locked, so that two administrators demoting or
-    deactivating each other at the same moment queue up (always in the same order, so they cannot
-    deadlock) and the second one sees that only one administrator is left.
+    deactivating each other (or the last two QA people) at the same moment queue up, always in
+    the same order so they cannot deadlock, and the second one sees that only one is left.
     """
     stmt = (
-        select(User.id)
+        select(User.id, UserRole.role)
         .join(UserRole, UserRole.user_id == User.id)
         .where(
             User.is_active.is_(True),
-            UserRole.role == Role.ADMIN,
+            UserRole.role.in_(KEEPER_ROLES),
             UserRole.approved_at.is_not(None),
         )
         .order_by(User.id)
         .with_for_update(of=User)
     )
-    return list(uow.session.execute(stmt).scalars())
+    keepers: dict[Role, list[int]] = {role: [] for role in KEEPER_ROLES}
+    for user_id, role in uow.session.execute(stmt).all():
+        keepers[Role(role)].append(user_id)
+    return keepers

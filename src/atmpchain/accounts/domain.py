@@ -190,6 +190,25 @@ def check_not_last_admin(
         raise Conflict("this is the last active administrator; add another first", field)
 
 
+LAST_QA_RULE = (
+    "the last active QA person in force cannot be deactivated or lose the QA role: nobody "
+    "would be left to approve access or release anything; add another QA person, have their "
+    "access approved, then try again"
+)
+
+
+def check_not_last_qa(
+    *, qa_in_force: Iterable[int], user_id: int, removing: bool, field: str
+) -> None:
+    """Refuse removing the last active QA person in force (deactivation or losing the role).
+
+    QA approves every other person's access with a signature; with no QA left, no role could
+    ever come into force again, and no product could be released.
+    """
+    if removing and list(qa_in_force) == [user_id]:
+        raise Conflict(f"this is the last active QA person: {LAST_QA_RULE}", field)
+
+
 # Refused requests (issue 9 item 11, ADR 0014). 21 CFR 11.300(d) wants attempts at unauthorised
 # use detected and reported; a flood of them must not bury the audit trail it is reported in.
 

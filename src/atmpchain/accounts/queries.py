@@ -9,12 +9,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from atmpchain.accounts.access import ACCESS_RECORD, access_content
 from atmpchain.accounts.domain import Role, is_locked, roles_in_force, roles_pending
 from atmpchain.accounts.models import ApiToken, User
 from atmpchain.errors import NotFound
-from atmpchain.signatures.domain import Meaning, SignatureView
-from atmpchain.signatures.service import latest_signatures, signatures_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +29,6 @@ class UserSummary:
     must_change_password: bool
     time_zone: str | None
     created_at: datetime
-    access_approval: SignatureView | None
     #: Roles granted but waiting for QA's approval: they grant nothing yet.
     pending_roles: tuple[Role, ...] = ()
 
@@ -59,17 +55,8 @@ class TokenSummary:
     last_used_at: datetime | None
 
 
-def _summaries(session: Session, users: list[User], now: datetime) -> list[UserSummary]:
-    approvals = latest_signatures(
-        session,
-        ACCESS_RECORD,
-        {str(u.id): access_content(u) for u in users},
-        Meaning.APPROVED,
-    )
-    return [_summary(u, now, approvals.get(str(u.id))) for u in users]
-
-
-def _summary(user: User, now: datetime, approval: SignatureView | None) -> UserSummary:
+def summary_of(user: User, now: datetime) -> UserSummary:
+    """A user as listed (QA's signature on their access: atmpchain.access.queries)."""
     return UserSummary(
         id=user.id,
         username=user.username,
@@ -82,7 +69,6 @@ def _summary(user: User, now: datetime, approval: SignatureView | None) -> UserS
         must_change_password=user.must_change_password,
         time_zone=user.time_zone,
         created_at=user.created_at,
-        access_approval=approval,
     )
 
 
@@ -97,15 +83,15 @@ def list_users(
     stmt = select(User).order_by(User.is_active.desc(), User.username)
     if not include_inactive:
         stmt = stmt.where(User.is_active.is_(True))
-    return _summaries(session, list(session.execute(stmt).scalars()), now)
+    return [summary_of(u, now) for u in session.execute(stmt).scalars()]
 
 
 def get_user(session: Session, user_id: int, now: datetime) -> UserSummary:
-    """One user, with their latest access approval."""
+    """One user."""
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(f"user {user_id} does not exist", field="user_id")
-    return _summaries(session, [user], now)[0]
+    return summary_of(user, now)
 
 
 def find_user_id(session: Session, username: str) -> int:
@@ -116,14 +102,6 @@ def find_user_id(session: Session, username: str) -> int:
     if user_id is None:
         raise NotFound(f"there is no user '{username}'", field="username")
     return user_id
-
-
-def access_signatures(session: Session, user_id: int) -> list[SignatureView]:
-    """Every access signature for a user, each marked valid or not."""
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"user {user_id} does not exist", field="user_id")
-    return signatures_for(session, ACCESS_RECORD, user.id, access_content(user))
 
 
 def list_tokens(session: Session, user_id: int | None = None) -> list[TokenSummary]:

@@ -27,6 +27,7 @@ from atmpchain.accounts.domain import (
 )
 from atmpchain.accounts.models import RefusedRequest
 from atmpchain.audit.actions import AuditAction
+from atmpchain.moments import check_moment
 from atmpchain.uow import UnitOfWork
 
 _TABLE = cast(Table, RefusedRequest.__table__)
@@ -190,6 +191,7 @@ def recent_refusals(
     """Refusal counters, newest minute first."""
     stmt = select(RefusedRequest).order_by(RefusedRequest.minute.desc(), RefusedRequest.id.desc())
     if since is not None:
+        since = check_moment(since, "since")
         stmt = stmt.where(RefusedRequest.minute >= refusal_minute(since))
     return [
         RefusalSummary(

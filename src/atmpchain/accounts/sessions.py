@@ -38,11 +38,19 @@ class AuthenticationFailed(DomainError):
 
 
 class SignerNotAuthenticated(DomainError):
-    """A signature was refused because the password re-entered was wrong."""
+    """A signature was refused because the password re-entered was wrong.
 
-    status = 401
+    Never 401: the signer is logged in, and a client reads 401 as "the session ended" and sends
+    the person to the login page. A wrong password is a bad value in the `password` field (422);
+    a locked or deactivated signer is refused the action (403). Either way the attempt counts
+    toward the lock-out and is audited (check_signer_password).
+    """
+
+    status = 422
 
     def __init__(self, reason: str = "wrong password") -> None:
+        if reason != "wrong password":
+            self.status = 403
         text = {
             "wrong password": "the password is not correct",
             "account deactivated": "the signer's account is deactivated",

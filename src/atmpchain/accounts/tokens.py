@@ -14,6 +14,7 @@ from atmpchain.accounts.models import ApiToken, User
 from atmpchain.accounts.sessions import TOUCH_EVERY
 from atmpchain.audit.actions import AuditAction
 from atmpchain.errors import Conflict, InvalidInput, NotFound
+from atmpchain.moments import check_moment
 from atmpchain.uow import UnitOfWork
 
 TOKEN_PREFIX = "atc_"  # noqa: S105 - a public marker, not a secret
@@ -53,6 +54,8 @@ def create_api_token(
                 "integration accounts",
                 field="user_id",
             )
+        if expires_at is not None:
+            expires_at = check_moment(expires_at, "expires_at")
         if expires_at is not None and expires_at <= uow.clock.now():
             raise InvalidInput("the expiry must be in the future", field="expires_at")
         duplicate = uow.session.execute(

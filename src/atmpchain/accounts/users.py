@@ -10,7 +10,7 @@ from atmpchain.accounts.common import (
     check_zone,
     clean_full_name,
     get_user_for_update,
-    lock_active_admins,
+    lock_role_keepers,
     parse_roles,
     user_snapshot,
 )
@@ -23,6 +23,7 @@ from atmpchain.accounts.domain import (
     Role,
     check_grant,
     check_not_last_admin,
+    check_not_last_qa,
     check_not_self_deactivation,
     check_password_policy,
     normalise_username,
@@ -177,6 +178,8 @@ def install_first_user(
                 "through the users page, and QA approves them",
                 field="username",
             )
+        if role is Role.QA:
+            _check_installation_empty(uow)
         user_id = _add_user(
             uow,
             actor=SYSTEM_ACTOR,
@@ -193,6 +196,39 @@ def install_first_user(
         return user_id
 
 
+EMPTY_INSTALLATION_RULE = (
+    "the installation puts a first QA person in force only on an empty installation (no "
+    "account yet besides the first administrator); on a database in use, an administrator adds "
+    "the QA person on the users page and a QA person in force approves their access with a "
+    "signature"
+)
+
+
+def _check_installation_empty(uow: UnitOfWork) -> None:
+    """Refuse a bootstrap QA person once the installation is in use.
+
+    A QA person put in force by the installation approves everyone else's access without anyone
+    approving theirs. That is the one way to start, so it is allowed only while the database
+    holds no account other than the ones the installation itself put in force (the first
+    administrator, in the same `init-db`): on a database in use it would be a way around the
+    signed access approval.
+    """
+    installed = select(UserRole.user_id).where(
+        UserRole.granted_by_id.is_(None),
+        UserRole.approved_at.is_not(None),
+        UserRole.approved_by_id.is_(None),
+    )
+    other = uow.session.execute(
+        select(User.username).where(User.id.not_in(installed)).order_by(User.id).limit(1)
+    ).first()
+    if other is not None:
+        raise Conflict(
+            f"this database is already in use (account '{other[0]}' exists): "
+            f"{EMPTY_INSTALLATION_RULE}",
+            field="username",
+        )
+
+
 def change_roles(
     uow: UnitOfWork, *, actor: Actor, user_id: int, roles: Iterable[Role | str], reason: str
 ) -> None:
@@ -201,16 +237,22 @@ def change_roles(
     actor.require(Permission.MANAGE_USERS)
     role_set = parse_roles(roles)
     with uow:
-        admins = lock_active_admins(uow)
+        keepers = lock_role_keepers(uow)
         user = get_user_for_update(uow, user_id)
         before = user_snapshot(user)
         if bool(user.role_set & MACHINE_ROLES) != bool(role_set & MACHINE_ROLES):
             raise InvalidInput("a device cannot become a person, nor a person a device", "roles")
         added = role_set - user.role_set
         check_not_last_admin(
-            admins_in_force=admins,
+            admins_in_force=keepers[Role.ADMIN],
             user_id=user.id,
             removing=Role.ADMIN not in role_set and user.is_active,
+            field="roles",
+        )
+        check_not_last_qa(
+            qa_in_force=keepers[Role.QA],
+            user_id=user.id,
+            removing=Role.QA not in role_set and user.is_active,
             field="roles",
         )
         check_grant(actor_id=actor.user_id, user_id=user.id, granted=added)
@@ -270,12 +312,15 @@ def deactivate_user(uow: UnitOfWork, *, actor: Actor, user_id: int, reason: str)
     actor.require(Permission.MANAGE_USERS)
     check_not_self_deactivation(actor_id=actor.user_id, user_id=user_id)
     with uow:
-        admins = lock_active_admins(uow)
+        keepers = lock_role_keepers(uow)
         user = get_user_for_update(uow, user_id)
         if not user.is_active:
             raise Conflict(f"user '{user.username}' is already deactivated", field="user_id")
         check_not_last_admin(
-            admins_in_force=admins, user_id=user.id, removing=True, field="user_id"
+            admins_in_force=keepers[Role.ADMIN], user_id=user.id, removing=True, field="user_id"
+        )
+        check_not_last_qa(
+            qa_in_force=keepers[Role.QA], user_id=user.id, removing=True, field="user_id"
         )
         before = user_snapshot(user)
         now = uow.clock.now()

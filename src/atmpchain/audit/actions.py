@@ -123,6 +123,11 @@ class AuditAction(enum.Enum):
     # message that could not be stored, set aside for QA.
     EXCURSION_UPDATED = ("coldchain:excursion:updated", ActionKind.EVENT)
     DEAD_LETTER_SET_ASIDE = ("coldchain:dead-letter:set-aside", ActionKind.CREATE)
+    # Issue 9 review (#13): the dead letters set aside together (one batch or request) in one
+    # record, with their count, ids and a digest of their rows, so that a flood of junk
+    # messages is on record without flooding the trail. (The per-letter action above is kept
+    # for records written before.)
+    DEAD_LETTERS_SET_ASIDE = ("coldchain:dead-letters:set-aside", ActionKind.CREATE)
     # custody controls and holds (issue 9, item 4): a higher capability's record controls a
     # unit's movements, or stops it being handed on, through custody's own interface.
     CUSTODY_CONTROL_PLACED = ("custody:control:placed", ActionKind.CREATE)

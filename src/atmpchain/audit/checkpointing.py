@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from atmpchain.audit.service import CheckpointPolicy, checkpoint_due
+from atmpchain.audit.checkpoints import Coverage
+from atmpchain.audit.service import CheckpointPolicy, checkpoint_due, last_seq_before, written_at
 from atmpchain.audit.signing import (
     Checkpoint,
     Signer,
@@ -28,6 +29,7 @@ from atmpchain.audit.signing import (
 
 if TYPE_CHECKING:
     from atmpchain.config import Settings
+    from atmpchain.db import Database
     from atmpchain.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,33 @@ def trusted_keys(settings: Settings) -> Mapping[str, TrustedKey] | None:
         else ()
     )
     return key_ring(listed, signer_of(settings))
+
+
+def coverage_of(
+    settings: Settings,
+    db: Database,
+    keys: Mapping[str, TrustedKey] | None,
+    now: datetime,
+) -> Coverage | None:
+    """How densely checkpoints must cover the chain, or None when no key is configured.
+
+    With a key configured, `audit verify` also finds checkpoints that are missing (deleted so
+    that the records after them could be rewritten unseen, issue 9 review item 5). Records
+    written before the keys' earliest `valid_from` need none; a key published without one is
+    taken to have signed from the first record.
+    """
+    if not keys:
+        return None
+    starts = [key.valid_from for key in keys.values()]
+    known = [start for start in starts if start is not None]
+    key_start_seq = last_seq_before(db, min(known)) if known and len(known) == len(starts) else 0
+    return Coverage(
+        every=settings.audit_checkpoint_every,
+        max_age=timedelta(hours=settings.audit_checkpoint_max_age_hours),
+        now=now,
+        key_start_seq=key_start_seq,
+        written_at=lambda seq: written_at(db, seq),
+    )
 
 
 def write_checkpoint(uow: UnitOfWork, signer: Signer) -> Checkpoint | None:

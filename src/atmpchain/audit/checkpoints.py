@@ -10,8 +10,9 @@ checkpoints, not of records.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from atmpchain.audit.signing import Checkpoint, TrustedKey
 
@@ -44,6 +45,8 @@ class CheckpointReport:
     findings: tuple[CheckpointFinding, ...] = ()
     first_bad_seq: int | None = None
     head_seq: int = 0
+    #: Checkpoints that must exist and do not (a key is configured): what is missing, in words.
+    missing: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -59,7 +62,7 @@ class CheckpointReport:
     def problem(self) -> str | None:
         """The first finding, with the record from which the chain cannot be trusted."""
         if not self.findings:
-            return None
+            return self.missing
         since = (
             f"the last good signed checkpoint is at {self.last_good.describe()}, so records "
             f"from {self.last_good.seq + 1} on cannot be trusted"
@@ -82,6 +85,8 @@ class CheckpointReport:
                 "them (ATMPCHAIN_AUDIT_TRUSTED_KEYS_FILE or ATMPCHAIN_AUDIT_SIGNING_KEY_FILE): "
                 "a rewrite with recomputed hashes would not be detected."
             )
+        if self.status is CheckpointStatus.FAILED and not self.findings:
+            return f"Signed checkpoints are missing: {self.missing}."
         if self.status is CheckpointStatus.FAILED:
             return f"Signed checkpoints do not verify: {self.problem}."
         if self.last_good is None:
@@ -100,6 +105,80 @@ class CheckpointReport:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """How densely checkpoints must cover the chain while a signing key is configured.
+
+    The writer signs every `every`-th record in its own transaction, and the server's timer (or
+    the daily job) signs the head when the last checkpoint is older than `max_age`. So, from the
+    key's first use on, two good checkpoints are never more than `every` records apart, fewer
+    than `every` records follow the last one, and those are signed within `max_age` of being
+    written. A checkpoint that was deleted (to rewrite the records after it unseen) leaves a
+    stretch longer than that.
+    """
+
+    every: int
+    max_age: timedelta
+    now: datetime
+    #: The last record written before the key came into use (from the earliest `valid_from` of
+    #: the trusted keys; 0 when no key says when it started): records up to it need no checkpoint.
+    key_start_seq: int
+    #: When a record was written (read on demand: the first record after the last checkpoint).
+    written_at: Callable[[int], datetime | None]
+
+    @property
+    def overdue_after(self) -> timedelta:
+        """How old an unsigned record may get: the timer's `max_age`, once more as grace for a
+        server or job that was down for a while."""
+        return self.max_age * 2
+
+
+def coverage_problem(
+    good: Sequence[int], head_seq: int, coverage: Coverage
+) -> tuple[str, int] | None:
+    """What is missing from the checkpoints at records `good` (in order), and the first record
+    that cannot be trusted because of it; None when the coverage is complete."""
+    every = coverage.every
+    start = good[0] if good else coverage.key_start_seq
+    previous = start
+    for seq in good:
+        if seq - previous > every:
+            return (
+                f"no signed checkpoint lies between record {previous} and record {seq}, "
+                f"although one is written at least every {every} records while a signing key is "
+                "configured: a checkpoint was deleted",
+                previous + 1,
+            )
+        previous = max(previous, seq)
+    if head_seq - previous >= every:
+        where = (
+            f"the last signed checkpoint is at record {previous}"
+            if good
+            else "no signed checkpoint exists" + (f" after record {previous}" if previous else "")
+        )
+        return (
+            f"{where} but the chain runs to record {head_seq}: more than the {every} records "
+            "allowed between checkpoints while a signing key is configured, so the latest "
+            "checkpoints were deleted (if the key was introduced after these records were "
+            "written, give its valid_from in the trusted keys file, or sign the head with "
+            "`atmpchain audit checkpoint` when introducing it)",
+            previous + 1,
+        )
+    if head_seq > previous:
+        written = coverage.written_at(previous + 1)
+        if written is not None and coverage.now - written > coverage.overdue_after:
+            hours = int(coverage.max_age.total_seconds() // 3600)
+            return (
+                f"records {previous + 1} to {head_seq} have no signed checkpoint although "
+                f"record {previous + 1} was written at {written:%Y-%m-%d %H:%M} UTC, more than "
+                f"twice the {hours} hours within which the head is signed: the latest checkpoint "
+                "was deleted, or the checkpoint timer (`atmpchain serve`) or daily job "
+                "(`atmpchain audit checkpoint`) is not running",
+                previous + 1,
+            )
+    return None
+
+
 def check_checkpoints(
     checkpoints: Sequence[Checkpoint],
     hashes: Mapping[int, str],
@@ -107,13 +186,38 @@ def check_checkpoints(
     head_seq: int,
     walked_to: int,
     keys: Mapping[str, TrustedKey] | None,
+    coverage: Coverage | None = None,
 ) -> CheckpointReport:
-    """Check every checkpoint's signature, and its hash against the walked chain.
+    """Check every checkpoint's signature, and its hash against the walked chain; with
+    `coverage` (a key is configured), also that none is missing.
 
     `hashes` holds the hash the walk found at each checkpoint's record; records up to `walked_to`
     verified, and the stored chain ends at `head_seq`. `keys` are the trusted keys by id (None:
     none configured, so nothing can be checked).
     """
+    report = _check_each(checkpoints, hashes, head_seq=head_seq, walked_to=walked_to, keys=keys)
+    if coverage is None or keys is None or report.status is CheckpointStatus.FAILED:
+        return report
+    good = sorted(
+        c.seq for c in checkpoints if c.seq <= walked_to and _signature_problem(c, keys) is None
+    )
+    found = coverage_problem(good, head_seq, coverage)
+    if found is None:
+        return report
+    problem, first_untrusted = found
+    return replace(
+        report, status=CheckpointStatus.FAILED, missing=problem, first_bad_seq=first_untrusted
+    )
+
+
+def _check_each(
+    checkpoints: Sequence[Checkpoint],
+    hashes: Mapping[int, str],
+    *,
+    head_seq: int,
+    walked_to: int,
+    keys: Mapping[str, TrustedKey] | None,
+) -> CheckpointReport:
     ordered = sorted(checkpoints, key=lambda c: (c.seq, c.signed_at))
     if not ordered:
         return CheckpointReport(CheckpointStatus.NONE, 0, 0, None, head_seq=head_seq)

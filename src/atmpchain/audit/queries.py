@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from atmpchain.audit.domain import diff_values
 from atmpchain.audit.models import AuditRecord
+from atmpchain.moments import check_moment
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,13 @@ class AuditFilter:
     action: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+
+    def __post_init__(self) -> None:
+        # Out of range, a bound overflowed on its way to UTC (a 500): refused by name instead.
+        for name in ("since", "until"):
+            value = getattr(self, name)
+            if value is not None:
+                check_moment(value, name)
 
 
 @dataclass(frozen=True, slots=True)

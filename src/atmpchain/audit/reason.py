@@ -18,9 +18,42 @@ from atmpchain.errors import InvalidInput
 #: private use, unassigned) and marks (M*: a combining accent alone has nothing to sit on).
 _VISIBLE_CATEGORIES = frozenset("LNPS")
 
-#: Characters in a visible category that still render as nothing: the Hangul fillers (Lo) and the
-#: blank Braille pattern (So) are the usual ways to smuggle an "invisible letter" past a check.
-_BLANK_LOOKALIKES = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+#: Unicode's Default_Ignorable_Code_Point property (DerivedCoreProperties.txt, Unicode 15.1):
+#: code points a renderer shows as nothing when it does not support them. Most are format (Cf) or
+#: mark (Mn) characters and already fail the category test; the Hangul fillers are letters (Lo).
+#: The standard library has no property lookup, so the ranges are data here, pinned by a test.
+DEFAULT_IGNORABLE_RANGES: tuple[tuple[int, int], ...] = (
+    (0x00AD, 0x00AD),
+    (0x034F, 0x034F),
+    (0x061C, 0x061C),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x206F),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
+    (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0),
+    (0xFFF0, 0xFFF8),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF),
+)
+
+#: Characters in a visible category (L, N, P, S) that still draw no ink and are not default
+#: ignorable: the blank Braille pattern (So) and the musical null notehead (U+1D159, So: a
+#: notehead "with no head", a placeholder for a stem). Both are used to smuggle an "invisible
+#: letter" past a check that looks at categories alone.
+_BLANK_GLYPHS = frozenset("\u2800\U0001d159")
+
+
+def is_default_ignorable(char: str) -> bool:
+    """Whether `char` has Unicode's Default_Ignorable_Code_Point property."""
+    point = ord(char)
+    return any(low <= point <= high for low, high in DEFAULT_IGNORABLE_RANGES)
+
 
 VISIBLE_TEXT_RULE = (
     "it must contain visible text: spaces, line breaks, control characters and invisible "
@@ -30,7 +63,11 @@ VISIBLE_TEXT_RULE = (
 
 def is_visible(char: str) -> bool:
     """Whether one character shows on the page as something a reader can see."""
-    return unicodedata.category(char)[0] in _VISIBLE_CATEGORIES and char not in _BLANK_LOOKALIKES
+    return (
+        unicodedata.category(char)[0] in _VISIBLE_CATEGORIES
+        and char not in _BLANK_GLYPHS
+        and not is_default_ignorable(char)
+    )
 
 
 def has_visible_text(value: str | None) -> bool:

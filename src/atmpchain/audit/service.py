@@ -8,11 +8,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, select, text
+from sqlalchemy import Table, func, select, text
 from sqlalchemy.orm import Session
 
 from atmpchain.audit.actions import ActionKind, AuditAction
-from atmpchain.audit.checkpoints import check_checkpoints
+from atmpchain.audit.checkpoints import Coverage, check_checkpoints
 from atmpchain.audit.domain import (
     GENESIS_HASH,
     Anchor,
@@ -209,6 +209,7 @@ def verify(
     anchor: Anchor | None = None,
     keys: Mapping[str, TrustedKey] | None = None,
     records: Iterable[StoredRecord] | None = None,
+    coverage: Coverage | None = None,
 ) -> VerifyReport:
     """Re-walk the whole chain and check every signed checkpoint against it.
 
@@ -231,6 +232,7 @@ def verify(
         head_seq=stored_head.seq if stored_head else 0,
         walked_to=report.verified_to,
         keys=keys,
+        coverage=coverage,
     )
     report = replace(report, checkpoints=verdict)
     if report.ok and not verdict.ok:
@@ -238,6 +240,24 @@ def verify(
             report, ok=False, first_bad_seq=verdict.first_bad_seq, problem=verdict.problem
         )
     return report
+
+
+def written_at(db: Database, seq: int) -> datetime | None:
+    """When record `seq` was written, as stored."""
+    with db.read_session() as session:
+        found = session.execute(
+            select(AuditRecord.occurred_at).where(AuditRecord.seq == seq)
+        ).scalar()
+    return found
+
+
+def last_seq_before(db: Database, moment: datetime) -> int:
+    """The last record written before `moment` (0 when none was)."""
+    with db.read_session() as session:
+        found = session.execute(
+            select(func.max(AuditRecord.seq)).where(AuditRecord.occurred_at < moment)
+        ).scalar()
+    return int(found or 0)
 
 
 def stored_checkpoints(db: Database) -> list[Checkpoint]:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from atmpchain.accounts.audit_export import export_audit_trail
 from atmpchain.audit import service as audit_service
-from atmpchain.audit.checkpointing import trusted_keys
+from atmpchain.audit.checkpointing import coverage_of, trusted_keys
 from atmpchain.audit.checkpoints import CheckpointStatus
 from atmpchain.audit.domain import Anchor, StoredRecord
 from atmpchain.audit.export import ExportFormat
@@ -22,6 +22,7 @@ from atmpchain.audit.queries import AuditFilter
 from atmpchain.audit.signing import SigningKeyError
 from atmpchain.cli import audit_keys, common
 from atmpchain.cli.common import console
+from atmpchain.clock import SystemClock
 from atmpchain.errors import DomainError
 
 app = typer.Typer(help="Verify, anchor and export the audit trail.", no_args_is_help=True)
@@ -77,7 +78,11 @@ def verify(
             transient=True,
         ) as progress:
             report = audit_service.verify(
-                db, anchor=kept, keys=keys, records=_with_progress(records, progress, total)
+                db,
+                anchor=kept,
+                keys=keys,
+                records=_with_progress(records, progress, total),
+                coverage=coverage_of(cfg, db, keys, SystemClock().now()),
             )
     finally:
         records.close()

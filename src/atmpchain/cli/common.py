@@ -7,7 +7,7 @@ import os
 import socket
 import sys
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import date, datetime
 from typing import NoReturn
 
 import typer
@@ -18,7 +18,8 @@ from atmpchain.accounts.domain import Actor, Permission, RefusalKind
 from atmpchain.accounts.refusals import Refusal, record_refusal
 from atmpchain.config import ConfigError, Settings, load_settings
 from atmpchain.db import Database, DatabaseUnavailable
-from atmpchain.errors import DomainError, PermissionDenied
+from atmpchain.errors import DomainError, InvalidInput, PermissionDenied
+from atmpchain.moments import parse_day, parse_moment
 from atmpchain.uow import UnitOfWork
 
 console = Console(soft_wrap=True)
@@ -64,16 +65,24 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def aware_time(value: str | None, option: str) -> datetime | None:
-    """An ISO date or time with its zone from option `--option`, or a plain error."""
+    """An ISO date or time with its zone from option `--option`, within the accepted range
+    (atmpchain.moments), or a plain error."""
     if not value:
         return None
     try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        fail(f"--{option} '{value}' is not an ISO date or time such as 2026-11-27T00:00Z")
-    if moment.tzinfo is None:
-        fail(f"--{option} '{value}' needs a time zone, e.g. 2026-11-27T00:00+01:00 or Z")
-    return moment
+        return parse_moment(value, option)
+    except InvalidInput as exc:
+        fail(f"--{option}: {exc.message}")
+
+
+def day(value: str | None, option: str) -> date | None:
+    """A date as YYYY-MM-DD from option `--option`, within the accepted range, or a plain error."""
+    if not value:
+        return None
+    try:
+        return parse_day(value, option)
+    except InvalidInput as exc:
+        fail(f"--{option}: {exc.message}")
 
 
 def settings() -> Settings:

@@ -13,8 +13,12 @@ from atmpchain.db import Database
 from atmpchain.errors import DomainError
 from atmpchain.facility import queries
 from atmpchain.facility import service as facility_service
+from atmpchain.facility.domain import parse_product_descriptions
 
-app = typer.Typer(help="The facility's name and ISBT 128 FIN (changes are audited).")
+app = typer.Typer(
+    help="The facility's record: name, ISBT 128 FIN, SEC codes and product descriptions "
+    "(changes are audited)."
+)
 
 
 def print_facility(cfg: Settings, db: Database, state: str) -> None:
@@ -22,6 +26,14 @@ def print_facility(cfg: Settings, db: Database, state: str) -> None:
     details = queries.current_facility(db, cfg)
     fin = details.fin or "[bold red]none: no DIN or chain of identity can be issued[/]"
     console.print(f"Facility [bold]{details.name}[/], FIN {fin} ({state}).")
+    if details.sec_country or details.sec_tissue_establishment:
+        console.print(
+            f"SEC country {details.sec_country or 'not set'}, tissue establishment "
+            f"{details.sec_tissue_establishment or 'not set'}.",
+            highlight=False,
+        )
+    for code, text in details.product_descriptions:
+        console.print(f"Product description {code}: {text}", highlight=False)
 
 
 @app.command("show")
@@ -45,17 +57,37 @@ def set_facility(
     reason: Annotated[str, typer.Option(help="Why (recorded in the audit trail).")],
     fin: Annotated[str | None, typer.Option(help="The ISBT 128 FIN, e.g. A9999.")] = None,
     name: Annotated[str | None, typer.Option(help="The facility's name.")] = None,
+    sec_country: Annotated[
+        str | None, typer.Option(help="SEC country, ISO 3166-1 alpha-2 (empty: none).")
+    ] = None,
+    sec_establishment: Annotated[
+        str | None, typer.Option(help="SEC tissue establishment code, 6 characters.")
+    ] = None,
+    product: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A product description as 'CODE=text' (repeat; replaces the list). "
+            "Give --product '' to clear the list."
+        ),
+    ] = None,
 ) -> None:
-    """Change the facility's FIN or name, with a reason (before and after are audited)."""
+    """Change the facility's record (FIN, name, SEC codes, product descriptions), with a
+    reason (before and after are audited)."""
     uow, actor = common.acting(ctx, acting_as)
     current = queries.current_facility(uow.db, uow.settings)
     try:
+        # (parsing the descriptions inside: a badly typed one is refused like any other value)
         facility_service.change_facility(
             uow,
             actor=actor,
             name=name if name is not None else current.name,
             fin=fin if fin is not None else current.fin,
             reason=reason,
+            sec_country=sec_country,
+            sec_tissue_establishment=sec_establishment,
+            product_descriptions=None
+            if product is None
+            else parse_product_descriptions("\n".join(product)),
         )
     except DomainError as exc:
         common.fail(exc.message)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,7 +10,11 @@ from rich.table import Table
 
 from atmpchain.cli import common
 from atmpchain.cli.common import console
+from atmpchain.config import Settings
+from atmpchain.db import Database
 from atmpchain.errors import DomainError
+from atmpchain.facility.domain import FacilityDetails
+from atmpchain.facility.queries import current_facility
 from atmpchain.identity import printing
 from atmpchain.identity import service as identity_service
 from atmpchain.identity.chain import identity_of
@@ -204,10 +207,7 @@ def label_coi(
     reason: Reason = None,
 ) -> None:
     """A patient wristband carrying the chain-of-identity barcode."""
-    try:
-        born = date.fromisoformat(birth_date) if birth_date else None
-    except ValueError:
-        common.fail(f"--birth-date '{birth_date}' is not a date as YYYY-MM-DD")
+    born = common.day(birth_date, "birth-date")
     request = LabelRequest(
         kind=LabelKind.WRISTBAND,
         size=size,
@@ -251,6 +251,20 @@ def sec_check(
     console.print(table)
 
 
+def _facility_or_none(cfg: Settings) -> FacilityDetails | None:
+    """The facility's details, or None when no database can be read."""
+    try:
+        db = Database(cfg.database_url)
+    except Exception:  # no database configured or reachable: the options and settings decide
+        return None
+    try:
+        return current_facility(db, cfg)
+    except Exception:
+        return None
+    finally:
+        db.dispose()
+
+
 @sec_app.command("build")
 def sec_build(
     din: Annotated[str, typer.Argument(help="DIN, scanned or typed with its check character.")],
@@ -259,25 +273,29 @@ def sec_build(
         str | None, typer.Option(help="Expiry date YYYY-MM-DD (none if omitted).")
     ] = None,
     country: Annotated[
-        str | None, typer.Option(help="Country (default ATMPCHAIN_SEC_COUNTRY).")
+        str | None, typer.Option(help="Country (default: the facility's SEC country).")
     ] = None,
     establishment: Annotated[
-        str | None, typer.Option(help="TE code (default ATMPCHAIN_SEC_TISSUE_ESTABLISHMENT).")
+        str | None, typer.Option(help="TE code (default: the facility's TE code).")
     ] = None,
 ) -> None:
     """Build the SEC of an ISBT 128 labelled tissue or cell product (ST-012 mapping)."""
     cfg = common.settings()
-    country = country or cfg.sec_country
-    establishment = establishment or cfg.sec_tissue_establishment
+    # The facility's own record holds its SEC codes (issue 9 review, item 12); the settings only
+    # seed it. Without a database (a quick check), the settings alone.
+    stored = _facility_or_none(cfg)
+    country = country or (stored.sec_country if stored else None) or cfg.sec_country
+    establishment = (
+        establishment
+        or (stored.sec_tissue_establishment if stored else None)
+        or cfg.sec_tissue_establishment
+    )
     if not country or not establishment:
         common.fail(
-            "give --country and --establishment, or set ATMPCHAIN_SEC_COUNTRY and "
-            "ATMPCHAIN_SEC_TISSUE_ESTABLISHMENT"
+            "give --country and --establishment, or store them with the facility "
+            "(`atmpchain facility set --sec-country .. --sec-establishment ..`)"
         )
-    try:
-        expires = date.fromisoformat(expiry) if expiry else None
-    except ValueError:
-        common.fail(f"--expiry '{expiry}' is not a date as YYYY-MM-DD")
+    expires = common.day(expiry, "expiry")
     try:
         typed = din.strip()
         parsed_din = (

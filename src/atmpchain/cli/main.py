@@ -105,6 +105,9 @@ def init_db(
             actor=SYSTEM_ACTOR,
             name=facility_name or cfg.facility_name,
             fin=fin or cfg.facility_fin,
+            sec_country=cfg.sec_country,
+            sec_tissue_establishment=cfg.sec_tissue_establishment,
+            product_descriptions=cfg.product_descriptions,
         )
     except DomainError as exc:
         common.fail(exc.message)

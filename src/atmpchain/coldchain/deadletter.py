@@ -5,9 +5,11 @@ batch's insert fail; the consumer retried that batch forever, so nothing after i
 for any sensor, across restarts. Validation now bounds every field, and whatever still cannot
 be stored is isolated here: a batch that fails for a reason other than the database being
 unavailable is stored again in halves, down to the single message (or reading) that fails,
-which is set aside with the reason in `telemetry_dead_letter` (audited) while everything else
-is stored. The MQTT consumer then acknowledges the whole batch, the poison message included:
-it is on record and can no longer block the stream.
+which is set aside with the reason in `telemetry_dead_letter` while everything else is
+stored. The letters kept together are audited together: one record with their count, ids,
+reasons and a digest of their rows (a flood of junk must not flood the audit trail). The MQTT
+consumer then acknowledges the whole batch, the poison message included: it is on record and
+can no longer block the stream.
 
 Only a database that is down (or a connection that broke) is retried: the same data would
 succeed later. Everything else about a batch that fails is about its data.
@@ -29,7 +31,7 @@ from atmpchain.audit.actions import AuditAction
 from atmpchain.coldchain.digests import plain_decimal
 from atmpchain.coldchain.domain import Reading, ReadingError, ReadingSource
 from atmpchain.coldchain.ingest import IngestResult, store_readings
-from atmpchain.coldchain.integrity import dead_letter_values
+from atmpchain.coldchain.integrity import dead_letters_values
 from atmpchain.coldchain.models import DEAD_LETTER_KEPT_BYTES, DeadLetter
 from atmpchain.coldchain.notify import Notifier
 from atmpchain.coldchain.validation import printable
@@ -96,6 +98,7 @@ def _set_aside(
         session = uow.session
         now = uow.clock.now()
         ids: list[int] = []
+        kept: list[DeadLetter] = []
         for letter in letters:
             origin = None if letter.origin is None else printable(letter.origin, 200)
             digest = hashlib.sha256(letter.payload).hexdigest()
@@ -120,14 +123,19 @@ def _set_aside(
             )
             session.add(row)
             session.flush()
+            kept.append(row)
+            ids.append(row.id)
+        if kept:
+            # One audit record for the letters kept together (issue 9 review, #13): a flood of
+            # junk messages is on record, counted, without one record per message.
+            first, last = min(r.id for r in kept), max(r.id for r in kept)
             uow.audit.record(
-                AuditAction.DEAD_LETTER_SET_ASIDE,
+                AuditAction.DEAD_LETTERS_SET_ASIDE,
                 actor=actor,
                 record_type=DEAD_LETTER_RECORD,
-                record_id=row.id,
-                after=dead_letter_values(row),
+                record_id=str(first) if first == last else f"{first}-{last}",
+                after=dead_letters_values(kept),
             )
-            ids.append(row.id)
         uow.commit()
         return ids
 

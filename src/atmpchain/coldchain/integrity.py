@@ -7,13 +7,16 @@ kind of row, so that the writer and the checker cannot disagree about what was r
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from atmpchain.audit.domain import canonical_json
 from atmpchain.coldchain.digests import (
+    ReadingsDigest,
     plain_decimal,
     values_digest,
 )
@@ -96,6 +99,61 @@ def batch_values(row: IngestBatch) -> dict[str, Any]:
         "duplicate": row.duplicate,
         "conflicting": row.conflicting,
         "refused": row.refused,
+    }
+
+
+#: Distinct reasons named in an aggregated dead-letter record (the rest are counted as other).
+DEAD_LETTER_REASONS_NAMED = 10
+_REASON_NAMED_CHARS = 200
+
+
+def dead_letter_key(letter_id: int) -> str:
+    """A dead letter's id as a digest key that sorts in id order."""
+    return f"{letter_id:020d}"
+
+
+def dead_letters_digest(rows: Iterable[DeadLetter]) -> ReadingsDigest:
+    """The digest of dead letters' recorded values, in id order, in at most 256 blocks."""
+    return ReadingsDigest.of(
+        [(dead_letter_key(row.id), canonical_json(dead_letter_values(row))) for row in rows]
+    )
+
+
+def id_ranges(ids: Iterable[int]) -> list[list[int]]:
+    """Ids as [first, last] runs of consecutive numbers: compact for letters kept together."""
+    runs: list[list[int]] = []
+    for number in sorted(set(ids)):
+        if runs and runs[-1][1] == number - 1:
+            runs[-1][1] = number
+        else:
+            runs.append([number, number])
+    return runs
+
+
+def ids_of(ranges: Iterable[Sequence[int]]) -> list[int]:
+    """The ids `id_ranges` compacted."""
+    return [n for first, last in ranges for n in range(int(first), int(last) + 1)]
+
+
+def dead_letters_values(rows: Sequence[DeadLetter]) -> dict[str, Any]:
+    """Dead letters set aside together, as their one audit record holds them: how many, which
+    ids, why (the most frequent reasons with their counts) and a digest of every row's values,
+    so that `reconcile` still names a row changed or removed afterwards."""
+    reasons = Counter(row.reason[:_REASON_NAMED_CHARS] for row in rows)
+    named = dict(reasons.most_common(DEAD_LETTER_REASONS_NAMED))
+    other = len(rows) - sum(named.values())
+    ids = sorted(row.id for row in rows)
+    return {
+        "sources": sorted({row.source.value for row in rows}),
+        "count": len(rows),
+        "first_id": ids[0],
+        "last_id": ids[-1],
+        "ids": id_ranges(ids),
+        "first_origin": min(rows, key=lambda r: r.id).origin,
+        "last_origin": max(rows, key=lambda r: r.id).origin,
+        "reasons": named | ({"(other reasons)": other} if other else {}),
+        "payload_bytes": sum(row.payload_bytes for row in rows),
+        "rows": dead_letters_digest(sorted(rows, key=lambda r: r.id)).as_json(),
     }
 
 

@@ -38,7 +38,9 @@ from atmpchain.coldchain.integrity import (
     alarm_digest,
     batch_values,
     dead_letter_values,
+    dead_letters_digest,
     excursion_values,
+    ids_of,
     state_digest,
 )
 from atmpchain.coldchain.models import (
@@ -349,22 +351,34 @@ def _states(tables: Session, report: ReconcileReport, states: dict[str, tuple[in
 
 
 def _dead_letters(trail: Session, tables: Session, report: ReconcileReport) -> None:
+    # Before the review of issue 9 each dead letter had its own record with its values; since,
+    # the letters kept together share one record with their ids and a digest of their rows.
     recorded = {
         number: entry
         for entry in _entries(trail, AuditAction.DEAD_LETTER_SET_ASIDE)
         if (number := _id(entry)) is not None
     }
-    seen: set[int] = set()
+    grouped = list(_entries(trail, AuditAction.DEAD_LETTERS_SET_ASIDE))
+    in_group: dict[int, AuditEntry] = {}
+    for group in grouped:
+        for number in ids_of((group.after or {}).get("ids", [])):
+            in_group[number] = group
+    seen: dict[int, DeadLetter] = {}
     for row in tables.execute(select(DeadLetter).order_by(DeadLetter.id)).scalars():
-        seen.add(row.id)
+        seen[row.id] = row
         entry = recorded.get(row.id)
         if entry is not None:
             values = dead_letter_values(row)
             _compare(
                 report, "telemetry_dead_letter", f"#{row.id}", values, entry.after or {}, entry
             )
+    for group in grouped:
+        _dead_letter_group(report, group, seen)
     _present_and_recorded(
-        report, "telemetry_dead_letter", seen, {n: e.seq for n, e in recorded.items()}
+        report,
+        "telemetry_dead_letter",
+        set(seen),
+        {n: e.seq for n, e in recorded.items()} | {n: e.seq for n, e in in_group.items()},
     )
 
 
@@ -399,6 +413,31 @@ def _issued_dins(trail: Session, tables: Session, report: ReconcileReport) -> No
         report.add(table, din, "has no audit record")
     for din in sorted(set(recorded) - seen):
         report.add(table, din, f"is missing (audit record {recorded[din].seq})")
+
+
+def _dead_letter_group(
+    report: ReconcileReport, entry: AuditEntry, rows: Mapping[int, DeadLetter]
+) -> None:
+    """Name the dead letters of one aggregated record whose values changed (by digest block)."""
+    after = entry.after or {}
+    try:
+        wanted = ReadingsDigest.from_json(after.get("rows") or {})
+    except ValueError:
+        report.add("telemetry_dead_letter", f"record {entry.record_id}", f"unreadable {_at(entry)}")
+        return
+    numbers = ids_of(after.get("ids", []))
+    present = [rows[n] for n in numbers if n in rows]
+    if len(present) != len(numbers):
+        return  # the missing ones are named by _present_and_recorded
+    for block in wanted.mismatches(dead_letters_digest(present)):
+        first = numbers[block.first]
+        last = numbers[block.first + block.count - 1]
+        which = f"#{first}" if first == last else f"#{first} to #{last}"
+        report.add(
+            "telemetry_dead_letter",
+            which,
+            f"no longer matches what was recorded {_at(entry)}",
+        )
 
 
 def _present_and_recorded(

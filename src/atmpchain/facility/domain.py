@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+import pycountry
 
 from atmpchain.errors import InvalidInput
 
@@ -15,10 +18,108 @@ class FacilityDetails:
 
     name: str
     fin: str | None
+    #: The Single European Code's country (ISO 3166-1 alpha-2) and tissue establishment code.
+    sec_country: str | None = None
+    sec_tissue_establishment: str | None = None
+    #: Product description code -> description, sorted by code (a tuple: the value is frozen).
+    product_descriptions: tuple[tuple[str, str], ...] = ()
 
-    def as_record(self) -> dict[str, str | None]:
+    @property
+    def descriptions(self) -> dict[str, str]:
+        """The product descriptions as a mapping."""
+        return dict(self.product_descriptions)
+
+    def as_record(self) -> dict[str, object]:
         """The details as the audit trail records them."""
-        return {"name": self.name, "fin": self.fin}
+        return {
+            "name": self.name,
+            "fin": self.fin,
+            "sec_country": self.sec_country,
+            "sec_tissue_establishment": self.sec_tissue_establishment,
+            "product_descriptions": self.descriptions,
+        }
+
+
+def clean_sec_country(value: str | None) -> str | None:
+    """The SEC country code in capitals, or None when left empty; an ISO 3166-1 alpha-2 code
+    (Directive 2006/86/EC Annex VII names ISO; XX, ZZ, QQ or UK are not assigned codes)."""
+    code = "".join((value or "").split()).upper()
+    if not code:
+        return None
+    if len(code) != 2 or not code.isascii() or not code.isalpha():
+        raise InvalidInput(
+            f"'{code}' is not a country code: the SEC country is two letters (ISO 3166-1 alpha-2)",
+            field="sec_country",
+        )
+    if pycountry.countries.get(alpha_2=code) is None:
+        raise InvalidInput(
+            f"'{code}' is not an ISO 3166-1 alpha-2 country code (for example AT, DE, GB, GR)",
+            field="sec_country",
+        )
+    return code
+
+
+def _upper_alnum(code: str, length: int) -> bool:
+    return len(code) == length and code.isascii() and code.isalnum() and code == code.upper()
+
+
+def clean_tissue_establishment(value: str | None) -> str | None:
+    """The SEC tissue establishment code (6 capital letters or digits, from the EU compendium),
+    or None when left empty."""
+    code = "".join((value or "").split()).upper()
+    if not code:
+        return None
+    if not _upper_alnum(code, 6):
+        raise InvalidInput(
+            f"'{code}' is not a tissue establishment code: 6 capital letters or digits, as the "
+            "EU compendium of tissue establishments lists it",
+            field="sec_tissue_establishment",
+        )
+    return code
+
+
+def clean_product_descriptions(values: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """Product description codes (5 capital letters or digits, e.g. S1295) with their
+    descriptions (1 to 200 characters), sorted by code."""
+    cleaned: dict[str, str] = {}
+    for raw_code, raw_text in values.items():
+        code = raw_code.strip().upper()
+        text = " ".join(str(raw_text).split())
+        if not _upper_alnum(code, 5):
+            raise InvalidInput(
+                f"'{raw_code}' is not a product description code: 5 capital letters or digits "
+                "(e.g. S1295)",
+                field="product_descriptions",
+            )
+        if not 1 <= len(text) <= 200:
+            raise InvalidInput(
+                f"the description of {code} must have 1 to 200 characters",
+                field="product_descriptions",
+            )
+        if code in cleaned:
+            raise InvalidInput(f"{code} is given twice", field="product_descriptions")
+        cleaned[code] = text
+    return tuple(sorted(cleaned.items()))
+
+
+def parse_product_descriptions(text: str) -> dict[str, str]:
+    """Product descriptions typed one per line as `CODE description` or `CODE=description`."""
+    found: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        code, sep, rest = stripped.replace("=", " ", 1).partition(" ")
+        if not sep or not rest.strip():
+            raise InvalidInput(
+                f"line {number}: give a product description code and its description, "
+                "e.g. 'S1295 CAR-T cells, cryopreserved'",
+                field="product_descriptions",
+            )
+        if code.strip().upper() in {c.upper() for c in found}:
+            raise InvalidInput(f"line {number}: {code} is given twice", "product_descriptions")
+        found[code.strip()] = rest.strip()
+    return found
 
 
 def clean_name(name: str) -> str:

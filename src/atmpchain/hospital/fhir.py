@@ -124,7 +124,11 @@ class FhirContext:
         settings only seed it: issue 9 #15), as DINs and chains of identity are issued."""
         facility = current_facility(db, settings)
         return replace(
-            cls.from_settings(settings), facility_name=facility.name, facility_fin=facility.fin
+            cls.from_settings(settings),
+            facility_name=facility.name,
+            facility_fin=facility.fin,
+            # Stored with the facility too (issue 9 review, item 12).
+            product_descriptions=facility.descriptions,
         )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from atmpchain import fin
 from atmpchain.identity.errors import IdentityFormatError
 
 DIGITS = frozenset("0123456789")
@@ -25,17 +26,9 @@ UPPER_ALNUM_CHAR: CharRule = (UPPER_ALNUM, "a capital letter or a digit")
 ALNUM_CHAR: CharRule = (ALNUM, "a letter or a digit")
 
 # ST-001 v6.2.2 §2.4.1 (DIN element table; the same alphabet in §2.4.20, §2.4.28 and §2.4.40):
-# the FIN's first character is one of A-N, P-Z or 1-9, the next two one of A-N, P-Z or 0-9, the
-# last two digits. Only the letter O is left out (it reads like the digit 0); I and Z are allowed.
-# Decision and source: docs/adr/0010-identity-standards.md.
-_FIN_LETTERS = UPPER - {"O"}
-FIN_RULES: tuple[CharRule, ...] = (
-    (_FIN_LETTERS | (DIGITS - {"0"}), "a capital letter other than O, or a digit 1-9"),
-    (_FIN_LETTERS | DIGITS, "a capital letter other than O, or a digit"),
-    (_FIN_LETTERS | DIGITS, "a capital letter other than O, or a digit"),
-    DIGIT,
-    DIGIT,
-)
+# the FIN's alphabet lives in the lowest layer (atmpchain.fin), shared with the settings and the
+# facility's record. Decision and source: docs/adr/0010-identity-standards.md.
+FIN_RULES: tuple[CharRule, ...] = fin.FIN_RULES
 
 
 def check_field(

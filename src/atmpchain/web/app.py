@@ -34,7 +34,7 @@ from atmpchain.web.api import refusals as refusals_api
 from atmpchain.web.api import shipper_logs as shipper_logs_api
 from atmpchain.web.api import telemetry as telemetry_api
 from atmpchain.web.deps import AppState, csrf_protect
-from atmpchain.web.gate import LimitBodySize, RefuseAnonymousWrites
+from atmpchain.web.gate import BodyLimits, LimitBodySize, RefuseAnonymousWrites
 from atmpchain.web.pages import accounts as accounts_pages
 from atmpchain.web.pages import audit as audit_pages
 from atmpchain.web.pages import auth as auth_pages
@@ -128,7 +128,7 @@ def create_app(
     # Before a byte of a body is read: its size (outermost), then who sends it (gate.py). Added
     # before the headers below, so that their refusals carry those headers too.
     app.add_middleware(RefuseAnonymousWrites)
-    app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)
+    app.add_middleware(LimitBodySize, limits=BodyLimits.from_settings(settings))
 
     @app.middleware("http")
     async def security_headers(

@@ -176,7 +176,10 @@ def login_required_response(request: Request) -> Response:
 
 
 def _too_large_message(request: Request) -> str:
-    limit = request.app.state.atmpchain.settings.max_body_bytes
+    # The limit this request was held to (gate.LimitBodySize), else the general one.
+    limit = request.scope.get("state", {}).get("body_limit")
+    if not isinstance(limit, int):
+        limit = request.app.state.atmpchain.settings.max_body_bytes
     return f"the request body is larger than the {limit:,} bytes accepted"
 
 

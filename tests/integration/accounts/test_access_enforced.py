@@ -18,8 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from tests.conftest import Persona
 from tests.integration.conftest import Trail, approve_starting_catalogue
 
+from atmpchain.access.service import approve_access
 from atmpchain.accounts import sessions, tokens, users
-from atmpchain.accounts.access import approve_access
 from atmpchain.accounts.domain import Permission, Role
 from atmpchain.accounts.queries import get_user
 from atmpchain.clock import FixedClock

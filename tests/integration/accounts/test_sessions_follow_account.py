@@ -13,8 +13,8 @@ from sqlalchemy import text
 from tests.conftest import Persona
 from tests.integration.conftest import Trail
 
+from atmpchain.access.service import approve_access
 from atmpchain.accounts import sessions, tokens, users
-from atmpchain.accounts.access import approve_access
 from atmpchain.accounts.sessions import AuthenticationFailed, SignerNotAuthenticated
 from atmpchain.config import Settings
 from atmpchain.db import Database

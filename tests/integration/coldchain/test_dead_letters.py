@@ -101,8 +101,9 @@ def test_a_reading_the_database_refuses_is_set_aside_and_the_rest_of_the_request
     assert letter.reason.startswith("could not be stored:")
     assert "the test refuses this reading" in letter.reason
     assert POISON in letter.payload.decode()
-    (recorded,) = trail.records("coldchain:dead-letter:set-aside")
-    assert trail.after(recorded)["payload_sha256"] == letter.payload_sha256
+    (recorded,) = trail.records("coldchain:dead-letters:set-aside")
+    assert trail.after(recorded)["ids"] == [[letter.id, letter.id]]
+    assert trail.after(recorded)["count"] == 1
     assert _stored(db) == 2
     assert audit.verify(db).ok
     assert reconcile(db).ok, reconcile(db).findings

@@ -10,10 +10,11 @@ import pytest
 from tests.conftest import Persona
 from tests.integration.conftest import Trail
 
+from atmpchain.access.queries import access_signatures
+from atmpchain.access.service import approve_access
 from atmpchain.accounts import sessions, users
-from atmpchain.accounts.access import approve_access
 from atmpchain.accounts.domain import SYSTEM_ACTOR, Role
-from atmpchain.accounts.queries import access_signatures, get_user
+from atmpchain.accounts.queries import get_user
 from atmpchain.accounts.sessions import AuthenticationFailed, SignerNotAuthenticated
 from atmpchain.clock import FixedClock
 from atmpchain.config import Settings

@@ -10,7 +10,14 @@ from hypothesis import strategies as st
 
 from atmpchain.audit.errors import ReasonRequired
 from atmpchain.audit.export import neutralise_formula
-from atmpchain.audit.reason import has_visible_text, required_text, visible_text
+from atmpchain.audit.reason import (
+    DEFAULT_IGNORABLE_RANGES,
+    has_visible_text,
+    is_default_ignorable,
+    is_visible,
+    required_text,
+    visible_text,
+)
 from atmpchain.coldchain.alarms import acknowledgement_comment
 from atmpchain.errors import InvalidInput
 from atmpchain.hospital.common import clean_note
@@ -30,6 +37,11 @@ INVISIBLE = [
     "\u0301",  # a combining accent with nothing to sit on
     "\u3164\u115f\uffa0",  # Hangul fillers, "letters" that render as nothing
     "\u2800",  # blank Braille pattern
+    "\U0001d159",  # musical symbol null notehead (the reviewer's case: a symbol with no ink)
+    "\U0001d159\u2800 \U0001d159",
+    "\U0001d173\U0001d17a",  # musical beam and phrase format controls
+    "\u034f\u17b4\u180e\ufe0f",  # grapheme joiner, Khmer inherent vowel, variation selectors
+    "\U000e0041\U000e0020",  # tag characters
     "\ue000",  # private use
 ]
 
@@ -89,17 +101,45 @@ def test_alarm_acknowledgement_comment_of_a_zero_width_space_is_refused() -> Non
 
 
 _SHOWS = {"L", "N", "P", "S"}
-_BLANK = "\u115f\u1160\u3164\uffa0\u2800"
+_BLANK = "\u115f\u1160\u3164\uffa0\u2800\U0001d159"
 
 
 def _invisible(char: str) -> bool:
-    return unicodedata.category(char)[0] not in _SHOWS or char in _BLANK
+    return (
+        unicodedata.category(char)[0] not in _SHOWS or char in _BLANK or is_default_ignorable(char)
+    )
 
 
+default_ignorable = st.one_of(
+    *(st.integers(low, high).map(chr) for low, high in DEFAULT_IGNORABLE_RANGES)
+)
 invisible_text = st.text(
     st.characters(categories=("Zs", "Zl", "Zp", "Cc", "Cf", "Co", "Mn", "Me", "Mc"))
     | st.sampled_from(_BLANK)
+    | default_ignorable
 )
+
+
+@given(default_ignorable)
+def test_property_no_default_ignorable_code_point_is_visible(char: str) -> None:
+    assert not is_visible(char)
+    with pytest.raises(InvalidInput):
+        required_text(char)
+
+
+def test_the_only_default_ignorable_code_points_in_a_visible_category_are_the_hangul_fillers() -> (
+    None
+):
+    # Pins the table against the category rule: every other default-ignorable code point is a
+    # format character, a mark or unassigned, so the ranges only add the fillers (and guard
+    # against a future Unicode giving one of them a visible category).
+    shown = [
+        chr(point)
+        for low, high in DEFAULT_IGNORABLE_RANGES
+        for point in range(low, high + 1)
+        if unicodedata.category(chr(point))[0] in _SHOWS
+    ]
+    assert shown == ["\u115f", "\u1160", "\u3164", "\uffa0"]
 
 
 @given(invisible_text)
@@ -114,7 +154,7 @@ def test_property_text_with_a_visible_character_is_accepted_and_only_trimmed(
     before: str, shown: str, after: str
 ) -> None:
     text = before + shown + after
-    if shown in _BLANK:
+    if _invisible(shown):
         return
     kept = required_text(text)
     # Trimming only removes invisible characters from the ends, and is done once and for all.

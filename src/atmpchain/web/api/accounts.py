@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from atmpchain.accounts import access, tokens, users
-from atmpchain.accounts import queries as account_queries
+from atmpchain.access import queries as access_queries
+from atmpchain.access import service as access
+from atmpchain.accounts import tokens, users
 from atmpchain.accounts.domain import Permission, Role
 from atmpchain.web.deps import CurrentActor, RecordId, State, UoW
+from atmpchain.web.fields import BoundedDatetime
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 
@@ -92,7 +94,7 @@ class TokenIn(Strict):
     """A new API token."""
 
     name: str = Field(min_length=1, max_length=100)
-    expires_at: AwareDatetime | None = None
+    expires_at: BoundedDatetime | None = None
 
 
 class TokenOut(BaseModel):
@@ -111,12 +113,12 @@ class Created(BaseModel):
 
 def _user_out(state: State, user_id: RecordId) -> UserOut:
     with state.db.read_session() as session:
-        user = account_queries.get_user(session, user_id, state.clock.now())
-    return _out(user)
+        found = access_queries.get_user_access(session, user_id, state.clock.now())
+    return _out(found)
 
 
-def _out(user: account_queries.UserSummary) -> UserOut:
-    approval = user.access_approval
+def _out(found: access_queries.UserAccess) -> UserOut:
+    user, approval = found.user, found.approval
     return UserOut(
         id=user.id,
         username=user.username,
@@ -159,7 +161,7 @@ def list_users(actor: CurrentActor, state: State) -> list[UserOut]:
     if not actor.can(Permission.APPROVE_USER_ACCESS):
         actor.require(Permission.MANAGE_USERS)
     with state.db.read_session() as session:
-        return [_out(u) for u in account_queries.list_users(session, state.clock.now())]
+        return [_out(u) for u in access_queries.list_user_access(session, state.clock.now())]
 
 
 @router.post("/users", response_model=UserOut, status_code=201)

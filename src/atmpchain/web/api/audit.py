@@ -6,17 +6,18 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from atmpchain.accounts.domain import Permission
 from atmpchain.audit import queries as audit_queries
 from atmpchain.audit import service as audit_service
-from atmpchain.audit.checkpointing import trusted_keys
+from atmpchain.audit.checkpointing import coverage_of, trusted_keys
 from atmpchain.audit.checkpoints import CheckpointReport
 from atmpchain.audit.domain import Anchor
 from atmpchain.audit.queries import AuditFilter
 from atmpchain.errors import InvalidInput
 from atmpchain.web.deps import CurrentActor, RecordId, State
+from atmpchain.web.fields import BoundedDatetime
 
 router = APIRouter(prefix="/api/audit", tags=["audit trail"])
 
@@ -68,7 +69,8 @@ class CheckpointsOut(BaseModel):
             last_good_seq=report.last_good.seq if report.last_good else None,
             uncovered_records=report.uncovered,
             summary=report.summary(),
-            findings=[finding.problem for finding in report.findings],
+            findings=[finding.problem for finding in report.findings]
+            + ([report.missing] if report.missing else []),
         )
 
 
@@ -96,8 +98,8 @@ def search(
     record_type: Annotated[str | None, Query(max_length=64)] = None,
     record_id: Annotated[str | None, Query(max_length=64)] = None,
     action: Annotated[str | None, Query(max_length=80)] = None,
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
+    since: BoundedDatetime | None = None,
+    until: BoundedDatetime | None = None,
     before_seq: RecordId | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AuditEntryOut]:
@@ -128,7 +130,9 @@ def verify(
         kept = Anchor.parse(anchor) if anchor else None
     except ValueError as exc:
         raise InvalidInput(str(exc), field="anchor") from None
-    report = audit_service.verify(state.db, anchor=kept, keys=trusted_keys(state.settings))
+    keys = trusted_keys(state.settings)
+    coverage = coverage_of(state.settings, state.db, keys, state.clock.now())
+    report = audit_service.verify(state.db, anchor=kept, keys=keys, coverage=coverage)
     return VerifyOut(
         ok=report.ok,
         records_checked=report.records_checked,

@@ -1,6 +1,8 @@
-"""JSON API for the facility's name and ISBT 128 FIN."""
+"""JSON API for the facility's record: name, ISBT 128 FIN, SEC codes, product descriptions."""
 
 from __future__ import annotations
+
+from typing import Annotated
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,21 +19,36 @@ class FacilityOut(BaseModel):
 
     name: str
     fin: str | None
+    sec_country: str | None = None
+    sec_tissue_establishment: str | None = None
+    product_descriptions: dict[str, str] = {}
 
 
 class FacilityIn(BaseModel):
-    """A corrected name or FIN, and why."""
+    """A corrected record, and why. SEC codes and product descriptions left out (null) are kept
+    as they are; an empty text or an empty object clears them."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=2, max_length=200)
     fin: str | None = Field(default=None, max_length=20)
     reason: str = Field(min_length=1, max_length=2000)
+    sec_country: str | None = Field(default=None, max_length=10, examples=["AT"])
+    sec_tissue_establishment: str | None = Field(default=None, max_length=20)
+    product_descriptions: dict[str, Annotated[str, Field(max_length=200)]] | None = Field(
+        default=None, max_length=200, examples=[{"S1295": "CAR-T cells, cryopreserved"}]
+    )
 
 
 def _out(state: State) -> FacilityOut:
     details = facility_queries.current_facility(state.db, state.settings)
-    return FacilityOut(name=details.name, fin=details.fin)
+    return FacilityOut(
+        name=details.name,
+        fin=details.fin,
+        sec_country=details.sec_country,
+        sec_tissue_establishment=details.sec_tissue_establishment,
+        product_descriptions=details.descriptions,
+    )
 
 
 @router.get("/facility", response_model=FacilityOut)
@@ -42,8 +59,15 @@ def get_facility(actor: CurrentActor, state: State) -> FacilityOut:
 
 @router.put("/facility", response_model=FacilityOut)
 def change_facility(body: FacilityIn, actor: CurrentActor, uow: UoW, state: State) -> FacilityOut:
-    """Change the facility's name or FIN, with a reason (administrators)."""
+    """Change the facility's record, with a reason (administrators)."""
     facility_service.change_facility(
-        uow, actor=actor, name=body.name, fin=body.fin, reason=body.reason
+        uow,
+        actor=actor,
+        name=body.name,
+        fin=body.fin,
+        reason=body.reason,
+        sec_country=body.sec_country,
+        sec_tissue_establishment=body.sec_tissue_establishment,
+        product_descriptions=body.product_descriptions,
     )
     return _out(state)

@@ -10,13 +10,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from atmpchain.custody.control_rules import HoldKind
 from atmpchain.custody.domain import EventKind
 from atmpchain.hospital.domain import DoseStatus, DoseStep, LimitBasis, ProductCategory
 from atmpchain.hospital.safeguards import QaFlag
 from atmpchain.web.deps import RecordId, RecordVersion
+from atmpchain.web.fields import BoundedDate, BoundedDatetime
 
 Scan = Annotated[str, Field(min_length=1, max_length=500)]
 Password = Annotated[str, Field(max_length=500)]
@@ -49,9 +50,9 @@ class OrderIn(Strict):
 
     patient_ref: str = Field(max_length=64, examples=["PSN-0001"])
     display_name: str = Field(max_length=200)
-    birth_date: date
+    birth_date: BoundedDate
     product: str = Field(max_length=40, examples=["tisagenlecleucel"])
-    appointment_at: AwareDatetime
+    appointment_at: BoundedDatetime
     ward: str = Field(max_length=100)
     transport_minutes: int = Field(ge=0, le=240)
     expected_din: str | None = Field(default=None, max_length=500)
@@ -163,7 +164,7 @@ class IssueIn(Versioned):
 class AppointmentIn(Versioned):
     """A moved infusion appointment."""
 
-    appointment_at: AwareDatetime
+    appointment_at: BoundedDatetime
     reason: Reason
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from atmpchain.accounts.domain import Permission
 from atmpchain.accounts.refusals import RefusalSummary, recent_refusals
 from atmpchain.web.deps import CurrentActor, State
+from atmpchain.web.fields import BoundedDatetime
 
 router = APIRouter(prefix="/api/refusals", tags=["audit trail"])
 
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/refusals", tags=["audit trail"])
 def refusals(
     actor: CurrentActor,
     state: State,
-    since: AwareDatetime | None = None,
+    since: BoundedDatetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[RefusalSummary]:
     """Refused requests, newest minute first; `audit_seq` is the audit record of the first."""

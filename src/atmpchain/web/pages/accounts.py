@@ -7,8 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from atmpchain.accounts import access, tokens, users
+from atmpchain.access import queries as access_queries
+from atmpchain.access import service as access
 from atmpchain.accounts import queries as account_queries
+from atmpchain.accounts import tokens, users
 from atmpchain.accounts.domain import ROLE_PERMISSIONS, Permission, Role
 from atmpchain.errors import DomainError, PermissionDenied
 from atmpchain.signatures.domain import Meaning
@@ -45,7 +47,7 @@ def _detail(
     now = state.clock.now()
     with state.db.read_session() as session:
         user = account_queries.get_user(session, user_id, now)
-        signatures = account_queries.access_signatures(session, user_id)
+        signatures = access_queries.access_signatures(session, user_id)
         user_tokens = account_queries.list_tokens(session, user_id)
     return render(
         request,

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
@@ -15,14 +14,15 @@ from atmpchain.accounts.audit_export import export_audit_trail
 from atmpchain.accounts.domain import Actor, Permission
 from atmpchain.audit import queries as audit_queries
 from atmpchain.audit import service as audit_service
-from atmpchain.audit.checkpointing import trusted_keys
+from atmpchain.audit.checkpointing import coverage_of, trusted_keys
 from atmpchain.audit.queries import AuditFilter
-from atmpchain.errors import InvalidInput
+from atmpchain.moments import EARLIEST, PAST_LATEST, day_start, parse_day
 from atmpchain.web.deps import CurrentAuth, RecordId, State, UoW
 from atmpchain.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
+LATEST_MOMENT = PAST_LATEST - timedelta(microseconds=1)
 Filter = Annotated[str | None, Query(max_length=200)]
 
 
@@ -30,11 +30,9 @@ def _day_start(value: str | None, zone: str, field: str) -> datetime | None:
     """Midnight at the start of a day given in the reader's own time zone, as UTC."""
     if not value:
         return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(f"'{value}' is not a date as YYYY-MM-DD", field=field) from None
-    return datetime.combine(day, time(0), tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    # A day at either end of the accepted range, in the reader's zone, may start just outside
+    # it in UTC: kept within it (the range is wider than any record's time).
+    return max(day_start(parse_day(value, field), zone, field), EARLIEST)
 
 
 def build_filter(
@@ -54,7 +52,8 @@ def build_filter(
         record_id=record_id or None,
         action=action or None,
         since=_day_start(since, actor.time_zone, "since"),
-        until=end + timedelta(days=1) if end else None,
+        # The day after the last one named, kept within the accepted range (2199-12-31 ends it).
+        until=min(end + timedelta(days=1), LATEST_MOMENT) if end else None,
     )
 
 
@@ -104,7 +103,9 @@ def audit_trail(
 def verify_chain(request: Request, auth: CurrentAuth, state: State) -> Response:
     """Re-walk the whole chain now and show the result."""
     auth.actor.require(Permission.VERIFY_AUDIT_TRAIL)
-    report = audit_service.verify(state.db, keys=trusted_keys(state.settings))
+    keys = trusted_keys(state.settings)
+    coverage = coverage_of(state.settings, state.db, keys, state.clock.now())
+    report = audit_service.verify(state.db, keys=keys, coverage=coverage)
     return render(request, "audit/verify.html", auth, report=report)
 
 

@@ -21,6 +21,7 @@ from atmpchain.accounts.domain import Actor, Permission
 from atmpchain.errors import DomainError, InvalidInput
 from atmpchain.hospital import lookup, queries, safeguards
 from atmpchain.hospital.domain import TRANSITIONS, DoseStatus, DoseStep
+from atmpchain.moments import MOMENT_RULE, check_moment, day_in_range
 from atmpchain.web.deps import Auth, CurrentAuth, RecordId, State, requires
 from atmpchain.web.templating import render
 
@@ -78,7 +79,9 @@ def local_to_utc(text: str, zone: str, field: str) -> datetime:
             f"'{value}' is not a date and time (YYYY-MM-DD HH:MM)", field=field
         ) from None
     if naive.tzinfo is not None:
-        return naive.astimezone(UTC)
+        return check_moment(naive, field)
+    if not day_in_range(naive.date()):
+        raise InvalidInput(f"'{value}' is out of range: {MOMENT_RULE}", field=field)
     tz = ZoneInfo(zone)
     local = naive.replace(tzinfo=tz)
     # On the night the clocks go forward a wall-clock hour does not exist; zoneinfo would quietly

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from atmpchain.accounts.domain import Permission
 from atmpchain.errors import DomainError, InvalidInput
 from atmpchain.hospital import catalogue, orders
+from atmpchain.moments import parse_day
 from atmpchain.web.deps import Auth, CurrentAuth, State, UoW, form_number
 from atmpchain.web.pages.hospital import local_to_utc
 from atmpchain.web.templating import render
@@ -50,12 +51,7 @@ def order_form(request: Request, auth: CurrentAuth, state: State) -> Response:
 
 
 def _birth_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidInput(
-            f"'{text.strip()}' is not a date (YYYY-MM-DD)", field="birth_date"
-        ) from None
+    return parse_day(text, "birth_date")
 
 
 def _minutes(text: str) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -19,6 +18,7 @@ from atmpchain.identity.errors import IdentityFormatError
 from atmpchain.identity.labels import DEFAULT_SIZE_NAMES, LABEL_SIZES, LabelKind
 from atmpchain.identity.printing import LabelRequest
 from atmpchain.identity.scan import parse_scan
+from atmpchain.moments import parse_day
 from atmpchain.web.deps import Auth, CurrentAuth, State, UoW
 from atmpchain.web.templating import render
 
@@ -249,11 +249,12 @@ def print_label(
         "reason": reason,
     }
     try:
-        birth = date.fromisoformat(patient_date_of_birth) if patient_date_of_birth else None
-    except ValueError:
-        error = InvalidInput(
-            f"'{patient_date_of_birth}' is not a date as YYYY-MM-DD", "patient_date_of_birth"
+        birth = (
+            parse_day(patient_date_of_birth, "patient_date_of_birth")
+            if patient_date_of_birth
+            else None
         )
+    except InvalidInput as error:
         return _labels_page(request, auth, form=form, error=error)
     label = LabelRequest(
         kind=kind,

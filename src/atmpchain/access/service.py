@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from atmpchain.access.common import ACCESS_RECORD, access_content
 from atmpchain.accounts.common import get_user_for_update, user_snapshot
 from atmpchain.accounts.domain import Actor, Permission
-from atmpchain.accounts.models import User
 from atmpchain.audit.actions import AuditAction
 from atmpchain.errors import InvalidInput
 from atmpchain.signatures.domain import (
@@ -16,19 +14,6 @@ from atmpchain.signatures.domain import (
 )
 from atmpchain.signatures.service import apply_signature
 from atmpchain.uow import UnitOfWork
-
-ACCESS_RECORD = "user_access"
-
-
-def access_content(user: User) -> dict[str, Any]:
-    """What an access approval signs: who the user is, which roles, and whether active."""
-    return {
-        "user_id": user.id,
-        "username": user.username,
-        "full_name": user.full_name,
-        "roles": sorted(r.value for r in user.role_set),
-        "is_active": user.is_active,
-    }
 
 
 def approve_access(
