@@ -1,7 +1,7 @@
 """Facility's SEC country, tissue establishment code and product descriptions in its record.
 
 Revision ID: 0018_fix9_trust
-Revises: 0016_hospital_safety
+Revises: 0017_fix9_hospital
 Create Date: 2026-11-30
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0018_fix9_trust"
-down_revision: str | None = "0016_hospital_safety"
+down_revision: str | None = "0017_fix9_hospital"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

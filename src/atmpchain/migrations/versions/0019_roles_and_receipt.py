@@ -5,7 +5,7 @@ that is "to follow" needs no column: a received dose without a `shipper_log` row
 it, and its QA hold says so.
 
 Revision ID: 0019_roles_and_receipt
-Revises: 0017_fix9_hospital
+Revises: 0018_fix9_trust
 Create Date: 2026-11-30
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0019_roles_and_receipt"
-down_revision: str | None = "0017_fix9_hospital"
+down_revision: str | None = "0018_fix9_trust"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
