@@ -96,6 +96,8 @@ WORDING: dict[AuditAction, str] = {
     A.CUSTODY_HOLD_PLACED: "placed a hold on a product unit",
     A.CUSTODY_HOLD_LIFTED: "lifted a hold on a product unit",
     A.SHIPPER_LOG_ATTACHED: "attached a shipper's temperature log that was to follow",
+    A.DOSE_PRODUCT_DISPOSED: "disposed of a dose's bag with a signature",
+    A.DEAD_LETTERS_SET_ASIDE: "set aside telemetry messages that could not be stored",
     A.DEVIATION_RAISED: "raised a deviation",
     A.DEVIATION_CLASSIFIED: "classified a deviation",
     A.DEVIATION_IMPACT_ASSESSED: "assessed the impact of a deviation",

@@ -62,11 +62,22 @@ def test_a_fin_may_be_corrected_or_set_first_time(current: str | None, new: str 
     check_fin_kept(current, new)
 
 
-def test_details_are_recorded_with_name_and_fin() -> None:
-    assert FacilityDetails("ATMP Centre", "A9999").as_record() == {
+def test_details_are_recorded_with_every_field_the_labels_use() -> None:
+    details = FacilityDetails(
+        "ATMP Centre",
+        "A9999",
+        sec_country="AT",
+        sec_tissue_establishment="000123",
+        product_descriptions=(("S1234", "CAR-T cells"),),
+    )
+    assert details.as_record() == {
         "name": "ATMP Centre",
         "fin": "A9999",
+        "sec_country": "AT",
+        "sec_tissue_establishment": "000123",
+        "product_descriptions": {"S1234": "CAR-T cells"},
     }
+    assert FacilityDetails("ATMP Centre", None).as_record()["sec_country"] is None
 
 
 def test_not_set_up_message_says_what_is_missing_and_who_fixes_it() -> None:
