@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -46,6 +47,7 @@ from atmpchain.hospital.sentences import (
     log_sentence,
     step_sentence,
 )
+from atmpchain.timetext import localize
 
 # DejaVu covers the accents and scripts of patients' names that Helvetica's Latin-1 does not;
 # CI installs it (fonts-dejavu-core). Without it, the standard fonts are used.
@@ -90,9 +92,15 @@ class _Styles:
         )
 
 
+#: The reader's zone while one record is being printed: the free texts it prints (a hold's
+#: reason, a refusal kept on record) carry their times in UTC, and are shown in this zone.
+_READER_ZONE: ContextVar[str] = ContextVar("_READER_ZONE", default="UTC")
+
+
 def _p(text: object, style: ParagraphStyle) -> Paragraph:
     # Escaped, and line breaks kept; long words (hashes, scans) may break anywhere.
-    return Paragraph(escape(str(text)).replace("\n", "<br/>"), style)
+    shown = localize(str(text), _READER_ZONE.get())
+    return Paragraph(escape(shown).replace("\n", "<br/>"), style)
 
 
 class _Clock:
@@ -412,6 +420,10 @@ def dose_record_pdf(record: DoseRecord, printed_by: str, printed_at: datetime, z
         f"Dose {record.line.number}: a copy of the electronic record (the original is the "
         f"electronic record). Printed by {printed_by} at {when(printed_at)}."
     )
-    story = _story(record, when, styles, document.width)
-    document.build(story, canvasmaker=_numbered_canvas(footer, styles.regular))
+    reader_zone = _READER_ZONE.set(zone)
+    try:
+        story = _story(record, when, styles, document.width)
+        document.build(story, canvasmaker=_numbered_canvas(footer, styles.regular))
+    finally:
+        _READER_ZONE.reset(reader_zone)
     return buffer.getvalue()

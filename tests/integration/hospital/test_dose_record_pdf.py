@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pypdfium2 as pdfium
 import pytest
@@ -175,3 +177,36 @@ def test_the_record_reads_as_sentences_with_its_stops_flags_and_open_holds(
     # No stored detail printed as key: value pairs.
     for dump in ("batch number:", "shipper log sha256:", "out of range:", "condition ok:"):
         assert _flat(dump) not in flat, dump
+
+
+def test_times_inside_recorded_texts_are_printed_in_the_readers_zone(
+    uow: UnitOfWork, clock: FixedClock, staff: Staff, order: Callable[..., int], cryostore: str
+) -> None:
+    # A refusal kept on record says when in UTC (one form for every message); the reader in
+    # Vienna reads it in Vienna's time, like the rest of the record (issue 10, one clock).
+    bag = manufactured(93)
+    dose_id = order(hours=30, expected_din=bag.manual)
+    receipt.receive_dose(
+        uow,
+        actor=staff.pharmacist.actor,
+        dose_id=dose_id,
+        unit_scan=bag.scan,
+        batch_number="LOT-93",
+        from_party="World Courier",
+        shipper_log=WARM_LOG,
+        shipper_log_name="shipper.csv",
+        condition_ok=True,
+        password=PASSWORD,
+    )
+    with uow.db.read_session() as session:
+        record = queries.dose_record(session, dose_id)
+    held = record.line.holds[0]
+    stamp = f"{held.since:%Y-%m-%d %H:%M} UTC"
+    noted = replace(held, reason=f"log out of range, noticed {stamp}")
+    record = replace(record, line=replace(record.line, holds=(noted, *record.line.holds[1:])))
+    local = held.since.astimezone(ZoneInfo("Europe/Vienna"))
+    _, vienna = _text(dose_record_pdf(record, "Quinn Reviewer", clock.now(), "Europe/Vienna"))
+    assert _flat(f"noticed {local:%Y-%m-%d %H:%M} {local.tzname()}") in _flat(vienna)
+    assert _flat(stamp) not in _flat(vienna)
+    _, utc = _text(dose_record_pdf(record, "Quinn Reviewer", clock.now(), "UTC"))
+    assert _flat(f"noticed {stamp}") in _flat(utc)
