@@ -110,7 +110,7 @@ def parse_product_descriptions(text: str) -> dict[str, str]:
         if not stripped:
             continue
         code, sep, rest = stripped.replace("=", " ", 1).partition(" ")
-        if not sep or not rest.strip():
+        if not sep or not code.strip() or not rest.strip():
             raise InvalidInput(
                 f"line {number}: give a product description code and its description, "
                 "e.g. 'S1295 CAR-T cells, cryopreserved'",
