@@ -88,6 +88,15 @@ class Permission(enum.Enum):
     ACKNOWLEDGE_ALARMS = "coldchain.acknowledge_alarms"
     # The facility's own details (name, ISBT 128 FIN): an installation matter.
     MANAGE_FACILITY = "facility.manage"
+    # manufacturing (issue 11): master batch records, batches, genealogy
+    AUTHOR_MBR = "manufacturing.author_mbr"
+    APPROVE_MBR = "manufacturing.approve_mbr"
+    EXECUTE_BATCH = "manufacturing.execute_batch"
+    VERIFY_BATCH_STEP = "manufacturing.verify_step"
+    REJECT_BATCH = "manufacturing.reject_batch"
+    VIEW_BATCHES = "manufacturing.view"
+    TRACE_GENEALOGY = "manufacturing.trace"
+    RECORD_RETENTION = "manufacturing.record_retention"
 
 
 _PEOPLE = frozenset(Role) - MACHINE_ROLES
@@ -216,6 +225,26 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     # The FIN goes into every DIN and chain of identity the facility issues: set up, like the
     # users, by the system administrator, with a reason on record.
     Permission.MANAGE_FACILITY: frozenset({Role.ADMIN}),
+    # Manufacturing (issue 11). Process scientists write master batch records; QA approves
+    # them (never the author). Operators execute batches; a second operator, a process
+    # scientist or QA verifies a step (never its performer). Only QA rejects a batch until the
+    # release capability exists; QA and the QP answer a recall.
+    Permission.AUTHOR_MBR: frozenset({Role.PROCESS_SCIENTIST, Role.QA}),
+    Permission.APPROVE_MBR: frozenset({Role.QA}),
+    Permission.EXECUTE_BATCH: frozenset({Role.OPERATOR, Role.PROCESS_SCIENTIST}),
+    Permission.VERIFY_BATCH_STEP: frozenset({Role.OPERATOR, Role.PROCESS_SCIENTIST, Role.QA}),
+    Permission.REJECT_BATCH: frozenset({Role.QA}),
+    Permission.VIEW_BATCHES: frozenset(
+        {
+            Role.OPERATOR,
+            Role.PROCESS_SCIENTIST,
+            Role.QC_ANALYST,
+            Role.QA,
+            Role.QUALIFIED_PERSON,
+        }
+    ),
+    Permission.TRACE_GENEALOGY: frozenset({Role.QA, Role.QUALIFIED_PERSON}),
+    Permission.RECORD_RETENTION: frozenset({Role.QA}),
 }
 
 

@@ -9,6 +9,7 @@ from atmpchain.db import Base
 from atmpchain.facility import models as facility_models
 from atmpchain.hospital import models as hospital_models
 from atmpchain.identity import models as identity_models
+from atmpchain.manufacturing import models as manufacturing_models
 from atmpchain.signatures import models as signatures_models
 
 metadata = Base.metadata
@@ -21,6 +22,7 @@ __all__ = [
     "facility_models",
     "hospital_models",
     "identity_models",
+    "manufacturing_models",
     "metadata",
     "signatures_models",
 ]
