@@ -57,6 +57,13 @@ WRITABLE_TABLES = (
     "chain_of_identity",
     "coi_donation",
     "refused_request",
+    # materials and equipment (issue 11, ADR 0022)
+    "material_item",
+    "material_lot",
+    "material_consumption",
+    "equipment",
+    "equipment_event",
+    "equipment_use",
 )
 
 

@@ -97,6 +97,15 @@ class Permission(enum.Enum):
     VIEW_BATCHES = "manufacturing.view"
     TRACE_GENEALOGY = "manufacturing.trace"
     RECORD_RETENTION = "manufacturing.record_retention"
+    # Materials and equipment for manufacture (issue 11, ADR 0022).
+    MANAGE_MATERIALS = "materials.manage"
+    RECEIVE_MATERIALS = "materials.receive"
+    RELEASE_MATERIALS = "materials.release"
+    VIEW_MATERIALS = "materials.view"
+    MANAGE_EQUIPMENT = "equipment.manage"
+    SERVICE_EQUIPMENT = "equipment.service"
+    QUALIFY_EQUIPMENT = "equipment.qualify"
+    VIEW_EQUIPMENT = "equipment.view"
 
 
 _PEOPLE = frozenset(Role) - MACHINE_ROLES
@@ -245,6 +254,27 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     ),
     Permission.TRACE_GENEALOGY: frozenset({Role.QA, Role.QUALIFIED_PERSON}),
     Permission.RECORD_RETENTION: frozenset({Role.QA}),
+    # Materials (EU GMP Part IV, raw and starting materials). What the facility buys, in which
+    # grade and with which risk factors, is a quality decision that process scientists prepare.
+    Permission.MANAGE_MATERIALS: frozenset({Role.QA, Role.PROCESS_SCIENTIST}),
+    # Goods-in: the people in the store and the cleanroom book a lot into quarantine.
+    Permission.RECEIVE_MATERIALS: frozenset(
+        {Role.OPERATOR, Role.QC_ANALYST, Role.QA, Role.PROCESS_SCIENTIST}
+    ),
+    # Releasing or rejecting a quarantined lot is QA's, signed (never the person who received it).
+    Permission.RELEASE_MATERIALS: frozenset({Role.QA}),
+    Permission.VIEW_MATERIALS: frozenset(
+        {Role.OPERATOR, Role.QC_ANALYST, Role.QA, Role.QUALIFIED_PERSON, Role.PROCESS_SCIENTIST}
+    ),
+    # Equipment: registering a device is set up by QA or the administrator, like storage units.
+    Permission.MANAGE_EQUIPMENT: frozenset({Role.QA, Role.ADMIN}),
+    # Calibration and maintenance are signed by the people who do or check them.
+    Permission.SERVICE_EQUIPMENT: frozenset({Role.OPERATOR, Role.QA, Role.PROCESS_SCIENTIST}),
+    # Putting a device into GMP use (qualification) or taking it out (withdrawal) is QA's.
+    Permission.QUALIFY_EQUIPMENT: frozenset({Role.QA}),
+    Permission.VIEW_EQUIPMENT: frozenset(
+        {Role.OPERATOR, Role.QC_ANALYST, Role.QA, Role.QUALIFIED_PERSON, Role.PROCESS_SCIENTIST}
+    ),
 }
 
 

@@ -143,3 +143,15 @@ class AuditAction(enum.Enum):
     BATCH_UNIT_CREATED = ("manufacturing:batch:unit-created", ActionKind.CREATE)
     BATCH_REJECTED = ("manufacturing:batch:rejected", ActionKind.EVENT)
     BATCH_RETENTION_CHANGED = ("manufacturing:batch:retention-changed", ActionKind.CHANGE)
+    # materials (issue 11, item 1; ADR 0022): the item master, lots received into quarantine,
+    # QA's signed release or rejection, moves between stores, consumption in a batch step.
+    MATERIAL_ITEM_CREATED = ("materials:item:created", ActionKind.CREATE)
+    MATERIAL_LOT_RECEIVED = ("materials:lot:received", ActionKind.CREATE)
+    MATERIAL_LOT_RELEASED = ("materials:lot:released", ActionKind.EVENT)
+    MATERIAL_LOT_REJECTED = ("materials:lot:rejected", ActionKind.EVENT)
+    MATERIAL_LOT_MOVED = ("materials:lot:moved", ActionKind.CHANGE)
+    MATERIAL_LOT_CONSUMED = ("materials:lot:consumed", ActionKind.EVENT)
+    # equipment (issue 11, item 2; ADR 0022): registration, signed service records, use in a step
+    EQUIPMENT_REGISTERED = ("equipment:equipment:registered", ActionKind.CREATE)
+    EQUIPMENT_SERVICE_RECORDED = ("equipment:equipment:service-recorded", ActionKind.EVENT)
+    EQUIPMENT_USED = ("equipment:equipment:used", ActionKind.EVENT)

@@ -67,3 +67,17 @@ def datamatrix_modules(data: str) -> tuple[tuple[bool, ...], ...]:
         raise LabelLayoutError(f"the data cannot be put into a Data Matrix: {error}") from None
     grid = encoder.init_renderer().matrix
     return tuple(tuple(bool(cell) for cell in row) for row in grid)
+
+
+def draw_datamatrix(canvas: Any, data: str, x: float, y: float, module: float) -> float:
+    """Draw the Data Matrix of ``data`` with its lower left corner at x, y, one ``module`` (PDF
+    points) per cell, no quiet zone; returns the symbol's side. Used by simple labels (material
+    lots, equipment) that need no layout engine."""
+    grid = datamatrix_modules(data)
+    side = len(grid) * module
+    for row_index, row in enumerate(grid):
+        top = y + side - (row_index + 1) * module
+        for column, dark in enumerate(row):
+            if dark:
+                canvas.rect(x + column * module, top, module, module, stroke=0, fill=1)
+    return side

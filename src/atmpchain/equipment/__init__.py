@@ -1,0 +1,1 @@
+"""Critical equipment: identity, class, qualification, calibration and maintenance."""
