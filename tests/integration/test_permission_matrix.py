@@ -452,6 +452,11 @@ def test_the_matrix_covers_every_permission_a_trust_core_service_checks() -> Non
         Permission.DECIDE_RECEIPT,
         Permission.ADMINISTER_DOSE,
         Permission.OVERRIDE_INFUSION_LIMIT,
+        # Deviations and CAPA: tests/integration/quality/test_quality_permissions.py.
+        Permission.RAISE_DEVIATION,
+        Permission.INVESTIGATE_DEVIATION,
+        Permission.RECORD_CAPA_DONE,
+        Permission.CLOSE_DEVIATION,
     }
     # The rest are checked by the web layer when it shows pages (tests/web covers them).
     assert set(Permission) - checked == {
@@ -462,6 +467,7 @@ def test_the_matrix_covers_every_permission_a_trust_core_service_checks() -> Non
         Permission.VIEW_TEMPERATURES,
         Permission.VIEW_DOSES,
         Permission.TRACE_PATIENTS,
+        Permission.VIEW_DEVIATIONS,
     }
 
 

@@ -106,6 +106,12 @@ class Permission(enum.Enum):
     SERVICE_EQUIPMENT = "equipment.service"
     QUALIFY_EQUIPMENT = "equipment.qualify"
     VIEW_EQUIPMENT = "equipment.view"
+    # Quality: deviations and CAPA (issue 11, item 6; ADR 0023).
+    RAISE_DEVIATION = "quality.raise_deviation"
+    VIEW_DEVIATIONS = "quality.view_deviations"
+    INVESTIGATE_DEVIATION = "quality.investigate_deviation"
+    RECORD_CAPA_DONE = "quality.record_capa_done"
+    CLOSE_DEVIATION = "quality.close_deviation"
 
 
 _PEOPLE = frozenset(Role) - MACHINE_ROLES
@@ -275,6 +281,45 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.VIEW_EQUIPMENT: frozenset(
         {Role.OPERATOR, Role.QC_ANALYST, Role.QA, Role.QUALIFIED_PERSON, Role.PROCESS_SCIENTIST}
     ),
+    # Anyone who does GMP work and sees something depart from the instructions raises a
+    # deviation at once (with the immediate action); QA classifies and investigates it.
+    Permission.RAISE_DEVIATION: frozenset(
+        {
+            Role.OPERATOR,
+            Role.QC_ANALYST,
+            Role.QA,
+            Role.QUALIFIED_PERSON,
+            Role.PHARMACIST,
+            Role.PROCESS_SCIENTIST,
+        }
+    ),
+    # The QP reads every deviation before certifying a batch.
+    Permission.VIEW_DEVIATIONS: frozenset(
+        {
+            Role.OPERATOR,
+            Role.QC_ANALYST,
+            Role.QA,
+            Role.QUALIFIED_PERSON,
+            Role.PHARMACIST,
+            Role.PROCESS_SCIENTIST,
+        }
+    ),
+    # Classification, impact assessment, root cause, CAPA plans and effectiveness: QA's.
+    Permission.INVESTIGATE_DEVIATION: frozenset({Role.QA}),
+    # A CAPA's owner records it done; owners are people doing GMP work (the service also
+    # checks that the person is the owner, or QA).
+    Permission.RECORD_CAPA_DONE: frozenset(
+        {
+            Role.OPERATOR,
+            Role.QC_ANALYST,
+            Role.QA,
+            Role.QUALIFIED_PERSON,
+            Role.PHARMACIST,
+            Role.PROCESS_SCIENTIST,
+        }
+    ),
+    # Closure (signed) and reopening are QA's decision, never the raiser's or a CAPA owner's.
+    Permission.CLOSE_DEVIATION: frozenset({Role.QA}),
 }
 
 

@@ -157,3 +157,12 @@ def full_names(session: Session, user_ids: Iterable[int]) -> dict[int, str]:
         return {}
     rows = session.execute(select(User.id, User.full_name).where(User.id.in_(wanted)))
     return {user_id: name for user_id, name in rows}
+
+
+def usernames(session: Session, user_ids: Iterable[int]) -> dict[int, str]:
+    """The usernames of these users, by id (for forms and commands that name people)."""
+    wanted = list(dict.fromkeys(user_ids))
+    if not wanted:
+        return {}
+    rows = session.execute(select(User.id, User.username).where(User.id.in_(wanted)))
+    return {user_id: name for user_id, name in rows}

@@ -155,3 +155,15 @@ class AuditAction(enum.Enum):
     EQUIPMENT_REGISTERED = ("equipment:equipment:registered", ActionKind.CREATE)
     EQUIPMENT_SERVICE_RECORDED = ("equipment:equipment:service-recorded", ActionKind.EVENT)
     EQUIPMENT_USED = ("equipment:equipment:used", ActionKind.EVENT)
+    # quality: deviations and CAPA (issue 11, item 6; ADR 0023). Classification, impact and
+    # reopening carry QA's rationale as the reason; the other steps record their values.
+    DEVIATION_RAISED = ("quality:deviation:raised", ActionKind.CREATE)
+    DEVIATION_CLASSIFIED = ("quality:deviation:classified", ActionKind.CHANGE)
+    DEVIATION_IMPACT_ASSESSED = ("quality:deviation:impact-assessed", ActionKind.CHANGE)
+    DEVIATION_ROOT_CAUSE_RECORDED = ("quality:deviation:root-cause-recorded", ActionKind.EVENT)
+    DEVIATION_AFFECTED_ADDED = ("quality:deviation:affected-added", ActionKind.EVENT)
+    DEVIATION_CLOSED = ("quality:deviation:closed", ActionKind.EVENT)
+    DEVIATION_REOPENED = ("quality:deviation:reopened", ActionKind.CHANGE)
+    CAPA_ADDED = ("quality:capa:added", ActionKind.CREATE)
+    CAPA_DONE = ("quality:capa:done", ActionKind.EVENT)
+    CAPA_EFFECTIVENESS_CHECKED = ("quality:capa:effectiveness-checked", ActionKind.EVENT)

@@ -1,7 +1,7 @@
 """Manufacturing: master batch record versions, batches, their entries and product units.
 
 Revision ID: 0022_manufacturing
-Revises: 0016_hospital_safety
+Revises: 0021_quality_deviations
 Create Date: 2026-11-30
 
 Batch entries and batch units are append-only (a correction is a new entry); a batch cannot be
@@ -17,7 +17,7 @@ import atmpchain.db
 from atmpchain.migrations.append_only import protect, unprotect
 
 revision: str = "0022_manufacturing"
-down_revision: str | None = "0016_hospital_safety"
+down_revision: str | None = "0021_quality_deviations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

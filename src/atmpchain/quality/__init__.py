@@ -1,0 +1,1 @@
+"""Quality: deviations and their CAPAs (corrective and preventive actions)."""
