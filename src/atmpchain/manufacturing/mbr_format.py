@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 import re
-from importlib.resources import files
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from importlib.resources import files
 from typing import Any
 
 from atmpchain.manufacturing.domain import (

@@ -12,13 +12,15 @@ from tests.conftest import Persona
 
 from atmpchain.accounts.domain import Role
 from atmpchain.clock import FixedClock
+from atmpchain.equipment import service as equipment_service
 from atmpchain.hospital import catalogue
 from atmpchain.hospital.entries import starting_catalogue
 from atmpchain.hospital.models import Dose
 from atmpchain.hospital.orders import OrderRequest, approve_order, order_dose
 from atmpchain.identity import service as identity_service
 from atmpchain.identity.din import DonationIdentification
-from atmpchain.manufacturing import batches, mbr, mbr_format
+from atmpchain.manufacturing import batches, mbr, mbr_format, steps
+from atmpchain.materials import service as material_service
 from atmpchain.uow import UnitOfWork
 
 PASSWORD = "Sterile-Field-2026!"
@@ -138,3 +140,203 @@ def start(uow: UnitOfWork, site: Site, who: TrialPatient) -> str:
             trial_code="CART-19-001",
         ),
     )
+
+
+# --- materials, equipment and running steps -------------------------------------------------
+
+#: The CAR-T MBR's material items, each with the grade its lots are bought in.
+ITEMS = {
+    "CD4-CD8-BEADS": "gmp",
+    "TEXMACS": "gmp",
+    "TRANSACT": "gmp",
+    "LV-CD19CAR": "gmp",
+    "IL7-IL15": "ancillary-qualified",
+    "CRYOSTOR-CS10": "gmp",
+}
+UNITS = {
+    "CD4-CD8-BEADS": "vial",
+    "TEXMACS": "mL",
+    "TRANSACT": "vial",
+    "LV-CD19CAR": "vial",
+    "IL7-IL15": "vial",
+    "CRYOSTOR-CS10": "mL",
+}
+DEVICE = "PRODIGY-01"
+FREEZER = "CRF-01"
+
+
+@dataclass(frozen=True)
+class Supplies:
+    lots: dict[str, str]  # item code -> released lot code
+    devices: dict[str, str]  # equipment class -> code
+
+
+def receive_lot(
+    uow: UnitOfWork,
+    site: Site,
+    item: str,
+    *,
+    release: bool = True,
+    expires_on: date = date(2027, 12, 31),
+    quantity: str = "5000",
+) -> str:
+    code = material_service.receive_lot(
+        uow,
+        actor=site.operator.actor,
+        item_code=item,
+        supplier_lot=f"S-{item[:6]}",
+        coa_reference=f"CoA {item}",
+        expires_on=expires_on,
+        quantity=quantity,
+        unit=UNITS[item],
+        location="STORE-1",
+    )
+    if release:
+        material_service.decide_lot(
+            uow, actor=site.qa.actor, lot_code=code, release=True, password=PASSWORD
+        )
+    return code
+
+
+def register_device(
+    uow: UnitOfWork, site: Site, code: str, equipment_class: str, *, calibrated: bool = True
+) -> str:
+    """Register, qualify and calibrate a device; `calibrated=False`: its last calibration was
+    366 days ago, with a 365-day interval, so it is overdue."""
+    equipment_service.register_equipment(
+        uow,
+        actor=site.qa.actor,
+        code=code,
+        name=f"{equipment_class} {code}",
+        equipment_class=equipment_class,
+        manufacturer="Maker",
+        serial_number=f"SN-{code}",
+        location="Cleanroom C2",
+        calibration_interval_days=365,
+    )
+    today = uow.clock.now().date()
+    equipment_service.record_service(
+        uow,
+        actor=site.qa.actor,
+        code=code,
+        kind="qualification",
+        passed=True,
+        performed_on=today,
+        reference="PQ-1",
+        password=PASSWORD,
+    )
+    equipment_service.record_service(
+        uow,
+        actor=site.qa.actor,
+        code=code,
+        kind="calibration",
+        passed=True,
+        performed_on=today if calibrated else today - timedelta(days=366),
+        reference="CAL-1",
+        password=PASSWORD,
+    )
+    return code
+
+
+@pytest.fixture
+def supplies(uow: UnitOfWork, site: Site) -> Supplies:
+    """Every material of the CAR-T MBR with a released lot; the device and the freezer qualified
+    and calibrated."""
+    lots = {}
+    for item, grade in ITEMS.items():
+        material_service.create_item(
+            uow,
+            actor=site.qa.actor,
+            code=item,
+            name=item.replace("-", " ").title(),
+            supplier="Supplier",
+            grade=grade,
+            storage_condition="2-8 °C",
+        )
+        lots[item] = receive_lot(uow, site, item)
+    devices = {
+        "closed-processing-device": register_device(uow, site, DEVICE, "closed-processing-device"),
+        "controlled-rate-freezer": register_device(uow, site, FREEZER, "controlled-rate-freezer"),
+    }
+    return Supplies(lots, devices)
+
+
+def clear(uow: UnitOfWork, site: Site, number: str) -> None:
+    batches.clear_line(
+        uow, actor=site.operator.actor, batch_number=number, password=PASSWORD, checks="clear"
+    )
+
+
+def fill_step(
+    uow: UnitOfWork,
+    site: Site,
+    supplies: Supplies,
+    number: str,
+    ref: str,
+    values: dict[str, str] | None = None,
+) -> None:
+    """Scan the step's equipment and materials and record its values (target, else the low
+    limit, unless `values` says otherwise)."""
+    step = mbr_format.cart_example().step(ref)
+    actor = site.operator.actor
+    if step.equipment_class:
+        steps.scan_equipment(
+            uow,
+            actor=actor,
+            batch_number=number,
+            step_ref=ref,
+            code=supplies.devices[step.equipment_class],
+        )
+    for material in step.materials:
+        steps.scan_material(
+            uow,
+            actor=actor,
+            batch_number=number,
+            step_ref=ref,
+            lot_code=supplies.lots[material.item],
+            quantity=material.quantity,
+            unit=material.unit,
+        )
+    given = values or {}
+    for parameter in step.parameters:
+        value = given.get(parameter.name, str(parameter.target or parameter.low))
+        steps.record_value(
+            uow, actor=actor, batch_number=number, step_ref=ref, name=parameter.name, value=value
+        )
+
+
+def run_step(
+    uow: UnitOfWork,
+    site: Site,
+    supplies: Supplies,
+    number: str,
+    ref: str,
+    values: dict[str, str] | None = None,
+) -> None:
+    """Fill the step, sign it performed, and have the second operator verify it if asked."""
+    fill_step(uow, site, supplies, number, ref, values)
+    steps.sign_performed(
+        uow, actor=site.operator.actor, batch_number=number, step_ref=ref, password=PASSWORD
+    )
+    if mbr_format.cart_example().step(ref).verify:
+        steps.sign_verified(
+            uow,
+            actor=site.second_operator.actor,
+            batch_number=number,
+            step_ref=ref,
+            password=PASSWORD,
+        )
+
+
+def run_batch(
+    uow: UnitOfWork, clock: FixedClock, site: Site, supplies: Supplies, number: str
+) -> None:
+    """Every step of the CAR-T MBR, with the clock moving through the 12 days."""
+    clear(uow, site, number)
+    for ref in ("S01", "S02", "S03"):
+        run_step(uow, site, supplies, number, ref)
+    clock.advance(timedelta(hours=20))  # transduction 18 to 30 hours after activation
+    run_step(uow, site, supplies, number, "S04")
+    clock.advance(timedelta(days=10))
+    for ref in ("S05", "S06", "S07", "S08"):
+        run_step(uow, site, supplies, number, ref)
