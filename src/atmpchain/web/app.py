@@ -26,6 +26,7 @@ from atmpchain.web.api import custody as custody_api
 from atmpchain.web.api import facility as facility_api
 from atmpchain.web.api import hospital as hospital_api
 from atmpchain.web.api import identity as identity_api
+from atmpchain.web.api import manufacturing as manufacturing_api
 from atmpchain.web.api import refusals as refusals_api
 from atmpchain.web.api import telemetry as telemetry_api
 from atmpchain.web.deps import AppState, csrf_protect
@@ -58,6 +59,7 @@ ROUTERS = (
     telemetry_api.router,
     coldchain_api.router,
     hospital_api.router,
+    manufacturing_api.router,
     facility_api.router,
     refusals_api.router,
     auth_pages.router,
