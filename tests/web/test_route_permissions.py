@@ -54,6 +54,7 @@ PAGES: dict[str, tuple[Permission, ...]] = {
     "/hospital/orders/new": (Permission.ORDER_DOSE,),
     "/hospital/bedside": (Permission.ADMINISTER_DOSE,),
     "/facility": (Permission.MANAGE_FACILITY,),
+    "/manufacturing/batches": (Permission.VIEW_BATCHES,),
 }
 
 #: JSON reads that people make with their session, and the permission each needs.
@@ -63,6 +64,8 @@ API_READS: dict[str, tuple[Permission, ...]] = {
     "/api/hospital/board": (Permission.VIEW_DOSES,),
     "/api/hospital/catalogue": (Permission.VIEW_DOSES,),
     "/api/hospital/flags": (Permission.TRACE_PATIENTS,),
+    "/api/manufacturing/batches": (Permission.VIEW_BATCHES,),
+    "/api/manufacturing/mbrs": (Permission.VIEW_BATCHES,),
 }
 
 

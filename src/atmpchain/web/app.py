@@ -46,6 +46,7 @@ from atmpchain.web.pages import hospital_record as hospital_record_pages
 from atmpchain.web.pages import hospital_steps as hospital_steps_pages
 from atmpchain.web.pages import hospital_trace as hospital_trace_pages
 from atmpchain.web.pages import identity as identity_pages
+from atmpchain.web.pages import manufacturing as manufacturing_pages
 from atmpchain.web.pages import refusals as refusals_pages
 
 STATIC = Path(__file__).parent / "static"
@@ -76,6 +77,7 @@ ROUTERS = (
     hospital_catalogue_pages.router,
     hospital_trace_pages.router,
     hospital_record_pages.router,
+    manufacturing_pages.router,
     facility_pages.router,
     refusals_pages.router,
 )
