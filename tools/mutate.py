@@ -56,6 +56,8 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability("custody", ("custody/domain.py",)),
     Capability("accounts", ("accounts/domain.py",)),
     Capability("signatures", ("signatures/domain.py",)),
+    Capability("materials", ("materials/domain.py",)),
+    Capability("equipment", ("equipment/domain.py",)),
 )
 
 # The outcomes mutmut reports (`mutmut results --all true`), grouped for the score.

@@ -8,8 +8,9 @@ server, never from the client (21 CFR 11.10(e): computer-generated time stamps).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 
 class Clock(Protocol):
@@ -37,3 +38,9 @@ class FixedClock:
     def advance(self, delta: timedelta) -> None:
         """Move the clock forward."""
         self.current = self.current + delta
+
+
+def local_date(clock: Clock, zone: str) -> date:
+    """Today's date where the facility is: expiry and due dates are calendar days there, and a
+    lot that expired yesterday evening in Vienna must not pass as usable because UTC is behind."""
+    return clock.now().astimezone(ZoneInfo(zone)).date()

@@ -15,6 +15,7 @@ from atmpchain.accounts.models import User
 from atmpchain.custody import service as custody_service
 from atmpchain.custody import storage
 from atmpchain.custody.domain import StorageKind, StorageStatus
+from atmpchain.equipment import service as equipment_service
 from atmpchain.errors import NotFound
 from atmpchain.facility import service as facility_service
 from atmpchain.hospital import catalogue, checks, orders, preparation, receipt, ward
@@ -23,6 +24,7 @@ from atmpchain.hospital.entries import starting_catalogue
 from atmpchain.identity import queries as identity_queries
 from atmpchain.identity import service as identity_service
 from atmpchain.identity.din import Din, DonationIdentification
+from atmpchain.materials import service as materials_service
 from atmpchain.uow import UnitOfWork
 
 DEMO_PASSWORD = "atmp-demo-2026"  # noqa: S105 - printed for the demo on purpose
@@ -166,6 +168,8 @@ def seed(uow: UnitOfWork) -> DemoResult:
             uow, actor=operator, unit_scan=therapy.bag_scan, location_scan="LOC:" + slot
         )
     ward_dose = _demo_hospital(uow, qa)
+    demo_materials(uow)
+    demo_equipment(uow)
     return DemoResult(created=True, device_token=token.token, therapies=(*therapies, ward_dose))
 
 
@@ -411,3 +415,187 @@ def _known_bedside_therapy(session: Session) -> tuple[DemoTherapy, ...]:
         for d in trace.doses
         if d.din is not None
     )
+
+
+# --- materials and equipment for a CAR-T process (issue 11, items 1 and 2) -------------------
+
+#: The demo's materials for an autologous CAR-T made on a closed device: code, name, supplier,
+#: grade, storage, risk factors (EU GMP Part IV), quantity and unit of the lot received.
+DEMO_ITEMS: tuple[tuple[str, str, str, str, str, tuple[str, ...], str, str], ...] = (
+    (
+        "MEDIUM",
+        "T cell culture medium (GMP)",
+        "Miltenyi Biotec",
+        "gmp",
+        "2-8 °C",
+        ("mycoplasma-endotoxin", "sterility-claim"),
+        "3000",
+        "mL",
+    ),
+    (
+        "IL2",
+        "Recombinant human IL-2",
+        "CellGenix",
+        "gmp",
+        "2-8 °C",
+        ("impurities-carried-over", "sterility-claim"),
+        "10",
+        "vial",
+    ),
+    (
+        "LV-CD19",
+        "Lentiviral vector, anti-CD19 CAR",
+        "Academic vector core (GMP)",
+        "gmp",
+        "below -60 °C",
+        ("replication-competent-virus", "viral-cross-contamination", "sterility-claim"),
+        "20",
+        "mL",
+    ),
+    (
+        "TACT",
+        "T cell activation reagent (CD3/CD28)",
+        "Miltenyi Biotec",
+        "ancillary-qualified",
+        "2-8 °C",
+        ("mycoplasma-endotoxin",),
+        "5",
+        "vial",
+    ),
+    (
+        "CRYO",
+        "Cryopreservation medium, 10 % DMSO",
+        "BioLife Solutions",
+        "gmp",
+        "2-8 °C",
+        ("sterility-claim", "mycoplasma-endotoxin"),
+        "500",
+        "mL",
+    ),
+    (
+        "HSA",
+        "Human serum albumin 20 %",
+        "Plasma fractionator",
+        "gmp",
+        "2-25 °C",
+        ("viral-cross-contamination",),
+        "200",
+        "mL",
+    ),
+)
+#: Item whose lot stays in quarantine for QA to decide in the demo.
+DEMO_QUARANTINED_ITEM = "HSA"
+#: The demo's critical equipment: code, name, class, manufacturer, calibration interval days.
+DEMO_EQUIPMENT: tuple[tuple[str, str, str, str, int], ...] = (
+    (
+        "EQ-PRODIGY-01",
+        "Closed cell processing device (Prodigy type)",
+        "closed-processing-device",
+        "Miltenyi Biotec",
+        365,
+    ),
+    ("EQ-BSC-01", "Biosafety cabinet, class II", "biosafety-cabinet", "Thermo Fisher", 365),
+    ("EQ-INC-01", "CO2 incubator 1", "incubator", "Binder", 180),
+    ("EQ-CRF-01", "Controlled-rate freezer", "controlled-rate-freezer", "Planer", 365),
+    ("EQ-INC-02", "CO2 incubator 2", "incubator", "Binder", 180),
+)
+#: The one device whose calibration the demo leaves overdue: a batch step refuses it.
+DEMO_OVERDUE_EQUIPMENT = "EQ-INC-02"
+
+
+def demo_materials(uow: UnitOfWork) -> dict[str, str]:
+    """The CAR-T item master and one lot of each material, received by the operator into
+    quarantine and released by QA with a signature; the HSA lot stays quarantined, and a second
+    IL-2 lot expires in ten days. Returns each item's released lot code."""
+    qa = _login(uow, "qa")
+    scientist = _login(uow, "scientist")
+    operator = _login(uow, "operator")
+    today = uow.clock.now().astimezone(_HOSPITAL_ZONE).date()
+    released: dict[str, str] = {}
+    for code, name, supplier, grade, storage_, factors, quantity, unit in DEMO_ITEMS:
+        materials_service.create_item(
+            uow,
+            actor=scientist,
+            code=code,
+            name=name,
+            supplier=supplier,
+            grade=grade,
+            storage_condition=storage_,
+            risk_factors=factors,
+        )
+        lot = materials_service.receive_lot(
+            uow,
+            actor=operator,
+            item_code=code,
+            supplier_lot=f"{code[:3]}-{today.year}-0{len(released) + 1}",
+            coa_reference=f"CoA {code}-{today.year}",
+            expires_on=today + timedelta(days=365),
+            quantity=quantity,
+            unit=unit,
+            location="FREEZER-80" if code == "LV-CD19" else "FRIDGE-1",
+        )
+        if code != DEMO_QUARANTINED_ITEM:
+            materials_service.decide_lot(
+                uow, actor=qa, lot_code=lot, release=True, password=DEMO_PASSWORD
+            )
+            released[code] = lot
+    expiring = materials_service.receive_lot(
+        uow,
+        actor=operator,
+        item_code="IL2",
+        supplier_lot=f"IL2-{today.year}-old",
+        coa_reference=f"CoA IL2-{today.year}-old",
+        expires_on=today + timedelta(days=10),
+        quantity="2",
+        unit="vial",
+        location="FRIDGE-1",
+    )
+    materials_service.decide_lot(
+        uow, actor=qa, lot_code=expiring, release=True, password=DEMO_PASSWORD
+    )
+    return released
+
+
+def demo_equipment(uow: UnitOfWork) -> None:
+    """The closed processing device, a biosafety cabinet, incubators and a controlled-rate
+    freezer: registered and qualified by QA, calibrated and maintained by the process
+    scientist; incubator 2's calibration is overdue."""
+    qa = _login(uow, "qa")
+    scientist = _login(uow, "scientist")
+    today = uow.clock.now().astimezone(_HOSPITAL_ZONE).date()
+    for code, name, klass, maker, interval in DEMO_EQUIPMENT:
+        equipment_service.register_equipment(
+            uow,
+            actor=qa,
+            code=code,
+            name=name,
+            equipment_class=klass,
+            manufacturer=maker,
+            serial_number=f"SN-{code[3:]}",
+            location="Cleanroom suite, grade C" if klass != "biosafety-cabinet" else "Grade B room",
+            calibration_interval_days=interval,
+            maintenance_interval_days=180,
+        )
+        overdue = code == DEMO_OVERDUE_EQUIPMENT
+        serviced = today - timedelta(days=interval + 20 if overdue else 30)
+        equipment_service.record_service(
+            uow,
+            actor=qa,
+            code=code,
+            kind="qualification",
+            passed=True,
+            performed_on=serviced,
+            reference=f"IQ/OQ/PQ report {code}",
+            password=DEMO_PASSWORD,
+        )
+        for kind in ("calibration", "maintenance"):
+            equipment_service.record_service(
+                uow,
+                actor=scientist,
+                code=code,
+                kind=kind,
+                passed=True,
+                performed_on=today - timedelta(days=30) if kind == "maintenance" else serviced,
+                reference=f"{kind[:3].upper()}-{code}-{serviced.year}",
+                password=DEMO_PASSWORD,
+            )

@@ -457,6 +457,20 @@ def test_the_matrix_covers_every_permission_a_trust_core_service_checks() -> Non
         Permission.INVESTIGATE_DEVIATION,
         Permission.RECORD_CAPA_DONE,
         Permission.CLOSE_DEVIATION,
+        # Materials and equipment: tests/integration/test_materials_equipment_permissions.py.
+        Permission.MANAGE_MATERIALS,
+        Permission.RECEIVE_MATERIALS,
+        Permission.RELEASE_MATERIALS,
+        Permission.MANAGE_EQUIPMENT,
+        Permission.SERVICE_EQUIPMENT,
+        Permission.QUALIFY_EQUIPMENT,
+        # Manufacturing: every route for every role in tests/web/test_manufacturing_permissions.py.
+        Permission.AUTHOR_MBR,
+        Permission.APPROVE_MBR,
+        Permission.EXECUTE_BATCH,
+        Permission.VERIFY_BATCH_STEP,
+        Permission.REJECT_BATCH,
+        Permission.RECORD_RETENTION,
     }
     # The rest are checked by the web layer when it shows pages (tests/web covers them).
     assert set(Permission) - checked == {
@@ -468,6 +482,10 @@ def test_the_matrix_covers_every_permission_a_trust_core_service_checks() -> Non
         Permission.VIEW_DOSES,
         Permission.TRACE_PATIENTS,
         Permission.VIEW_DEVIATIONS,
+        Permission.VIEW_MATERIALS,
+        Permission.VIEW_EQUIPMENT,
+        Permission.VIEW_BATCHES,
+        Permission.TRACE_GENEALOGY,
     }
 
 

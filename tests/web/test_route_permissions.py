@@ -55,6 +55,12 @@ PAGES: dict[str, tuple[Permission, ...]] = {
     "/hospital/bedside": (Permission.ADMINISTER_DOSE,),
     "/facility": (Permission.MANAGE_FACILITY,),
     "/manufacturing/batches": (Permission.VIEW_BATCHES,),
+    "/materials": (Permission.VIEW_MATERIALS,),
+    "/materials/items": (Permission.VIEW_MATERIALS,),
+    "/materials/receive": (Permission.RECEIVE_MATERIALS,),
+    "/materials/expiring": (Permission.VIEW_MATERIALS,),
+    "/materials/stock": (Permission.VIEW_MATERIALS,),
+    "/equipment": (Permission.VIEW_EQUIPMENT,),
 }
 
 #: JSON reads that people make with their session, and the permission each needs.
@@ -66,6 +72,12 @@ API_READS: dict[str, tuple[Permission, ...]] = {
     "/api/hospital/flags": (Permission.TRACE_PATIENTS,),
     "/api/manufacturing/batches": (Permission.VIEW_BATCHES,),
     "/api/manufacturing/mbrs": (Permission.VIEW_BATCHES,),
+    "/api/materials/items": (Permission.VIEW_MATERIALS,),
+    "/api/materials/lots": (Permission.VIEW_MATERIALS,),
+    "/api/materials/expiring": (Permission.VIEW_MATERIALS,),
+    "/api/materials/stock": (Permission.VIEW_MATERIALS,),
+    "/api/equipment": (Permission.VIEW_EQUIPMENT,),
+    "/api/equipment/due": (Permission.VIEW_EQUIPMENT,),
 }
 
 

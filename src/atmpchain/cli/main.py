@@ -11,9 +11,11 @@ from atmpchain.cli import (
     audit_keys,
     common,
     custody,
+    equipment,
     facility,
     hospital,
     identity,
+    materials,
     telemetry,
     users,
 )
@@ -44,6 +46,8 @@ app.add_typer(custody.storage_app, name="storage")
 app.add_typer(custody.custody_app, name="custody")
 app.add_typer(telemetry.app, name="telemetry")
 app.add_typer(hospital.app, name="hospital")
+app.add_typer(materials.app, name="material")
+app.add_typer(equipment.app, name="equipment")
 
 
 @app.command("init-db")

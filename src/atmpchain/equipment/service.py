@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from atmpchain.accounts.domain import Actor, Permission
 from atmpchain.audit.actions import AuditAction
+from atmpchain.clock import local_date
 from atmpchain.equipment.domain import (
     EventKind,
     QualificationStatus,
@@ -169,7 +170,7 @@ def record_service(
         ).scalar_one_or_none()
         if row is None:
             raise NotFound(f"there is no equipment {value}", field="equipment_code")
-        today = uow.clock.now().date()
+        today = local_date(uow.clock, uow.settings.display_timezone)
         if performed_on > today:
             raise InvalidInput("the day performed cannot be in the future", field="performed_on")
         outcome = apply_event(

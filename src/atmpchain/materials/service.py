@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from atmpchain.accounts.domain import Actor, Permission
 from atmpchain.audit.actions import AuditAction
+from atmpchain.clock import local_date
 from atmpchain.errors import Conflict, InvalidInput, NotFound
 from atmpchain.materials.domain import (
     LotStatus,
@@ -136,7 +137,7 @@ def receive_lot(
     place = clean_code(location, field="location")
     with uow:
         session = uow.session
-        today = uow.clock.now().date()
+        today = local_date(uow.clock, uow.settings.display_timezone)
         check_received_lot(expires_on=expires_on, received_on=today)
         item = session.execute(
             select(MaterialItem).where(MaterialItem.code == code)
@@ -226,7 +227,7 @@ def decide_lot(
         if row.status is not LotStatus.QUARANTINED:
             raise Conflict(f"lot {code} was already {row.status.value}", field="lot_code")
         PERFORMER_IS_NOT_REVIEWER.check(first_by=row.received_by_id, second_by=actor.user_id)
-        today = uow.clock.now().date()
+        today = local_date(uow.clock, uow.settings.display_timezone)
         if release and row.expires_on < today:
             raise InvalidInput(
                 f"lot {code} expired on {row.expires_on.isoformat()}: it cannot be released, "

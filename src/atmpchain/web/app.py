@@ -23,10 +23,12 @@ from atmpchain.web.api import accounts as accounts_api
 from atmpchain.web.api import audit as audit_api
 from atmpchain.web.api import coldchain as coldchain_api
 from atmpchain.web.api import custody as custody_api
+from atmpchain.web.api import equipment as equipment_api
 from atmpchain.web.api import facility as facility_api
 from atmpchain.web.api import hospital as hospital_api
 from atmpchain.web.api import identity as identity_api
 from atmpchain.web.api import manufacturing as manufacturing_api
+from atmpchain.web.api import materials as materials_api
 from atmpchain.web.api import refusals as refusals_api
 from atmpchain.web.api import telemetry as telemetry_api
 from atmpchain.web.deps import AppState, csrf_protect
@@ -37,6 +39,7 @@ from atmpchain.web.pages import auth as auth_pages
 from atmpchain.web.pages import coldchain as coldchain_pages
 from atmpchain.web.pages import custody as custody_pages
 from atmpchain.web.pages import dashboard as dashboard_pages
+from atmpchain.web.pages import equipment as equipment_pages
 from atmpchain.web.pages import facility as facility_pages
 from atmpchain.web.pages import hospital as hospital_pages
 from atmpchain.web.pages import hospital_bedside as hospital_bedside_pages
@@ -47,6 +50,7 @@ from atmpchain.web.pages import hospital_steps as hospital_steps_pages
 from atmpchain.web.pages import hospital_trace as hospital_trace_pages
 from atmpchain.web.pages import identity as identity_pages
 from atmpchain.web.pages import manufacturing as manufacturing_pages
+from atmpchain.web.pages import materials as materials_pages
 from atmpchain.web.pages import refusals as refusals_pages
 
 STATIC = Path(__file__).parent / "static"
@@ -63,6 +67,8 @@ ROUTERS = (
     manufacturing_api.router,
     facility_api.router,
     refusals_api.router,
+    materials_api.router,
+    equipment_api.router,
     auth_pages.router,
     dashboard_pages.router,
     accounts_pages.router,
@@ -80,6 +86,8 @@ ROUTERS = (
     manufacturing_pages.router,
     facility_pages.router,
     refusals_pages.router,
+    materials_pages.router,
+    equipment_pages.router,
 )
 
 

@@ -4,6 +4,7 @@ write is on the audit trail."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
@@ -303,3 +304,40 @@ def test_a_lot_expired_on_arrival_is_refused_and_nothing_is_written(
         _lot(uow, store, expires_on=TODAY - timedelta(days=1))
     assert refused.value.field == "expires_on"
     assert trail.state() == before
+
+
+def test_two_steps_cannot_both_take_the_last_stock(
+    uow: UnitOfWork, qa: Persona, store: Persona, operator: Persona, trail: Trail
+) -> None:
+    _item(uow, qa)
+    code = _released(uow, qa, store, quantity="10")
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def step(batch: str) -> None:
+        own = uow.new()
+        barrier.wait()
+        try:
+            with own:
+                consume_in(
+                    own,
+                    actor=operator.actor,
+                    lot_code=code,
+                    quantity=Decimal("6"),
+                    unit="mL",
+                    batch_number=batch,
+                    step_ref="S03",
+                    on=TODAY,
+                )
+                own.commit()
+            outcomes.append("consumed")
+        except LotNotUsable as refused:
+            outcomes.append(refused.message)
+
+    threads = [threading.Thread(target=step, args=(f"B26-000{n}",)) for n in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["consumed", f"lot {code}: only 4 mL left, 6 asked"]
+    assert trail.rows("material_consumption") == 1
