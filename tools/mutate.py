@@ -58,6 +58,8 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability("signatures", ("signatures/domain.py",)),
     Capability("materials", ("materials/domain.py",)),
     Capability("equipment", ("equipment/domain.py",)),
+    Capability("quality", ("quality/domain.py",)),
+    Capability("manufacturing", ("manufacturing/domain.py", "manufacturing/retention.py")),
 )
 
 # The outcomes mutmut reports (`mutmut results --all true`), grouped for the score.

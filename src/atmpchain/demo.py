@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from atmpchain.accounts import access, sessions, tokens, users
 from atmpchain.accounts.domain import SYSTEM_ACTOR, Actor, Role
 from atmpchain.accounts.models import User
+from atmpchain.clock import FixedClock
 from atmpchain.custody import service as custody_service
 from atmpchain.custody import storage
 from atmpchain.custody.domain import StorageKind, StorageStatus
@@ -25,6 +26,8 @@ from atmpchain.identity import queries as identity_queries
 from atmpchain.identity import service as identity_service
 from atmpchain.identity.din import Din, DonationIdentification
 from atmpchain.materials import service as materials_service
+from atmpchain.quality import service as quality_service
+from atmpchain.quality.deviations import raise_deviation
 from atmpchain.uow import UnitOfWork
 
 DEMO_PASSWORD = "atmp-demo-2026"  # noqa: S105 - printed for the demo on purpose
@@ -170,6 +173,7 @@ def seed(uow: UnitOfWork) -> DemoResult:
     ward_dose = _demo_hospital(uow, qa)
     demo_materials(uow)
     demo_equipment(uow)
+    _demo_quality(uow, qa, operator, therapies[0].bag_scan.lstrip("=")[:13])
     return DemoResult(created=True, device_token=token.token, therapies=(*therapies, ward_dose))
 
 
@@ -599,3 +603,90 @@ def demo_equipment(uow: UnitOfWork) -> None:
                 reference=f"{kind[:3].upper()}-{code}-{serviced.year}",
                 password=DEMO_PASSWORD,
             )
+# --- quality: deviations and CAPA (issue 11, item 6) ------------------------------------------
+
+#: How long ago the demo's quality story starts: the CAPAs were planned then, so that one of
+#: them is overdue today (a CAPA cannot be planned with a due date already past).
+_QUALITY_STORY_DAYS = 21
+
+
+def _demo_quality(uow: UnitOfWork, qa: Actor, operator: Actor, din: str) -> None:
+    """One minor deviation closed with its CAPA done and found effective; one major deviation
+    still open, on a bag, with an overdue CAPA."""
+    started = uow.clock.now() - timedelta(days=_QUALITY_STORY_DAYS)
+    past = UnitOfWork(uow.db, FixedClock(started), uow.channel, uow.settings)
+    planned_on = started.astimezone(_HOSPITAL_ZONE).date()
+    minor = raise_deviation(
+        past,
+        actor=operator,
+        title="Cleanroom airlock door left open",
+        description="The grade B airlock door stood open for about 2 minutes during gowning.",
+        planned=False,
+        immediate_action="Door closed; particle counts checked and within limits.",
+    )
+    quality_service.classify(
+        past,
+        actor=qa,
+        number=minor.number,
+        classification="minor",
+        rationale="no product open",
+    )
+    quality_service.assess_impact(
+        past,
+        actor=qa,
+        number=minor.number,
+        decision="no-impact",
+        rationale="No open processing; particle counts stayed within grade B limits.",
+    )
+    quality_service.record_root_cause(
+        past, actor=qa, number=minor.number, root_cause="Door closer spring worn."
+    )
+    quality_service.add_capa(
+        past,
+        actor=qa,
+        number=minor.number,
+        kind="corrective",
+        action="Replace the door closer and add it to the maintenance plan.",
+        owner=operator.username,
+        due=planned_on + timedelta(days=7),
+    )
+    quality_service.complete_capa(
+        past, actor=operator, number=minor.number, position=1, note="Closer replaced."
+    )
+    quality_service.check_effectiveness(
+        past,
+        actor=qa,
+        number=minor.number,
+        position=1,
+        result="effective",
+        note="Door closes within 5 s on every check since.",
+    )
+    quality_service.close_deviation(
+        past, actor=qa, number=minor.number, password=DEMO_PASSWORD, comment="demo"
+    )
+    major = raise_deviation(
+        past,
+        actor=operator,
+        title="Cryobag stored 40 minutes late after filling",
+        description="The filled bag waited 40 minutes before controlled-rate freezing "
+        "(instruction: at most 30 minutes).",
+        planned=False,
+        unit_dins=[din],
+        immediate_action="Bag frozen at once; the delay recorded on the bag's record.",
+    )
+    quality_service.classify(
+        past,
+        actor=qa,
+        number=major.number,
+        classification="major",
+        rationale="a critical hold time was exceeded",
+    )
+    quality_service.add_capa(
+        past,
+        actor=qa,
+        number=major.number,
+        kind="preventive",
+        action="Book the controlled-rate freezer before filling starts.",
+        owner=operator.username,
+        due=planned_on + timedelta(days=10),
+    )

@@ -61,6 +61,8 @@ PAGES: dict[str, tuple[Permission, ...]] = {
     "/materials/expiring": (Permission.VIEW_MATERIALS,),
     "/materials/stock": (Permission.VIEW_MATERIALS,),
     "/equipment": (Permission.VIEW_EQUIPMENT,),
+    "/quality/deviations": (Permission.VIEW_DEVIATIONS,),
+    "/quality/capas/overdue": (Permission.VIEW_DEVIATIONS,),
 }
 
 #: JSON reads that people make with their session, and the permission each needs.
@@ -78,6 +80,8 @@ API_READS: dict[str, tuple[Permission, ...]] = {
     "/api/materials/stock": (Permission.VIEW_MATERIALS,),
     "/api/equipment": (Permission.VIEW_EQUIPMENT,),
     "/api/equipment/due": (Permission.VIEW_EQUIPMENT,),
+    "/api/quality/deviations": (Permission.VIEW_DEVIATIONS,),
+    "/api/quality/capas/overdue": (Permission.VIEW_DEVIATIONS,),
 }
 
 

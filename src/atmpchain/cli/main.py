@@ -12,6 +12,7 @@ from atmpchain.cli import (
     common,
     custody,
     equipment,
+    deviation,
     facility,
     hospital,
     identity,
@@ -48,6 +49,7 @@ app.add_typer(telemetry.app, name="telemetry")
 app.add_typer(hospital.app, name="hospital")
 app.add_typer(materials.app, name="material")
 app.add_typer(equipment.app, name="equipment")
+app.add_typer(deviation.app, name="deviation")
 
 
 @app.command("init-db")

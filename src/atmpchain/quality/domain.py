@@ -12,7 +12,8 @@ import enum
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from atmpchain.errors import Conflict, InvalidInput
 from atmpchain.signatures.domain import DutyRule
@@ -259,6 +260,11 @@ def check_closable(
     CAPA_OWNER_IS_NOT_CLOSER.check(
         first_by=frozenset(c.owner_id for c in facts.capas), second_by=closer_id
     )
+
+
+def facility_date(moment: datetime, zone: str) -> date:
+    """The calendar day at `moment` in the facility's time zone (due dates are such days)."""
+    return moment.astimezone(ZoneInfo(zone)).date()
 
 
 def capa_overdue(*, due: date, done: bool, today: date) -> bool:

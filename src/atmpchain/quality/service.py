@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -38,6 +37,7 @@ from atmpchain.quality.domain import (
     check_closable,
     check_due_date,
     clean_batch_number,
+    facility_date,
     next_state,
     parse_deviation_number,
     unique_in_order,
@@ -52,7 +52,7 @@ from atmpchain.uow import UnitOfWork
 
 def facility_today(uow: UnitOfWork) -> date:
     """Today in the facility's calendar: a CAPA due on the 3rd is overdue on the 4th there."""
-    return uow.clock.now().astimezone(ZoneInfo(uow.settings.display_timezone)).date()
+    return facility_date(uow.clock.now(), uow.settings.display_timezone)
 
 
 def _open(uow: UnitOfWork, number: str, event: DeviationEvent) -> tuple[Deviation, DeviationState]:

@@ -29,6 +29,7 @@ from atmpchain.web.api import hospital as hospital_api
 from atmpchain.web.api import identity as identity_api
 from atmpchain.web.api import manufacturing as manufacturing_api
 from atmpchain.web.api import materials as materials_api
+from atmpchain.web.api import quality as quality_api
 from atmpchain.web.api import refusals as refusals_api
 from atmpchain.web.api import telemetry as telemetry_api
 from atmpchain.web.deps import AppState, csrf_protect
@@ -51,6 +52,7 @@ from atmpchain.web.pages import hospital_trace as hospital_trace_pages
 from atmpchain.web.pages import identity as identity_pages
 from atmpchain.web.pages import manufacturing as manufacturing_pages
 from atmpchain.web.pages import materials as materials_pages
+from atmpchain.web.pages import quality as quality_pages
 from atmpchain.web.pages import refusals as refusals_pages
 
 STATIC = Path(__file__).parent / "static"
@@ -65,6 +67,7 @@ ROUTERS = (
     coldchain_api.router,
     hospital_api.router,
     manufacturing_api.router,
+    quality_api.router,
     facility_api.router,
     refusals_api.router,
     materials_api.router,
@@ -84,6 +87,7 @@ ROUTERS = (
     hospital_trace_pages.router,
     hospital_record_pages.router,
     manufacturing_pages.router,
+    quality_pages.router,
     facility_pages.router,
     refusals_pages.router,
     materials_pages.router,
