@@ -603,6 +603,8 @@ def demo_equipment(uow: UnitOfWork) -> None:
                 reference=f"{kind[:3].upper()}-{code}-{serviced.year}",
                 password=DEMO_PASSWORD,
             )
+
+
 # --- quality: deviations and CAPA (issue 11, item 6) ------------------------------------------
 
 #: How long ago the demo's quality story starts: the CAPAs were planned then, so that one of

@@ -158,7 +158,7 @@ def test_a_whole_batch_through_the_http_api(
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 
     qa = _as(client, site.qa)
-    trace = client.get(f"/api/manufacturing/trace/lots/{supplies.lots['TRANSACT']}").json()
+    trace = client.get(f"/api/manufacturing/trace/lots/{supplies.lots['TACT']}").json()
     assert trace["exposed_patients"] == [patient.patient_ref]
     lots = client.get(f"/api/manufacturing/trace/patients/{patient.patient_ref}").json()
     assert {x["lot_code"] for x in lots} == set(supplies.lots.values())

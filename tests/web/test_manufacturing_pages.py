@@ -80,7 +80,7 @@ def test_the_operator_page_asks_one_thing_at_a_time(
         {"step_ref": "S02", "scan": supplies.devices["closed-processing-device"]},
     )
     assert "Last recorded: equipment" in page
-    page = _post(client, f"{base}/scan", {"step_ref": "S02", "scan": supplies.lots["TEXMACS"]})
+    page = _post(client, f"{base}/scan", {"step_ref": "S02", "scan": supplies.lots["MEDIUM"]})
     assert "Last recorded: material" in page
 
     _login(client, site.qa)

@@ -146,21 +146,13 @@ def start(uow: UnitOfWork, site: Site, who: TrialPatient) -> str:
 
 #: The CAR-T MBR's material items, each with the grade its lots are bought in.
 ITEMS = {
-    "CD4-CD8-BEADS": "gmp",
-    "TEXMACS": "gmp",
-    "TRANSACT": "gmp",
-    "LV-CD19CAR": "gmp",
-    "IL7-IL15": "ancillary-qualified",
-    "CRYOSTOR-CS10": "gmp",
+    "MEDIUM": "gmp",
+    "TACT": "ancillary-qualified",
+    "LV-CD19": "gmp",
+    "IL2": "gmp",
+    "CRYO": "gmp",
 }
-UNITS = {
-    "CD4-CD8-BEADS": "vial",
-    "TEXMACS": "mL",
-    "TRANSACT": "vial",
-    "LV-CD19CAR": "vial",
-    "IL7-IL15": "vial",
-    "CRYOSTOR-CS10": "mL",
-}
+UNITS = {"MEDIUM": "mL", "TACT": "vial", "LV-CD19": "mL", "IL2": "vial", "CRYO": "mL"}
 DEVICE = "PRODIGY-01"
 FREEZER = "CRF-01"
 

@@ -99,10 +99,8 @@ def test_an_unreleased_or_expired_lot_is_refused_at_scan(
     uow: UnitOfWork, clock: FixedClock, site: Site, supplies: Supplies, running: str
 ) -> None:
     run_step(uow, site, supplies, running, "S01")
-    quarantined = receive_lot(uow, site, "CD4-CD8-BEADS", release=False)
-    expired = receive_lot(
-        uow, site, "CD4-CD8-BEADS", expires_on=clock.now().date() + timedelta(days=1)
-    )
+    quarantined = receive_lot(uow, site, "MEDIUM", release=False)
+    expired = receive_lot(uow, site, "MEDIUM", expires_on=clock.now().date() + timedelta(days=1))
     clock.advance(timedelta(days=2))
     for lot in (quarantined, expired):
         with pytest.raises(LotNotUsable) as refused:
@@ -113,7 +111,7 @@ def test_an_unreleased_or_expired_lot_is_refused_at_scan(
                 step_ref="S02",
                 lot_code=lot,
                 quantity=1,  # type: ignore[arg-type]
-                unit="vial",
+                unit="mL",
             )
         assert refused.value.field == "lot_code"
 
