@@ -16,6 +16,7 @@ from atmpchain.cli import (
     facility,
     hospital,
     identity,
+    manufacturing,
     materials,
     telemetry,
     users,
@@ -50,6 +51,8 @@ app.add_typer(hospital.app, name="hospital")
 app.add_typer(materials.app, name="material")
 app.add_typer(equipment.app, name="equipment")
 app.add_typer(deviation.app, name="deviation")
+app.add_typer(manufacturing.mbr_app, name="mbr")
+app.add_typer(manufacturing.batch_app, name="batch")
 
 
 @app.command("init-db")
