@@ -54,7 +54,9 @@ def _exposure(session: Session, kind: EntryKind, code: str) -> list[TraceLine]:
     )
     return [
         TraceLine(number, ref, name, getattr(status, "value", None), via or "")
-        for number, ref, name, status, via in session.execute(query)
+        # Core execution on the session's connection: the rows are plain values, so the ORM's
+        # result machinery would only add time to a query a recall asks under pressure.
+        for number, ref, name, status, via in session.connection().execute(query)
     ]
 
 
@@ -104,5 +106,5 @@ def lots_for_patient(session: Session, patient_ref: str) -> list[LotInProduct]:
     )
     return [
         LotInProduct(number, step or "", lot or "", material or "", quantity or "")
-        for number, step, lot, material, quantity in session.execute(query)
+        for number, step, lot, material, quantity in session.connection().execute(query)
     ]
