@@ -154,6 +154,19 @@ def test_a_whole_batch_through_the_http_api(
     assert refused.status_code in (403, 409, 422), refused.text
     assert number in refused.text
 
+    label = client.post(
+        f"/api/manufacturing/batches/{number}/units/{bags[0]['din']}/label",
+        json={},
+        headers=operator,
+    )
+    assert label.status_code == 200 and label.content.startswith(b"%PDF"), label.text
+    again = client.post(
+        f"/api/manufacturing/batches/{number}/units/{bags[0]['din']}/label",
+        json={},
+        headers=operator,
+    )
+    assert again.status_code == 422  # a re-print needs a reason
+
     pdf = client.get(f"/api/manufacturing/batches/{number}/ebr.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 

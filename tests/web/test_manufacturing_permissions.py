@@ -73,6 +73,12 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None, tuple[Permission, ...]]] = [
     ("POST", f"{P}/batches/B26-99999/units", {"kind": "final"}, (Permission.EXECUTE_BATCH,)),
     (
         "POST",
+        f"{P}/batches/B26-99999/units/A999926000001/label",
+        {},
+        (Permission.PRINT_LABELS,),
+    ),
+    (
+        "POST",
         f"{P}/batches/B26-99999/reject",
         {"password": "x", "reason": "r"},
         (Permission.REJECT_BATCH,),

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
 
 from atmpchain.accounts.domain import Actor, Permission
 from atmpchain.audit.actions import AuditAction
@@ -14,7 +17,10 @@ from atmpchain.custody import control
 from atmpchain.custody import service as custody
 from atmpchain.custody.control_rules import HoldKind
 from atmpchain.identity import service as identity_service
+from atmpchain.identity.dates import ExpirationDateTime
 from atmpchain.identity.din import Din, DonationIdentification
+from atmpchain.identity.labels.content import LabelKind
+from atmpchain.identity.printing import LabelRequest, PrintedLabel, print_label
 from atmpchain.manufacturing.common import (
     batch_page,
     controller,
@@ -144,3 +150,43 @@ def _make_one(uow: UnitOfWork, actor: Actor, number: str, kind: UnitKind) -> Mad
         via=key,
     )
     return MadeUnit(din.encode(), din.eye_readable(), product_code, kind, expiry, scan)
+
+
+def print_unit_label(
+    uow: UnitOfWork, *, actor: Actor, batch_number: str, din: str, reason: str | None = None
+) -> PrintedLabel:
+    """Print the bag label of a unit made from the batch through the identity capability (DIN,
+    product code, expiry, chain of identity); a re-print needs a reason, as identity says."""
+    actor.require(Permission.PRINT_LABELS)
+    with uow.db.read_session() as session:
+        batch = find_batch(session, batch_number)
+        unit = session.execute(
+            select(BatchUnit).where(BatchUnit.batch_id == batch.id, BatchUnit.din == din.strip())
+        ).scalar_one_or_none()
+        if unit is None:
+            raise BatchRuleError(f"batch {batch.number} made no unit with DIN {din[:13]}", "din")
+        coi = batch.patient_coi
+        # The label has room for the product, not the process: the name up to its first comma.
+        description = definition(session, batch).name.split(",")[0]
+        final, code, text, expires = (
+            unit.kind is UnitKind.FINAL,
+            unit.product_code,
+            unit.din,
+            unit.expiry,
+        )
+    local = expires.astimezone(ZoneInfo(uow.settings.display_timezone))
+    expiry = ExpirationDateTime(local.replace(tzinfo=None, second=0, microsecond=0))
+    parsed = Din(text[:5], text[5:7], text[7:13])
+    return print_label(
+        uow,
+        actor=actor,
+        request=LabelRequest(
+            kind=LabelKind.BAG if final else LabelKind.SAMPLE_TUBE,
+            din=DonationIdentification(parsed, "00").encode(),
+            product_code=code,
+            expiration=expiry.encode(),
+            chain_of_identity=coi,
+            product_description=description[:80],
+        ),
+        reason=reason,
+    )

@@ -22,6 +22,7 @@ from atmpchain.web.api.manufacturing_schemas import (
     CorrectionIn,
     EquipmentIn,
     InRangeOut,
+    LabelIn,
     LineClearanceIn,
     LotInProductOut,
     MaterialIn,
@@ -52,6 +53,7 @@ Number = Annotated[str, Path(min_length=1, max_length=20)]
 StepRef = Annotated[str, Path(min_length=1, max_length=12)]
 MbrCode = Annotated[str, Path(min_length=1, max_length=40)]
 TraceCode = Annotated[str, Path(min_length=1, max_length=64)]
+Din13 = Annotated[str, Path(min_length=13, max_length=13)]
 
 
 def _record(state: State, number: str) -> BatchRecordOut:
@@ -260,6 +262,26 @@ def batch_units(number: Number, body: UnitsIn, actor: CurrentActor, uow: UoW) ->
         )
         for u in made
     ]
+
+
+@router.post(
+    "/batches/{number}/units/{din}/label",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "the bag's label"}},
+)
+def batch_unit_label(
+    number: Number, din: Din13, body: LabelIn, actor: CurrentActor, uow: UoW
+) -> Response:
+    """Print a unit's label (DIN, product code, expiry, chain of identity) through identity;
+    a re-print needs a reason."""
+    printed = units.print_unit_label(
+        uow, actor=actor, batch_number=number, din=din, reason=body.reason
+    )
+    return Response(
+        printed.pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{printed.filename}"'},
+    )
 
 
 @router.post("/batches/{number}/reject", status_code=204)

@@ -145,6 +145,12 @@ class UnitOut(BaseModel):
     scan: str
 
 
+class LabelIn(Strict):
+    """Why a label is printed again (required for a re-print)."""
+
+    reason: Reason | None = None
+
+
 class RejectIn(Strict):
     password: Password
     reason: Reason
