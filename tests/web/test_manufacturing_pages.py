@@ -87,6 +87,7 @@ def test_the_operator_page_asks_one_thing_at_a_time(
     review = client.get(f"/manufacturing/batches/{number}")
     assert review.status_code == 200
     assert "Low viability" in review.text  # the deviation raised at sign-off, on the step
+    assert "step S01" in review.text.split("Open deviations")[1]
     assert "Reject the batch" in review.text
     page = _post(
         client, f"/manufacturing/batches/{number}/reject", {"password": PASSWORD, "reason": "OOS"}

@@ -15,6 +15,7 @@ from atmpchain.errors import DomainError
 from atmpchain.manufacturing import batches, queries, scanning, steps
 from atmpchain.manufacturing.domain import BatchStatus, EntryKind, ParameterDef
 from atmpchain.manufacturing.queries import BatchRecord, StepView
+from atmpchain.quality.deviations import open_deviations_for
 from atmpchain.web.deps import Auth, CurrentAuth, State, UoW
 from atmpchain.web.templating import render
 
@@ -119,10 +120,26 @@ def batch_list(request: Request, auth: CurrentAuth, state: State) -> Response:
 @router.get("/manufacturing/batches/{number}", response_class=HTMLResponse)
 def batch_review(request: Request, number: Number, auth: CurrentAuth, state: State) -> Response:
     """QA's review of the whole batch record."""
+    return _review(request, auth, state, number)
+
+
+def _review(
+    request: Request, auth: Auth, state: State, number: str, error: DomainError | None = None
+) -> Response:
     auth.actor.require(Permission.VIEW_BATCHES)
     with state.db.read_session() as session:
         record = queries.batch_record(session, number)
-    return render(request, "manufacturing/batch.html", auth, record=record, error=None)
+        # Open deviations on the batch, however raised (at a step or on their own).
+        open_deviations = open_deviations_for(session, batch_number=record.number)
+    return render(
+        request,
+        "manufacturing/batch.html",
+        auth,
+        status_code=error.status if error else 200,
+        record=record,
+        open_deviations=open_deviations,
+        error=error,
+    )
 
 
 @router.post("/manufacturing/batches/{number}/reject")
