@@ -96,8 +96,15 @@ def scan_material(
         if not step.materials:
             raise BatchRuleError(f"step {step.ref} uses no materials", "lot_code")
         day = local_day(uow)
+        # The grades any of the step's materials accept; the item's own grade is checked below.
+        grades = frozenset(g for m in step.materials for g in m.grades) or None
         lot = material_usage.check_lot_usable(
-            uow.session, lot_code=lot_code, quantity=quantity, unit=unit, on=day
+            uow.session,
+            lot_code=lot_code,
+            quantity=quantity,
+            unit=unit,
+            on=day,
+            required_grades=grades,
         )
         used = {r.value for r in rows if r.kind is EntryKind.MATERIAL and r.step_ref == step.ref}
         wanted = [

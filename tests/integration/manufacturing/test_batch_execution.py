@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, text
 from tests.integration.conftest import Trail
 from tests.integration.manufacturing.conftest import (
     DEVICE,
@@ -297,3 +297,12 @@ def test_a_batch_cannot_be_deleted_before_its_retention_dates(
 def test_units_come_only_from_a_completed_batch(uow: UnitOfWork, site: Site, running: str) -> None:
     with pytest.raises(BatchStateError):
         units.make_units(uow, actor=site.operator.actor, batch_number=running, kind=UnitKind.FINAL)
+
+
+def test_an_entry_of_the_batch_record_cannot_be_changed(
+    uow: UnitOfWork, site: Site, supplies: Supplies, running: str
+) -> None:
+    fill_step(uow, site, supplies, running, "S01")
+    with uow, pytest.raises(Exception, match="append-only"):
+        uow.session.execute(text("UPDATE batch_entry SET value = '1'"))
+        uow.session.flush()
