@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 from atmpchain.accounts import sessions
-from atmpchain.accounts.domain import Actor, RefusalKind
+from atmpchain.accounts.domain import Actor, Permission, RefusalKind
 from atmpchain.accounts.refusals import Refusal, record_refusal
 from atmpchain.config import ConfigError, Settings, load_settings
 from atmpchain.db import Database, DatabaseUnavailable
@@ -128,3 +128,33 @@ def acting(ctx: typer.Context, username: str) -> tuple[UnitOfWork, Actor]:
     cfg = settings()
     uow = unit_of_work(cfg, database(cfg, ctx))
     return uow, authenticate(uow, username, ctx)
+
+
+def reader(ctx: typer.Context, username: str, permission: Permission) -> tuple[Database, Actor]:
+    """The database and the authenticated reader, who must hold `permission`."""
+    cfg = settings()
+    db = database(cfg, ctx)
+    actor = authenticate(unit_of_work(cfg, db), username, ctx)
+    try:
+        actor.require(permission)
+    except PermissionDenied as exc:
+        fail(exc.message)
+    return db, actor
+
+
+def signer(ctx: typer.Context, username: str) -> tuple[UnitOfWork, Actor, str]:
+    """A unit of work, the authenticated user and their password, to sign with: the password
+    both proves who runs the command and signs (21 CFR 11.200(a))."""
+    cfg = settings()
+    uow = unit_of_work(cfg, database(cfg, ctx))
+    password = os.environ.get(PASSWORD_ENV) or typer.prompt(
+        f"Password for {username} (signs)", hide_input=True
+    )
+    try:
+        result = sessions.login(uow, username=username, password=password)
+    except DomainError as exc:
+        fail(exc.message)
+    sessions.logout(uow, session_token=result.session_token)
+    if result.must_change_password:
+        fail(f"{username} still has a temporary password; change it on the web page first")
+    return uow, result.actor, password

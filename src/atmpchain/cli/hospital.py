@@ -9,7 +9,6 @@ password given (prompted, or $ATMPCHAIN_PASSWORD) both proves who runs the comma
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -20,13 +19,12 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from atmpchain.accounts import sessions
-from atmpchain.accounts.domain import SYSTEM_ACTOR, Actor, Permission
+from atmpchain.accounts.domain import SYSTEM_ACTOR, Permission
 from atmpchain.cli import common
 from atmpchain.cli.common import console
 from atmpchain.clock import SystemClock
 from atmpchain.db import MAX_ID, Database
-from atmpchain.errors import DomainError, PermissionDenied
+from atmpchain.errors import DomainError
 from atmpchain.hospital import catalogue, preparation, queries
 from atmpchain.hospital import flags as hospital_flags
 from atmpchain.hospital.common import dose_number, parse_dose_number
@@ -34,7 +32,6 @@ from atmpchain.hospital.dose_record_pdf import dose_record_pdf
 from atmpchain.hospital.entries import starting_catalogue
 from atmpchain.hospital.fhir import FhirContext, export_dose
 from atmpchain.hospital.queries import DoseRecord
-from atmpchain.uow import UnitOfWork
 
 app = typer.Typer(
     help="Hospital ATMP center: catalogue, day board, dose records, traceability.",
@@ -66,30 +63,9 @@ def _guard(call: Callable[[], T]) -> T:
         common.fail(exc.message)
 
 
-def _reader(ctx: typer.Context, username: str, permission: Permission) -> tuple[Database, Actor]:
-    """The database and the authenticated reader, who must hold `permission`."""
-    cfg = common.settings()
-    db = common.database(cfg, ctx)
-    actor = common.authenticate(common.unit_of_work(cfg, db), username, ctx)
-    try:
-        actor.require(permission)
-    except PermissionDenied as exc:
-        common.fail(exc.message)
-    return db, actor
-
-
-def _signer(ctx: typer.Context, username: str) -> tuple[UnitOfWork, Actor, str]:
-    """A unit of work, the authenticated user and their password, to sign with."""
-    cfg = common.settings()
-    uow = common.unit_of_work(cfg, common.database(cfg, ctx))
-    password = os.environ.get(common.PASSWORD_ENV) or typer.prompt(
-        f"Password for {username} (signs)", hide_input=True
-    )
-    result = _guard(lambda: sessions.login(uow, username=username, password=password))
-    sessions.logout(uow, session_token=result.session_token)
-    if result.must_change_password:
-        common.fail(f"{username} still has a temporary password; change it on the web page first")
-    return uow, result.actor, password
+#: Who reads (holding a permission) and who signs: the same for every command group.
+_reader = common.reader
+_signer = common.signer
 
 
 class _Clock:

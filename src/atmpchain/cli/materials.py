@@ -6,7 +6,6 @@ release or rejection signs with that same password, as on the web page.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -15,17 +14,14 @@ from typing import Annotated, TypeVar
 import typer
 from rich.table import Table
 
-from atmpchain.accounts import sessions
-from atmpchain.accounts.domain import Actor, Permission
+from atmpchain.accounts.domain import Permission
 from atmpchain.cli import common
 from atmpchain.cli.common import console
 from atmpchain.clock import SystemClock, local_date
-from atmpchain.db import Database
-from atmpchain.errors import DomainError, PermissionDenied
+from atmpchain.errors import DomainError
 from atmpchain.materials import queries, service
 from atmpchain.materials.domain import LotStatus, check_alert_days, format_quantity, parse_lot_code
 from atmpchain.materials.labels import lot_label_pdf
-from atmpchain.uow import UnitOfWork
 
 app = typer.Typer(
     help="Materials: item master, lots received into quarantine, QA release, stock, expiry.",
@@ -50,30 +46,8 @@ def guard(call: Callable[[], T]) -> T:
         common.fail(f"{exc.field}: {exc.message}" if exc.field else exc.message)
 
 
-def reader(ctx: typer.Context, username: str, permission: Permission) -> tuple[Database, Actor]:
-    """The database and the authenticated reader, who must hold `permission`."""
-    cfg = common.settings()
-    db = common.database(cfg, ctx)
-    actor = common.authenticate(common.unit_of_work(cfg, db), username, ctx)
-    try:
-        actor.require(permission)
-    except PermissionDenied as exc:
-        common.fail(exc.message)
-    return db, actor
-
-
-def signer(ctx: typer.Context, username: str) -> tuple[UnitOfWork, Actor, str]:
-    """A unit of work, the authenticated user and their password, to sign with."""
-    cfg = common.settings()
-    uow = common.unit_of_work(cfg, common.database(cfg, ctx))
-    password = os.environ.get(common.PASSWORD_ENV) or typer.prompt(
-        f"Password for {username} (signs)", hide_input=True
-    )
-    result = guard(lambda: sessions.login(uow, username=username, password=password))
-    sessions.logout(uow, session_token=result.session_token)
-    if result.must_change_password:
-        common.fail(f"{username} still has a temporary password; change it on the web page first")
-    return uow, result.actor, password
+reader = common.reader
+signer = common.signer
 
 
 def today() -> date:

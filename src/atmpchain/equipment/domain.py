@@ -115,8 +115,10 @@ def usability_problem(
         return f"equipment {code} is not qualified"
     if state.status is QualificationStatus.WITHDRAWN:
         return f"equipment {code}: qualification withdrawn"
-    if required_class is not None and state.equipment_class.value != required_class:
-        return f"equipment {code} is a {state.equipment_class.label}: class {required_class} needed"
+    # A class as its value ("biosafety-cabinet"); "biosafety_cabinet" means the same.
+    wanted = None if required_class is None else required_class.strip().lower().replace("_", "-")
+    if wanted is not None and state.equipment_class.value != wanted:
+        return f"equipment {code} is a {state.equipment_class.label}: class {wanted} needed"
     if state.calibration_due is not None and state.calibration_due < on:
         return f"equipment {code}: calibration overdue since {state.calibration_due.isoformat()}"
     if state.maintenance_due is not None and state.maintenance_due < on:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -157,3 +158,47 @@ def due_list(session: Session, *, on: date, days: int = 14) -> list[EquipmentVie
         if states & wanted:
             out.append(view)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class EquipmentUseView:
+    """A piece of equipment used in a batch step: what genealogy and a recall report."""
+
+    batch_number: str
+    step_ref: str
+    code: str
+    name: str
+    equipment_class: EquipmentClass
+    by: str
+    at: datetime
+
+
+def _used(session: Session, *conditions: Any) -> list[EquipmentUseView]:
+    rows = session.execute(
+        select(EquipmentUse, Equipment)
+        .join(Equipment, Equipment.id == EquipmentUse.equipment_id)
+        .where(*conditions)
+        .order_by(EquipmentUse.batch_number, EquipmentUse.at, EquipmentUse.id)
+    ).all()
+    return [
+        EquipmentUseView(
+            use.batch_number,
+            use.step_ref,
+            eq.code,
+            eq.name,
+            eq.equipment_class,
+            use.actor_username,
+            use.at,
+        )
+        for use, eq in rows
+    ]
+
+
+def uses_of_equipment(session: Session, code: str) -> list[EquipmentUseView]:
+    """Every use of a piece of equipment, by batch (which batches used device Y)."""
+    return _used(session, Equipment.code == code.strip().upper())
+
+
+def equipment_in_batch(session: Session, batch_number: str) -> list[EquipmentUseView]:
+    """Every piece of equipment used in a batch."""
+    return _used(session, EquipmentUse.batch_number == batch_number.strip())

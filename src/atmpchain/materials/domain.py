@@ -251,7 +251,12 @@ def usability_problem(
         return Refusal("lot_code", f"lot {code} is not released: QA rejected it")
     if lot.expires_on < on:
         return Refusal("lot_code", f"lot {code} expired on {lot.expires_on.isoformat()}")
-    grades = GMP_USABLE_GRADES if required_grades is None else required_grades
+    # Grades as their values ("ancillary-qualified"); "ancillary_qualified" or "GMP" mean the same.
+    grades = (
+        GMP_USABLE_GRADES
+        if required_grades is None
+        else frozenset(g.strip().lower().replace("_", "-") for g in required_grades)
+    )
     if lot.grade not in grades:
         allowed = ", ".join(sorted(grades)) or "none"
         return Refusal(

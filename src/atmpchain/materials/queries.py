@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -242,3 +243,52 @@ def stock(session: Session) -> list[StockLine]:
             line.lots + int(count),
         )
     return list(lines.values())
+
+
+@dataclass(frozen=True, slots=True)
+class LotUse:
+    """A lot consumed in a batch: what genealogy and a recall report per batch."""
+
+    batch_number: str
+    step_ref: str
+    lot_code: str
+    item_code: str
+    item_name: str
+    supplier_lot: str
+    quantity: Decimal
+    unit: str
+    at: datetime
+
+
+def _uses(session: Session, *conditions: Any) -> list[LotUse]:
+    rows = session.execute(
+        select(MaterialConsumption, MaterialLot, MaterialItem)
+        .join(MaterialLot, MaterialLot.id == MaterialConsumption.lot_id)
+        .join(MaterialItem, MaterialItem.id == MaterialLot.item_id)
+        .where(*conditions)
+        .order_by(MaterialConsumption.batch_number, MaterialConsumption.at, MaterialConsumption.id)
+    ).all()
+    return [
+        LotUse(
+            batch_number=c.batch_number,
+            step_ref=c.step_ref,
+            lot_code=lot.lot_code,
+            item_code=item.code,
+            item_name=item.name,
+            supplier_lot=lot.supplier_lot,
+            quantity=c.quantity,
+            unit=c.unit,
+            at=c.at,
+        )
+        for c, lot, item in rows
+    ]
+
+
+def uses_of_lot(session: Session, lot_code: str) -> list[LotUse]:
+    """Every consumption of a lot, by batch (forward trace: which batches used lot X)."""
+    return _uses(session, MaterialLot.lot_code == lot_code.strip().upper())
+
+
+def lots_in_batch(session: Session, batch_number: str) -> list[LotUse]:
+    """Every lot consumed in a batch (backward trace: what went into batch B)."""
+    return _uses(session, MaterialConsumption.batch_number == batch_number.strip())

@@ -179,6 +179,14 @@ def test_use_is_recorded_in_the_callers_transaction(
     ]
     assert trail.rows("equipment_use") == 1
     assert trail.records("equipment:equipment:used")
+    with uow.db.read_session() as session:
+        used = queries.uses_of_equipment(session, "eq-prodigy-01")
+        in_batch = queries.equipment_in_batch(session, "B26-0001")
+        assert queries.equipment_in_batch(session, "B1") == []
+    assert [(u.batch_number, u.step_ref, u.by) for u in used] == [("B26-0001", "S02", "olga")]
+    assert [(u.code, u.equipment_class.value) for u in in_batch] == [
+        ("EQ-PRODIGY-01", "closed-processing-device")
+    ]
 
 
 def test_due_list_shows_overdue_and_due_soon(

@@ -341,3 +341,33 @@ def test_two_steps_cannot_both_take_the_last_stock(
         thread.join()
     assert sorted(outcomes) == ["consumed", f"lot {code}: only 4 mL left, 6 asked"]
     assert trail.rows("material_consumption") == 1
+
+
+def test_traces_answer_which_batches_used_a_lot_and_what_went_into_a_batch(
+    uow: UnitOfWork, qa: Persona, store: Persona, operator: Persona
+) -> None:
+    _item(uow, qa)
+    first = _released(uow, qa, store)
+    second = _released(uow, qa, store)
+    with uow:
+        for lot, batch, amount in ((first, "B1", 1), (second, "B1", 2), (first, "B2", 3)):
+            consume_in(
+                uow,
+                actor=operator.actor,
+                lot_code=lot,
+                quantity=Decimal(amount),
+                unit="mL",
+                batch_number=batch,
+                step_ref="S05",
+                on=TODAY,
+            )
+        uow.commit()
+    with uow.db.read_session() as session:
+        forward = queries.uses_of_lot(session, first.lower())
+        backward = queries.lots_in_batch(session, "B1")
+        assert queries.lots_in_batch(session, "B9") == []
+    assert [(u.batch_number, u.quantity) for u in forward] == [("B1", 1), ("B2", 3)]
+    assert [(u.lot_code, u.item_code, u.supplier_lot) for u in backward] == [
+        (first, "IL2", "S-7781"),
+        (second, "IL2", "S-7781"),
+    ]

@@ -181,3 +181,9 @@ def test_due_state(offset: int, within: int) -> None:
     assert due_state(None, on=DAY) is DueState.NONE
     assert due_state(DAY + timedelta(days=14), on=DAY) is DueState.DUE_SOON
     assert due_state(DAY + timedelta(days=15), on=DAY) is DueState.OK
+
+
+def test_required_class_reads_in_either_spelling() -> None:
+    assert usability_problem(QUALIFIED, on=DAY, required_class="INCUBATOR") is None
+    cabinet = replace(QUALIFIED, equipment_class=EquipmentClass.BIOSAFETY_CABINET)
+    assert usability_problem(cabinet, on=DAY, required_class="biosafety_cabinet") is None

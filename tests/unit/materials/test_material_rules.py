@@ -247,3 +247,18 @@ def test_alert_days_and_receipt_dates_are_checked() -> None:
     with pytest.raises(InvalidInput) as refused:
         check_received_lot(expires_on=DAY - timedelta(days=1), received_on=DAY)
     assert refused.value.field == "expires_on"
+
+
+def test_required_grades_read_in_either_spelling() -> None:
+    lot = _lot(grade="ancillary-qualified")
+    for spelling in ("ancillary_qualified", " Ancillary-Qualified "):
+        assert (
+            usability_problem(
+                lot,
+                quantity=Decimal(1),
+                unit="mL",
+                on=DAY,
+                required_grades=frozenset({spelling}),
+            )
+            is None
+        )
