@@ -73,10 +73,13 @@ def test_a_deviation_goes_from_raised_to_closed_through_the_api(
         assert response.status_code == 200, (step, response.text)
     clock.advance(timedelta(days=5))
     headers = _as(client, qa)  # the session has timed out meanwhile
+    assert "1 overdue CAPA" in client.get("/").text
     overdue = client.get("/api/quality/capas/overdue").json()
     assert [(c["number"], c["position"], c["days_overdue"]) for c in overdue] == [(number, 1, 2)]
 
     headers = _as(client, operator)
+    dashboard = client.get("/")
+    assert 'data-testid="own-capas"' in dashboard.text and "2 days overdue" in dashboard.text
     done = client.post(f"{base}/capas/1/done", json={"note": "Ribbon replaced"}, headers=headers)
     assert done.status_code == 200, done.text
     headers = _as(client, qa)

@@ -6,7 +6,6 @@ $ATMPCHAIN_PASSWORD); `close` uses the same password as the closing signature.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import date
 from typing import Annotated, TypeVar
@@ -14,8 +13,7 @@ from typing import Annotated, TypeVar
 import typer
 from rich.table import Table
 
-from atmpchain.accounts import sessions
-from atmpchain.accounts.domain import Actor, Permission
+from atmpchain.accounts.domain import Permission
 from atmpchain.cli import common
 from atmpchain.cli.common import console
 from atmpchain.db import Database
@@ -95,6 +93,9 @@ def raise_command(
     batch: Annotated[str | None, typer.Option(help="The batch number.")] = None,
     step: Annotated[str | None, typer.Option(help="The batch step it arose in.")] = None,
     din: Annotated[list[str] | None, typer.Option(help="An affected unit's DIN (repeat).")] = None,
+    detected_by: Annotated[
+        str | None, typer.Option(help="Who detected it (username), if not you.")
+    ] = None,
 ) -> None:
     """Raise a deviation (audited); prints its number."""
     uow, actor = common.acting(ctx, acting_as)
@@ -110,6 +111,7 @@ def raise_command(
             step_ref=step,
             unit_dins=din or (),
             immediate_action=immediate_action,
+            detected_by=detected_by,
         )
     )
     console.print(f"Raised deviation [bold]{ref.number}[/].")
@@ -295,19 +297,6 @@ def capa_check_command(
     _print(uow, number)
 
 
-def _signer(ctx: typer.Context, username: str) -> tuple[UnitOfWork, Actor, str]:
-    cfg = common.settings()
-    uow = common.unit_of_work(cfg, common.database(cfg, ctx))
-    password = os.environ.get(common.PASSWORD_ENV) or typer.prompt(
-        f"Password for {username} (signs)", hide_input=True
-    )
-    result = _guard(lambda: sessions.login(uow, username=username, password=password))
-    sessions.logout(uow, session_token=result.session_token)
-    if result.must_change_password:
-        common.fail(f"{username} still has a temporary password; change it on the web page first")
-    return uow, result.actor, password
-
-
 @app.command("close")
 def close_command(
     ctx: typer.Context,
@@ -316,7 +305,7 @@ def close_command(
     comment: Annotated[str | None, typer.Option(help="A comment with the signature.")] = None,
 ) -> None:
     """QA closes a deviation by electronic signature (your password signs)."""
-    uow, actor, password = _signer(ctx, acting_as)
+    uow, actor, password = common.signer(ctx, acting_as)
     _guard(
         lambda: quality_service.close_deviation(
             uow, actor=actor, number=number, password=password, comment=comment

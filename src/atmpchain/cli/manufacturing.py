@@ -6,7 +6,6 @@ $ATMPCHAIN_PASSWORD); commands that sign use the same password as the signature.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -15,8 +14,7 @@ from typing import Annotated, TypeVar
 import typer
 from rich.table import Table
 
-from atmpchain.accounts import sessions
-from atmpchain.accounts.domain import Actor, Permission
+from atmpchain.accounts.domain import Permission
 from atmpchain.cli import common
 from atmpchain.cli.common import console
 from atmpchain.errors import DomainError
@@ -48,17 +46,6 @@ def _guard(call: Callable[[], T]) -> T:
         return call()
     except DomainError as exc:
         common.fail(f"{exc.field}: {exc.message}" if exc.field else exc.message)
-
-
-def _signer(ctx: typer.Context, username: str) -> tuple[UnitOfWork, Actor, str]:
-    cfg = common.settings()
-    uow = common.unit_of_work(cfg, common.database(cfg, ctx))
-    password = os.environ.get(common.PASSWORD_ENV) or typer.prompt(
-        f"Password for {username} (signs)", hide_input=True
-    )
-    result = _guard(lambda: sessions.login(uow, username=username, password=password))
-    sessions.logout(uow, session_token=result.session_token)
-    return uow, result.actor, password
 
 
 def _viewer(ctx: typer.Context, username: str, permission: Permission) -> UnitOfWork:
@@ -119,7 +106,7 @@ def mbr_approve(
     effective_from: Annotated[str, typer.Option(help="First day of use, YYYY-MM-DD.")],
 ) -> None:
     """QA approves a drafted version, signed (your password signs; never the author)."""
-    uow, actor, password = _signer(ctx, acting_as)
+    uow, actor, password = common.signer(ctx, acting_as)
     try:
         day = date.fromisoformat(effective_from)
     except ValueError:
@@ -184,7 +171,7 @@ def batch_clear(
     checks: Annotated[str, typer.Option(help="What was checked.")],
 ) -> None:
     """Line clearance before the first step, signed."""
-    uow, actor, password = _signer(ctx, acting_as)
+    uow, actor, password = common.signer(ctx, acting_as)
     _guard(
         lambda: batches.clear_line(
             uow, actor=actor, batch_number=number, password=password, checks=checks
@@ -263,7 +250,7 @@ def batch_perform(
     description: Annotated[str | None, typer.Option(help="The deviation's description.")] = None,
 ) -> None:
     """Sign a step performed (your password signs)."""
-    uow, actor, password = _signer(ctx, acting_as)
+    uow, actor, password = common.signer(ctx, acting_as)
     dev = steps.DeviationIn(deviation, description or deviation) if deviation else None
     raised = _guard(
         lambda: steps.sign_performed(
@@ -281,7 +268,7 @@ def batch_perform(
 @batch_app.command("verify")
 def batch_verify(ctx: typer.Context, acting_as: As, number: Number, step_ref: StepRef) -> None:
     """Sign a step verified as the second person (never its performer)."""
-    uow, actor, password = _signer(ctx, acting_as)
+    uow, actor, password = common.signer(ctx, acting_as)
     _guard(
         lambda: steps.sign_verified(
             uow, actor=actor, batch_number=number, step_ref=step_ref, password=password
@@ -315,7 +302,7 @@ def batch_reject(
     reason: Annotated[str, typer.Option(help="Why the batch is rejected.")],
 ) -> None:
     """QA rejects the batch, signed; its units are rejected."""
-    uow, actor, password = _signer(ctx, acting_as)
+    uow, actor, password = common.signer(ctx, acting_as)
     _guard(
         lambda: batches.reject_batch(
             uow, actor=actor, batch_number=number, password=password, reason=reason

@@ -17,6 +17,7 @@ from sqlalchemy import select, union
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from atmpchain.accounts import queries as account_queries
 from atmpchain.accounts.domain import Actor, Permission
 from atmpchain.audit.actions import AuditAction
 from atmpchain.audit.reason import visible_text
@@ -152,6 +153,7 @@ def raise_in(
     unit_dins: Sequence[str] = (),
     immediate_action: str | None = None,
     detected_at: datetime | None = None,
+    detected_by: str | None = None,
 ) -> DeviationRef:
     """Raise a deviation inside the caller's open unit of work (the caller commits).
 
@@ -180,6 +182,15 @@ def raise_in(
     if detected > now:
         raise InvalidInput("the detection time is in the future", "detected_at")
     assert clean_title is not None and clean_description is not None
+    detector_id = actor.user_id
+    if detected_by is not None and detected_by.strip():
+        # Someone else saw it (a colleague, the night shift) and this person records it.
+        try:
+            detector_id = account_queries.find_user_id(uow.session, detected_by)
+        except NotFound:
+            raise InvalidInput(
+                f"there is no user '{detected_by.strip()[:64]}'", "detected_by"
+            ) from None
     number = _next_number(uow)
     row = Deviation(
         number=number,
@@ -191,7 +202,7 @@ def raise_in(
         batch_number=batch,
         step_ref=step,
         detected_at=detected,
-        detected_by_id=actor.user_id,
+        detected_by_id=detector_id,
         raised_at=now,
         raised_by_id=actor.user_id,
         immediate_action=action,
@@ -229,6 +240,7 @@ def raise_in(
             "step_ref": step,
             "unit_dins": list(dins),
             "detected_at": detected,
+            "detected_by_id": detector_id,
         },
     )
     return DeviationRef(id=row.id, number=number)
@@ -247,6 +259,7 @@ def raise_deviation(
     unit_dins: Sequence[str] = (),
     immediate_action: str | None = None,
     detected_at: datetime | None = None,
+    detected_by: str | None = None,
 ) -> DeviationRef:
     """Raise a deviation in a transaction of its own, with its audit record; commits."""
     actor.require(Permission.RAISE_DEVIATION)
@@ -263,6 +276,7 @@ def raise_deviation(
             unit_dins=unit_dins,
             immediate_action=immediate_action,
             detected_at=detected_at,
+            detected_by=detected_by,
         )
         uow.commit()
     return ref

@@ -317,3 +317,53 @@ def overdue_capas(session: Session, *, today: date) -> list[OverdueCapa]:
         )
         for capa, dev in rows
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class QualityGlance:
+    """What the dashboard shows of quality: open deviations, those QA has still to classify,
+    overdue CAPAs, and the CAPAs the person owns and has not done."""
+
+    open_deviations: int
+    to_classify: int
+    overdue_capas: int
+    own_open_capas: tuple[OverdueCapa, ...]
+
+
+def glance(session: Session, *, today: date, user_id: int | None) -> QualityGlance:
+    """The dashboard's counts, and the person's own open CAPAs (earliest due first)."""
+    states = list(
+        session.execute(
+            select(Deviation.state).where(Deviation.state != DeviationState.CLOSED)
+        ).scalars()
+    )
+    own: list[OverdueCapa] = []
+    if user_id is not None:
+        rows = session.execute(
+            select(Capa, Deviation)
+            .join(Deviation, Deviation.id == Capa.deviation_id)
+            .where(Capa.owner_id == user_id, Capa.done_at.is_(None))
+            .order_by(Capa.due_date, Deviation.number, Capa.position)
+            .limit(20)
+        ).all()
+        own = [
+            OverdueCapa(
+                number=dev.number,
+                deviation_title=dev.title,
+                classification=dev.classification,
+                position=capa.position,
+                kind=capa.kind,
+                action=capa.action,
+                owner="",
+                owner_username="",
+                due=capa.due_date,
+                days_overdue=days_overdue(due=capa.due_date, today=today),
+            )
+            for capa, dev in rows
+        ]
+    return QualityGlance(
+        open_deviations=len(states),
+        to_classify=sum(1 for s in states if s is DeviationState.RAISED),
+        overdue_capas=len(overdue_capas(session, today=today)),
+        own_open_capas=tuple(own),
+    )

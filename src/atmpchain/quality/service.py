@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 
@@ -60,9 +61,29 @@ def _open(uow: UnitOfWork, number: str, event: DeviationEvent) -> tuple[Deviatio
     return row, next_state(row.state, event, row.number)
 
 
-def _bump(row: Deviation, state: DeviationState) -> None:
+def _changed(
+    uow: UnitOfWork,
+    row: Deviation,
+    state: DeviationState,
+    action: AuditAction,
+    *,
+    actor: Actor,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any],
+    reason: str | None = None,
+) -> None:
+    """Move the deviation to `state` (a new version) and record the change on its audit trail."""
     row.state = state
     row.version += 1
+    uow.audit.record(
+        action,
+        actor=actor,
+        record_type=DEVIATION_RECORD,
+        record_id=row.number,
+        before=before,
+        after=after,
+        reason=reason,
+    )
 
 
 def _capas(uow: UnitOfWork, deviation_id: int) -> list[Capa]:
@@ -93,12 +114,12 @@ def classify(
         row.classification = kind
         row.classified_at = uow.clock.now()
         row.classified_by_id = actor.user_id
-        _bump(row, state)
-        uow.audit.record(
+        _changed(
+            uow,
+            row,
+            state,
             AuditAction.DEVIATION_CLASSIFIED,
             actor=actor,
-            record_type=DEVIATION_RECORD,
-            record_id=row.number,
             before=before,
             after={"classification": kind.value, "state": state.value},
             reason=why,
@@ -129,12 +150,12 @@ def assess_impact(
         row.impact_rationale = why
         row.impact_at = uow.clock.now()
         row.impact_by_id = actor.user_id
-        _bump(row, state)
-        uow.audit.record(
+        _changed(
+            uow,
+            row,
+            state,
             AuditAction.DEVIATION_IMPACT_ASSESSED,
             actor=actor,
-            record_type=DEVIATION_RECORD,
-            record_id=row.number,
             before=before,
             after={"impact": impact.value, "impact_rationale": why},
             reason=why,
@@ -152,12 +173,12 @@ def record_root_cause(uow: UnitOfWork, *, actor: Actor, number: str, root_cause:
         row.root_cause = text
         row.root_cause_at = uow.clock.now()
         row.root_cause_by_id = actor.user_id
-        _bump(row, state)
-        uow.audit.record(
+        _changed(
+            uow,
+            row,
+            state,
             AuditAction.DEVIATION_ROOT_CAUSE_RECORDED,
             actor=actor,
-            record_type=DEVIATION_RECORD,
-            record_id=row.number,
             before=before,
             after={"root_cause": text},
         )
@@ -207,12 +228,12 @@ def add_affected(
             uow.session.add(
                 DeviationUnit(deviation_id=row.id, din=din, added_at=now, added_by_id=actor.user_id)
             )
-        _bump(row, state)
-        uow.audit.record(
+        _changed(
+            uow,
+            row,
+            state,
             AuditAction.DEVIATION_AFFECTED_ADDED,
             actor=actor,
-            record_type=DEVIATION_RECORD,
-            record_id=row.number,
             before={"batch_numbers": sorted(known_batches), "unit_dins": sorted(known_dins)},
             after={"added_batch_numbers": new_batches, "added_unit_dins": new_dins},
         )
@@ -271,12 +292,12 @@ def add_capa(
             created_by_id=actor.user_id,
         )
         uow.session.add(capa)
-        _bump(row, state)
-        uow.audit.record(
+        _changed(
+            uow,
+            row,
+            state,
             AuditAction.CAPA_ADDED,
             actor=actor,
-            record_type=DEVIATION_RECORD,
-            record_id=row.number,
             after={
                 "capa": position,
                 "kind": capa_kind.value,
@@ -314,12 +335,12 @@ def complete_capa(uow: UnitOfWork, *, actor: Actor, number: str, position: int, 
         capa.done_at = uow.clock.now()
         capa.done_by_id = actor.user_id
         capa.done_note = text
-        _bump(row, state)
-        uow.audit.record(
+        _changed(
+            uow,
+            row,
+            state,
             AuditAction.CAPA_DONE,
             actor=actor,
-            record_type=DEVIATION_RECORD,
-            record_id=row.number,
             before={"capa": position, "done": False},
             after={
                 "capa": position,
@@ -361,12 +382,12 @@ def check_effectiveness(
         capa.effectiveness_note = text
         capa.checked_at = uow.clock.now()
         capa.checked_by_id = actor.user_id
-        _bump(row, state)
-        uow.audit.record(
+        _changed(
+            uow,
+            row,
+            state,
             AuditAction.CAPA_EFFECTIVENESS_CHECKED,
             actor=actor,
-            record_type=DEVIATION_RECORD,
-            record_id=row.number,
             before={"capa": position, "effectiveness": None},
             after={"capa": position, "effectiveness": outcome.value, "note": text},
         )
@@ -413,14 +434,14 @@ def close_deviation(
         row.closed_at = uow.clock.now()
         row.closed_by_id = actor.user_id
         row.closure_signature_id = signature.id
-        _bump(row, next_state(row.state, DeviationEvent.CLOSE, row.number))
-        uow.audit.record(
+        _changed(
+            uow,
+            row,
+            next_state(row.state, DeviationEvent.CLOSE, row.number),
             AuditAction.DEVIATION_CLOSED,
             actor=actor,
-            record_type=DEVIATION_RECORD,
-            record_id=row.number,
             before=before,
-            after={"state": row.state.value, "signature_id": signature.id},
+            after={"state": DeviationState.CLOSED.value, "signature_id": signature.id},
         )
         uow.commit()
         return signature.id
@@ -437,12 +458,12 @@ def reopen_deviation(uow: UnitOfWork, *, actor: Actor, number: str, reason: str)
         row.closed_by_id = None
         row.closure_signature_id = None
         row.reopen_count += 1
-        _bump(row, state)
-        uow.audit.record(
+        _changed(
+            uow,
+            row,
+            state,
             AuditAction.DEVIATION_REOPENED,
             actor=actor,
-            record_type=DEVIATION_RECORD,
-            record_id=row.number,
             before=before,
             after={"state": state.value, "reopen_count": row.reopen_count},
             reason=why,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -11,8 +12,9 @@ from sqlalchemy import select
 from tests.conftest import Persona
 from tests.integration.conftest import Trail
 
-from atmpchain.accounts.domain import Role
+from atmpchain.accounts.domain import Actor, Role
 from atmpchain.clock import FixedClock
+from atmpchain.config import Settings
 from atmpchain.db import Database
 from atmpchain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from atmpchain.quality import queries, service
@@ -204,7 +206,7 @@ def test_the_whole_life_of_a_deviation_closes_by_signature_and_reopens(
     assert [s.signature_id for s in detail.signatures] == [signature_id]
     assert detail.signatures[0].valid
     closed = trail.records("quality:deviation:closed")[-1]
-    assert trail.after(closed)["signature_id"] == signature_id
+    assert trail.after(closed) == {"state": "closed", "signature_id": signature_id}
     with pytest.raises(Conflict):
         service.record_root_cause(uow, actor=qa.actor, number=ref.number, root_cause="other")
     with pytest.raises(InvalidInput):
@@ -356,3 +358,44 @@ def test_concurrent_raises_get_gap_free_numbers(
     assert sorted(numbers) == expected
     with db.read_session() as session:
         assert sorted(session.execute(select(Deviation.number)).scalars()) == expected
+
+
+def _raise_in_own_process(database_url: str, actor: Actor, count: int) -> list[str]:
+    """Raise `count` deviations from a separate process with its own engine."""
+    settings = Settings(database_url=database_url, display_timezone="Europe/Vienna")
+    database = Database(database_url)
+    try:
+        own = UnitOfWork(database, FixedClock(), channel="test", settings=settings)
+        return [
+            raise_deviation(own, actor=actor, title="t", description="d", planned=False).number
+            for _ in range(count)
+        ]
+    finally:
+        database.dispose()
+
+
+def test_processes_raising_at_once_get_gap_free_numbers(
+    uow: UnitOfWork, operator: Persona, db: Database, database_url: str
+) -> None:
+    processes, per_process = 3, 6
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(processes) as pool:
+        results = pool.starmap(
+            _raise_in_own_process, [(database_url, operator.actor, per_process)] * processes
+        )
+    numbers = sorted(n for result in results for n in result)
+    assert numbers == [f"DEV-2026-{n:05d}" for n in range(1, processes * per_process + 1)]
+
+
+def test_the_person_who_detected_it_may_be_someone_else(
+    uow: UnitOfWork, operator: Persona, qa: Persona, trail: Trail
+) -> None:
+    ref = _raise(uow, operator, detected_by="qa")
+    with uow.db.read_session() as session:
+        detail = queries.deviation_detail(session, ref.number, today=TODAY)
+    assert (detail.detected_by, detail.raised_by) == (qa.actor.full_name, operator.actor.full_name)
+    before = trail.state()
+    with pytest.raises(InvalidInput) as refused:
+        _raise(uow, operator, detected_by="nobody")
+    assert refused.value.field == "detected_by"
+    assert trail.state() == before

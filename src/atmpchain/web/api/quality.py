@@ -146,6 +146,9 @@ class RaiseIn(BaseModel):
     step_ref: str | None = Field(default=None, max_length=160)
     unit_dins: list[Annotated[str, Field(max_length=40)]] = Field(default=[], max_length=100)
     detected_at: datetime | None = None
+    detected_by: str | None = Field(
+        default=None, max_length=64, description="who detected it, if not the person raising it"
+    )
 
 
 class ClassifyIn(BaseModel):
@@ -332,6 +335,7 @@ def raise_one(body: RaiseIn, actor: CurrentActor, uow: UoW, state: State) -> Dev
         unit_dins=body.unit_dins,
         immediate_action=body.immediate_action,
         detected_at=body.detected_at,
+        detected_by=body.detected_by,
     )
     return _detail(state, ref.number)
 

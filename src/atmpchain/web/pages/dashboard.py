@@ -10,6 +10,8 @@ from atmpchain.audit import queries as audit_queries
 from atmpchain.audit import service as audit_service
 from atmpchain.audit.queries import AuditFilter
 from atmpchain.coldchain import queries as coldchain_queries
+from atmpchain.quality import queries as quality_queries
+from atmpchain.quality.domain import facility_date
 from atmpchain.web.deps import CurrentAuth, State
 from atmpchain.web.notices import notice as notice_text
 from atmpchain.web.pages.coldchain import alarm_durations
@@ -32,6 +34,16 @@ def dashboard(
             coldchain_queries.alarms_to_act_on(session, limit=10) if watches_temperatures else None
         )
         open_alarms = coldchain_queries.open_alarm_count(session) if watches_temperatures else 0
+        # Deviations still open and CAPAs overdue for those who follow them; one's own CAPAs.
+        quality = (
+            quality_queries.glance(
+                session,
+                today=facility_date(state.clock.now(), state.settings.display_timezone),
+                user_id=auth.actor.user_id,
+            )
+            if auth.actor.can(Permission.VIEW_DEVIATIONS)
+            else None
+        )
     head = audit_service.head(state.db) if auth.actor.can(Permission.READ_AUDIT_TRAIL) else None
     return render(
         request,
@@ -41,6 +53,7 @@ def dashboard(
         head=head,
         alarms=alarms,
         open_alarms=open_alarms,
+        quality=quality,
         durations=alarm_durations(alarms or [], state.clock.now()),
         notice=notice_text(notice),
     )

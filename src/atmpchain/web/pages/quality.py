@@ -109,6 +109,7 @@ def raise_page(
     batch_number: Text = "",
     step_ref: Text = "",
     unit_dins: Text = "",
+    detected_by: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Raise a deviation; QA may classify it at once."""
     try:
@@ -123,6 +124,7 @@ def raise_page(
             step_ref=step_ref or None,
             unit_dins=unit_dins.split(),
             immediate_action=immediate_action or None,
+            detected_by=detected_by or None,
         )
     except PermissionDenied:
         raise
@@ -136,6 +138,7 @@ def raise_page(
             "batch_number": batch_number,
             "step_ref": step_ref,
             "unit_dins": unit_dins,
+            "detected_by": detected_by,
         }
         return _list_page(request, auth, state, error=exc, form=form)
     return RedirectResponse(f"/quality/deviations/{ref.number}", status_code=303)
