@@ -252,9 +252,15 @@ def _guard_batch_delete() -> None:
         "CREATE TRIGGER batch_retention_no_delete BEFORE DELETE ON batch "
         "FOR EACH ROW EXECUTE FUNCTION batch_retention_refuse_delete()"
     )
+    # A TRUNCATE has no row to ask: it is refused outright.
+    op.execute(
+        "CREATE OR REPLACE FUNCTION batch_refuse_truncate() RETURNS trigger "
+        f"LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '{_KEEP}' "
+        "USING ERRCODE = 'insufficient_privilege'; END $$"
+    )
     op.execute(
         "CREATE TRIGGER batch_retention_no_truncate BEFORE TRUNCATE ON batch "
-        "FOR EACH STATEMENT EXECUTE FUNCTION batch_retention_refuse_delete()"
+        "FOR EACH STATEMENT EXECUTE FUNCTION batch_refuse_truncate()"
     )
 
 
@@ -266,6 +272,7 @@ def downgrade() -> None:
     if op.get_bind().dialect.name != "sqlite":
         op.execute("DROP TRIGGER IF EXISTS batch_retention_no_truncate ON batch")
         op.execute("DROP FUNCTION IF EXISTS batch_retention_refuse_delete()")
+        op.execute("DROP FUNCTION IF EXISTS batch_refuse_truncate()")
     with op.batch_alter_table("batch_unit", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_batch_unit_din"))
         batch_op.drop_index(batch_op.f("ix_batch_unit_batch_id"))
