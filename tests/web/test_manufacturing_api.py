@@ -173,5 +173,7 @@ def test_a_whole_batch_through_the_http_api(
     qa = _as(client, site.qa)
     trace = client.get(f"/api/manufacturing/trace/lots/{supplies.lots['TACT']}").json()
     assert trace["exposed_patients"] == [patient.patient_ref]
+    unknown = client.get("/api/manufacturing/trace/lots/ML999999")
+    assert unknown.status_code == 404 and unknown.json()["field"] == "lot_code"
     lots = client.get(f"/api/manufacturing/trace/patients/{patient.patient_ref}").json()
     assert {x["lot_code"] for x in lots} == set(supplies.lots.values())

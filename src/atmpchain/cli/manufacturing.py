@@ -368,6 +368,15 @@ def batch_trace(
     """Recall: which batches and patients a lot or device reached; which lots a patient got."""
     uow = _viewer(ctx, acting_as, Permission.TRACE_GENEALOGY)
     with uow.db.read_session() as session:
+        _guard(
+            lambda: genealogy.require_known(
+                session,
+                lot_code=lot,
+                equipment_code=equipment,
+                patient_ref=patient,
+                on=uow.clock.now().date(),
+            )
+        )
         if patient:
             for x in genealogy.lots_for_patient(session, patient):
                 console.print(

@@ -10,13 +10,17 @@ chain of identity is their dose's) or when a dose of theirs holds a unit of that
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from atmpchain.equipment import queries as equipment_queries
+from atmpchain.errors import NotFound
 from atmpchain.hospital.models import Dose, Patient
 from atmpchain.manufacturing.domain import EntryKind
 from atmpchain.manufacturing.models import Batch, BatchEntry, BatchUnit
+from atmpchain.materials import queries as material_queries
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,3 +112,29 @@ def lots_for_patient(session: Session, patient_ref: str) -> list[LotInProduct]:
         LotInProduct(number, step or "", lot or "", material or "", quantity or "")
         for number, step, lot, material, quantity in session.connection().execute(query)
     ]
+
+
+def require_known(
+    session: Session,
+    *,
+    lot_code: str | None = None,
+    equipment_code: str | None = None,
+    patient_ref: str | None = None,
+    on: date,
+) -> None:
+    """Refuse a trace of a lot, device or patient that does not exist (a typo must not read as
+    "nobody exposed"); a known one that reached nobody traces to an empty list."""
+    if lot_code is not None and material_queries.lot_detail(session, lot_code, on=on) is None:
+        raise NotFound(f"material lot '{lot_code.strip()[:40]}' does not exist", "lot_code")
+    if equipment_code is not None and (
+        equipment_queries.equipment_detail(session, equipment_code, on=on) is None
+    ):
+        raise NotFound(f"equipment '{equipment_code.strip()[:40]}' does not exist", "code")
+    if (
+        patient_ref is not None
+        and session.execute(
+            select(Patient.id).where(Patient.patient_ref == patient_ref.strip())
+        ).first()
+        is None
+    ):
+        raise NotFound(f"patient '{patient_ref.strip()[:64]}' does not exist", "patient_ref")

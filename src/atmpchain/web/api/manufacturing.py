@@ -307,6 +307,7 @@ def batch_trial_end(number: Number, body: TrialEndIn, actor: CurrentActor, uow: 
 def trace_lot(code: TraceCode, actor: Tracer, state: State) -> TraceOut:
     """Forward from a material lot: batches and patients exposed."""
     with state.db.read_session() as session:
+        genealogy.require_known(session, lot_code=code, on=state.clock.now().date())
         lines = genealogy.trace_lot(session, code)
     return TraceOut(
         lines=[TraceLineOut.model_validate(x) for x in lines],
@@ -318,6 +319,7 @@ def trace_lot(code: TraceCode, actor: Tracer, state: State) -> TraceOut:
 def trace_equipment(code: TraceCode, actor: Tracer, state: State) -> TraceOut:
     """Forward from a device: batches and patients exposed."""
     with state.db.read_session() as session:
+        genealogy.require_known(session, equipment_code=code, on=state.clock.now().date())
         lines = genealogy.trace_equipment(session, code)
     return TraceOut(
         lines=[TraceLineOut.model_validate(x) for x in lines],
@@ -329,4 +331,6 @@ def trace_equipment(code: TraceCode, actor: Tracer, state: State) -> TraceOut:
 def trace_patient(ref: TraceCode, actor: Tracer, state: State) -> list[LotInProductOut]:
     """Backward from a patient: the lots in their products."""
     with state.db.read_session() as session:
-        return [LotInProductOut.model_validate(x) for x in genealogy.lots_for_patient(session, ref)]
+        genealogy.require_known(session, patient_ref=ref, on=state.clock.now().date())
+        found = genealogy.lots_for_patient(session, ref)
+    return [LotInProductOut.model_validate(x) for x in found]
