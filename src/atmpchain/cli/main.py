@@ -216,6 +216,10 @@ def demo(
         + " and ".join(f"LOC:{slot}" for slot in DEMO_SLOTS)
         + " (put away and retrieve on /custody/scan)"
     )
+    console.print(
+        "Manufacturing: the CAR-T MBR (CART-CD19) approved; one batch completed and awaiting "
+        "release (bags quarantined), one in process: operate it on /manufacturing/batches"
+    )
     if serve_app:
         _serve(cfg, db, host=None, port=None)
 
