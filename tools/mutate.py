@@ -59,9 +59,10 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability("accounts", ("accounts/domain.py",)),
     Capability("signatures", ("signatures/domain.py",)),
     Capability("facility", ("facility/domain.py",)),
-    Capability("quality", ("quality/domain.py",)),
     Capability("materials", ("materials/domain.py",)),
     Capability("equipment", ("equipment/domain.py",)),
+    Capability("quality", ("quality/domain.py",)),
+    Capability("manufacturing", ("manufacturing/domain.py", "manufacturing/retention.py")),
 )
 
 # The outcomes mutmut reports (`mutmut results --all true`), grouped for the score.

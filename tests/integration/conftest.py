@@ -57,12 +57,6 @@ WRITABLE_TABLES = (
     "chain_of_identity",
     "coi_donation",
     "refused_request",
-    # quality: deviations and CAPA (ADR 0023)
-    "quality_sequence",
-    "deviation",
-    "deviation_batch",
-    "deviation_unit",
-    "capa",
     # materials and equipment (issue 11, ADR 0022)
     "material_item",
     "material_lot",
@@ -70,6 +64,18 @@ WRITABLE_TABLES = (
     "equipment",
     "equipment_event",
     "equipment_use",
+    # quality: deviations and CAPA (ADR 0023)
+    "quality_sequence",
+    "deviation",
+    "deviation_batch",
+    "deviation_unit",
+    "capa",
+    # manufacturing (issue 11, ADR 0024)
+    "mbr_version",
+    "batch_sequence",
+    "batch",
+    "batch_entry",
+    "batch_unit",
 )
 
 

@@ -52,6 +52,9 @@ APPEND_ONLY = (
     "ingest_batch",
     "excursion",
     "dose_flag",
+    # manufacturing (ADR 0024): the batch record's entries and the units made from a batch
+    "batch_entry",
+    "batch_unit",
 )
 
 

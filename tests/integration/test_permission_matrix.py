@@ -465,6 +465,13 @@ def test_the_matrix_covers_every_permission_a_trust_core_service_checks() -> Non
         Permission.MANAGE_EQUIPMENT,
         Permission.SERVICE_EQUIPMENT,
         Permission.QUALIFY_EQUIPMENT,
+        # Manufacturing: every route for every role in tests/web/test_manufacturing_permissions.py.
+        Permission.AUTHOR_MBR,
+        Permission.APPROVE_MBR,
+        Permission.EXECUTE_BATCH,
+        Permission.VERIFY_BATCH_STEP,
+        Permission.REJECT_BATCH,
+        Permission.RECORD_RETENTION,
     }
     # The rest are checked by the web layer when it shows pages (tests/web covers them).
     assert set(Permission) - checked == {
@@ -478,6 +485,8 @@ def test_the_matrix_covers_every_permission_a_trust_core_service_checks() -> Non
         Permission.VIEW_DEVIATIONS,
         Permission.VIEW_MATERIALS,
         Permission.VIEW_EQUIPMENT,
+        Permission.VIEW_BATCHES,
+        Permission.TRACE_GENEALOGY,
     }
 
 

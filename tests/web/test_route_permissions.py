@@ -54,14 +54,15 @@ PAGES: dict[str, tuple[Permission, ...]] = {
     "/hospital/orders/new": (Permission.ORDER_DOSE,),
     "/hospital/bedside": (Permission.ADMINISTER_DOSE,),
     "/facility": (Permission.MANAGE_FACILITY,),
-    "/quality/deviations": (Permission.VIEW_DEVIATIONS,),
-    "/quality/capas/overdue": (Permission.VIEW_DEVIATIONS,),
+    "/manufacturing/batches": (Permission.VIEW_BATCHES,),
     "/materials": (Permission.VIEW_MATERIALS,),
     "/materials/items": (Permission.VIEW_MATERIALS,),
     "/materials/receive": (Permission.RECEIVE_MATERIALS,),
     "/materials/expiring": (Permission.VIEW_MATERIALS,),
     "/materials/stock": (Permission.VIEW_MATERIALS,),
     "/equipment": (Permission.VIEW_EQUIPMENT,),
+    "/quality/deviations": (Permission.VIEW_DEVIATIONS,),
+    "/quality/capas/overdue": (Permission.VIEW_DEVIATIONS,),
 }
 
 #: JSON reads that people make with their session, and the permission each needs.
@@ -71,14 +72,16 @@ API_READS: dict[str, tuple[Permission, ...]] = {
     "/api/hospital/board": (Permission.VIEW_DOSES,),
     "/api/hospital/catalogue": (Permission.VIEW_DOSES,),
     "/api/hospital/flags": (Permission.TRACE_PATIENTS,),
-    "/api/quality/deviations": (Permission.VIEW_DEVIATIONS,),
-    "/api/quality/capas/overdue": (Permission.VIEW_DEVIATIONS,),
+    "/api/manufacturing/batches": (Permission.VIEW_BATCHES,),
+    "/api/manufacturing/mbrs": (Permission.VIEW_BATCHES,),
     "/api/materials/items": (Permission.VIEW_MATERIALS,),
     "/api/materials/lots": (Permission.VIEW_MATERIALS,),
     "/api/materials/expiring": (Permission.VIEW_MATERIALS,),
     "/api/materials/stock": (Permission.VIEW_MATERIALS,),
     "/api/equipment": (Permission.VIEW_EQUIPMENT,),
     "/api/equipment/due": (Permission.VIEW_EQUIPMENT,),
+    "/api/quality/deviations": (Permission.VIEW_DEVIATIONS,),
+    "/api/quality/capas/overdue": (Permission.VIEW_DEVIATIONS,),
 }
 
 

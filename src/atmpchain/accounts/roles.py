@@ -100,6 +100,15 @@ class Permission(enum.Enum):
     INVESTIGATE_DEVIATION = "quality.investigate_deviation"
     RECORD_CAPA_DONE = "quality.record_capa_done"
     CLOSE_DEVIATION = "quality.close_deviation"
+    # Manufacturing (issue 11, ADR 0024): master batch records, batches, genealogy.
+    AUTHOR_MBR = "manufacturing.author_mbr"
+    APPROVE_MBR = "manufacturing.approve_mbr"
+    EXECUTE_BATCH = "manufacturing.execute_batch"
+    VERIFY_BATCH_STEP = "manufacturing.verify_step"
+    REJECT_BATCH = "manufacturing.reject_batch"
+    VIEW_BATCHES = "manufacturing.view"
+    TRACE_GENEALOGY = "manufacturing.trace"
+    RECORD_RETENTION = "manufacturing.record_retention"
     # Materials and equipment for manufacture (issue 11, ADR 0022).
     MANAGE_MATERIALS = "materials.manage"
     RECEIVE_MATERIALS = "materials.receive"

@@ -146,6 +146,21 @@ class AuditAction(enum.Enum):
     CAPA_ADDED = ("quality:capa:added", ActionKind.CREATE)
     CAPA_DONE = ("quality:capa:done", ActionKind.EVENT)
     CAPA_EFFECTIVENESS_CHECKED = ("quality:capa:effectiveness-checked", ActionKind.EVENT)
+    # manufacturing (issue 11, items 3-5, 8): master batch record versions, the electronic batch
+    # record (each entry, sign-off and correction), its product units and retention
+    MBR_DRAFTED = ("manufacturing:mbr:drafted", ActionKind.CREATE)
+    MBR_APPROVED = ("manufacturing:mbr:approved", ActionKind.EVENT)
+    MBR_WITHDRAWN = ("manufacturing:mbr:withdrawn", ActionKind.RETIRE)
+    BATCH_STARTED = ("manufacturing:batch:started", ActionKind.CREATE)
+    BATCH_LINE_CLEARED = ("manufacturing:batch:line-cleared", ActionKind.EVENT)
+    BATCH_ENTRY_RECORDED = ("manufacturing:batch:entry-recorded", ActionKind.CREATE)
+    BATCH_ENTRY_CORRECTED = ("manufacturing:batch:entry-corrected", ActionKind.CHANGE)
+    BATCH_STEP_PERFORMED = ("manufacturing:batch:step-performed", ActionKind.EVENT)
+    BATCH_STEP_VERIFIED = ("manufacturing:batch:step-verified", ActionKind.EVENT)
+    BATCH_COMPLETED = ("manufacturing:batch:completed", ActionKind.EVENT)
+    BATCH_UNIT_CREATED = ("manufacturing:batch:unit-created", ActionKind.CREATE)
+    BATCH_REJECTED = ("manufacturing:batch:rejected", ActionKind.EVENT)
+    BATCH_RETENTION_CHANGED = ("manufacturing:batch:retention-changed", ActionKind.CHANGE)
     # materials (issue 11, item 1; ADR 0022): the item master, lots received into quarantine,
     # QA's signed release or rejection, moves between stores, consumption in a batch step.
     MATERIAL_ITEM_CREATED = ("materials:item:created", ActionKind.CREATE)

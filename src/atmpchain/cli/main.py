@@ -16,6 +16,7 @@ from atmpchain.cli import (
     facility,
     hospital,
     identity,
+    manufacturing,
     materials,
     telemetry,
     users,
@@ -47,9 +48,11 @@ app.add_typer(custody.storage_app, name="storage")
 app.add_typer(custody.custody_app, name="custody")
 app.add_typer(telemetry.app, name="telemetry")
 app.add_typer(hospital.app, name="hospital")
-app.add_typer(deviation.app, name="deviation")
 app.add_typer(materials.app, name="material")
 app.add_typer(equipment.app, name="equipment")
+app.add_typer(deviation.app, name="deviation")
+app.add_typer(manufacturing.mbr_app, name="mbr")
+app.add_typer(manufacturing.batch_app, name="batch")
 
 
 @app.command("init-db")
@@ -215,6 +218,10 @@ def demo(
         + "; the demo bags are in "
         + " and ".join(f"LOC:{slot}" for slot in DEMO_SLOTS)
         + " (put away and retrieve on /custody/scan)"
+    )
+    console.print(
+        "Manufacturing: the CAR-T MBR (CART-CD19) approved; one batch completed and awaiting "
+        "release (bags quarantined), one in process: operate it on /manufacturing/batches"
     )
     if serve_app:
         _serve(cfg, db, host=None, port=None)

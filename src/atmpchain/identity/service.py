@@ -95,33 +95,41 @@ def _next_sequence(uow: UnitOfWork, kind: str, fin: str, year: str) -> int:
 def issue_din(uow: UnitOfWork, *, actor: Actor, purpose: str | None = None) -> Din:
     """Issue the facility's next DIN for this year; never re-used, audited."""
     actor.require(Permission.ISSUE_IDENTIFIERS)
-    fin = _facility_fin(uow)
     with uow:
-        year = _year(uow)
-        sequence = _next_sequence(uow, "din", fin, year)
-        din = Din(fin, year, f"{sequence:06d}")
-        now = uow.clock.now()
-        stated = (purpose or "").strip() or None
-        uow.session.add(
-            IssuedDin(
-                din=din.encode(),
-                fin=fin,
-                year=year,
-                sequence=sequence,
-                issued_at=now,
-                issued_by_id=actor.user_id,
-                purpose=stated,
-            )
-        )
-        # Every column of the row, so that `audit reconcile` names a row changed outside.
-        uow.audit.record(
-            AuditAction.DIN_ISSUED,
-            actor=actor,
-            record_type="din",
-            record_id=din.encode(),
-            after=din_values(din, issued_at=now, issued_by_id=actor.user_id, purpose=stated),
-        )
+        din = issue_din_in(uow, actor=actor, purpose=purpose)
         uow.commit()
+    return din
+
+
+def issue_din_in(uow: UnitOfWork, *, actor: Actor, purpose: str | None = None) -> Din:
+    """Inside another service's open unit of work (a batch making its bags): issue the next
+    DIN and record it; the caller commits."""
+    actor.require(Permission.ISSUE_IDENTIFIERS)
+    fin = _facility_fin(uow)
+    year = _year(uow)
+    sequence = _next_sequence(uow, "din", fin, year)
+    din = Din(fin, year, f"{sequence:06d}")
+    now = uow.clock.now()
+    stated = (purpose or "").strip() or None
+    uow.session.add(
+        IssuedDin(
+            din=din.encode(),
+            fin=fin,
+            year=year,
+            sequence=sequence,
+            issued_at=now,
+            issued_by_id=actor.user_id,
+            purpose=stated,
+        )
+    )
+    # Every column of the row, so that `audit reconcile` names a row changed outside.
+    uow.audit.record(
+        AuditAction.DIN_ISSUED,
+        actor=actor,
+        record_type="din",
+        record_id=din.encode(),
+        after=din_values(din, issued_at=now, issued_by_id=actor.user_id, purpose=stated),
+    )
     return din
 
 

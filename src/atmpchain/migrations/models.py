@@ -10,6 +10,7 @@ from atmpchain.equipment import models as equipment_models
 from atmpchain.facility import models as facility_models
 from atmpchain.hospital import models as hospital_models
 from atmpchain.identity import models as identity_models
+from atmpchain.manufacturing import models as manufacturing_models
 from atmpchain.materials import models as materials_models
 from atmpchain.quality import models as quality_models
 from atmpchain.signatures import models as signatures_models
@@ -25,6 +26,7 @@ __all__ = [
     "facility_models",
     "hospital_models",
     "identity_models",
+    "manufacturing_models",
     "materials_models",
     "metadata",
     "quality_models",

@@ -28,6 +28,7 @@ from atmpchain.web.api import facility as facility_api
 from atmpchain.web.api import hospital as hospital_api
 from atmpchain.web.api import hospital_timeline as hospital_timeline_api
 from atmpchain.web.api import identity as identity_api
+from atmpchain.web.api import manufacturing as manufacturing_api
 from atmpchain.web.api import materials as materials_api
 from atmpchain.web.api import quality as quality_api
 from atmpchain.web.api import refusals as refusals_api
@@ -52,6 +53,7 @@ from atmpchain.web.pages import hospital_steps as hospital_steps_pages
 from atmpchain.web.pages import hospital_timeline as hospital_timeline_pages
 from atmpchain.web.pages import hospital_trace as hospital_trace_pages
 from atmpchain.web.pages import identity as identity_pages
+from atmpchain.web.pages import manufacturing as manufacturing_pages
 from atmpchain.web.pages import materials as materials_pages
 from atmpchain.web.pages import quality as quality_pages
 from atmpchain.web.pages import refusals as refusals_pages
@@ -67,6 +69,7 @@ ROUTERS = (
     telemetry_api.router,
     coldchain_api.router,
     hospital_api.router,
+    manufacturing_api.router,
     quality_api.router,
     shipper_logs_api.router,
     hospital_timeline_api.router,
@@ -88,6 +91,7 @@ ROUTERS = (
     hospital_catalogue_pages.router,
     hospital_trace_pages.router,
     hospital_record_pages.router,
+    manufacturing_pages.router,
     quality_pages.router,
     hospital_timeline_pages.router,
     facility_pages.router,

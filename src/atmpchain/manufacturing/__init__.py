@@ -1,0 +1,1 @@
+"""Manufacturing: master batch records, electronic batch records, units, genealogy."""
