@@ -327,6 +327,7 @@ def test_a_receipt_without_the_shipper_log_is_refused_next_to_the_file_field(
             "unit_scan": bag.scan,
             "batch_number": "LOT-6",
             "from_party": "Courier",
+            "condition": "ok",
             "password": PASSWORD,
         },
     )
