@@ -118,3 +118,31 @@ def test_every_page_has_no_serious_accessibility_violation(
         _no_sideways_scroll(page)
         _keyboard_reaches_every_control(page)
     context.close()
+
+
+@pytest.mark.parametrize("size", VIEWPORTS)
+def test_the_batch_pages_are_accessible(browser: Browser, live_server: str, size: str) -> None:
+    # Batch numbers carry the year the demo batch started: reach them by their links, as an
+    # operator does from the list.
+    width, height = VIEWPORTS[size]
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    login(page, live_server, "operator")
+    page.goto(f"{live_server}/manufacturing/batches")
+    operate = page.locator('a[href$="/operate"]').first.get_attribute("href")
+    batches = page.locator('a[href^="/manufacturing/batches/"]')
+    records = {batches.nth(i).get_attribute("href") for i in range(batches.count())}
+    paths = [
+        "/manufacturing/batches",
+        operate,
+        *sorted(r for r in records if r and "/operate" not in r),
+    ]
+    assert operate and len(paths) >= 4, paths
+    for path in paths:
+        response = page.goto(f"{live_server}{path}")
+        assert response is not None and response.status == 200, path
+        assert_accessible(page)
+        _no_sideways_scroll(page)
+        _keyboard_reaches_every_control(page)
+    context.close()
