@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -144,7 +145,8 @@ def clean_code(value: str, *, field: str) -> str:
 def clean_text(value: str | None, *, field: str, limit: int = 200, required: bool = True) -> str:
     """Single-spaced text of at most `limit` characters, without control characters."""
     text = " ".join((value or "").split())
-    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+    # Every control character (C0, DEL and C1 such as U+0080..U+009F): none belongs in a record.
+    if any(unicodedata.category(c) == "Cc" for c in text):
         raise InvalidInput("control characters are not allowed", field=field)
     if required and not text:
         raise InvalidInput("this must be filled in", field=field)

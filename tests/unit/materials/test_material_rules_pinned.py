@@ -345,3 +345,11 @@ def test_refuses_a_lot_received_after_its_expiry_with_its_message() -> None:
 
 def test_lot_status_values() -> None:
     assert [s.value for s in LotStatus] == ["quarantined", "released", "rejected"]
+
+
+@pytest.mark.parametrize("control", ["\x00", "\x1b", "\x7f", "\x80", "\x9b", "\x9f"])
+def test_refuses_any_control_character_in_a_text_c0_del_or_c1(control: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        clean_text(f"Lot{control}42", field="supplier_lot")
+    assert refused.value.field == "supplier_lot"
+    assert str(refused.value) == "control characters are not allowed"
