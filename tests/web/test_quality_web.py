@@ -91,7 +91,9 @@ def test_a_deviation_goes_from_raised_to_closed_through_the_api(
     assert checked.status_code == 200
     assert checked.json()["missing_for_closure"] == []
     wrong = client.post(f"{base}/close", json={"password": "wrong"}, headers=headers)
-    assert wrong.status_code in (401, 403)
+    # A wrong signing password is the signer's typo, not a lost session (issue 9 re-test).
+    assert wrong.status_code == 422
+    assert wrong.json()["field"] == "password"
     headers = _as(client, qa2)
     closed = client.post(f"{base}/close", json={"password": qa2.password}, headers=headers)
     assert closed.status_code == 200, closed.text

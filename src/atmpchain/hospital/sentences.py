@@ -127,7 +127,7 @@ def hold_sentence(hold: ActiveHold, when: When) -> str:
     """An open custody hold on the bag: why, since when, what it waits for and who placed it."""
     return (
         f"The bag is {hold.kind.label} since {when(hold.since)}: {_text(hold.reason)}. "
-        f"It waits for {hold.waits_for}. {hold.placed_by} placed the hold."
+        f"It waits for {hold.waits_for}. Placed by {hold.placed_by}."
     )
 
 
