@@ -17,7 +17,8 @@ from atmpchain.accounts.domain import Permission
 from atmpchain.cli import common
 from atmpchain.cli.common import console
 from atmpchain.db import Database
-from atmpchain.errors import DomainError
+from atmpchain.errors import DomainError, InvalidInput
+from atmpchain.moments import parse_day as parse_bounded_day
 from atmpchain.quality import queries
 from atmpchain.quality import service as quality_service
 from atmpchain.quality.deviations import raise_deviation
@@ -248,9 +249,9 @@ def capa_add_command(
 ) -> None:
     """QA plans a CAPA."""
     try:
-        due_date = date.fromisoformat(due)
-    except ValueError:
-        common.fail(f"--due '{due}' is not a date (YYYY-MM-DD)")
+        due_date = parse_bounded_day(due, "due")
+    except InvalidInput as exc:
+        common.fail(f"--due: {exc.message}")
     uow, actor = common.acting(ctx, acting_as)
     _guard(
         lambda: quality_service.add_capa(

@@ -18,10 +18,11 @@ from atmpchain.accounts.domain import Permission
 from atmpchain.cli import common
 from atmpchain.cli.common import console
 from atmpchain.clock import SystemClock, local_date
-from atmpchain.errors import DomainError
+from atmpchain.errors import DomainError, InvalidInput
 from atmpchain.materials import queries, service
 from atmpchain.materials.domain import LotStatus, check_alert_days, format_quantity, parse_lot_code
 from atmpchain.materials.labels import lot_label_pdf
+from atmpchain.moments import parse_day as parse_bounded_day
 
 app = typer.Typer(
     help="Materials: item master, lots received into quarantine, QA release, stock, expiry.",
@@ -58,9 +59,9 @@ def today() -> date:
 def parse_day(value: str, option: str) -> date:
     """A date from option `--option`, or a plain error."""
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        common.fail(f"--{option} '{value}' is not a date such as 2026-12-31")
+        return parse_bounded_day(value, option)
+    except InvalidInput as exc:
+        common.fail(f"--{option}: {exc.message}")
 
 
 def _lots_table(lots: list[queries.LotView], title: str) -> Table:

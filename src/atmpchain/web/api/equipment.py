@@ -15,6 +15,7 @@ from atmpchain.equipment.domain import EquipmentClass, EventKind, parse_equipmen
 from atmpchain.equipment.usage import check_equipment_usable
 from atmpchain.errors import NotFound
 from atmpchain.web.deps import CurrentActor, State, UoW
+from atmpchain.web.fields import BoundedDate
 
 router = APIRouter(prefix="/api/equipment", tags=["equipment"])
 
@@ -43,9 +44,9 @@ class ServiceIn(Strict):
 
     kind: EventKind
     passed: bool = True
-    performed_on: date
+    performed_on: BoundedDate
     reference: str = Field(min_length=1, max_length=200)
-    next_due: date | None = None
+    next_due: BoundedDate | None = None
     notes: str | None = Field(default=None, max_length=2000)
     password: str = Field(min_length=1, max_length=200)
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from atmpchain.manufacturing.domain import UnitKind
 from atmpchain.manufacturing.queries import BatchRecord, EntryView, StepView
+from atmpchain.web.fields import BoundedDate
 
 Password = Annotated[str, Field(max_length=500)]
 Reason = Annotated[str, Field(max_length=2000)]
@@ -38,7 +39,7 @@ class MbrRefOut(BaseModel):
 
 
 class MbrApproveIn(Strict):
-    effective_from: date
+    effective_from: BoundedDate
     password: Password
     comment: Annotated[str, Field(max_length=2000)] | None = None
 
@@ -157,7 +158,7 @@ class RejectIn(Strict):
 
 
 class TrialEndIn(Strict):
-    trial_end: date
+    trial_end: BoundedDate
     reason: Reason
 
 

@@ -16,6 +16,7 @@ from atmpchain.materials import queries, service
 from atmpchain.materials.domain import GMP_USABLE_GRADES, Grade, LotStatus, parse_lot_code
 from atmpchain.materials.usage import check_lot_usable
 from atmpchain.web.deps import CurrentActor, State, UoW
+from atmpchain.web.fields import BoundedDate
 
 router = APIRouter(prefix="/api/materials", tags=["materials"])
 
@@ -55,7 +56,7 @@ class LotIn(Strict):
     item_code: str = Field(min_length=1, max_length=24)
     supplier_lot: str = Field(min_length=1, max_length=64)
     coa_reference: str = Field(min_length=1, max_length=200)
-    expires_on: date
+    expires_on: BoundedDate
     quantity: Decimal = Field(gt=0, lt=1_000_000_000, decimal_places=3)
     unit: str = Field(min_length=1, max_length=8)
     location: str = Field(min_length=1, max_length=24)

@@ -14,6 +14,7 @@ from atmpchain.quality import service as quality_service
 from atmpchain.quality.deviations import DeviationSummary, open_deviations_for, raise_deviation
 from atmpchain.quality.domain import facility_date
 from atmpchain.web.deps import AppState, CurrentActor, State, UoW
+from atmpchain.web.fields import BoundedDate, BoundedDatetime
 
 router = APIRouter(prefix="/api/quality", tags=["quality"])
 
@@ -145,7 +146,7 @@ class RaiseIn(BaseModel):
     batch_number: str | None = Field(default=None, max_length=80)
     step_ref: str | None = Field(default=None, max_length=160)
     unit_dins: list[Annotated[str, Field(max_length=40)]] = Field(default=[], max_length=100)
-    detected_at: datetime | None = None
+    detected_at: BoundedDatetime | None = None
     detected_by: str | None = Field(
         default=None, max_length=64, description="who detected it, if not the person raising it"
     )
@@ -196,7 +197,7 @@ class CapaIn(BaseModel):
     kind: str = Field(max_length=20, description="corrective or preventive")
     action: Text
     owner: str = Field(max_length=64, description="the owner's username")
-    due: date
+    due: BoundedDate
 
 
 class NoteIn(BaseModel):

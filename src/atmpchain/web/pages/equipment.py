@@ -15,6 +15,7 @@ from atmpchain.equipment import queries, service
 from atmpchain.equipment.domain import EquipmentClass, EventKind, parse_equipment_code
 from atmpchain.equipment.labels import equipment_label_pdf
 from atmpchain.errors import DomainError, InvalidInput, NotFound
+from atmpchain.moments import parse_day as parse_bounded_day
 from atmpchain.web.deps import Auth, CurrentAuth, State, UoW, form_number
 from atmpchain.web.templating import render
 
@@ -30,10 +31,7 @@ def _today(state: State) -> date:
 def _date(value: str, field: str, *, required: bool = True) -> date | None:
     if not value.strip() and not required:
         return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInput(f"'{value[:20]}' is not a date (YYYY-MM-DD)", field=field) from None
+    return parse_bounded_day(value, field)
 
 
 def _list_page(

@@ -23,6 +23,7 @@ from atmpchain.materials.domain import (
     parse_lot_code,
 )
 from atmpchain.materials.labels import lot_label_pdf
+from atmpchain.moments import parse_day as parse_bounded_day
 from atmpchain.web.deps import Auth, CurrentAuth, State, UoW
 from atmpchain.web.templating import render
 
@@ -37,10 +38,7 @@ def _today(state: State) -> date:
 
 
 def _date(value: str, field: str) -> date:
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInput(f"'{value[:20]}' is not a date (YYYY-MM-DD)", field=field) from None
+    return parse_bounded_day(value, field)
 
 
 def _render(

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from atmpchain.accounts.domain import Permission
 from atmpchain.errors import DomainError, InvalidInput, NotFound, PermissionDenied
+from atmpchain.moments import parse_day as parse_bounded_day
 from atmpchain.quality import queries
 from atmpchain.quality import service as quality_service
 from atmpchain.quality.deviations import DeviationSummary, open_deviations_for, raise_deviation
@@ -186,10 +187,7 @@ def _position(text: str) -> int:
 
 
 def _due(text: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidInput(f"'{text.strip()[:20]}' is not a date (YYYY-MM-DD)", "due") from None
+    return parse_bounded_day(text, "due")
 
 
 @router.post("/quality/deviations/{number}/{step}")
