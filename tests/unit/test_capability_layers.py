@@ -48,7 +48,8 @@ def _layers() -> tuple[list[list[str]], dict[str, object]]:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     (contract,) = [c for c in config["tool"]["importlinter"]["contracts"] if c["name"] == CONTRACT]
     layers = [
-        [name.strip() for name in layer.replace(":", "|").split("|")]
+        # "(name)" is an optional layer: a demo step a capability may not have yet.
+        [name.strip().strip("()") for name in layer.replace(":", "|").split("|")]
         for layer in contract["layers"]
     ]
     return layers, contract
