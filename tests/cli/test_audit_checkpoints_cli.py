@@ -68,6 +68,11 @@ def test_keygen_checkpoint_public_key_and_verify(
     assert verified.exit_code == 0, verified.output
     assert "1 signed checkpoints verify" in verified.output
     assert trusted.key_id in verified.output
+    # Checked in two processes at once (issue 17): the same records and the same checkpoint.
+    in_two = runner.invoke(app, ["audit", "verify", "--processes", "2"])
+    assert in_two.exit_code == 0, in_two.output
+    assert f"{head.seq} audit records verify" in in_two.output
+    assert "1 signed checkpoints verify" in in_two.output
 
 
 def test_verify_names_a_forged_checkpoint_and_fails(

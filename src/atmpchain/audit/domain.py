@@ -230,58 +230,139 @@ def verify_chain(
     The hashes of the records named in `keep` are handed back in `kept_hashes`, so that signed
     checkpoints can be compared with what the walk found without reading the chain twice.
     """
+    wanted = keep if anchor is None else {*keep, anchor.seq}
+    return join_segments([check_segment(records, keep=wanted)], anchor=anchor, keep=keep)
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentReport:
+    """What the walk of one stretch of the chain found, its two ends left for `join_segments`.
+
+    Each record's hash depends only on its own content and its predecessor's stored hash, so a
+    stretch can be checked on its own (in another process) except for how its first record joins
+    the record before it: that is checked when the stretches are joined, in sequence order.
+    """
+
+    #: (seq, prev_hash) of the stretch's first record; None when the stretch was empty.
+    first: tuple[int, str] | None
+    #: (seq, hash) of the last record that verified; None when none did.
+    last: tuple[int, str] | None
+    checked: int
+    hashed: int
+    kept: Mapping[int, str]
+    first_bad_seq: int | None = None
+    problem: str | None = None
+
+
+def check_segment(
+    records: Iterable[StoredRecord] | Iterable[Sequence[Any]],
+    *,
+    keep: Collection[int] = frozenset(),
+) -> SegmentReport:
+    """Check one stretch of records in sequence order: each record's content against its hash and
+    its link to the record before it within the stretch; stop at the first that fails."""
+    kept: dict[int, str] = {}
+    first: tuple[int, str] | None = None
+    last: tuple[int, str] | None = None
+    expected_seq = 0
+    prev_hash = ""
+    checked = 0
+    hashed = 0
+    for row in records:
+        seq: int = row[0]
+        if first is None:
+            # How the stretch joins the record before it is checked by join_segments.
+            first = (seq, row[11])
+        else:
+            broken = _link_problem(seq, row[11], expected_seq, prev_hash)
+            if broken is not None:
+                return SegmentReport(first, last, checked, hashed, kept, *broken)
+        data = hash_input(*row[:12])
+        hashed += len(data)
+        digest: str = row[12]
+        if sha256(data).hexdigest() != digest:
+            problem = (
+                f"record {seq} ({row[5]} on {row[6]} {row[7]}) does not match its hash: its "
+                "stored content was changed after it was written"
+            )
+            return SegmentReport(first, last, checked, hashed, kept, seq, problem)
+        checked += 1
+        if seq in keep:
+            kept[seq] = digest
+        prev_hash = digest
+        expected_seq = seq + 1
+        last = (seq, digest)
+    return SegmentReport(first, last, checked, hashed, kept)
+
+
+def join_segments(
+    segments: Iterable[SegmentReport],
+    *,
+    anchor: Anchor | None = None,
+    keep: Collection[int] = frozenset(),
+) -> VerifyReport:
+    """Join checked stretches, in sequence order, into the verdict on the whole chain.
+
+    The verdict is the one a single walk from record 1 gives: the first record that fails, in
+    sequence order, whether inside a stretch or where one stretch joins the next.
+    """
     kept: dict[int, str] = {}
     expected_seq = 1
     prev_hash = GENESIS_HASH
     checked = 0
     hashed = 0
-    last: StoredRecord | None = None
+    last: tuple[int, str] | None = None
     hash_at_anchor: str | None = None
-    for row in records:
-        record = row if isinstance(row, StoredRecord) else StoredRecord._make(row)
-        if record.seq != expected_seq:
-            if record.seq > expected_seq:
-                missing = (
-                    f"record {expected_seq} is missing"
-                    if record.seq == expected_seq + 1
-                    else f"records {expected_seq} to {record.seq - 1} are missing"
-                )
-                problem = f"the sequence jumps from {expected_seq - 1} to {record.seq}: {missing}"
-            else:
-                problem = f"record {record.seq} appears out of order after {expected_seq - 1}"
-            return _bad(checked, hashed, last, expected_seq, problem, kept)
-        if record.prev_hash != prev_hash:
-            problem = (
-                f"record {record.seq} does not link to record {record.seq - 1}: a record was "
-                "inserted, removed or altered before it"
-                if record.seq > 1
-                else "record 1 does not start from the genesis hash"
+    for segment in segments:
+        if segment.first is None:
+            continue
+        broken = _link_problem(*segment.first, expected_seq, prev_hash)
+        if broken is not None:
+            return _bad(checked, hashed, last, *broken, kept)
+        checked += segment.checked
+        hashed += segment.hashed
+        kept.update((seq, h) for seq, h in segment.kept.items() if seq in keep)
+        if anchor is not None and anchor.seq in segment.kept:
+            hash_at_anchor = segment.kept[anchor.seq]
+        if segment.first_bad_seq is not None:
+            assert segment.problem is not None
+            return _bad(
+                checked, hashed, segment.last or last, segment.first_bad_seq, segment.problem, kept
             )
-            return _bad(checked, hashed, last, record.seq, problem, kept)
-        data = hash_input(*record[:12])
-        hashed += len(data)
-        if sha256(data).hexdigest() != record.hash:
-            problem = (
-                f"record {record.seq} ({record.action} on {record.record_type} "
-                f"{record.record_id}) does not match its hash: its stored content was "
-                "changed after it was written"
-            )
-            return _bad(checked, hashed, last, record.seq, problem, kept)
-        checked += 1
-        if record.seq in keep:
-            kept[record.seq] = record.hash
-        if anchor is not None and record.seq == anchor.seq:
-            hash_at_anchor = record.hash
-        prev_hash = record.hash
-        expected_seq += 1
-        last = record
-    head = Anchor(last.seq, last.hash) if last else None
+        if segment.last is not None:
+            last = segment.last
+            expected_seq, prev_hash = last[0] + 1, last[1]
+    head = Anchor(*last) if last else None
     if anchor is not None:
         anchor_problem = _check_anchor(anchor, head, hash_at_anchor)
         if anchor_problem is not None:
             first_bad = min(anchor.seq, (head.seq if head else 0) + 1)
             return VerifyReport(False, checked, hashed, head, first_bad, anchor_problem, kept)
     return VerifyReport(True, checked, hashed, head, kept_hashes=kept)
+
+
+def _link_problem(seq: int, prev: str, expected_seq: int, prev_hash: str) -> tuple[int, str] | None:
+    """The first bad record and why, when a record with this seq and stored prev_hash cannot
+    follow where the walk stands: a gap or a record out of order is named at the record that
+    should have come next, a broken link at the record itself."""
+    if seq != expected_seq:
+        if seq > expected_seq:
+            missing = (
+                f"record {expected_seq} is missing"
+                if seq == expected_seq + 1
+                else f"records {expected_seq} to {seq - 1} are missing"
+            )
+            return expected_seq, f"the sequence jumps from {expected_seq - 1} to {seq}: {missing}"
+        return expected_seq, f"record {seq} appears out of order after {expected_seq - 1}"
+    if prev != prev_hash:
+        why = (
+            f"record {seq} does not link to record {seq - 1}: a record was "
+            "inserted, removed or altered before it"
+            if seq > 1
+            else "record 1 does not start from the genesis hash"
+        )
+        return seq, why
+    return None
 
 
 def _check_anchor(anchor: Anchor, head: Anchor | None, hash_at_anchor: str | None) -> str | None:
@@ -302,12 +383,12 @@ def _check_anchor(anchor: Anchor, head: Anchor | None, hash_at_anchor: str | Non
 def _bad(
     checked: int,
     hashed: int,
-    last: StoredRecord | None,
+    last: tuple[int, str] | None,
     seq: int,
     problem: str,
     kept: Mapping[int, str],
 ) -> VerifyReport:
-    head = Anchor(last.seq, last.hash) if last else None
+    head = Anchor(*last) if last else None
     return VerifyReport(False, checked, hashed, head, seq, problem, kept)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
@@ -21,12 +21,20 @@ from atmpchain.audit.domain import (
     StoredRecord,
     VerifyReport,
     canonical_json,
+    check_segment,
+    join_segments,
     record_hash,
     verify_chain,
 )
 from atmpchain.audit.errors import ReasonRequired
 from atmpchain.audit.models import AuditCheckpoint, AuditRecord
 from atmpchain.audit.reason import visible_text
+from atmpchain.audit.segments import (
+    VERIFY_COLUMNS,
+    check_in_parallel,
+    shareable,
+    stream_rows,
+)
 from atmpchain.audit.signing import Checkpoint, Signer, TrustedKey
 from atmpchain.clock import Clock
 from atmpchain.db import Database
@@ -36,22 +44,6 @@ log = logging.getLogger(__name__)
 
 # Any fixed 64-bit number; it only has to be the same in every writer.
 _CHAIN_LOCK_KEY = 0x41544D50434841  # "ATMPCHA"
-
-_VERIFY_COLUMNS = (
-    AuditRecord.seq,
-    AuditRecord.occurred_at,
-    AuditRecord.actor_id,
-    AuditRecord.actor_username,
-    AuditRecord.channel,
-    AuditRecord.action,
-    AuditRecord.record_type,
-    AuditRecord.record_id,
-    AuditRecord.reason,
-    AuditRecord.before_json,
-    AuditRecord.after_json,
-    AuditRecord.prev_hash,
-    AuditRecord.hash,
-)
 
 
 _INSERT_RECORD = cast(Table, AuditRecord.__table__).insert()
@@ -193,7 +185,7 @@ class AuditWriter:
 
 def iter_stored(db: Database, *, batch: int = 10_000) -> Generator[StoredRecord, None, None]:
     """Stream every audit record in sequence order, without loading the trail into memory."""
-    stmt = select(*_VERIFY_COLUMNS).order_by(AuditRecord.seq)
+    stmt = select(*VERIFY_COLUMNS).order_by(AuditRecord.seq)
     with db.engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=batch).execute(stmt)
         try:
@@ -210,21 +202,39 @@ def verify(
     keys: Mapping[str, TrustedKey] | None = None,
     records: Iterable[StoredRecord] | None = None,
     coverage: Coverage | None = None,
+    processes: int = 1,
+    on_progress: Callable[[int], None] | None = None,
 ) -> VerifyReport:
     """Re-walk the whole chain and check every signed checkpoint against it.
 
     `keys` are the trusted public keys by id (None: none configured; checkpoints are then counted
-    but cannot be checked). `records` replaces the database walk (the CLI wraps it in a progress
-    bar). The first record that fails is named, or the first record after the last good signed
-    checkpoint when the chain was rewritten with recomputed hashes.
+    but cannot be checked). `records` replaces the database walk. With `processes` above 1 the
+    chain is checked in that many stretches at once, each in its own process; an in-memory
+    SQLite database, which other processes cannot open, is walked in one. `on_progress` hears how
+    many more records were read (a progress bar). The first record that fails is named, or the
+    first record after the last good signed checkpoint when the chain was rewritten with
+    recomputed hashes.
     """
     checkpoints = stored_checkpoints(db)
-    stream = iter_stored(db)
-    try:
-        walk = stream if records is None else records
-        report = verify_chain(walk, anchor=anchor, keep={c.seq for c in checkpoints})
-    finally:
-        stream.close()  # release the server-side cursor at once when the walk stops early
+    keep = {c.seq for c in checkpoints}
+    wanted = keep if anchor is None else {*keep, anchor.seq}
+    if records is not None:
+        report = verify_chain(records, anchor=anchor, keep=keep)
+    elif processes > 1 and shareable(db):
+        segments = check_in_parallel(
+            db,
+            processes=processes,
+            keep=wanted,
+            on_stretch=None if on_progress is None else lambda s: on_progress(s.checked),
+        )
+        report = join_segments(segments, anchor=anchor, keep=keep)
+    else:
+        rows = stream_rows(db, on_rows=on_progress)
+        try:
+            segment = check_segment(rows, keep=wanted)
+        finally:
+            rows.close()  # release the server-side cursor at once when the walk stops early
+        report = join_segments([segment], anchor=anchor, keep=keep)
     stored_head = head(db) if not report.ok else report.head
     verdict = check_checkpoints(
         checkpoints,
