@@ -118,3 +118,8 @@ class Permission(enum.Enum):
     SERVICE_EQUIPMENT = "equipment.service"
     QUALIFY_EQUIPMENT = "equipment.qualify"
     VIEW_EQUIPMENT = "equipment.view"
+    # QP release and out-of-specification supply (issue 12; ADR 0026).
+    VIEW_RELEASE = "release.view"
+    CERTIFY_BATCH = "release.certify"
+    REQUEST_OOS_SUPPLY = "release.request_oos_supply"
+    MANAGE_OOS_SUPPLY = "release.manage_oos_supply"

@@ -176,3 +176,10 @@ class AuditAction(enum.Enum):
     # issue 10 item 11: the shipper's log marked "to follow" at receipt, attached later (by a
     # person, or by the logger's own upload with its API token)
     SHIPPER_LOG_ATTACHED = ("hospital:shipper-log:attached", ActionKind.CREATE)
+    # release (issue 12, items 5 and 7; ADR 0026): the QP's signed decision on a batch, and an
+    # out-of-specification supply's four signed steps (Part IV §11.5)
+    BATCH_RELEASED = ("manufacturing:batch:released", ActionKind.EVENT)
+    RELEASE_CERTIFIED = ("release:batch:certified", ActionKind.EVENT)
+    RELEASE_REJECTED = ("release:batch:rejected", ActionKind.EVENT)
+    OOS_SUPPLY_REQUESTED = ("release:oos-supply:requested", ActionKind.CREATE)
+    OOS_SUPPLY_STEP_RECORDED = ("release:oos-supply:step-recorded", ActionKind.EVENT)

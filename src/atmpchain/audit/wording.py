@@ -130,6 +130,11 @@ WORDING: dict[AuditAction, str] = {
     A.EQUIPMENT_REGISTERED: "registered a piece of equipment",
     A.EQUIPMENT_SERVICE_RECORDED: "signed a qualification, calibration or maintenance record",
     A.EQUIPMENT_USED: "used a piece of equipment in a batch step",
+    A.BATCH_RELEASED: "released a batch's product units from quarantine on its certification",
+    A.RELEASE_CERTIFIED: "certified a batch for release with a signature",
+    A.RELEASE_REJECTED: "rejected a batch at QP certification with a signature",
+    A.OOS_SUPPLY_REQUESTED: "requested an out-of-specification product for a patient",
+    A.OOS_SUPPLY_STEP_RECORDED: "signed a step of an out-of-specification supply",
 }
 
 _BY_CODE = {action.value: text for action, text in WORDING.items()}
