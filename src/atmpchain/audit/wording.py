@@ -130,6 +130,22 @@ WORDING: dict[AuditAction, str] = {
     A.EQUIPMENT_REGISTERED: "registered a piece of equipment",
     A.EQUIPMENT_SERVICE_RECORDED: "signed a qualification, calibration or maintenance record",
     A.EQUIPMENT_USED: "used a piece of equipment in a batch step",
+    A.QC_SPEC_DRAFTED: "drafted a QC specification version",
+    A.QC_SPEC_APPROVED: "approved a QC specification version with a signature",
+    A.QC_SPEC_BOUND: "bound a batch to the QC specification version it is judged against",
+    A.QC_SAMPLE_TAKEN: "took a QC sample at a sampling point of a batch",
+    A.QC_SAMPLE_MOVED: "recorded a hand-on of a QC sample",
+    A.QC_RESULT_ENTERED: "entered a QC result",
+    A.QC_RESULT_REVIEWED: "reviewed a QC result as the second analyst, with a signature",
+    A.QC_RESULT_INVALIDATED: "invalidated a QC result with a signature and its cause",
+    A.QC_OOS_OPENED: "opened an out-of-specification investigation",
+    A.QC_OOS_PHASE1_RECORDED: "recorded the laboratory phase of an OOS investigation",
+    A.QC_OOS_PHASE2_RECORDED: "recorded the manufacturing phase of an OOS investigation",
+    A.QC_OOS_DEVIATION_LINKED: "linked a deviation to an OOS investigation",
+    A.QC_OOS_CONCLUDED: "concluded an OOS investigation with a signature",
+    A.QC_LATE_RESULT_FLAGGED: "flagged a product unit after a late QC result failed",
+    A.QC_NOTICE_SENT: "sent a QC notice (late result) to a physician or QA",
+    A.QC_NOTICE_ACKNOWLEDGED: "acknowledged a QC notice",
 }
 
 _BY_CODE = {action.value: text for action, text in WORDING.items()}
