@@ -211,9 +211,9 @@ def judge(limit: Limit, value: str, kind: ResultKind = ResultKind.FINAL) -> Verd
 
     A number is checked against the range (limits as written: inclusive unless the sign is
     strict); a pass/fail word must be the expected word (or one that means the same: 'negative',
-    'sterile', 'absent', 'not detected', 'no growth'); a 'report' attribute is never out of
-    specification. An interim result (e.g. day-10 sterility) that passes is only "negative to
-    date"; one that fails is a positive interim result."""
+    'sterile', 'absent', 'not detected', 'no growth'), or simply 'pass'; a 'report' attribute is
+    never out of specification. An interim result (e.g. day-10 sterility) that passes is only
+    "negative to date"; one that fails is a positive interim result."""
     if limit.kind is LimitKind.REPORT:
         verdict_ok = True
     elif limit.kind is LimitKind.RANGE:
@@ -224,7 +224,9 @@ def judge(limit: Limit, value: str, kind: ResultKind = ResultKind.FINAL) -> Verd
         if not said:
             raise InvalidInput("the result must say something", "value")
         expected = _normal_word(limit.expected or "")
-        verdict_ok = said == expected or (expected in _NOTHING_FOUND and said in _NOTHING_FOUND)
+        verdict_ok = said in (expected, "pass") or (
+            expected in _NOTHING_FOUND and said in _NOTHING_FOUND
+        )
     if kind is ResultKind.INTERIM:
         return Verdict.NEGATIVE_TO_DATE if verdict_ok else Verdict.INTERIM_POSITIVE
     return Verdict.IN_SPECIFICATION if verdict_ok else Verdict.OOS
