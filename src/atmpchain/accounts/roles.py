@@ -118,6 +118,17 @@ class Permission(enum.Enum):
     SERVICE_EQUIPMENT = "equipment.service"
     QUALIFY_EQUIPMENT = "equipment.qualify"
     VIEW_EQUIPMENT = "equipment.view"
+    # Quality control (issue 12, ADR 0025): specifications, samples, results, OOS investigations.
+    VIEW_QC = "qc.view"
+    AUTHOR_SPECIFICATION = "qc.author_specification"
+    APPROVE_SPECIFICATION = "qc.approve_specification"
+    TAKE_SAMPLE = "qc.take_sample"
+    ENTER_RESULT = "qc.enter_result"
+    REVIEW_RESULT = "qc.review_result"
+    INVESTIGATE_OOS = "qc.investigate_oos"
+    INVALIDATE_RESULT = "qc.invalidate_result"
+    CONCLUDE_OOS = "qc.conclude_oos"
+    ACKNOWLEDGE_QC_NOTICE = "qc.acknowledge_notice"
     # QP release and out-of-specification supply (issue 12; ADR 0026).
     VIEW_RELEASE = "release.view"
     CERTIFY_BATCH = "release.certify"

@@ -1,7 +1,7 @@
 """Release: the QP's decisions on batches and out-of-specification supplies (Part IV §11.5).
 
 Revision ID: 0024_release
-Revises: 0022_manufacturing
+Revises: 0023_qc
 Create Date: 2026-11-30
 
 All three tables are append-only: a certification is never changed (a late failing result is
@@ -17,7 +17,7 @@ import atmpchain.db
 from atmpchain.migrations.append_only import protect, unprotect
 
 revision: str = "0024_release"
-down_revision: str | None = "0022_manufacturing"
+down_revision: str | None = "0023_qc"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
