@@ -82,8 +82,9 @@ class QcLine:
 
     @property
     def awaited(self) -> bool:
-        """No final result yet: pending, or only an interim "negative to date"."""
-        return self.state in (QcState.PENDING, QcState.NEGATIVE_TO_DATE)
+        """No final result yet: pending, only an interim "negative to date", or the result
+        invalidated (a retest is due)."""
+        return self.state in (QcState.PENDING, QcState.NEGATIVE_TO_DATE, QcState.INVALIDATED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,7 +257,10 @@ def _qc_items(facts: ReviewFacts) -> list[ReviewItem]:
                 )
             )
         elif line.awaited:
-            interim = " (negative to date)" if line.state is QcState.NEGATIVE_TO_DATE else ""
+            interim = {
+                QcState.NEGATIVE_TO_DATE: " (negative to date)",
+                QcState.INVALIDATED: " (result invalidated, retest due)",
+            }.get(line.state, "")
             after = "may follow release" if line.may_follow_release else "needed before release"
             items.append(
                 ReviewItem(
