@@ -63,6 +63,8 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability("equipment", ("equipment/domain.py",)),
     Capability("quality", ("quality/domain.py",)),
     Capability("manufacturing", ("manufacturing/domain.py", "manufacturing/retention.py")),
+    Capability("qc", ("qc/domain.py",)),
+    Capability("release", ("release/domain.py",)),
 )
 
 # The outcomes mutmut reports (`mutmut results --all true`), grouped for the score.

@@ -76,6 +76,10 @@ WRITABLE_TABLES = (
     "batch",
     "batch_entry",
     "batch_unit",
+    # release (issue 12, ADR 0026)
+    "release_oos_supply",
+    "release_oos_supply_step",
+    "release_certification",
 )
 
 

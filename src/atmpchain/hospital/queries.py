@@ -511,3 +511,21 @@ def recipients(session: Session, lot: str) -> list[Recipient]:
         )
         for ref, name, dose_id, product, din_value, batch, status, started in rows
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class TreatingPhysician:
+    """Who ordered a dose (the treating physician a notice about its product goes to)."""
+
+    dose_id: int
+    user_id: int | None
+    name: str
+
+
+def treating_physician(session: Session, dose_id: int) -> TreatingPhysician:
+    """The physician who ordered the dose (issue 12: a late QC result reaches them)."""
+    dose = session.get(Dose, dose_id)
+    if dose is None:
+        raise NotFound(f"there is no dose {dose_id}", field="dose")
+    names = account_queries.full_names(session, [dose.ordered_by_id] if dose.ordered_by_id else [])
+    return TreatingPhysician(dose_id, dose.ordered_by_id, names.get(dose.ordered_by_id or 0, "?"))

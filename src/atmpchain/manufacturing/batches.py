@@ -269,7 +269,6 @@ def reject_batch(
         batch = find_batch(uow.session, batch_number, lock=True)
         if batch.status is BatchStatus.REJECTED:
             raise BatchStateError(f"batch {batch.number} is already rejected", "batch_number")
-        before = batch.status
         signature = apply_signature(
             uow,
             actor=actor,
@@ -280,42 +279,57 @@ def reject_batch(
             meaning=Meaning.REVIEWED,
             comment=why,
         )
-        batch.status = BatchStatus.REJECTED
-        batch.version += 1
-        units = uow.session.execute(
-            select(BatchUnit).where(BatchUnit.batch_id == batch.id).order_by(BatchUnit.id)
-        ).scalars()
-        key = controller(batch.id)
-        for unit in units:
-            control.set_hold(
-                uow,
-                actor=actor,
-                unit_id=unit.product_unit_id,
-                source=key.capability,
-                reference=key.reference,
-                hold=HoldSpec(
-                    HoldKind.REJECTED,
-                    f"batch {batch.number} rejected by QA: {why}",
-                    REJECTED_WAITS_FOR,
-                ),
-                page=batch_page(batch.number),
-                lift_reason=f"batch {batch.number} rejected",
-            )
-            # No step of the batch moves a rejected unit again: custody's disposal must work.
-            control.end_control(
-                uow,
-                actor=actor,
-                unit_id=unit.product_unit_id,
-                controller=key,
-                reason=f"batch {batch.number} rejected by QA",
-            )
-        uow.audit.record(
-            AuditAction.BATCH_REJECTED,
-            actor=actor,
-            record_type="batch",
-            record_id=batch.number,
-            before={"status": before.value},
-            after={"status": batch.status.value, "signature_id": signature.id},
-            reason=why,
-        )
+        reject_in(uow, actor=actor, batch=batch, why=why, signature_id=signature.id)
         uow.commit()
+
+
+def reject_in(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    batch: Batch,
+    why: str,
+    signature_id: int,
+    by: str = "QA",
+) -> None:
+    """Inside the caller's unit of work (QA's rejection here, the QP's in release): the batch is
+    rejected, its units held as rejected and no longer controlled by it; `batch` is locked."""
+    before = batch.status
+    batch.status = BatchStatus.REJECTED
+    batch.version += 1
+    units = uow.session.execute(
+        select(BatchUnit).where(BatchUnit.batch_id == batch.id).order_by(BatchUnit.id)
+    ).scalars()
+    key = controller(batch.id)
+    for unit in units:
+        control.set_hold(
+            uow,
+            actor=actor,
+            unit_id=unit.product_unit_id,
+            source=key.capability,
+            reference=key.reference,
+            hold=HoldSpec(
+                HoldKind.REJECTED,
+                f"batch {batch.number} rejected by {by}: {why}",
+                REJECTED_WAITS_FOR,
+            ),
+            page=batch_page(batch.number),
+            lift_reason=f"batch {batch.number} rejected",
+        )
+        # No step of the batch moves a rejected unit again: custody's disposal must work.
+        control.end_control(
+            uow,
+            actor=actor,
+            unit_id=unit.product_unit_id,
+            controller=key,
+            reason=f"batch {batch.number} rejected by {by}",
+        )
+    uow.audit.record(
+        AuditAction.BATCH_REJECTED,
+        actor=actor,
+        record_type="batch",
+        record_id=batch.number,
+        before={"status": before.value},
+        after={"status": batch.status.value, "signature_id": signature_id},
+        reason=why,
+    )

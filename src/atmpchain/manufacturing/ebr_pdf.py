@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,16 @@ from reportlab.platypus import (  # type: ignore[import-untyped]
 )
 
 from atmpchain.manufacturing.queries import BatchRecord, EntryView, StepView
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A section another capability adds to a record PDF (QC results, the certification)."""
+
+    heading: str
+    paragraphs: tuple[str, ...] = ()
+    table: tuple[tuple[str, ...], ...] = ()  # the first row holds the column heads
+
 
 _FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 _MARGIN = 15 * mm
@@ -146,9 +157,18 @@ def _step(step: StepView, when: _Clock, s: _Styles, width: float) -> list[Any]:
     return story
 
 
-def ebr_pdf(record: BatchRecord, printed_by: str, printed_at: datetime, zone: str) -> bytes:
-    """The batch's record as an A4 PDF, with times in `zone` and in UTC."""
-    when = _Clock(zone)
+def _sections(sections: Sequence[Section], s: _Styles, width: float) -> list[Any]:
+    story: list[Any] = []
+    for section in sections:
+        story.append(_p(section.heading, s.heading))
+        story += [_p(text, s.body) for text in section.paragraphs]
+        if section.table:
+            columns = len(section.table[0])
+            story.append(_table(section.table, [width / columns] * columns, s))
+    return story
+
+
+def _build(title: str, footer: str, story: list[Any]) -> bytes:
     s = _Styles()
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
@@ -158,14 +178,10 @@ def ebr_pdf(record: BatchRecord, printed_by: str, printed_at: datetime, zone: st
         rightMargin=_MARGIN,
         topMargin=_MARGIN,
         bottomMargin=_MARGIN + 8 * mm,
-        title=f"Batch record {record.number}",
+        title=title,
         author="atmpchain",
         creator="atmpchain",
         invariant=1,
-    )
-    footer = (
-        f"Batch {record.number}: a copy of the electronic batch record. Printed by {printed_by} "
-        f"at {when(printed_at)}."
     )
 
     def on_page(canvas: Any, doc: Any) -> None:
@@ -174,7 +190,39 @@ def ebr_pdf(record: BatchRecord, printed_by: str, printed_at: datetime, zone: st
         canvas.drawString(_MARGIN, 10 * mm, f"{footer}  Page {doc.page}")
         canvas.restoreState()
 
-    width = document.width
+    document.build(story, onFirstPage=on_page, onLaterPages=on_page)
+    return buffer.getvalue()
+
+
+#: The printable width of an A4 page between the margins.
+_WIDTH = A4[0] - 2 * _MARGIN
+
+
+def sections_pdf(title: str, sections: Sequence[Section], footer: str) -> bytes:
+    """A short A4 document of titled sections (a certificate), each page with `footer`."""
+    s = _Styles()
+    story: list[Any] = [_p(title, s.title), Spacer(1, 4 * mm)]
+    return _build(title, footer, story + _sections(sections, s, _WIDTH))
+
+
+def ebr_pdf(
+    record: BatchRecord,
+    printed_by: str,
+    printed_at: datetime,
+    zone: str,
+    *,
+    appendix: Sequence[Section] = (),
+    title: str = "Electronic batch record",
+) -> bytes:
+    """The batch's record as an A4 PDF, with times in `zone` and in UTC; `appendix` sections
+    (QC, certification) follow the record in the same document."""
+    when = _Clock(zone)
+    s = _Styles()
+    footer = (
+        f"Batch {record.number}: a copy of the electronic batch record. Printed by {printed_by} "
+        f"at {when(printed_at)}."
+    )
+    width = _WIDTH
     head = [
         ["Product", f"{record.mbr_name} ({record.product_code})"],
         ["Batch number", record.number],
@@ -196,7 +244,7 @@ def ebr_pdf(record: BatchRecord, printed_by: str, printed_at: datetime, zone: st
         ],
     ]
     story: list[Any] = [
-        _p(f"Electronic batch record {record.number}", s.title),
+        _p(f"{title} {record.number}", s.title),
         Spacer(1, 4 * mm),
         _table([["Field", "Value"], *head], [45 * mm, width - 45 * mm], s),
         _p("Line clearance", s.heading),
@@ -215,5 +263,5 @@ def ebr_pdf(record: BatchRecord, printed_by: str, printed_at: datetime, zone: st
         for u in record.units
     ]
     story.append(_table(unit_rows, [32 * mm, 22 * mm, 20 * mm, 40 * mm, width - 114 * mm], s))
-    document.build(story, onFirstPage=on_page, onLaterPages=on_page)
-    return buffer.getvalue()
+    story += _sections(appendix, s, width)
+    return _build(f"Batch record {record.number}", footer, story)

@@ -285,3 +285,11 @@ def batch_record(session: Session, number: str) -> BatchRecord:
         retention_rule=kept.rule,
         version=batch.version,
     )
+
+
+def step_signers(session: Session, number: str) -> dict[str, tuple[int | None, int | None]]:
+    """Who signed each step as performed and as verified (user ids, None where not yet): the
+    release capability keeps a QP who took part in the batch from certifying it."""
+    batch = _find(session, number)
+    steps = progress(definition(session, batch), entries(session, batch.id))
+    return {ref: (p.performed_by, p.verified_by) for ref, p in steps.items()}

@@ -12,7 +12,9 @@ from atmpchain.hospital import models as hospital_models
 from atmpchain.identity import models as identity_models
 from atmpchain.manufacturing import models as manufacturing_models
 from atmpchain.materials import models as materials_models
+from atmpchain.qc import models as qc_models
 from atmpchain.quality import models as quality_models
+from atmpchain.release import models as release_models
 from atmpchain.signatures import models as signatures_models
 
 metadata = Base.metadata
@@ -29,6 +31,8 @@ __all__ = [
     "manufacturing_models",
     "materials_models",
     "metadata",
+    "qc_models",
     "quality_models",
+    "release_models",
     "signatures_models",
 ]

@@ -32,6 +32,7 @@ from atmpchain.web.api import manufacturing as manufacturing_api
 from atmpchain.web.api import materials as materials_api
 from atmpchain.web.api import quality as quality_api
 from atmpchain.web.api import refusals as refusals_api
+from atmpchain.web.api import release as release_api
 from atmpchain.web.api import shipper_logs as shipper_logs_api
 from atmpchain.web.api import telemetry as telemetry_api
 from atmpchain.web.deps import AppState, csrf_protect
@@ -57,6 +58,7 @@ from atmpchain.web.pages import manufacturing as manufacturing_pages
 from atmpchain.web.pages import materials as materials_pages
 from atmpchain.web.pages import quality as quality_pages
 from atmpchain.web.pages import refusals as refusals_pages
+from atmpchain.web.pages import release as release_pages
 
 STATIC = Path(__file__).parent / "static"
 
@@ -98,6 +100,8 @@ ROUTERS = (
     refusals_pages.router,
     materials_pages.router,
     equipment_pages.router,
+    release_api.router,
+    release_pages.router,
 )
 
 
