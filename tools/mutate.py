@@ -65,6 +65,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability("manufacturing", ("manufacturing/domain.py", "manufacturing/retention.py")),
     Capability("qc", ("qc/domain.py",)),
     Capability("release", ("release/domain.py",)),
+    Capability("cleanrooms", ("cleanrooms/domain.py",)),
 )
 
 # The outcomes mutmut reports (`mutmut results --all true`), grouped for the score.

@@ -134,3 +134,9 @@ class Permission(enum.Enum):
     CERTIFY_BATCH = "release.certify"
     REQUEST_OOS_SUPPLY = "release.request_oos_supply"
     MANAGE_OOS_SUPPLY = "release.manage_oos_supply"
+    # Cleanrooms (issue 13, ADR 0027): the suite, room states, cleaning, gowning.
+    VIEW_CLEANROOMS = "cleanrooms.view"
+    MANAGE_CLEANROOMS = "cleanrooms.manage"
+    QUALIFY_ROOMS = "cleanrooms.qualify"
+    OPERATE_ROOMS = "cleanrooms.operate"
+    RECORD_GOWNING = "cleanrooms.record_gowning"

@@ -190,6 +190,23 @@ class AuditAction(enum.Enum):
     QC_LATE_RESULT_FLAGGED = ("qc:late-result:flagged", ActionKind.CREATE)
     QC_NOTICE_SENT = ("qc:notice:sent", ActionKind.CREATE)
     QC_NOTICE_ACKNOWLEDGED = ("qc:notice:acknowledged", ActionKind.EVENT)
+    # cleanrooms (issue 13, ADR 0027): the suite, room states, cleaning, sessions, gowning
+    CLEANROOM_AREA_CREATED = ("cleanrooms:area:created", ActionKind.CREATE)
+    CLEANROOM_ROOM_CREATED = ("cleanrooms:room:created", ActionKind.CREATE)
+    CLEANROOM_DOOR_ADDED = ("cleanrooms:room:door-added", ActionKind.CREATE)
+    CLEANROOM_WORKSTATION_CREATED = ("cleanrooms:workstation:created", ActionKind.CREATE)
+    CLEANROOM_WORKSTATION_SERVICE_CHANGED = (
+        "cleanrooms:workstation:service-changed",
+        ActionKind.CHANGE,
+    )
+    ROOM_STATE_CHANGED = ("cleanrooms:room:state-changed", ActionKind.CHANGE)
+    ROOM_QUALIFICATION_RECORDED = ("cleanrooms:room:qualification-recorded", ActionKind.EVENT)
+    ROOM_CLEANED = ("cleanrooms:room:cleaned", ActionKind.EVENT)
+    PRODUCTION_SESSION_OPENED = ("cleanrooms:session:opened", ActionKind.CREATE)
+    PRODUCTION_SESSION_STEP = ("cleanrooms:session:step-recorded", ActionKind.EVENT)
+    PRODUCTION_SESSION_CLOSED = ("cleanrooms:session:closed", ActionKind.EVENT)
+    GOWNING_RECORDED = ("cleanrooms:gowning:recorded", ActionKind.CREATE)
+    MEDIA_FILL_RECORDED = ("cleanrooms:media-fill:recorded", ActionKind.CREATE)
     # issue 10 item 11: the shipper's log marked "to follow" at receipt, attached later (by a
     # person, or by the logger's own upload with its API token)
     SHIPPER_LOG_ATTACHED = ("hospital:shipper-log:attached", ActionKind.CREATE)

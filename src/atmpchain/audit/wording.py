@@ -151,6 +151,19 @@ WORDING: dict[AuditAction, str] = {
     A.RELEASE_REJECTED: "rejected a batch at QP certification with a signature",
     A.OOS_SUPPLY_REQUESTED: "requested an out-of-specification product for a patient",
     A.OOS_SUPPLY_STEP_RECORDED: "signed a step of an out-of-specification supply",
+    A.CLEANROOM_AREA_CREATED: "set up a cleanroom area",
+    A.CLEANROOM_ROOM_CREATED: "set up a cleanroom room",
+    A.CLEANROOM_DOOR_ADDED: "recorded a door between two rooms (pressure cascade)",
+    A.CLEANROOM_WORKSTATION_CREATED: "set up a grade A workstation in a room",
+    A.CLEANROOM_WORKSTATION_SERVICE_CHANGED: "took a workstation out of or back into service",
+    A.ROOM_STATE_CHANGED: "changed a room's state, with a reason",
+    A.ROOM_QUALIFICATION_RECORDED: "signed a room's qualification or requalification",
+    A.ROOM_CLEANED: "logged the cleaning of a room or workstation",
+    A.PRODUCTION_SESSION_OPENED: "opened a production session in a room or workstation",
+    A.PRODUCTION_SESSION_STEP: "recorded a batch step in a production session",
+    A.PRODUCTION_SESSION_CLOSED: "closed a production session",
+    A.GOWNING_RECORDED: "recorded an operator's observed gowning session",
+    A.MEDIA_FILL_RECORDED: "recorded an operator's part in a media fill",
 }
 
 _BY_CODE = {action.value: text for action, text in WORDING.items()}
