@@ -118,3 +118,9 @@ class Permission(enum.Enum):
     SERVICE_EQUIPMENT = "equipment.service"
     QUALIFY_EQUIPMENT = "equipment.qualify"
     VIEW_EQUIPMENT = "equipment.view"
+    # Environmental monitoring (issue 13, ADR 0028).
+    VIEW_EM = "em.view"
+    MANAGE_EM_PLAN = "em.manage_plan"
+    COLLECT_EM_SAMPLES = "em.collect"
+    RECORD_EM_RESULTS = "em.record_results"
+    ASSESS_EM_IMPACT = "em.assess_impact"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
@@ -232,3 +232,39 @@ def _time(raw: str, fmt: CounterFormat) -> datetime | Problem:
     if fmt.local_zone is None:
         return naive_problem(raw)
     return localise(wall, fmt.local_zone, raw=raw)
+
+
+def parse_particle_messages(
+    messages: Sequence[object], *, known_locations: Collection[str], now: datetime
+) -> CounterParse:
+    """Continuous monitoring messages, each {"location", "time", "0.5um", "5um"} in particles
+    per m³; refused ones are named by their position (1-based) in the list."""
+    if now.tzinfo is None:
+        raise ValueError("now must be an aware datetime")
+    known = {code.upper(): code for code in known_locations}
+    columns = {"time": 0, "location": 1, "small": 2, "large": 3}
+    fmt = CounterFormat(volume_column=None)
+    good: list[ParticleRow] = []
+    errors: list[CounterRowError] = []
+    for position, message in enumerate(messages[:MAX_ROWS], start=1):
+        if not isinstance(message, dict):
+            errors.append(CounterRowError(position, None, "a message is a JSON object"))
+            continue
+        cells = [message.get(k) for k in ("time", "location", "0.5um", "5um")]
+        if not all(isinstance(c, (str, int)) and not isinstance(c, bool) for c in cells):
+            errors.append(
+                CounterRowError(
+                    position,
+                    None,
+                    "a message has time, location, 0.5um and 5um (text or whole numbers)",
+                )
+            )
+            continue
+        outcome = _row([str(c) for c in cells], position, columns, 4, fmt, known, now)
+        if isinstance(outcome, ParticleRow):
+            good.append(outcome)
+        else:
+            errors.append(CounterRowError(position, outcome.field, outcome.rule, outcome.value))
+    if len(messages) > MAX_ROWS:
+        errors.append(CounterRowError(None, None, f"at most {MAX_ROWS} messages at once"))
+    return CounterParse(tuple(good), tuple(errors))

@@ -323,6 +323,14 @@ def find_trends(rules: Iterable[TrendRule], series: Sequence[TrendPoint]) -> lis
     return findings
 
 
+def new_trends(rules: Iterable[TrendRule], series: Sequence[TrendPoint]) -> list[TrendFinding]:
+    """The trends the newest result starts: those that fire now but did not on the result
+    before (a fourth alert in a row continues the trend the third raised; it raises no other)."""
+    rules = tuple(rules)
+    before = {f.rule.code for f in find_trends(rules, series[:-1])} if len(series) > 1 else set()
+    return [f for f in find_trends(rules, series) if f.rule.code not in before]
+
+
 def _fires(rule: TrendRule, series: Sequence[TrendPoint]) -> tuple[TrendPoint, ...] | None:
     if len(series) < rule.count:
         return None
@@ -445,3 +453,31 @@ def parse_sample_code(value: str) -> str:
 def occurrence_counts(organisms: Iterable[str | None]) -> Counter[str]:
     """How often each organism was identified (names compared as `normalise_organism` does)."""
     return Counter(normalise_organism(o) for o in organisms if o)
+
+
+class EmImpact(enum.Enum):
+    """QA's decision on an action-level excursion's impact on one batch."""
+
+    NO_IMPACT = "no_impact"
+    IMPACT_ACCEPTABLE = "impact_acceptable"
+    BATCH_AFFECTED = "batch_affected"
+
+    @property
+    def label(self) -> str:
+        """The decision in words."""
+        return {
+            EmImpact.NO_IMPACT: "No impact on the batch",
+            EmImpact.IMPACT_ACCEPTABLE: "Impact assessed as acceptable (justified)",
+            EmImpact.BATCH_AFFECTED: "Batch affected: not to be certified as is",
+        }[self]
+
+
+def parse_impact(value: str | EmImpact) -> EmImpact:
+    """no_impact, impact_acceptable or batch_affected."""
+    if isinstance(value, EmImpact):
+        return value
+    try:
+        return EmImpact(value.strip().lower())
+    except ValueError:
+        names = ", ".join(i.value for i in EmImpact)
+        raise InvalidInput(f"'{value[:30]}' is not an impact decision: {names}", "impact") from None

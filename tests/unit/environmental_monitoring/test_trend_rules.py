@@ -15,6 +15,7 @@ from atmpchain.environmental_monitoring.domain import (
     classify,
     find_trends,
     load_em_rules,
+    new_trends,
 )
 
 RULES = load_em_rules().trends
@@ -110,3 +111,10 @@ def test_noise_then_a_climb_to_the_alert_level_always_fires(
     climb[-1] = max(climb[-1], ALERT)
     points = series([*values, *climb])
     assert TrendKind.RISING_RUN in fired(points)
+
+
+def test_a_continuing_trend_is_raised_once() -> None:
+    points = series([4, 4, 4, 4])
+    assert [f.rule.kind for f in new_trends(RULES, points[:3])] == [TrendKind.CONSECUTIVE_ALERTS]
+    assert new_trends(RULES, points) == []
+    assert new_trends(RULES, []) == []
