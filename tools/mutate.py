@@ -63,6 +63,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability("equipment", ("equipment/domain.py",)),
     Capability("quality", ("quality/domain.py",)),
     Capability("manufacturing", ("manufacturing/domain.py", "manufacturing/retention.py")),
+    Capability("cleanrooms", ("cleanrooms/domain.py",)),
     Capability(
         "environmental_monitoring",
         ("environmental_monitoring/domain.py", "environmental_monitoring/counter_csv.py"),

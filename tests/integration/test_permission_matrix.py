@@ -472,6 +472,11 @@ def test_the_matrix_covers_every_permission_a_trust_core_service_checks() -> Non
         Permission.VERIFY_BATCH_STEP,
         Permission.REJECT_BATCH,
         Permission.RECORD_RETENTION,
+        # Cleanrooms: every service for every role in tests/integration/cleanrooms/test_cleanrooms_permissions.py.
+        Permission.MANAGE_CLEANROOMS,
+        Permission.QUALIFY_ROOMS,
+        Permission.OPERATE_ROOMS,
+        Permission.RECORD_GOWNING,
     }
     # The rest are checked by the web layer when it shows pages (tests/web covers them).
     assert set(Permission) - checked == {
@@ -487,6 +492,7 @@ def test_the_matrix_covers_every_permission_a_trust_core_service_checks() -> Non
         Permission.VIEW_EQUIPMENT,
         Permission.VIEW_BATCHES,
         Permission.TRACE_GENEALOGY,
+        Permission.VIEW_CLEANROOMS,
     }
 
 

@@ -118,6 +118,12 @@ class Permission(enum.Enum):
     SERVICE_EQUIPMENT = "equipment.service"
     QUALIFY_EQUIPMENT = "equipment.qualify"
     VIEW_EQUIPMENT = "equipment.view"
+    # Cleanrooms (issue 13, ADR 0027): the suite, room states, cleaning, gowning.
+    VIEW_CLEANROOMS = "cleanrooms.view"
+    MANAGE_CLEANROOMS = "cleanrooms.manage"
+    QUALIFY_ROOMS = "cleanrooms.qualify"
+    OPERATE_ROOMS = "cleanrooms.operate"
+    RECORD_GOWNING = "cleanrooms.record_gowning"
     # Environmental monitoring (issue 13, ADR 0028).
     VIEW_EM = "em.view"
     MANAGE_EM_PLAN = "em.manage_plan"

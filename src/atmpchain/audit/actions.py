@@ -173,6 +173,23 @@ class AuditAction(enum.Enum):
     EQUIPMENT_REGISTERED = ("equipment:equipment:registered", ActionKind.CREATE)
     EQUIPMENT_SERVICE_RECORDED = ("equipment:equipment:service-recorded", ActionKind.EVENT)
     EQUIPMENT_USED = ("equipment:equipment:used", ActionKind.EVENT)
+    # cleanrooms (issue 13, ADR 0027): the suite, room states, cleaning, sessions, gowning
+    CLEANROOM_AREA_CREATED = ("cleanrooms:area:created", ActionKind.CREATE)
+    CLEANROOM_ROOM_CREATED = ("cleanrooms:room:created", ActionKind.CREATE)
+    CLEANROOM_DOOR_ADDED = ("cleanrooms:room:door-added", ActionKind.CREATE)
+    CLEANROOM_WORKSTATION_CREATED = ("cleanrooms:workstation:created", ActionKind.CREATE)
+    CLEANROOM_WORKSTATION_SERVICE_CHANGED = (
+        "cleanrooms:workstation:service-changed",
+        ActionKind.CHANGE,
+    )
+    ROOM_STATE_CHANGED = ("cleanrooms:room:state-changed", ActionKind.CHANGE)
+    ROOM_QUALIFICATION_RECORDED = ("cleanrooms:room:qualification-recorded", ActionKind.EVENT)
+    ROOM_CLEANED = ("cleanrooms:room:cleaned", ActionKind.EVENT)
+    PRODUCTION_SESSION_OPENED = ("cleanrooms:session:opened", ActionKind.CREATE)
+    PRODUCTION_SESSION_STEP = ("cleanrooms:session:step-recorded", ActionKind.EVENT)
+    PRODUCTION_SESSION_CLOSED = ("cleanrooms:session:closed", ActionKind.EVENT)
+    GOWNING_RECORDED = ("cleanrooms:gowning:recorded", ActionKind.CREATE)
+    MEDIA_FILL_RECORDED = ("cleanrooms:media-fill:recorded", ActionKind.CREATE)
     # environmental monitoring (issue 13, items 1-4, 8; ADR 0028): the plan and its limits,
     # samples collected, results read or imported, excursions and QA's signed impact assessment.
     EM_LOCATION_CREATED = ("environmental_monitoring:location:created", ActionKind.CREATE)

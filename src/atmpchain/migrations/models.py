@@ -2,6 +2,7 @@
 
 from atmpchain.accounts import models as accounts_models
 from atmpchain.audit import models as audit_models
+from atmpchain.cleanrooms import models as cleanrooms_models
 from atmpchain.coldchain import models as coldchain_models
 from atmpchain.custody import control_models as custody_control_models
 from atmpchain.custody import models as custody_models
@@ -20,6 +21,7 @@ metadata = Base.metadata
 __all__ = [
     "accounts_models",
     "audit_models",
+    "cleanrooms_models",
     "coldchain_models",
     "custody_control_models",
     "custody_models",
