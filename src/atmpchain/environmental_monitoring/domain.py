@@ -13,7 +13,7 @@ import tomllib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from itertools import pairwise
 
@@ -481,3 +481,16 @@ def parse_impact(value: str | EmImpact) -> EmImpact:
     except ValueError:
         names = ", ".join(i.value for i in EmImpact)
         raise InvalidInput(f"'{value[:30]}' is not an impact decision: {names}", "impact") from None
+
+
+def month_span(text: str) -> tuple[datetime, datetime]:
+    """A month 'YYYY-MM' as [first day, first day of the next month) in UTC, 1900..2199."""
+    try:
+        year, month = (int(p) for p in text.strip().split("-"))
+        start = datetime(year, month, 1, tzinfo=UTC)
+    except ValueError:
+        raise InvalidInput(f"'{text[:20]}' is not a month: write YYYY-MM", "month") from None
+    if not 1900 <= year <= 2199:
+        raise InvalidInput("the month must be between 1900 and 2199", "month")
+    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+    return start, end

@@ -20,6 +20,7 @@ from atmpchain.environmental_monitoring.domain import (
     clean_organism,
     due_samples,
     load_em_rules,
+    month_span,
     parse_sample_code,
     sample_code,
     suggest_alert_limit,
@@ -193,3 +194,14 @@ source = "g"
 """
     with pytest.raises(ValueError, match=r"action\.A\.active_air"):
         load_em_rules(text)
+
+
+def test_a_month_is_its_first_day_to_the_next_months() -> None:
+    assert month_span("2026-12") == (
+        datetime(2026, 12, 1, tzinfo=UTC),
+        datetime(2027, 1, 1, tzinfo=UTC),
+    )
+    for bad in ("2026", "2026-13", "x-1", "2200-01"):
+        with pytest.raises(InvalidInput) as caught:
+            month_span(bad)
+        assert caught.value.field == "month"

@@ -2,7 +2,7 @@
 results, excursions and QA's signed impact assessments.
 
 Revision ID: 0026_environmental_monitoring
-Revises: 0022_manufacturing
+Revises: 0025_cleanrooms
 Create Date: 2026-11-30
 
 The limits are seeded from environmental_monitoring/annex1_limits.toml as it is when this runs;
@@ -17,7 +17,7 @@ from alembic import op
 import atmpchain.db
 
 revision: str = "0026_environmental_monitoring"
-down_revision: str | None = "0022_manufacturing"
+down_revision: str | None = "0025_cleanrooms"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
