@@ -66,6 +66,10 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability("qc", ("qc/domain.py",)),
     Capability("release", ("release/domain.py",)),
     Capability("cleanrooms", ("cleanrooms/domain.py",)),
+    Capability(
+        "environmental_monitoring",
+        ("environmental_monitoring/domain.py", "environmental_monitoring/counter_csv.py"),
+    ),
 )
 
 # The outcomes mutmut reports (`mutmut results --all true`), grouped for the score.

@@ -63,6 +63,12 @@ PAGES: dict[str, tuple[Permission, ...]] = {
     "/equipment": (Permission.VIEW_EQUIPMENT,),
     "/quality/deviations": (Permission.VIEW_DEVIATIONS,),
     "/quality/capas/overdue": (Permission.VIEW_DEVIATIONS,),
+    "/em": (Permission.VIEW_EM,),
+    "/em/collect": (Permission.COLLECT_EM_SAMPLES,),
+    "/em/plates": (Permission.RECORD_EM_RESULTS,),
+    "/em/import": (Permission.RECORD_EM_RESULTS,),
+    "/em/trends": (Permission.VIEW_EM,),
+    "/em/batches/NO-BATCH": (Permission.VIEW_EM,),
 }
 
 #: JSON reads that people make with their session, and the permission each needs.
@@ -82,6 +88,10 @@ API_READS: dict[str, tuple[Permission, ...]] = {
     "/api/equipment/due": (Permission.VIEW_EQUIPMENT,),
     "/api/quality/deviations": (Permission.VIEW_DEVIATIONS,),
     "/api/quality/capas/overdue": (Permission.VIEW_DEVIATIONS,),
+    "/api/em/limits": (Permission.VIEW_EM,),
+    "/api/em/plan": (Permission.VIEW_EM,),
+    "/api/em/excursions": (Permission.VIEW_EM,),
+    "/api/em/batches/NO-BATCH": (Permission.VIEW_EM,),
 }
 
 

@@ -140,3 +140,9 @@ class Permission(enum.Enum):
     QUALIFY_ROOMS = "cleanrooms.qualify"
     OPERATE_ROOMS = "cleanrooms.operate"
     RECORD_GOWNING = "cleanrooms.record_gowning"
+    # Environmental monitoring (issue 13, ADR 0028).
+    VIEW_EM = "em.view"
+    MANAGE_EM_PLAN = "em.manage_plan"
+    COLLECT_EM_SAMPLES = "em.collect"
+    RECORD_EM_RESULTS = "em.record_results"
+    ASSESS_EM_IMPACT = "em.assess_impact"

@@ -207,6 +207,16 @@ class AuditAction(enum.Enum):
     PRODUCTION_SESSION_CLOSED = ("cleanrooms:session:closed", ActionKind.EVENT)
     GOWNING_RECORDED = ("cleanrooms:gowning:recorded", ActionKind.CREATE)
     MEDIA_FILL_RECORDED = ("cleanrooms:media-fill:recorded", ActionKind.CREATE)
+    # environmental monitoring (issue 13, items 1-4, 8; ADR 0028): the plan and its limits,
+    # samples collected, results read or imported, excursions and QA's signed impact assessment.
+    EM_LOCATION_CREATED = ("environmental_monitoring:location:created", ActionKind.CREATE)
+    EM_LIMIT_SET = ("environmental_monitoring:limit:set", ActionKind.CHANGE)
+    EM_SAMPLES_PLANNED = ("environmental_monitoring:sample:planned", ActionKind.CREATE)
+    EM_SAMPLE_COLLECTED = ("environmental_monitoring:sample:collected", ActionKind.EVENT)
+    EM_RESULT_RECORDED = ("environmental_monitoring:result:recorded", ActionKind.CREATE)
+    EM_COUNTER_IMPORTED = ("environmental_monitoring:counter:imported", ActionKind.CREATE)
+    EM_EXCURSION_RAISED = ("environmental_monitoring:excursion:raised", ActionKind.CREATE)
+    EM_IMPACT_ASSESSED = ("environmental_monitoring:excursion:impact-assessed", ActionKind.CREATE)
     # issue 10 item 11: the shipper's log marked "to follow" at receipt, attached later (by a
     # person, or by the logger's own upload with its API token)
     SHIPPER_LOG_ATTACHED = ("hospital:shipper-log:attached", ActionKind.CREATE)

@@ -164,6 +164,14 @@ WORDING: dict[AuditAction, str] = {
     A.PRODUCTION_SESSION_CLOSED: "closed a production session",
     A.GOWNING_RECORDED: "recorded an operator's observed gowning session",
     A.MEDIA_FILL_RECORDED: "recorded an operator's part in a media fill",
+    A.EM_LOCATION_CREATED: "added a sampling location to the EM plan",
+    A.EM_LIMIT_SET: "set the alert limit of an EM sampling point",
+    A.EM_SAMPLES_PLANNED: "planned the EM samples of a production session",
+    A.EM_SAMPLE_COLLECTED: "collected an EM sample",
+    A.EM_RESULT_RECORDED: "recorded an EM result",
+    A.EM_COUNTER_IMPORTED: "imported a particle counter's results",
+    A.EM_EXCURSION_RAISED: "raised an EM alert or action excursion",
+    A.EM_IMPACT_ASSESSED: "assessed an EM excursion's impact on a batch, with a signature",
 }
 
 _BY_CODE = {action.value: text for action, text in WORDING.items()}

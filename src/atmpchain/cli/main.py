@@ -12,6 +12,7 @@ from atmpchain.cli import (
     common,
     custody,
     deviation,
+    em,
     equipment,
     facility,
     hospital,
@@ -53,6 +54,7 @@ app.add_typer(equipment.app, name="equipment")
 app.add_typer(deviation.app, name="deviation")
 app.add_typer(manufacturing.mbr_app, name="mbr")
 app.add_typer(manufacturing.batch_app, name="batch")
+app.add_typer(em.app, name="em")
 
 
 @app.command("init-db")

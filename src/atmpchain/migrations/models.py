@@ -7,6 +7,7 @@ from atmpchain.coldchain import models as coldchain_models
 from atmpchain.custody import control_models as custody_control_models
 from atmpchain.custody import models as custody_models
 from atmpchain.db import Base
+from atmpchain.environmental_monitoring import models as environmental_monitoring_models
 from atmpchain.equipment import models as equipment_models
 from atmpchain.facility import models as facility_models
 from atmpchain.hospital import models as hospital_models
@@ -26,6 +27,7 @@ __all__ = [
     "coldchain_models",
     "custody_control_models",
     "custody_models",
+    "environmental_monitoring_models",
     "equipment_models",
     "facility_models",
     "hospital_models",

@@ -23,6 +23,7 @@ from atmpchain.web.api import accounts as accounts_api
 from atmpchain.web.api import audit as audit_api
 from atmpchain.web.api import coldchain as coldchain_api
 from atmpchain.web.api import custody as custody_api
+from atmpchain.web.api import environmental_monitoring as em_api
 from atmpchain.web.api import equipment as equipment_api
 from atmpchain.web.api import facility as facility_api
 from atmpchain.web.api import hospital as hospital_api
@@ -43,6 +44,7 @@ from atmpchain.web.pages import auth as auth_pages
 from atmpchain.web.pages import coldchain as coldchain_pages
 from atmpchain.web.pages import custody as custody_pages
 from atmpchain.web.pages import dashboard as dashboard_pages
+from atmpchain.web.pages import environmental_monitoring as em_pages
 from atmpchain.web.pages import equipment as equipment_pages
 from atmpchain.web.pages import facility as facility_pages
 from atmpchain.web.pages import hospital as hospital_pages
@@ -79,6 +81,7 @@ ROUTERS = (
     refusals_api.router,
     materials_api.router,
     equipment_api.router,
+    em_api.router,
     auth_pages.router,
     dashboard_pages.router,
     accounts_pages.router,
@@ -102,6 +105,7 @@ ROUTERS = (
     equipment_pages.router,
     release_api.router,
     release_pages.router,
+    em_pages.router,
 )
 
 
