@@ -2,7 +2,7 @@
 production sessions and their batches, gowning and media-fill records.
 
 Revision ID: 0025_cleanrooms
-Revises: 0022_manufacturing
+Revises: 0024_release
 Create Date: 2026-11-30
 """
 
@@ -25,7 +25,7 @@ APPEND_ONLY = (
 )
 
 revision: str = "0025_cleanrooms"
-down_revision: str | None = "0022_manufacturing"
+down_revision: str | None = "0024_release"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
