@@ -63,6 +63,16 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability("equipment", ("equipment/domain.py",)),
     Capability("quality", ("quality/domain.py",)),
     Capability("manufacturing", ("manufacturing/domain.py", "manufacturing/retention.py")),
+    Capability(
+        "translation_doe",
+        (
+            "translation/doe/domain.py",
+            "translation/doe/designs.py",
+            "translation/doe/analysis.py",
+            "translation/doe/optimise.py",
+        ),
+    ),
+    Capability("translation_costing", ("translation/costing/domain.py",)),
 )
 
 # The outcomes mutmut reports (`mutmut results --all true`), grouped for the score.
