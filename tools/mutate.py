@@ -64,7 +64,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability("quality", ("quality/domain.py",)),
     Capability("manufacturing", ("manufacturing/domain.py", "manufacturing/retention.py")),
     Capability(
-        "translation_doe",
+        "translation/doe",
         (
             "translation/doe/domain.py",
             "translation/doe/designs.py",
@@ -72,7 +72,7 @@ CAPABILITIES: tuple[Capability, ...] = (
             "translation/doe/optimise.py",
         ),
     ),
-    Capability("translation_costing", ("translation/costing/domain.py",)),
+    Capability("translation/costing", ("translation/costing/domain.py",)),
 )
 
 # The outcomes mutmut reports (`mutmut results --all true`), grouped for the score.
