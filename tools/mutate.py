@@ -63,6 +63,10 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability("equipment", ("equipment/domain.py",)),
     Capability("quality", ("quality/domain.py",)),
     Capability("manufacturing", ("manufacturing/domain.py", "manufacturing/retention.py")),
+    Capability(
+        "translation",
+        ("translation/domain.py", "translation/assess.py", "translation/mbr_draft.py"),
+    ),
 )
 
 # The outcomes mutmut reports (`mutmut results --all true`), grouped for the score.
