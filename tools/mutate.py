@@ -64,6 +64,10 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability("quality", ("quality/domain.py",)),
     Capability("manufacturing", ("manufacturing/domain.py", "manufacturing/retention.py")),
     Capability(
+        "translation",
+        ("translation/domain.py", "translation/assess.py", "translation/mbr_draft.py"),
+    ),
+    Capability(
         "translation/doe",
         (
             "translation/doe/domain.py",

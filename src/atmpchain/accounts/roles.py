@@ -118,3 +118,11 @@ class Permission(enum.Enum):
     SERVICE_EQUIPMENT = "equipment.service"
     QUALIFY_EQUIPMENT = "equipment.qualify"
     VIEW_EQUIPMENT = "equipment.view"
+    # Pre-GMP translation (issue 14, ADR 0029): researchers see their own projects, the pre-GMP
+    # staff (process scientists) every project.
+    VIEW_TRANSLATION = "translation.view"
+    VIEW_ALL_TRANSLATION = "translation.view_all"
+    MANAGE_TRANSLATION = "translation.manage"
+    EDIT_TRANSLATION = "translation.edit"
+    APPROVE_TRANSLATION = "translation.approve"
+    TRANSFER_TRANSLATION = "translation.transfer"

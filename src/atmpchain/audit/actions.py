@@ -176,3 +176,21 @@ class AuditAction(enum.Enum):
     # issue 10 item 11: the shipper's log marked "to follow" at receipt, attached later (by a
     # person, or by the logger's own upload with its API token)
     SHIPPER_LOG_ATTACHED = ("hospital:shipper-log:attached", ActionKind.CREATE)
+    # translation (issue 14, ADR 0029): projects, process definitions, gaps, readiness, FMEA and
+    # the hand-over of a draft MBR to manufacturing
+    TRANSLATION_PROJECT_CREATED = ("translation:project:created", ActionKind.CREATE)
+    TRANSLATION_STAGE_CHANGED = ("translation:project:stage-changed", ActionKind.CHANGE)
+    TRANSLATION_MEMBER_ADDED = ("translation:team:member-added", ActionKind.CREATE)
+    TRANSLATION_DOCUMENT_ADDED = ("translation:document:added", ActionKind.CREATE)
+    PROCESS_DEFINITION_DRAFTED = ("translation:process-definition:drafted", ActionKind.CREATE)
+    PROCESS_DEFINITION_APPROVED = ("translation:process-definition:approved", ActionKind.EVENT)
+    TRANSLATION_GAPS_GENERATED = ("translation:gap:generated", ActionKind.CREATE)
+    TRANSLATION_GAP_UPDATED = ("translation:gap:updated", ActionKind.CHANGE)
+    READINESS_ASSESSED = ("translation:readiness:assessed", ActionKind.CREATE)
+    FMEA_CREATED = ("translation:fmea:created", ActionKind.CREATE)
+    FMEA_MODE_ADDED = ("translation:fmea:mode-added", ActionKind.CREATE)
+    FMEA_MODE_SCORED = ("translation:fmea:mode-scored", ActionKind.CHANGE)
+    FMEA_MODE_MITIGATED = ("translation:fmea:mode-mitigated", ActionKind.CHANGE)
+    FMEA_MODE_RESCORED = ("translation:fmea:mode-rescored", ActionKind.CHANGE)
+    FMEA_APPROVED = ("translation:fmea:approved", ActionKind.EVENT)
+    TRANSLATION_TRANSFERRED = ("translation:project:transferred", ActionKind.EVENT)

@@ -130,6 +130,22 @@ WORDING: dict[AuditAction, str] = {
     A.EQUIPMENT_REGISTERED: "registered a piece of equipment",
     A.EQUIPMENT_SERVICE_RECORDED: "signed a qualification, calibration or maintenance record",
     A.EQUIPMENT_USED: "used a piece of equipment in a batch step",
+    A.TRANSLATION_PROJECT_CREATED: "opened a translation project",
+    A.TRANSLATION_STAGE_CHANGED: "moved a translation project to another stage",
+    A.TRANSLATION_MEMBER_ADDED: "added a person to a translation project's team",
+    A.TRANSLATION_DOCUMENT_ADDED: "attached a document version to a translation project",
+    A.PROCESS_DEFINITION_DRAFTED: "drafted a process-definition version",
+    A.PROCESS_DEFINITION_APPROVED: "approved a process-definition version with a signature",
+    A.TRANSLATION_GAPS_GENERATED: "listed the research-to-GMP gaps of a process definition",
+    A.TRANSLATION_GAP_UPDATED: "updated a research-to-GMP gap (owner, evidence or status)",
+    A.READINESS_ASSESSED: "assessed a project's GMP readiness",
+    A.FMEA_CREATED: "started an FMEA version",
+    A.FMEA_MODE_ADDED: "added a failure mode to an FMEA",
+    A.FMEA_MODE_SCORED: "scored a failure mode (severity, occurrence, detection)",
+    A.FMEA_MODE_MITIGATED: "recorded a failure mode's mitigation and its owner",
+    A.FMEA_MODE_RESCORED: "re-scored a failure mode after its mitigation",
+    A.FMEA_APPROVED: "approved an FMEA version with a signature",
+    A.TRANSLATION_TRANSFERRED: "handed a process to manufacturing as a draft master batch record",
 }
 
 _BY_CODE = {action.value: text for action, text in WORDING.items()}

@@ -14,6 +14,8 @@ from atmpchain.manufacturing import models as manufacturing_models
 from atmpchain.materials import models as materials_models
 from atmpchain.quality import models as quality_models
 from atmpchain.signatures import models as signatures_models
+from atmpchain.translation import assessment_models as translation_assessment_models
+from atmpchain.translation import models as translation_models
 
 metadata = Base.metadata
 __all__ = [
@@ -31,4 +33,6 @@ __all__ = [
     "metadata",
     "quality_models",
     "signatures_models",
+    "translation_assessment_models",
+    "translation_models",
 ]
