@@ -126,3 +126,6 @@ class Permission(enum.Enum):
     EDIT_TRANSLATION = "translation.edit"
     APPROVE_TRANSLATION = "translation.approve"
     TRANSFER_TRANSLATION = "translation.transfer"
+    # Design of experiments and cost of goods (issue 14 items 5 and 6, ADR 0030).
+    RUN_EXPERIMENTS = "translation.run_experiments"
+    MODEL_COSTS = "translation.model_costs"

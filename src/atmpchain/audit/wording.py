@@ -146,6 +146,14 @@ WORDING: dict[AuditAction, str] = {
     A.FMEA_MODE_RESCORED: "re-scored a failure mode after its mitigation",
     A.FMEA_APPROVED: "approved an FMEA version with a signature",
     A.TRANSLATION_TRANSFERRED: "handed a process to manufacturing as a draft master batch record",
+    A.DOE_STUDY_DESIGNED: "designed an experiment (factors, responses, randomised run sheet)",
+    A.DOE_RESULTS_RECORDED: "recorded results of an experiment's runs",
+    A.DOE_RESULT_CORRECTED: "corrected a recorded result of an experiment",
+    A.DOE_GOALS_SET: "set an experiment's model, response goals and limits",
+    A.DOE_RANGE_WRITTEN_BACK: "wrote a range proven by an experiment back to the process",
+    A.COST_MODEL_CREATED: "created a cost-of-goods model",
+    A.COST_SCENARIO_SAVED: "added a scenario to a cost-of-goods model",
+    A.COST_SCENARIO_CHANGED: "changed the inputs of a cost-of-goods scenario",
 }
 
 _BY_CODE = {action.value: text for action, text in WORDING.items()}
