@@ -70,6 +70,20 @@ CAPABILITIES: tuple[Capability, ...] = (
         "environmental_monitoring",
         ("environmental_monitoring/domain.py", "environmental_monitoring/counter_csv.py"),
     ),
+    Capability(
+        "translation",
+        ("translation/domain.py", "translation/assess.py", "translation/mbr_draft.py"),
+    ),
+    Capability(
+        "translation/doe",
+        (
+            "translation/doe/domain.py",
+            "translation/doe/designs.py",
+            "translation/doe/analysis.py",
+            "translation/doe/optimise.py",
+        ),
+    ),
+    Capability("translation/costing", ("translation/costing/domain.py",)),
 )
 
 # The outcomes mutmut reports (`mutmut results --all true`), grouped for the score.

@@ -146,3 +146,14 @@ class Permission(enum.Enum):
     COLLECT_EM_SAMPLES = "em.collect"
     RECORD_EM_RESULTS = "em.record_results"
     ASSESS_EM_IMPACT = "em.assess_impact"
+    # Pre-GMP translation (issue 14, ADR 0029): researchers see their own projects, the pre-GMP
+    # staff (process scientists) every project.
+    VIEW_TRANSLATION = "translation.view"
+    VIEW_ALL_TRANSLATION = "translation.view_all"
+    MANAGE_TRANSLATION = "translation.manage"
+    EDIT_TRANSLATION = "translation.edit"
+    APPROVE_TRANSLATION = "translation.approve"
+    TRANSFER_TRANSLATION = "translation.transfer"
+    # Design of experiments and cost of goods (issue 14 items 5 and 6, ADR 0030).
+    RUN_EXPERIMENTS = "translation.run_experiments"
+    MODEL_COSTS = "translation.model_costs"

@@ -18,6 +18,10 @@ from atmpchain.qc import models as qc_models
 from atmpchain.quality import models as quality_models
 from atmpchain.release import models as release_models
 from atmpchain.signatures import models as signatures_models
+from atmpchain.translation import assessment_models as translation_assessment_models
+from atmpchain.translation import models as translation_models
+from atmpchain.translation.costing import models as translation_costing_models
+from atmpchain.translation.doe import models as translation_doe_models
 
 metadata = Base.metadata
 __all__ = [
@@ -39,4 +43,8 @@ __all__ = [
     "quality_models",
     "release_models",
     "signatures_models",
+    "translation_assessment_models",
+    "translation_models",
+    "translation_costing_models",
+    "translation_doe_models",
 ]

@@ -36,6 +36,7 @@ from atmpchain.web.api import refusals as refusals_api
 from atmpchain.web.api import release as release_api
 from atmpchain.web.api import shipper_logs as shipper_logs_api
 from atmpchain.web.api import telemetry as telemetry_api
+from atmpchain.web.api import translation_doe as translation_doe_api
 from atmpchain.web.deps import AppState, csrf_protect
 from atmpchain.web.gate import BodyLimits, LimitBodySize, RefuseAnonymousWrites
 from atmpchain.web.pages import accounts as accounts_pages
@@ -61,6 +62,8 @@ from atmpchain.web.pages import materials as materials_pages
 from atmpchain.web.pages import quality as quality_pages
 from atmpchain.web.pages import refusals as refusals_pages
 from atmpchain.web.pages import release as release_pages
+from atmpchain.web.pages import translation_cost as translation_cost_pages
+from atmpchain.web.pages import translation_doe as translation_doe_pages
 
 STATIC = Path(__file__).parent / "static"
 
@@ -106,6 +109,9 @@ ROUTERS = (
     release_api.router,
     release_pages.router,
     em_pages.router,
+    translation_doe_api.router,
+    translation_doe_pages.router,
+    translation_cost_pages.router,
 )
 
 
