@@ -102,6 +102,7 @@ def start_fmea(
 ) -> int:
     """Start the next FMEA version for the latest definition version: the previous FMEA's modes
     carry over, and a template's modes are added for the operations they match. Returns it."""
+    actor.require(Permission.EDIT_TRANSLATION)
     limit = rules().action_threshold if threshold is None else threshold
     check_threshold(limit)
     with uow:
@@ -189,6 +190,7 @@ def add_failure_mode(
     detection: int | None = None,
 ) -> int:
     """Add a failure mode to a draft FMEA; returns its id."""
+    actor.require(Permission.EDIT_TRANSLATION)
     mode = (failure_mode or "").strip()
     if not mode or len(mode) > 200:
         raise InvalidInput("failure_mode: text of 1 to 200 characters", "failure_mode")
@@ -264,6 +266,7 @@ def score_failure_mode(
 ) -> int:
     """Score a failure mode (S, O, D from 1 to 10), or re-score it after its mitigation
     (`residual`); returns the RPN."""
+    actor.require(Permission.EDIT_TRANSLATION)
     why = required_text(reason, field="reason", ask="say why the scores are what they are")
     for score, field in (
         (severity, "severity"),
@@ -312,6 +315,7 @@ def record_mitigation(
     reason: str,
 ) -> None:
     """Record a failure mode's mitigation and the person who owns it."""
+    actor.require(Permission.EDIT_TRANSLATION)
     why = required_text(reason, field="reason", ask="say why this mitigation")
     text = required_text(mitigation, field="mitigation", ask="describe the mitigation")
     with uow:

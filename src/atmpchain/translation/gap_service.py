@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from atmpchain.accounts.domain import Actor
+from atmpchain.accounts.domain import Actor, Permission
 from atmpchain.accounts.models import User
 from atmpchain.audit.actions import AuditAction
 from atmpchain.audit.reason import required_text
@@ -28,6 +28,7 @@ RESOLVED_BY_VERSION = "No longer shown by process definition version {version}."
 def generate_gaps(uow: UnitOfWork, *, actor: Actor, project_id: int) -> tuple[int, int]:
     """List the gaps the latest definition shows: new ones are added (open), and open ones it
     no longer shows are closed with that as their evidence. Returns (added, closed)."""
+    actor.require(Permission.EDIT_TRANSLATION)
     with uow:
         require_editor(uow.session, actor, project_id)
         row = definition_row(uow.session, project_id)
@@ -108,6 +109,7 @@ def update_gap(
     reason: str,
 ) -> None:
     """Set a gap's owner, evidence and status; a gap is closed only with its evidence."""
+    actor.require(Permission.EDIT_TRANSLATION)
     why = required_text(reason, field="reason", ask="say why the gap changes")
     text = (evidence or "").strip()
     if len(text) > 4000:
@@ -155,6 +157,7 @@ def assess_readiness(
     note: str = "",
 ) -> Decimal:
     """Record a readiness assessment (a score per category, the weighted total); returns it."""
+    actor.require(Permission.EDIT_TRANSLATION)
     categories = rules().readiness
     total = readiness_total(categories, scores)
     notes = dict(evidence or {})
