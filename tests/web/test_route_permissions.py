@@ -63,6 +63,7 @@ PAGES: dict[str, tuple[Permission, ...]] = {
     "/equipment": (Permission.VIEW_EQUIPMENT,),
     "/quality/deviations": (Permission.VIEW_DEVIATIONS,),
     "/quality/capas/overdue": (Permission.VIEW_DEVIATIONS,),
+    "/translation": (Permission.VIEW_TRANSLATION,),
 }
 
 #: JSON reads that people make with their session, and the permission each needs.
@@ -82,6 +83,7 @@ API_READS: dict[str, tuple[Permission, ...]] = {
     "/api/equipment/due": (Permission.VIEW_EQUIPMENT,),
     "/api/quality/deviations": (Permission.VIEW_DEVIATIONS,),
     "/api/quality/capas/overdue": (Permission.VIEW_DEVIATIONS,),
+    "/api/translation/projects": (Permission.VIEW_TRANSLATION,),
 }
 
 

@@ -75,7 +75,12 @@ def test_a_scientist_takes_a_routine_from_intake_to_an_fmea_in_the_pages(
     assert ">108<" in fmea.text and 'data-testid="pareto-svg"' in fmea.text
     wrong = client.post(
         f"{base}/fmea/1/modes",
-        data={"csrf_token": token, "unit_operation": "expansion", "failure_mode": "x", "severity": "11"},
+        data={
+            "csrf_token": token,
+            "unit_operation": "expansion",
+            "failure_mode": "x",
+            "severity": "11",
+        },
     )
     assert wrong.status_code == 422 and "1 to 10" in wrong.text
     pdf = client.get(f"{base}/package.pdf")
