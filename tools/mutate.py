@@ -72,7 +72,12 @@ CAPABILITIES: tuple[Capability, ...] = (
     ),
     Capability(
         "translation",
-        ("translation/domain.py", "translation/assess.py", "translation/mbr_draft.py"),
+        (
+            "translation/domain.py",
+            "translation/assess.py",
+            "translation/mbr_draft.py",
+            "translation/process_format.py",
+        ),
     ),
     Capability(
         "translation/doe",

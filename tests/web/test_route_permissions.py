@@ -69,6 +69,7 @@ PAGES: dict[str, tuple[Permission, ...]] = {
     "/em/import": (Permission.RECORD_EM_RESULTS,),
     "/em/trends": (Permission.VIEW_EM,),
     "/em/batches/NO-BATCH": (Permission.VIEW_EM,),
+    "/translation": (Permission.VIEW_TRANSLATION,),
 }
 
 #: JSON reads that people make with their session, and the permission each needs.
@@ -92,6 +93,7 @@ API_READS: dict[str, tuple[Permission, ...]] = {
     "/api/em/plan": (Permission.VIEW_EM,),
     "/api/em/excursions": (Permission.VIEW_EM,),
     "/api/em/batches/NO-BATCH": (Permission.VIEW_EM,),
+    "/api/translation/projects": (Permission.VIEW_TRANSLATION,),
 }
 
 

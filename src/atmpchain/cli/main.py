@@ -20,6 +20,7 @@ from atmpchain.cli import (
     manufacturing,
     materials,
     telemetry,
+    translation,
     users,
 )
 from atmpchain.cli.common import console
@@ -55,6 +56,7 @@ app.add_typer(deviation.app, name="deviation")
 app.add_typer(manufacturing.mbr_app, name="mbr")
 app.add_typer(manufacturing.batch_app, name="batch")
 app.add_typer(em.app, name="em")
+app.add_typer(translation.app, name="translate")
 
 
 @app.command("init-db")

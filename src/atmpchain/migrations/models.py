@@ -44,7 +44,7 @@ __all__ = [
     "release_models",
     "signatures_models",
     "translation_assessment_models",
-    "translation_models",
     "translation_costing_models",
     "translation_doe_models",
+    "translation_models",
 ]

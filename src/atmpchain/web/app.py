@@ -36,6 +36,7 @@ from atmpchain.web.api import refusals as refusals_api
 from atmpchain.web.api import release as release_api
 from atmpchain.web.api import shipper_logs as shipper_logs_api
 from atmpchain.web.api import telemetry as telemetry_api
+from atmpchain.web.api import translation as translation_api
 from atmpchain.web.api import translation_doe as translation_doe_api
 from atmpchain.web.deps import AppState, csrf_protect
 from atmpchain.web.gate import BodyLimits, LimitBodySize, RefuseAnonymousWrites
@@ -62,8 +63,10 @@ from atmpchain.web.pages import materials as materials_pages
 from atmpchain.web.pages import quality as quality_pages
 from atmpchain.web.pages import refusals as refusals_pages
 from atmpchain.web.pages import release as release_pages
+from atmpchain.web.pages import translation as translation_pages
 from atmpchain.web.pages import translation_cost as translation_cost_pages
 from atmpchain.web.pages import translation_doe as translation_doe_pages
+from atmpchain.web.pages import translation_fmea as translation_fmea_pages
 
 STATIC = Path(__file__).parent / "static"
 
@@ -85,6 +88,7 @@ ROUTERS = (
     materials_api.router,
     equipment_api.router,
     em_api.router,
+    translation_api.router,
     auth_pages.router,
     dashboard_pages.router,
     accounts_pages.router,
@@ -112,6 +116,8 @@ ROUTERS = (
     translation_doe_api.router,
     translation_doe_pages.router,
     translation_cost_pages.router,
+    translation_pages.router,
+    translation_fmea_pages.router,
 )
 
 
