@@ -268,7 +268,7 @@ def _lab_rules(problem: Problem, plan: Plan) -> list[Violation]:
     out: list[Violation] = []
     labs = {lab.code: lab for lab in problem.labs}
     load: Counter[tuple[str, int]] = Counter()
-    for x in plan.assays:
+    for x in plan.assays + problem.reserved_assays:
         lab = labs[x.lab]
         if x.intake not in set(lab_intakes(lab, problem.days, problem.rules.holidays)):
             out.append(Violation("qc-lab", x.batch, f"{x.assay} not at an intake of {x.lab}"))

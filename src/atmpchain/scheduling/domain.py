@@ -279,6 +279,8 @@ class Problem:
     frozen: tuple[Assignment, ...] = ()
     #: Busy time not from this problem's batches (bookings already in the current plan).
     reserved: tuple[Assignment, ...] = ()
+    #: QC intakes already booked in the current plan.
+    reserved_assays: tuple[AssayBooking, ...] = ()
 
     @property
     def horizon(self) -> int:

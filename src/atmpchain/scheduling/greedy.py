@@ -84,6 +84,8 @@ class _Greedy:
             self.s.person[person.code].extend((c.start, c.end) for c in person.absences)
         for a in problem.reserved:
             self.commit(a, None, "")
+        for x in problem.reserved_assays:
+            self.s.lab[(x.lab, x.intake)] += 1
         self.rooms = {w.code: w.room for w in problem.workstations}
         self.starts: dict[tuple[str, str], list[Span]] = {}
         self.holidays = rules.holidays

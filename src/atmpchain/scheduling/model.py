@@ -130,6 +130,10 @@ class _Builder:
                 dem.append(lab.capacity)
         for a in p.reserved:
             self.reserve(a)
+        for x in p.reserved_assays:
+            ivs, dem = self.by_lab[x.lab]
+            ivs.append(self.m.new_fixed_size_interval_var(x.intake, 1, ""))
+            dem.append(1)
         for batch in p.batches:
             t = p.template(batch.template)
             for step in t.all_steps:

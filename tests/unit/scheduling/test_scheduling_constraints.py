@@ -6,6 +6,15 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from tests.unit.scheduling.conftest import (
+    EVERY_DAY,
+    FAST,
+    batch,
+    open_step,
+    person,
+    template,
+    tiny,
+)
 
 from atmpchain.scheduling.check import measure, violations
 from atmpchain.scheduling.domain import (
@@ -30,15 +39,6 @@ from atmpchain.scheduling.domain import (
 )
 from atmpchain.scheduling.greedy import greedy
 from atmpchain.scheduling.solver import Status, solve
-from tests.unit.scheduling.conftest import (
-    EVERY_DAY,
-    FAST,
-    batch,
-    open_step,
-    person,
-    template,
-    tiny,
-)
 
 
 def planned(problem: Problem) -> Plan:
@@ -113,7 +113,7 @@ def test_work_only_within_the_operators_shift() -> None:
     late = person("A", "gowning", start=14 * HOUR, end=17 * HOUR)
     problem = tiny(people=(late,))
     work = planned(problem).find("X", "work")
-    assert work and 14 * HOUR <= work.start and work.start + 2 * HOUR <= 17 * HOUR
+    assert work and work.start >= 14 * HOUR and work.start + 2 * HOUR <= 17 * HOUR
     early = replace(work, start=8 * HOUR, end=10 * HOUR)
     assert "shift" in rules_broken(problem, Plan((early,), (), ()))
 

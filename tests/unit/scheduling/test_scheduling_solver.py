@@ -8,6 +8,15 @@ from dataclasses import replace
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.unit.scheduling.conftest import (
+    EVERY_DAY,
+    FAST,
+    batch,
+    open_step,
+    person,
+    template,
+    tiny,
+)
 
 from atmpchain.scheduling.check import measure, violations
 from atmpchain.scheduling.domain import (
@@ -26,15 +35,6 @@ from atmpchain.scheduling.domain import (
 from atmpchain.scheduling.greedy import greedy
 from atmpchain.scheduling.sample import month_problem
 from atmpchain.scheduling.solver import Settings, Status, explain, solve
-from tests.unit.scheduling.conftest import (
-    EVERY_DAY,
-    FAST,
-    batch,
-    open_step,
-    person,
-    template,
-    tiny,
-)
 
 
 def test_infeasible_demand_names_the_closure_and_the_hold() -> None:
