@@ -80,21 +80,21 @@ def disrupt(problem: Problem, event: Disruption) -> Problem:
     if isinstance(event, RoomClosed):
         closure = Closure(event.start, event.end, event.reason)
         stations = tuple(
-            replace(w, closures=w.closures + (closure,)) if w.room == event.room else w
+            replace(w, closures=(*w.closures, closure)) if w.room == event.room else w
             for w in problem.workstations
         )
         return replace(problem, workstations=stations)
     if isinstance(event, PersonAbsent):
         closure = Closure(event.start, event.end, event.reason)
         people = tuple(
-            replace(p, absences=p.absences + (closure,)) if p.code == event.person else p
+            replace(p, absences=(*p.absences, closure)) if p.code == event.person else p
             for p in problem.people
         )
         return replace(problem, people=people)
     if isinstance(event, DeviceDown):
         closure = Closure(event.start, event.end, event.reason)
         devices = tuple(
-            replace(d, closures=d.closures + (closure,)) if d.code == event.device else d
+            replace(d, closures=(*d.closures, closure)) if d.code == event.device else d
             for d in problem.devices
         )
         return replace(problem, devices=devices)
@@ -107,7 +107,7 @@ def disrupt(problem: Problem, event: Disruption) -> Problem:
     old = next(b for b in problem.batches if b.code == event.batch)
     again = replace(old, code=event.new_code, apheresis=event.apheresis, material=event.material)
     kept = tuple(b for b in problem.batches if b.code != event.batch)
-    return replace(problem, batches=kept + (again,))
+    return replace(problem, batches=(*kept, again))
 
 
 # --- the diff --------------------------------------------------------------------------------
@@ -314,8 +314,9 @@ def book_device(
     length = end - start
     found: list[DeviceSlot] = []
     free_here = False
-    for d in (target,) + tuple(
-        x for x in problem.devices if x.kind == target.kind and x.code != device
+    for d in (
+        target,
+        *tuple(x for x in problem.devices if x.kind == target.kind and x.code != device),
     ):
         busy = merge(
             [(c.start, c.end) for c in d.closures]
