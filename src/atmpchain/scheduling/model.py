@@ -27,11 +27,14 @@ from atmpchain.scheduling.domain import (
     Step,
     Template,
     day_label,
+    days_used,
+    in_normal_hours,
     is_grade_b,
     lab_intakes,
     normal_starts,
     person_starts,
     segregation_days,
+    subtract,
 )
 
 LATE_SLACK_DAYS = 120
@@ -65,6 +68,12 @@ class Built:
     intakes: dict[tuple[str, str, str], cp_model.IntVar]
     reasons: dict[int, str]
     objective: cp_model.LinearExpr
+    #: The objective's helper variables, so that a warm start can give every variable a value
+    #: (CP-SAT takes a complete feasible hint at once; an incomplete one it must repair).
+    overtime: dict[tuple[str, str], cp_model.IntVar] = field(default_factory=dict)
+    late: dict[str, cp_model.IntVar] = field(default_factory=dict)
+    room_open: dict[tuple[str, int], cp_model.IntVar] = field(default_factory=dict)
+    class_used: dict[tuple[str, str, int], cp_model.IntVar] = field(default_factory=dict)
 
 
 def _domain(ranges: list[Span]) -> cp_model.Domain:
@@ -88,6 +97,10 @@ class _Builder:
         )
         self.ws_class: dict[tuple[str, str], list[cp_model.IntervalVar]] = defaultdict(list)
         self.costs: list[cp_model.LinearExpr] = []
+        self.overtime: dict[tuple[str, str], cp_model.IntVar] = {}
+        self.late: dict[str, cp_model.IntVar] = {}
+        self.room_open: dict[tuple[str, int], cp_model.IntVar] = {}
+        self.class_used: dict[tuple[str, str, int], cp_model.IntVar] = {}
         self.frozen = {(a.batch, a.step): a for a in problem.frozen}
 
     def guard(self, reason: str) -> list[cp_model.IntVar]:
@@ -158,7 +171,21 @@ class _Builder:
         for code, (ivs, dem) in self.by_lab.items():
             self.m.add_cumulative(ivs, dem, labs[code].capacity)
         objective = sum(self.costs, cp_model.LinearExpr.constant(0))
-        return Built(self.m, steps, aph, rel, ld, inf, intakes, self.reasons, objective)
+        return Built(
+            self.m,
+            steps,
+            aph,
+            rel,
+            ld,
+            inf,
+            intakes,
+            self.reasons,
+            objective,
+            self.overtime,
+            self.late,
+            self.room_open,
+            self.class_used,
+        )
 
     def reserve(self, a: Assignment) -> None:
         """Busy time already booked outside this problem (the current plan around a new slot)."""
@@ -233,6 +260,7 @@ class _Builder:
             m.add(sum(sv.people.values()) == step.operators)
             if step.hands_on:
                 overtime = m.new_bool_var(f"{name}:overtime")
+                self.overtime[(batch.code, step.code)] = overtime
                 normal = normal_starts(rules, p.days, step.hands_on)
                 if normal:
                     m.add_linear_expression_in_domain(start, _domain(normal)).only_enforce_if(
@@ -316,6 +344,7 @@ class _Builder:
         m.add(infusion >= release + t.transport)
         m.add(infusion >= batch.infusion[0])
         late = m.new_int_var(0, far, f"{code}:late")
+        self.late[code] = late
         m.add(late >= infusion - batch.infusion[1])
         self.costs.append(w.lateness * batch.priority * late)
         self.costs.append(w.vein_to_vein * (infusion - aph))
@@ -337,22 +366,34 @@ class _Builder:
             if a < b and (k := segregation_days(rules, a, b)) is not None
         ]
         segregated = sorted({c for a, b, _ in pairs for c in (a, b)})
+        # Closures and bookings outside the problem already block a workstation: a room-day's
+        # blocker covers only the rest of the day (else a closed day would count as open).
+        chg = rules.workstation_changeover
+        fixed: dict[str, list[Span]] = {
+            w.code: [(c.start, c.end) for c in w.closures]
+            + [(a.start, a.end + chg) for a in p.reserved if a.workstation == w.code]
+            for w in p.workstations
+        }
         for room in p.rooms():
             stations = [w.code for w in p.workstations if w.room == room]
             used: dict[tuple[str, int], cp_model.IntVar] = {}
             for d in range(p.days):
                 is_open = m.new_bool_var(f"{room}:{d}")
+                self.room_open[(room, d)] = is_open
                 self.costs.append(rules.weights.room_day * is_open)
                 for ws in stations:
-                    self.by_ws[ws].append(
-                        m.new_optional_fixed_size_interval_var(d * DAY, DAY, ~is_open, "")
-                    )
+                    for a, b in subtract([(d * DAY, (d + 1) * DAY)], fixed[ws]):
+                        self.by_ws[ws].append(
+                            m.new_optional_fixed_size_interval_var(a, b - a, ~is_open, "")
+                        )
                 for c in segregated:
                     used[(c, d)] = m.new_bool_var(f"{room}:{c}:{d}")
+                    self.class_used[(room, c, d)] = used[(c, d)]
                     for ws in stations:
-                        self.ws_class[(ws, c)].append(
-                            m.new_optional_fixed_size_interval_var(d * DAY, DAY, ~used[(c, d)], "")
-                        )
+                        for a, b in subtract([(d * DAY, (d + 1) * DAY)], fixed[ws]):
+                            self.ws_class[(ws, c)].append(
+                                m.new_optional_fixed_size_interval_var(a, b - a, ~used[(c, d)], "")
+                            )
             for a, b, k in pairs:
                 for d in range(p.days):
                     for j in range(k + 1):
@@ -373,16 +414,48 @@ def build(problem: Problem, *, explain: bool = False) -> Built:
     return _Builder(problem, explain=explain).build()
 
 
-def hint(built: Built, plan: Plan) -> None:
-    """Warm start: the current plan's starts and choices as hints."""
+def hint(built: Built, plan: Plan, problem: Problem) -> None:
+    """Warm start: the plan's starts and choices, and the objective's helpers derived from them,
+    as hints."""
+    m = built.model
     for a in plan.assignments:
         sv = built.steps.get((a.batch, a.step))
         if sv is None:
             continue
-        built.model.add_hint(sv.start, a.start)
+        m.add_hint(sv.start, a.start)
         for code, lit in sv.workstations.items():
-            built.model.add_hint(lit, code == a.workstation)
+            m.add_hint(lit, code == a.workstation)
         for code, lit in sv.devices.items():
-            built.model.add_hint(lit, code == a.device)
+            m.add_hint(lit, code == a.device)
         for code, lit in sv.people.items():
-            built.model.add_hint(lit, code in a.people)
+            m.add_hint(lit, code in a.people)
+        ot = built.overtime.get((a.batch, a.step))
+        if ot is not None:
+            m.add_hint(ot, not in_normal_hours(problem.rules, a.start, sv.step.hands_on))
+    for x in plan.assays:
+        var = built.intakes.get((x.batch, x.assay, x.lab))
+        if var is not None:
+            m.add_hint(var, x.intake)
+    batches = {b.code: b for b in problem.batches}
+    for d in plan.dates:
+        if d.batch not in built.apheresis:
+            continue
+        m.add_hint(built.apheresis[d.batch], d.apheresis)
+        m.add_hint(built.release[d.batch], d.release)
+        m.add_hint(built.ld[d.batch], d.lymphodepletion)
+        m.add_hint(built.infusion[d.batch], d.infusion)
+        m.add_hint(built.late[d.batch], max(0, d.infusion - batches[d.batch].infusion[1]))
+    rooms = {w.code: w.room for w in problem.workstations}
+    chg = problem.rules.workstation_changeover
+    opened: set[tuple[str, int]] = set()
+    used: set[tuple[str, str, int]] = set()
+    for a in (*plan.assignments, *problem.reserved):
+        if a.workstation and a.batch in batches:
+            cls = problem.template(batches[a.batch].template).product_class
+            for day in days_used(a.start, a.end + chg):
+                opened.add((rooms[a.workstation], day))
+                used.add((rooms[a.workstation], cls, day))
+    for key, var in built.room_open.items():
+        m.add_hint(var, key in opened)
+    for key3, var in built.class_used.items():
+        m.add_hint(var, key3 in used)
