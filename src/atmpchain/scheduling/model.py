@@ -382,17 +382,19 @@ class _Builder:
                 self.room_open[(room, d)] = is_open
                 self.costs.append(rules.weights.room_day * is_open)
                 for ws in stations:
-                    for a, b in subtract([(d * DAY, (d + 1) * DAY)], fixed[ws]):
+                    for lo, hi in subtract([(d * DAY, (d + 1) * DAY)], fixed[ws]):
                         self.by_ws[ws].append(
-                            m.new_optional_fixed_size_interval_var(a, b - a, ~is_open, "")
+                            m.new_optional_fixed_size_interval_var(lo, hi - lo, ~is_open, "")
                         )
                 for c in segregated:
                     used[(c, d)] = m.new_bool_var(f"{room}:{c}:{d}")
                     self.class_used[(room, c, d)] = used[(c, d)]
                     for ws in stations:
-                        for a, b in subtract([(d * DAY, (d + 1) * DAY)], fixed[ws]):
+                        for lo, hi in subtract([(d * DAY, (d + 1) * DAY)], fixed[ws]):
                             self.ws_class[(ws, c)].append(
-                                m.new_optional_fixed_size_interval_var(a, b - a, ~used[(c, d)], "")
+                                m.new_optional_fixed_size_interval_var(
+                                    lo, hi - lo, ~used[(c, d)], ""
+                                )
                             )
             for a, b, k in pairs:
                 for d in range(p.days):
