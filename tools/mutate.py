@@ -89,6 +89,7 @@ CAPABILITIES: tuple[Capability, ...] = (
         ),
     ),
     Capability("translation/costing", ("translation/costing/domain.py",)),
+    Capability("scheduling", ("scheduling/domain.py", "scheduling/check.py")),
 )
 
 # The outcomes mutmut reports (`mutmut results --all true`), grouped for the score.
