@@ -118,3 +118,8 @@ class Permission(enum.Enum):
     SERVICE_EQUIPMENT = "equipment.service"
     QUALIFY_EQUIPMENT = "equipment.qualify"
     VIEW_EQUIPMENT = "equipment.view"
+    # The clinical-trial gateway (issue 16, ADR 0032): inquiries, triage, trials.
+    VIEW_INQUIRIES = "gateway.view_inquiries"
+    TRIAGE_INQUIRIES = "gateway.triage"
+    FOLLOW_OWN_INQUIRIES = "gateway.follow_own"
+    MANAGE_TRIALS = "gateway.manage_trials"

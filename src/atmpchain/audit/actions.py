@@ -176,3 +176,11 @@ class AuditAction(enum.Enum):
     # issue 10 item 11: the shipper's log marked "to follow" at receipt, attached later (by a
     # person, or by the logger's own upload with its API token)
     SHIPPER_LOG_ATTACHED = ("hospital:shipper-log:attached", ActionKind.CREATE)
+    # clinical-trial gateway (issue 16, ADR 0032): the public form, triage, sponsor access, trials
+    INQUIRY_SUBMITTED = ("gateway:inquiry:submitted", ActionKind.CREATE)
+    INQUIRY_FORM_THROTTLED = ("gateway:inquiry:form-throttled", ActionKind.EVENT)
+    INQUIRY_MOVED = ("gateway:inquiry:moved", ActionKind.CHANGE)
+    INQUIRY_ASSIGNED = ("gateway:inquiry:assigned", ActionKind.CHANGE)
+    INQUIRY_SPONSOR_INVITED = ("gateway:inquiry:sponsor-invited", ActionKind.CHANGE)
+    INQUIRY_MESSAGE_POSTED = ("gateway:inquiry:message-posted", ActionKind.CREATE)
+    TRIAL_CREATED = ("gateway:trial:created", ActionKind.CREATE)

@@ -511,3 +511,28 @@ def recipients(session: Session, lot: str) -> list[Recipient]:
         )
         for ref, name, dose_id, product, din_value, batch, status, started in rows
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class TrialDose:
+    """A dose given in a trial, as the gateway's pipeline lists it (issue 16)."""
+
+    dose_id: int
+    trial_code: str | None
+    coi: str
+    patient_ref: str
+    status: str
+
+
+def doses_for_trials(session: Session, codes: list[str], cois: list[str]) -> list[TrialDose]:
+    """Doses ordered for a trial (by its code) or for a trial batch's patient (by chain of
+    identity): the hospital keeps the trial as data and never imports the gateway."""
+    if not codes and not cois:
+        return []
+    rows = session.execute(
+        select(Dose, Patient.patient_ref)
+        .join(Patient, Patient.id == Dose.patient_id)
+        .where(or_(Dose.trial_code.in_(codes), Dose.coi.in_(cois)))
+        .order_by(Dose.id)
+    ).all()
+    return [TrialDose(d.id, d.trial_code, d.coi, ref, d.status.value) for d, ref in rows]

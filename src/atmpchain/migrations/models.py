@@ -8,6 +8,7 @@ from atmpchain.custody import models as custody_models
 from atmpchain.db import Base
 from atmpchain.equipment import models as equipment_models
 from atmpchain.facility import models as facility_models
+from atmpchain.gateway import models as gateway_models
 from atmpchain.hospital import models as hospital_models
 from atmpchain.identity import models as identity_models
 from atmpchain.manufacturing import models as manufacturing_models
@@ -24,6 +25,7 @@ __all__ = [
     "custody_models",
     "equipment_models",
     "facility_models",
+    "gateway_models",
     "hospital_models",
     "identity_models",
     "manufacturing_models",
