@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Mapped, mapped_column
 
 from atmpchain.db import Base, enum_column
@@ -32,6 +33,13 @@ from atmpchain.gateway.domain import (
     RegulatoryStatus,
     SponsorType,
 )
+
+
+def _state_column(name: str) -> SAEnum:
+    # Two state columns in one table: each check constraint needs its own name.
+    column = enum_column(InquiryState)
+    column.name = name
+    return column
 
 
 class Inquiry(Base):
@@ -116,8 +124,8 @@ class InquiryMove(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     inquiry_id: Mapped[int] = mapped_column(ForeignKey("inquiry.id"))
-    from_state: Mapped[InquiryState] = mapped_column(enum_column(InquiryState))
-    to_state: Mapped[InquiryState] = mapped_column(enum_column(InquiryState))
+    from_state: Mapped[InquiryState] = mapped_column(_state_column("inquirystate_from"))
+    to_state: Mapped[InquiryState] = mapped_column(_state_column("inquirystate_to"))
     at: Mapped[datetime]
     by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     reason: Mapped[str] = mapped_column(Text)

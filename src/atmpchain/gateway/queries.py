@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from atmpchain.accounts import queries as account_queries
+from atmpchain.accounts.domain import Actor, Permission
 from atmpchain.custody import queries as custody_queries
 from atmpchain.custody.domain import StorageKind, StorageStatus
 from atmpchain.errors import NotFound
@@ -41,6 +42,18 @@ from atmpchain.gateway.models import (
     Trial,
 )
 from atmpchain.gateway.rules import gateway_rules
+
+
+def sponsor_scope(actor: Actor) -> int | None:
+    """None for the center's staff (every inquiry); the sponsor's own user id for a guest.
+
+    Refuses anyone who is neither: a sponsor's reach is their own inquiries, by construction of
+    every query that takes this scope.
+    """
+    if actor.can(Permission.VIEW_INQUIRIES):
+        return None
+    actor.require(Permission.FOLLOW_OWN_INQUIRIES)
+    return actor.user_id if actor.user_id is not None else -1
 
 
 @dataclass(frozen=True, slots=True)
