@@ -63,6 +63,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability("equipment", ("equipment/domain.py",)),
     Capability("quality", ("quality/domain.py",)),
     Capability("manufacturing", ("manufacturing/domain.py", "manufacturing/retention.py")),
+    Capability("gateway", ("gateway/domain.py",)),
 )
 
 # The outcomes mutmut reports (`mutmut results --all true`), grouped for the score.

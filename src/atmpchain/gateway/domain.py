@@ -342,7 +342,10 @@ def parse_inquiry(
         text = raw.get(field)
         if not isinstance(text, str) or not text.strip():
             return None
-        result: date = day(text.strip(), field)  # type: ignore[operator]
+        try:
+            result: date = day(text.strip(), field)  # type: ignore[operator]
+        except InvalidInput as exc:
+            raise InvalidInput(f"{_label(field)}: {exc.message}", field) from None
         return result
 
     presentation = parse_choice(raw.get("presentation"), Presentation, "presentation")

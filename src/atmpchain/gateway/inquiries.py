@@ -239,6 +239,12 @@ def _move(uow: UnitOfWork, row: Inquiry, target: InquiryState, actor: Actor, why
     )
 
 
+def _require_triage_or_own(actor: Actor) -> None:
+    # Refused before any lookup: someone who may do neither learns nothing of what exists.
+    if not actor.can(Permission.FOLLOW_OWN_INQUIRIES):
+        actor.require(Permission.TRIAGE_INQUIRIES)
+
+
 def move_inquiry(
     uow: UnitOfWork, *, actor: Actor, reference: str, to_state: str, reason: str
 ) -> InquiryState:
@@ -251,6 +257,7 @@ def move_inquiry(
     except ValueError:
         options = ", ".join(s.value for s in InquiryState)
         raise InvalidInput(f"'{to_state[:30]}' is not a state: {options}", "to_state") from None
+    _require_triage_or_own(actor)
     why = _reason(reason)
     with uow:
         row = _inquiry(uow, reference, lock=True)
@@ -339,6 +346,7 @@ def post_message(uow: UnitOfWork, *, actor: Actor, reference: str, text: str) ->
 
     A question moves an inquiry in triage, feasibility or offer to 'questions to sponsor'.
     """
+    _require_triage_or_own(actor)
     body = _reason(text, "text")
     with uow:
         row = _inquiry(uow, reference, lock=True)
