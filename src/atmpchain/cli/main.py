@@ -14,6 +14,7 @@ from atmpchain.cli import (
     deviation,
     equipment,
     facility,
+    gateway,
     hospital,
     identity,
     manufacturing,
@@ -53,6 +54,8 @@ app.add_typer(equipment.app, name="equipment")
 app.add_typer(deviation.app, name="deviation")
 app.add_typer(manufacturing.mbr_app, name="mbr")
 app.add_typer(manufacturing.batch_app, name="batch")
+app.add_typer(gateway.inquiry_app, name="inquiry")
+app.add_typer(gateway.trial_app, name="trial")
 
 
 @app.command("init-db")
