@@ -57,6 +57,8 @@ PAGES: dict[str, tuple[str, ...]] = {
     ),
     "nurse": ("/hospital/bedside", "/hospital/doses/3"),
     "physician": ("/hospital/orders/new",),
+    "coordinator": ("/gateway/inquiries", "/gateway/trials", "/gateway/pipeline", "/inquire"),
+    "sponsor": ("/sponsor/inquiries",),
 }
 
 
