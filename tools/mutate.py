@@ -90,6 +90,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     ),
     Capability("translation/costing", ("translation/costing/domain.py",)),
     Capability("scheduling", ("scheduling/domain.py", "scheduling/check.py")),
+    Capability("gateway", ("gateway/domain.py",)),
 )
 
 # The outcomes mutmut reports (`mutmut results --all true`), grouped for the score.

@@ -18,6 +18,7 @@ from atmpchain.custody import service as custody_service
 from atmpchain.custody import storage
 from atmpchain.custody.domain import StorageKind, StorageStatus
 from atmpchain.demo_cleanrooms import demo_cleanrooms
+from atmpchain.demo_gateway import demo_gateway
 from atmpchain.demo_manufacturing import demo_manufacturing
 from atmpchain.demo_translation import demo_translation
 from atmpchain.equipment import service as equipment_service
@@ -186,6 +187,7 @@ def seed(uow: UnitOfWork) -> DemoResult:
     demo_cleanrooms(uow, DEMO_PASSWORD)
     demo_manufacturing(uow, DEMO_PASSWORD)
     demo_translation(uow, DEMO_PASSWORD)
+    demo_gateway(uow, DEMO_PASSWORD)
     return DemoResult(created=True, device_token=token.token, therapies=(*therapies, ward_dose))
 
 

@@ -66,6 +66,8 @@ PAGES: dict[str, tuple[str, ...]] = {
         "/translation/projects/1/fmea",
         "/translation/projects/1/transfer",
     ),
+    "coordinator": ("/gateway/inquiries", "/gateway/trials", "/gateway/pipeline", "/inquire"),
+    "sponsor": ("/sponsor/inquiries",),
 }
 
 

@@ -13,6 +13,9 @@ from atmpchain.accounts.domain import ROLE_PERMISSIONS, Permission, Role
 from atmpchain.web.app import ROUTERS
 
 PUBLIC = {"/login", "/healthz", "/docs", "/openapi.json", "/docs/oauth2-redirect"}
+#: The clinical-trial gateway's public form and private status link (issue 16): anyone may
+#: submit an inquiry and read one by its unguessable token; nothing else is open.
+PUBLIC |= {"/inquire", "/inquire/status/{token}"}
 
 
 def _concrete(path: str) -> str:
@@ -70,6 +73,11 @@ PAGES: dict[str, tuple[Permission, ...]] = {
     "/em/trends": (Permission.VIEW_EM,),
     "/em/batches/NO-BATCH": (Permission.VIEW_EM,),
     "/translation": (Permission.VIEW_TRANSLATION,),
+    "/gateway/inquiries": (Permission.VIEW_INQUIRIES,),
+    "/gateway/trials": (Permission.VIEW_INQUIRIES,),
+    "/gateway/pipeline": (Permission.VIEW_INQUIRIES,),
+    "/gateway/pipeline.csv": (Permission.VIEW_INQUIRIES,),
+    "/sponsor/inquiries": (Permission.FOLLOW_OWN_INQUIRIES,),
 }
 
 #: JSON reads that people make with their session, and the permission each needs.
@@ -94,6 +102,10 @@ API_READS: dict[str, tuple[Permission, ...]] = {
     "/api/em/excursions": (Permission.VIEW_EM,),
     "/api/em/batches/NO-BATCH": (Permission.VIEW_EM,),
     "/api/translation/projects": (Permission.VIEW_TRANSLATION,),
+    "/api/gateway/inquiries": (Permission.VIEW_INQUIRIES, Permission.FOLLOW_OWN_INQUIRIES),
+    "/api/gateway/inquiries/overdue": (Permission.VIEW_INQUIRIES,),
+    "/api/gateway/trials": (Permission.VIEW_INQUIRIES,),
+    "/api/gateway/pipeline": (Permission.VIEW_INQUIRIES,),
 }
 
 
@@ -119,6 +131,12 @@ RECORD_READS: dict[str, tuple[Permission, ...]] = {
     "/api/hospital/patients/NOBODY/timeline": (Permission.TRACE_PATIENTS,),
     "/hospital/units/999999/timeline": (Permission.TRACE_PATIENTS,),
     "/api/hospital/units/999999/timeline": (Permission.TRACE_PATIENTS,),
+    "/gateway/inquiries/INQ-2000-9999": (Permission.VIEW_INQUIRIES,),
+    "/sponsor/inquiries/INQ-2000-9999": (Permission.FOLLOW_OWN_INQUIRIES,),
+    "/api/gateway/inquiries/INQ-2000-9999": (
+        Permission.VIEW_INQUIRIES,
+        Permission.FOLLOW_OWN_INQUIRIES,
+    ),
 }
 
 

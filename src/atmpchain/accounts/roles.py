@@ -157,3 +157,8 @@ class Permission(enum.Enum):
     # Design of experiments and cost of goods (issue 14 items 5 and 6, ADR 0030).
     RUN_EXPERIMENTS = "translation.run_experiments"
     MODEL_COSTS = "translation.model_costs"
+    # The clinical-trial gateway (issue 16, ADR 0032): inquiries, triage, trials.
+    VIEW_INQUIRIES = "gateway.view_inquiries"
+    TRIAGE_INQUIRIES = "gateway.triage"
+    FOLLOW_OWN_INQUIRIES = "gateway.follow_own"
+    MANAGE_TRIALS = "gateway.manage_trials"

@@ -254,3 +254,11 @@ class AuditAction(enum.Enum):
     COST_MODEL_CREATED = ("translation:cost-model:created", ActionKind.CREATE)
     COST_SCENARIO_SAVED = ("translation:cost-model:scenario-saved", ActionKind.CREATE)
     COST_SCENARIO_CHANGED = ("translation:cost-model:scenario-changed", ActionKind.CHANGE)
+    # clinical-trial gateway (issue 16, ADR 0032): the public form, triage, sponsor access, trials
+    INQUIRY_SUBMITTED = ("gateway:inquiry:submitted", ActionKind.CREATE)
+    INQUIRY_FORM_THROTTLED = ("gateway:inquiry:form-throttled", ActionKind.EVENT)
+    INQUIRY_MOVED = ("gateway:inquiry:moved", ActionKind.CHANGE)
+    INQUIRY_ASSIGNED = ("gateway:inquiry:assigned", ActionKind.CHANGE)
+    INQUIRY_SPONSOR_INVITED = ("gateway:inquiry:sponsor-invited", ActionKind.CHANGE)
+    INQUIRY_MESSAGE_POSTED = ("gateway:inquiry:message-posted", ActionKind.CREATE)
+    TRIAL_CREATED = ("gateway:trial:created", ActionKind.CREATE)

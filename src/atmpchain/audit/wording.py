@@ -196,6 +196,13 @@ WORDING: dict[AuditAction, str] = {
     A.COST_MODEL_CREATED: "created a cost-of-goods model",
     A.COST_SCENARIO_SAVED: "added a scenario to a cost-of-goods model",
     A.COST_SCENARIO_CHANGED: "changed the inputs of a cost-of-goods scenario",
+    A.INQUIRY_SUBMITTED: "submitted a clinical-trial inquiry through the public form",
+    A.INQUIRY_FORM_THROTTLED: "paused the public inquiry form for one network address",
+    A.INQUIRY_MOVED: "moved a clinical-trial inquiry to another state",
+    A.INQUIRY_ASSIGNED: "assigned a clinical-trial inquiry to a trial coordinator",
+    A.INQUIRY_SPONSOR_INVITED: "gave a sponsor's guest account access to an inquiry",
+    A.INQUIRY_MESSAGE_POSTED: "wrote a question or an answer on a clinical-trial inquiry",
+    A.TRIAL_CREATED: "set up a trial from an accepted inquiry",
 }
 
 _BY_CODE = {action.value: text for action, text in WORDING.items()}

@@ -15,6 +15,7 @@ from atmpchain.cli import (
     em,
     equipment,
     facility,
+    gateway,
     hospital,
     identity,
     manufacturing,
@@ -57,6 +58,8 @@ app.add_typer(manufacturing.mbr_app, name="mbr")
 app.add_typer(manufacturing.batch_app, name="batch")
 app.add_typer(em.app, name="em")
 app.add_typer(translation.app, name="translate")
+app.add_typer(gateway.inquiry_app, name="inquiry")
+app.add_typer(gateway.trial_app, name="trial")
 
 
 @app.command("init-db")

@@ -121,6 +121,8 @@ class Dose(Base):
     expected_din: Mapped[str | None] = mapped_column(String(13))
     product_unit_id: Mapped[int | None] = mapped_column(ForeignKey("product_unit.id"), unique=True)
     batch_number: Mapped[str | None] = mapped_column(String(40), index=True)
+    # The trial the dose is given in (EU CT number or protocol code), as data (issue 16).
+    trial_code: Mapped[str | None] = mapped_column(String(40), index=True)
     # Why the product may not be retrieved, thawed or issued until QA decides (None: free).
     hold: Mapped[str | None] = mapped_column(Text)
     # Set when a physician allowed an infusion after the limit (a deviation), with the event.

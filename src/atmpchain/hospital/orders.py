@@ -53,6 +53,9 @@ class OrderRequest:
     expected_din: str | None = None
     external_ref: str | None = None
     note: str | None = None
+    # The trial the patient is treated in (EU CT number or protocol code; issue 16): kept as
+    # data, so the hospital never imports the gateway that owns trials.
+    trial_code: str | None = None
 
 
 def _patient(uow: UnitOfWork, actor: Actor, request: OrderRequest) -> Patient:
@@ -115,6 +118,13 @@ def _ward(text: str, transport_minutes: int) -> str:
     return ward
 
 
+def _trial_code(text: str | None) -> str | None:
+    value = (text or "").strip() or None
+    if value is not None and (len(value) > 40 or not value.isprintable()):
+        raise InvalidInput("trial code must be at most 40 printable characters", "trial_code")
+    return value
+
+
 def order_dose(uow: UnitOfWork, *, actor: Actor, request: OrderRequest) -> int:
     """A physician orders a dose for a patient; returns the dose id."""
     actor.require(Permission.ORDER_DOSE)
@@ -125,6 +135,7 @@ def order_dose(uow: UnitOfWork, *, actor: Actor, request: OrderRequest) -> int:
     check_appointment(appointment, uow.clock.now())
     appointment = appointment.astimezone(UTC)
     external = (request.external_ref or "").strip() or None
+    trial = _trial_code(request.trial_code)
     with uow:
         revision = catalogue.in_force(uow.session, request.product)
         if revision is None:
@@ -159,6 +170,7 @@ def order_dose(uow: UnitOfWork, *, actor: Actor, request: OrderRequest) -> int:
             ordered_at=now,
             ordered_by_id=actor.user_id,
             external_ref=external,
+            trial_code=trial,
             version=0,
         )
         uow.session.add(dose)
@@ -180,6 +192,7 @@ def order_dose(uow: UnitOfWork, *, actor: Actor, request: OrderRequest) -> int:
                 "transport_minutes": request.transport_minutes,
                 "expected_din": expected,
                 "external_ref": external,
+                "trial_code": trial,
                 "earliest_thaw": window.earliest,
                 "latest_thaw": window.latest,
                 "window_problem": window.problem(),

@@ -529,3 +529,28 @@ def treating_physician(session: Session, dose_id: int) -> TreatingPhysician:
         raise NotFound(f"there is no dose {dose_id}", field="dose")
     names = account_queries.full_names(session, [dose.ordered_by_id] if dose.ordered_by_id else [])
     return TreatingPhysician(dose_id, dose.ordered_by_id, names.get(dose.ordered_by_id or 0, "?"))
+
+
+@dataclass(frozen=True, slots=True)
+class TrialDose:
+    """A dose given in a trial, as the gateway's pipeline lists it (issue 16)."""
+
+    dose_id: int
+    trial_code: str | None
+    coi: str
+    patient_ref: str
+    status: str
+
+
+def doses_for_trials(session: Session, codes: list[str], cois: list[str]) -> list[TrialDose]:
+    """Doses ordered for a trial (by its code) or for a trial batch's patient (by chain of
+    identity): the hospital keeps the trial as data and never imports the gateway."""
+    if not codes and not cois:
+        return []
+    rows = session.execute(
+        select(Dose, Patient.patient_ref)
+        .join(Patient, Patient.id == Dose.patient_id)
+        .where(or_(Dose.trial_code.in_(codes), Dose.coi.in_(cois)))
+        .order_by(Dose.id)
+    ).all()
+    return [TrialDose(d.id, d.trial_code, d.coi, ref, d.status.value) for d, ref in rows]

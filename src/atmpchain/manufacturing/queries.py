@@ -293,3 +293,27 @@ def step_signers(session: Session, number: str) -> dict[str, tuple[int | None, i
     batch = _find(session, number)
     steps = progress(definition(session, batch), entries(session, batch.id))
     return {ref: (p.performed_by, p.verified_by) for ref, p in steps.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class TrialBatch:
+    """A batch made for a trial patient, as the gateway's pipeline lists it (issue 16)."""
+
+    number: str
+    trial_code: str
+    patient_coi: str | None
+    status: str
+    status_label: str
+
+
+def batches_for_trials(session: Session, codes: list[str]) -> list[TrialBatch]:
+    """The batches whose trial code is one of `codes` (EU CT numbers or protocol codes)."""
+    if not codes:
+        return []
+    rows = session.execute(
+        select(Batch).where(Batch.trial_code.in_(codes)).order_by(Batch.id)
+    ).scalars()
+    return [
+        TrialBatch(b.number, b.trial_code or "", b.patient_coi, b.status.value, b.status.label)
+        for b in rows
+    ]

@@ -10,6 +10,7 @@ from atmpchain.db import Base
 from atmpchain.environmental_monitoring import models as environmental_monitoring_models
 from atmpchain.equipment import models as equipment_models
 from atmpchain.facility import models as facility_models
+from atmpchain.gateway import models as gateway_models
 from atmpchain.hospital import models as hospital_models
 from atmpchain.identity import models as identity_models
 from atmpchain.manufacturing import models as manufacturing_models
@@ -34,6 +35,7 @@ __all__ = [
     "environmental_monitoring_models",
     "equipment_models",
     "facility_models",
+    "gateway_models",
     "hospital_models",
     "identity_models",
     "manufacturing_models",

@@ -26,6 +26,7 @@ from atmpchain.web.api import custody as custody_api
 from atmpchain.web.api import environmental_monitoring as em_api
 from atmpchain.web.api import equipment as equipment_api
 from atmpchain.web.api import facility as facility_api
+from atmpchain.web.api import gateway as gateway_api
 from atmpchain.web.api import hospital as hospital_api
 from atmpchain.web.api import hospital_timeline as hospital_timeline_api
 from atmpchain.web.api import identity as identity_api
@@ -49,6 +50,8 @@ from atmpchain.web.pages import dashboard as dashboard_pages
 from atmpchain.web.pages import environmental_monitoring as em_pages
 from atmpchain.web.pages import equipment as equipment_pages
 from atmpchain.web.pages import facility as facility_pages
+from atmpchain.web.pages import gateway as gateway_pages
+from atmpchain.web.pages import gateway_public as gateway_public_pages
 from atmpchain.web.pages import hospital as hospital_pages
 from atmpchain.web.pages import hospital_bedside as hospital_bedside_pages
 from atmpchain.web.pages import hospital_catalogue as hospital_catalogue_pages
@@ -118,6 +121,9 @@ ROUTERS = (
     translation_cost_pages.router,
     translation_pages.router,
     translation_fmea_pages.router,
+    gateway_api.router,
+    gateway_public_pages.router,
+    gateway_pages.router,
 )
 
 

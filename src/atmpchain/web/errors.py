@@ -184,8 +184,13 @@ def _too_large_message(request: Request) -> str:
 
 
 def too_large_response(request: Request) -> Response:
-    """The answer to a request body larger than the configured limit (413)."""
-    return _answer(request, 413, _too_large_message(request), "Http413")
+    """The answer to a request body larger than the configured limit (413); a public upload
+    form's refusal names its field (issue 16)."""
+    field = request.scope.get("state", {}).get("body_field")
+    message = _too_large_message(request)
+    if isinstance(field, str):
+        return _answer(request, 413, f"{field}: {message}", "Http413", field=field)
+    return _answer(request, 413, message, "Http413")
 
 
 def database_down_response(request: Request, exc: OperationalError) -> Response:
@@ -272,7 +277,7 @@ def install(app: FastAPI) -> None:
         elif status == 400 and exc.detail == "There was an error parsing the body":
             message = "the request body cannot be read: it is not UTF-8 JSON or form data"
         elif status == 413:
-            message = _too_large_message(request)
+            return too_large_response(request)
         else:
             message = str(exc.detail)
         return _answer(

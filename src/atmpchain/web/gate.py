@@ -28,11 +28,12 @@ from starlette.requests import HTTPConnection, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from atmpchain.config import Settings
+from atmpchain.gateway.domain import MAX_INQUIRY_BODY_BYTES
 from atmpchain.web import errors
 from atmpchain.web.deps import SAFE_METHODS, resolve_auth
 
 #: Unsafe requests that may come from someone not logged in: the login form itself.
-PUBLIC_UNSAFE_PATHS = frozenset({"/login"})
+PUBLIC_UNSAFE_PATHS = frozenset({"/login", "/inquire"})
 #: The unsafe methods the application's routes take. Any other method (TRACE, CONNECT, ...) goes
 #: on to routing, which answers 405 with `Allow` without reading a body.
 GUARDED_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -71,6 +72,12 @@ SMALL_FORM_PATHS = frozenset({"/login", "/logout", "/account/password"})
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 #: Where a request's body limit is left for the error handler that words the 413.
 BODY_LIMIT_STATE = "body_limit"
+#: Public forms that carry files (issue 16): their own limit, and the field a 413 names.
+UPLOAD_FORM_PATHS: dict[str, tuple[int, str]] = {
+    "/inquire": (MAX_INQUIRY_BODY_BYTES, "attachments"),
+}
+#: Where the field a 413 names is left for the error handler.
+BODY_FIELD_STATE = "body_field"
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +105,8 @@ class BodyLimits:
         """
         if path in SMALL_FORM_PATHS:
             return min(self.small_form, self.upload)
+        if path in UPLOAD_FORM_PATHS:
+            return min(UPLOAD_FORM_PATHS[path][0], self.upload)
         media = (content_type or "").split(";", 1)[0].strip().lower()
         if media == FORM_CONTENT_TYPE:
             return min(self.form, self.upload)
@@ -118,6 +127,8 @@ class LimitBodySize:
         headers = Headers(scope=scope)
         max_bytes = self.limits.body_limit(scope["path"], headers.get("content-type"))
         scope.setdefault("state", {})[BODY_LIMIT_STATE] = max_bytes
+        if scope["path"] in UPLOAD_FORM_PATHS:
+            scope["state"][BODY_FIELD_STATE] = UPLOAD_FORM_PATHS[scope["path"]][1]
         declared = headers.get("content-length")
         if declared is not None and (
             not (declared.isascii() and declared.isdigit()) or int(declared) > max_bytes
