@@ -1,7 +1,7 @@
 """Pre-GMP translation: projects, process-definition versions, gaps, readiness, FMEA, transfers.
 
 Revision ID: 0027_translation
-Revises: 0022_manufacturing
+Revises: 0026_environmental_monitoring
 Create Date: 2026-11-30
 
 A definition version's unit operations, parameters, materials and equipment never change (a
@@ -17,7 +17,7 @@ import atmpchain.db
 from atmpchain.migrations.append_only import protect, unprotect
 
 revision: str = "0027_translation"
-down_revision: str | None = "0022_manufacturing"
+down_revision: str | None = "0026_environmental_monitoring"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
