@@ -206,6 +206,10 @@ def bind_din_in(uow: UnitOfWork, *, actor: Actor, coi_identifier: str, din: Din)
     if chain is None:
         raise NotFound(f"chain of identity '{coi_identifier}' does not exist", "coi")
     existing = uow.session.get(CoiDonation, din.encode())
+    if existing is not None and existing.coi_id == chain.id:
+        # Already bound to this chain (the manufacturer bound its bag; the hospital receives
+        # it): nothing changes, nothing to record.
+        return
     if existing is not None:
         owner = uow.session.get(ChainOfIdentity, existing.coi_id)
         raise Conflict(
