@@ -307,16 +307,14 @@ def oos_step(
     return RedirectResponse(f"/qc/oos/{ident}#{step}", status_code=303)
 
 
-@router.get("/qc/specifications/{code}/{version}", response_class=HTMLResponse)
-def spec_page(
-    code: Annotated[str, Path(max_length=40)],
-    version: Ident,
+def _spec_page(
     request: Request,
-    auth: CurrentAuth,
+    auth: Auth,
     state: State,
+    code: str,
+    version: int,
     error: DomainError | None = None,
 ) -> Response:
-    """One specification version: its attributes, source, and QA's approval form."""
     auth.actor.require(Permission.VIEW_QC)
     with state.db.read_session() as session:
         view = queries.specification(session, code, version)
@@ -328,6 +326,18 @@ def spec_page(
         s=view,
         error=error,
     )
+
+
+@router.get("/qc/specifications/{code}/{version}", response_class=HTMLResponse)
+def spec_page(
+    code: Annotated[str, Path(max_length=40)],
+    version: Ident,
+    request: Request,
+    auth: CurrentAuth,
+    state: State,
+) -> Response:
+    """One specification version: its attributes, source, and QA's approval form."""
+    return _spec_page(request, auth, state, code, version)
 
 
 @router.post("/qc/specifications")
@@ -382,7 +392,7 @@ def approve_page(
         )
     except DomainError as exc:
         _reraise(exc)
-        return spec_page(code, version, request, auth, state, error=exc)
+        return _spec_page(request, auth, state, code, version, error=exc)
     return RedirectResponse(f"/qc/specifications/{code.strip().upper()}/{version}", 303)
 
 
