@@ -78,6 +78,8 @@ PAGES: dict[str, tuple[Permission, ...]] = {
     "/gateway/pipeline": (Permission.VIEW_INQUIRIES,),
     "/gateway/pipeline.csv": (Permission.VIEW_INQUIRIES,),
     "/sponsor/inquiries": (Permission.FOLLOW_OWN_INQUIRIES,),
+    "/qc": (Permission.VIEW_QC,),
+    "/qc/notices": (Permission.ACKNOWLEDGE_QC_NOTICE,),
 }
 
 #: JSON reads that people make with their session, and the permission each needs.
@@ -106,6 +108,9 @@ API_READS: dict[str, tuple[Permission, ...]] = {
     "/api/gateway/inquiries/overdue": (Permission.VIEW_INQUIRIES,),
     "/api/gateway/trials": (Permission.VIEW_INQUIRIES,),
     "/api/gateway/pipeline": (Permission.VIEW_INQUIRIES,),
+    "/api/qc/specifications": (Permission.VIEW_QC,),
+    "/api/qc/oos": (Permission.VIEW_QC,),
+    "/api/qc/notices": (Permission.ACKNOWLEDGE_QC_NOTICE,),
 }
 
 

@@ -20,6 +20,7 @@ from atmpchain.cli import (
     identity,
     manufacturing,
     materials,
+    qc,
     telemetry,
     translation,
     users,
@@ -60,6 +61,7 @@ app.add_typer(em.app, name="em")
 app.add_typer(translation.app, name="translate")
 app.add_typer(gateway.inquiry_app, name="inquiry")
 app.add_typer(gateway.trial_app, name="trial")
+app.add_typer(qc.app, name="qc")
 
 
 @app.command("init-db")

@@ -32,6 +32,7 @@ from atmpchain.web.api import hospital_timeline as hospital_timeline_api
 from atmpchain.web.api import identity as identity_api
 from atmpchain.web.api import manufacturing as manufacturing_api
 from atmpchain.web.api import materials as materials_api
+from atmpchain.web.api import qc as qc_api
 from atmpchain.web.api import quality as quality_api
 from atmpchain.web.api import refusals as refusals_api
 from atmpchain.web.api import release as release_api
@@ -63,6 +64,7 @@ from atmpchain.web.pages import hospital_trace as hospital_trace_pages
 from atmpchain.web.pages import identity as identity_pages
 from atmpchain.web.pages import manufacturing as manufacturing_pages
 from atmpchain.web.pages import materials as materials_pages
+from atmpchain.web.pages import qc as qc_pages
 from atmpchain.web.pages import quality as quality_pages
 from atmpchain.web.pages import refusals as refusals_pages
 from atmpchain.web.pages import release as release_pages
@@ -92,6 +94,7 @@ ROUTERS = (
     equipment_api.router,
     em_api.router,
     translation_api.router,
+    qc_api.router,
     auth_pages.router,
     dashboard_pages.router,
     accounts_pages.router,
@@ -124,6 +127,7 @@ ROUTERS = (
     gateway_api.router,
     gateway_public_pages.router,
     gateway_pages.router,
+    qc_pages.router,
 )
 
 
