@@ -163,6 +163,9 @@ class ReviewFacts:
     identity_problems: tuple[str, ...]
     environment_connected: bool = False
     environment_problems: tuple[str, ...] = ()
+    #: Action-level EM events in the batch's sessions not yet assessed by QA: each blocks.
+    environment_blocking: tuple[str, ...] = ()
+    environment_sessions: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,8 +231,16 @@ def review_items(facts: ReviewFacts) -> tuple[ReviewItem, ...]:
             )
         )
     else:
-        items += [ReviewItem(s.ENVIRONMENT, text) for text in facts.environment_problems] or [
-            _fine(s.ENVIRONMENT, "the batch's sessions are within their limits")
+        environment = [
+            ReviewItem(s.ENVIRONMENT, text, blocks=True) for text in facts.environment_blocking
+        ] + [ReviewItem(s.ENVIRONMENT, text) for text in facts.environment_problems]
+        items += environment or [
+            _fine(
+                s.ENVIRONMENT,
+                f"{facts.environment_sessions} sessions, every EM sample read, no excursion"
+                if facts.environment_sessions
+                else "no production session recorded for this batch",
+            )
         ]
     items += [ReviewItem(s.IDENTITY, text, blocks=True) for text in facts.identity_problems] or [
         _fine(s.IDENTITY, f"{facts.units} units bound to the batch's chain of identity")

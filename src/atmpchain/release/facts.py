@@ -1,6 +1,7 @@
 """What the release review reads from the capabilities below it, gathered into `ReviewFacts`:
 the batch record (manufacturing), open deviations (quality), QC results (qc), the lots and
-equipment used (materials, equipment) and the chain of identity of its units (identity).
+equipment used (materials, equipment), the environmental monitoring of its sessions
+(environmental_monitoring) and the chain of identity of its units (identity).
 
 Each read goes through the other capability's queries, never its tables.
 """
@@ -20,6 +21,7 @@ from atmpchain.materials import queries as material_queries
 from atmpchain.materials.domain import LotStatus
 from atmpchain.quality.deviations import open_deviations_for
 from atmpchain.release.domain import DeviationFact, QcLine, ReviewFacts
+from atmpchain.release.em_link import em_facts
 from atmpchain.release.qc_link import QcFacts, qc_facts
 
 
@@ -108,6 +110,7 @@ def batch_facts(session: Session, number: str, *, today: date) -> BatchFacts:
     )
     chains = identity_queries.chains_of_dins(session, dins)
     qc = qc_facts(session, record.number)
+    em = em_facts(session, record.number)
     deviations = tuple(
         DeviationFact(d.number, d.title, d.classification, d.state)
         for d in open_deviations_for(session, batch_number=record.number)
@@ -136,6 +139,10 @@ def batch_facts(session: Session, number: str, *, today: date) -> BatchFacts:
         equipment_problems=tuple(equipment_problems),
         units=len(record.units),
         identity_problems=tuple(_identity_problems(record, chains)),
+        environment_connected=True,
+        environment_problems=em.problems,
+        environment_blocking=em.blocking,
+        environment_sessions=em.sessions,
     )
     return BatchFacts(
         record,

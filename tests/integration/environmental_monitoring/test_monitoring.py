@@ -16,6 +16,7 @@ from atmpchain.environmental_monitoring.domain import Grade, Level, load_em_rule
 from atmpchain.environmental_monitoring.models import EmExcursion, EmGradeLimit, EmResult
 from atmpchain.errors import Conflict, InvalidInput, PermissionDenied
 from atmpchain.quality.models import Deviation, DeviationBatch
+from atmpchain.release.em_link import em_facts
 
 from .conftest import Suite
 
@@ -396,3 +397,41 @@ def test_telemetry_trends_fire_once_and_store_every_reading(
             .all()
         )
     assert kinds == ["consecutive-alerts"]
+
+
+def test_the_release_review_lists_an_unassessed_action_event_as_blocking_until_qa_assesses(
+    em_suite: Suite,
+) -> None:
+    # The release capability reads the same EM records (issue 13 item 8): the action event of the
+    # batch's session blocks certification until QA has assessed it; then it is a line to read.
+    session_id = em_suite.open_session("BSC-1", "B26-0006")
+    planned = plan.plan_session_samples(
+        em_suite.uow, actor=em_suite.crew.operator.actor, session_id=session_id
+    )
+    em_suite.clock.advance(timedelta(hours=1))
+    glove = next(p for p in planned if p.sample_type.value == "glove_print")
+    plan.collect_sample(em_suite.uow, actor=em_suite.crew.operator.actor, code=glove.code)
+    em_suite.clock.advance(timedelta(days=5))
+    results.read_plate(em_suite.uow, actor=em_suite.crew.qc.actor, sample_code=glove.code, cfu=1)
+    with em_suite.uow.db.read_session() as session:
+        facts = em_facts(session, "B26-0006")
+    assert facts.sessions == 1
+    [blocking] = facts.blocking
+    assert "BSC1-CENTRE" in blocking and "not assessed by QA" in blocking
+    # The samples not read yet are listed to look at, without blocking.
+    assert any("EM samples not read yet" in p for p in facts.problems)
+    with em_suite.uow.db.read_session() as session:
+        [event] = queries.em_for_batch(session, "B26-0006").unassessed_action_events
+    assessment.assess_impact(
+        em_suite.uow,
+        actor=em_suite.crew.qa.actor,
+        excursion_id=event.id,
+        batch_number="B26-0006",
+        impact="impact_acceptable",
+        rationale="One colony on the left glove; changed at once; the product stayed closed.",
+        password=em_suite.crew.qa.password,
+    )
+    with em_suite.uow.db.read_session() as session:
+        after = em_facts(session, "B26-0006")
+    assert after.blocking == ()
+    assert any("BSC1-CENTRE" in p and "action" in p for p in after.problems)

@@ -80,9 +80,34 @@ def test_a_clean_batch_may_be_certified_and_every_section_collapses_to_one_line(
     assert len([i for i in items if i.section is Section.STEPS]) == 1
 
 
-def test_environmental_monitoring_shows_a_visible_not_connected_line() -> None:
+def test_environmental_monitoring_shows_a_visible_not_connected_line_when_not_read() -> None:
     env = [i for i in review_items(GOOD) if i.section is Section.ENVIRONMENT]
     assert len(env) == 1 and env[0].text.startswith("not connected") and not env[0].fine
+
+
+CONNECTED = replace(GOOD, environment_connected=True, environment_sessions=3)
+
+
+def test_the_batchs_sessions_within_their_limits_collapse_to_one_fine_line() -> None:
+    env = [i for i in review_items(CONNECTED) if i.section is Section.ENVIRONMENT]
+    assert len(env) == 1 and env[0].fine and "3 sessions" in env[0].text
+    assert blockers(CONNECTED, Decision.CERTIFIED) == ()
+
+
+def test_an_unassessed_action_event_blocks_every_certification_but_not_a_rejection() -> None:
+    facts = replace(
+        CONNECTED,
+        environment_blocking=("not assessed by QA for this batch: action at BSC1-CENTRE",),
+        environment_problems=("alert at CR-B1-FLOOR",),
+    )
+    env = [i for i in review_items(facts) if i.section is Section.ENVIRONMENT]
+    assert [(i.blocks, i.fine) for i in env] == [(True, False), (False, False)]
+    for decision in (Decision.CERTIFIED, Decision.CERTIFIED_BEFORE_ALL_RESULTS):
+        assert any("BSC1-CENTRE" in r for r in blockers(facts, decision))
+    assert blockers(facts, Decision.REJECTED) == ()
+    # An assessed event (or an alert) is a line to read, not a block.
+    assessed = replace(CONNECTED, environment_problems=("action at BSC1-CENTRE",))
+    assert blockers(assessed, Decision.CERTIFIED) == ()
 
 
 @pytest.mark.parametrize(
