@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -73,10 +73,18 @@ def _hold_view(row: CustodyHold, names: dict[int, str] | None = None) -> ActiveH
     )
 
 
-def active_controls(session: Session, unit_ids: Iterable[int]) -> dict[int, ActiveControl]:
+def _ids(unit_ids: Iterable[int] | Select[int]) -> list[int] | Select[int]:
+    """The units asked for: a list of ids, or a query that selects them (a storage unit's
+    contents, say), which the database then resolves in the same statement."""
+    return unit_ids if isinstance(unit_ids, Select) else sorted(set(unit_ids))
+
+
+def active_controls(
+    session: Session, unit_ids: Iterable[int] | Select[int]
+) -> dict[int, ActiveControl]:
     """The active control of each of these units that has one (one query)."""
-    ids = sorted(set(unit_ids))
-    if not ids:
+    ids = _ids(unit_ids)
+    if not isinstance(ids, Select) and not ids:
         return {}
     rows = session.execute(
         select(CustodyControl).where(
@@ -91,12 +99,14 @@ def active_control(session: Session, unit_id: int) -> ActiveControl | None:
     return active_controls(session, [unit_id]).get(unit_id)
 
 
-def holds_of(session: Session, unit_ids: Iterable[int]) -> dict[int, tuple[ActiveHold, ...]]:
+def holds_of(
+    session: Session, unit_ids: Iterable[int] | Select[int]
+) -> dict[int, tuple[ActiveHold, ...]]:
     """The active holds of each of these units, oldest first (one query; units without a hold
     are left out)."""
-    ids = sorted(set(unit_ids))
+    ids = _ids(unit_ids)
     found: dict[int, list[ActiveHold]] = {}
-    if not ids:
+    if not isinstance(ids, Select) and not ids:
         return {}
     rows = list(
         session.execute(

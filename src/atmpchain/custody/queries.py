@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -212,13 +213,21 @@ def storage_map(session: Session, code: str) -> StorageMap:
     if found is None:
         raise NotFound(f"there is no storage unit '{code}'", field="code")
     unit, site, room = found
-    positions = list(
-        session.execute(
-            select(StoragePosition)
-            .where(StoragePosition.storage_unit_id == unit.id)
-            .order_by(StoragePosition.id)
-        ).scalars()
-    )
+    # Plain columns, not ORM objects: a tank has about two thousand positions and units, and
+    # building an object per row cost more than the queries (issue 17, item 2).
+    positions = session.execute(
+        select(
+            StoragePosition.id,
+            StoragePosition.parent_id,
+            StoragePosition.code,
+            StoragePosition.name,
+            StoragePosition.level,
+            StoragePosition.capacity,
+            StoragePosition.occupied,
+        )
+        .where(StoragePosition.storage_unit_id == unit.id)
+        .order_by(StoragePosition.id)
+    ).all()
     summary = StorageUnitSummary(
         unit.code,
         unit.name,
@@ -231,37 +240,49 @@ def storage_map(session: Session, code: str) -> StorageMap:
         sum(p.capacity or 0 for p in positions),
         sum(p.occupied or 0 for p in positions),
     )
-    contents: dict[int, list[StoredUnit]] = {}
+    in_this_unit = (
+        select(CurrentCustody.product_unit_id)
+        .join(StoragePosition, StoragePosition.id == CurrentCustody.position_id)
+        .where(StoragePosition.storage_unit_id == unit.id)
+    )
     stored = session.execute(
-        select(CurrentCustody, ProductUnit)
+        select(
+            CurrentCustody.position_id,
+            CurrentCustody.moved_at,
+            ProductUnit.id,
+            ProductUnit.din,
+            ProductUnit.product_code,
+            ProductUnit.coi,
+        )
         .join(ProductUnit, ProductUnit.id == CurrentCustody.product_unit_id)
         .join(StoragePosition, StoragePosition.id == CurrentCustody.position_id)
         .where(StoragePosition.storage_unit_id == unit.id)
         .order_by(CurrentCustody.moved_at)
     ).all()
-    ids = [product.id for _, product in stored]
-    controls, holds = control.active_controls(session, ids), control.holds_of(session, ids)
-    for row, product in stored:
-        assert row.position_id is not None
-        contents.setdefault(row.position_id, []).append(
+    # Controls and holds of the units in this storage unit, selected by the same join rather
+    # than by a list of a few thousand ids.
+    controls = control.active_controls(session, in_this_unit)
+    holds = control.holds_of(session, in_this_unit)
+    contents: dict[int, list[StoredUnit]] = {}
+    for position_id, moved_at, product_id, din, product_code, coi in stored:
+        assert position_id is not None  # joined to a position
+        contents.setdefault(position_id, []).append(
             StoredUnit(
-                product.id,
-                unit_label(product.din, product.product_code),
-                product.coi,
-                row.moved_at,
-                controls.get(product.id),
-                holds.get(product.id, ()),
+                product_id,
+                unit_label(din, product_code),
+                coi,
+                moved_at,
+                controls.get(product_id),
+                holds.get(product_id, ()),
             )
         )
-    depth: dict[int, int] = {}
-    children: dict[int | None, list[StoragePosition]] = {}
+    children: dict[int | None, list[Any]] = {}
     for position in positions:
         children.setdefault(position.parent_id, []).append(position)
     ordered: list[PositionView] = []
 
     def walk(parent: int | None, level: int) -> None:
         for position in children.get(parent, []):
-            depth[position.id] = level
             ordered.append(
                 PositionView(
                     position.code,
