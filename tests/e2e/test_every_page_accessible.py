@@ -40,6 +40,8 @@ PAGES: dict[str, tuple[str, ...]] = {
         "/equipment/EQ-PRODIGY-01",
         "/quality/deviations",
         "/quality/capas/overdue",
+        "/qc",
+        "/qc/notices",
     ),
     "operator": (
         "/",
@@ -68,6 +70,8 @@ PAGES: dict[str, tuple[str, ...]] = {
     ),
     "coordinator": ("/gateway/inquiries", "/gateway/trials", "/gateway/pipeline", "/inquire"),
     "sponsor": ("/sponsor/inquiries",),
+    "physician": ("/hospital/orders/new", "/qc/notices"),
+    "qc": ("/qc",),
 }
 
 

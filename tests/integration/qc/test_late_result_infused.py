@@ -8,7 +8,13 @@ from collections.abc import Callable
 
 import pytest
 from tests.conftest import Persona
-from tests.integration.hospital.conftest import CLEAN_LOG, Staff, dose_row, thaw_and_issue
+from tests.integration.hospital.conftest import (  # noqa: F401 - the cryostore fixture
+    CLEAN_LOG,
+    Staff,
+    cryostore,
+    dose_row,
+    thaw_and_issue,
+)
 from tests.integration.manufacturing.conftest import (
     PASSWORD,
     Site,
@@ -21,10 +27,10 @@ from tests.integration.qc.conftest import Lab, approve_spec, enter
 
 from atmpchain.accounts.domain import Role
 from atmpchain.clock import FixedClock
-from atmpchain.custody import control, storage
+from atmpchain.custody import control
 from atmpchain.custody import queries as custody_queries
 from atmpchain.custody import service as custody
-from atmpchain.custody.domain import StorageKind, StorageStatus
+from atmpchain.errors import Conflict, PermissionDenied
 from atmpchain.hospital import bedside, orders, receipt
 from atmpchain.hospital.common import dose_number
 from atmpchain.identity.din import Din
@@ -32,7 +38,7 @@ from atmpchain.manufacturing import mbr, units
 from atmpchain.manufacturing.common import controller
 from atmpchain.manufacturing.domain import BATCH, UnitKind
 from atmpchain.manufacturing.models import Batch
-from atmpchain.qc import queries
+from atmpchain.qc import queries, results
 from atmpchain.qc.domain import ResultKind, Verdict
 from atmpchain.uow import UnitOfWork
 
@@ -59,7 +65,7 @@ def _released_by_hand(uow: UnitOfWork, qa: Persona, number: str, unit_scan: str)
 
 
 @pytest.fixture
-def ward_staff(make_persona: Callable[..., Persona], site: Site) -> Staff:
+def staff(make_persona: Callable[..., Persona], site: Site) -> Staff:
     return Staff(
         physician=site.physician,
         pharmacist=site.pharmacist,
@@ -74,7 +80,8 @@ def test_a_late_sterility_failure_after_infusion_reaches_the_physician_with_the_
     clock: FixedClock,
     site: Site,
     lab: Lab,
-    ward_staff: Staff,
+    staff: Staff,
+    cryostore: str,  # noqa: F811
     approved_mbr: mbr.MbrRef,
     patient: TrialPatient,
     supplies: Supplies,
@@ -95,28 +102,12 @@ def test_a_late_sterility_failure_after_infusion_reaches_the_physician_with_the_
         to_party="World Courier",
         second_scan="&/" + patient.coi,
     )
-    actor = site.qa.actor
-    storage.create_site(uow, actor=actor, code="HOSP", name="University Hospital")
-    storage.create_room(uow, actor=actor, site_code="HOSP", code="CRYO", name="Cryostore")
-    storage.create_storage_unit(
-        uow,
-        actor=actor,
-        site_code="HOSP",
-        room_code="CRYO",
-        code="CRYO1",
-        name="LN2 tank 1",
-        kind=StorageKind.LN2_VAPOUR,
-        layout=(1, 1, 4),
-    )
-    storage.change_storage_status(
-        uow, actor=actor, code="CRYO1", status=StorageStatus.IN_USE, reason="qualified"
-    )
-    slot = "LOC:CRYO1.R1.B1.S1"
+    slot = cryostore
     dose_id = patient.dose_id
     pharmacist = site.pharmacist.actor
     orders.set_expected_din(
         uow,
-        actor=ward_staff.second_pharmacist.actor,
+        actor=staff.second_pharmacist.actor,
         dose_id=dose_id,
         din=bag.din + Din.parse(bag.din).check_character,
         reason="announced",
@@ -141,10 +132,10 @@ def test_a_late_sterility_failure_after_infusion_reaches_the_physician_with_the_
         location_scan=slot,
         password=PASSWORD,
     )
-    thaw_and_issue(uow, clock, ward_staff, dose_id, bag.scan, slot)
+    thaw_and_issue(uow, clock, staff, dose_id, bag.scan, slot)
     bedside.start_infusion(
         uow,
-        actor=ward_staff.nurse.actor,
+        actor=staff.nurse.actor,
         password=PASSWORD,
         wristband_scan="&/" + dose_row(uow, dose_id).coi,
         bag_scan=bag.scan,
@@ -168,3 +159,13 @@ def test_a_late_sterility_failure_after_infusion_reaches_the_physician_with_the_
     qa_note = next(n for n in notes if n.recipient_role == "qa")
     assert "Already infused: D" in qa_note.message
     assert any(h.source == "qc.late_result" for h in holds)
+    # Each recipient acknowledges their own notice; nobody else's.
+    with pytest.raises(PermissionDenied):
+        results.acknowledge_notice(uow, actor=staff.nurse.actor, notice_id=physician.id)
+    with pytest.raises(Conflict, match="sent to QA"):
+        results.acknowledge_notice(uow, actor=site.physician.actor, notice_id=qa_note.id)
+    results.acknowledge_notice(uow, actor=site.physician.actor, notice_id=physician.id)
+    results.acknowledge_notice(uow, actor=site.qa.actor, notice_id=qa_note.id)
+    with uow.db.read_session() as session:
+        mine = queries.notifications(session, recipient_id=site.physician.actor.user_id)
+    assert [n.acknowledged_at is not None for n in mine] == [True]
