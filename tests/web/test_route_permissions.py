@@ -63,6 +63,7 @@ PAGES: dict[str, tuple[Permission, ...]] = {
     "/equipment": (Permission.VIEW_EQUIPMENT,),
     "/quality/deviations": (Permission.VIEW_DEVIATIONS,),
     "/quality/capas/overdue": (Permission.VIEW_DEVIATIONS,),
+    "/release": (Permission.VIEW_RELEASE,),
 }
 
 #: JSON reads that people make with their session, and the permission each needs.
