@@ -225,6 +225,11 @@ def demo(
         "Manufacturing: the CAR-T MBR (CART-CD19) approved; one batch completed and awaiting "
         "release (bags quarantined), one in process: operate it on /manufacturing/batches"
     )
+    console.print(
+        "Release: the completed batch went through QC with sterility pending, was certified "
+        "before all results by the QP (qp), infused to P-2001, and its late sterility result "
+        "failed: see /release and the QC notices"
+    )
     if serve_app:
         _serve(cfg, db, host=None, port=None)
 
