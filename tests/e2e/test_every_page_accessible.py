@@ -57,6 +57,7 @@ PAGES: dict[str, tuple[str, ...]] = {
     ),
     "nurse": ("/hospital/bedside", "/hospital/doses/3"),
     "physician": ("/hospital/orders/new",),
+    "qp": ("/release",),
 }
 
 

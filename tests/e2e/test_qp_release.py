@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+from tests.e2e.axe import assert_accessible
 
 from atmpchain.accounts import sessions
 from atmpchain.clock import FixedClock
@@ -30,7 +31,7 @@ def _awaiting_release(path: Path) -> str:
     settings = Settings(
         database_url=f"sqlite:///{path}", display_timezone="Europe/Vienna", facility_fin="A9999"
     )
-    clock = FixedClock(UnitOfWork(db, settings=settings).clock.now() - timedelta(days=13))
+    clock = FixedClock(UnitOfWork(db, settings=settings).clock.now() - timedelta(days=11, hours=12))
     uow = UnitOfWork(db, clock, channel="cli", settings=settings)
 
     def login(name: str):  # type: ignore[no-untyped-def]
@@ -95,6 +96,7 @@ def test_a_qp_reviews_and_certifies_before_all_results_with_the_keyboard_only(
     expect(review).to_contain_text("Sterility: result pending (negative to date)")
     expect(review).to_contain_text("not connected")
     expect(page.get_by_test_id("fine-steps")).to_contain_text("all 8 steps signed")
+    assert_accessible(page)
     _tab_to(page, "input[name=decision]")
     page.keyboard.press("ArrowDown")  # the second decision: before all results
     expect(page.locator("input[value=certified_before_all_results]")).to_be_checked()
