@@ -19,8 +19,9 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 from rich.table import Table
 
-from atmpchain.accounts import access, passwords, sessions, users
-from atmpchain.accounts.domain import SYSTEM_ACTOR, Role
+from atmpchain.access import service as access
+from atmpchain.accounts import passwords, sessions, users
+from atmpchain.accounts.domain import SYSTEM_ACTOR, Actor, Role
 from atmpchain.clock import FixedClock
 from atmpchain.config import Settings
 from atmpchain.db import Database
@@ -48,7 +49,7 @@ RAW = {
 }
 
 
-def _person(uow: UnitOfWork, qa_actor: object, name: str, role: Role) -> None:
+def _person(uow: UnitOfWork, qa_actor: Actor, name: str, role: Role) -> None:
     user_id = users.create_user(
         uow,
         actor=SYSTEM_ACTOR,
@@ -58,7 +59,7 @@ def _person(uow: UnitOfWork, qa_actor: object, name: str, role: Role) -> None:
         password=PASSWORD,
         must_change_password=False,
     )
-    access.approve_access(uow, actor=qa_actor, user_id=user_id, password=PASSWORD)  # type: ignore[arg-type]
+    access.approve_access(uow, actor=qa_actor, user_id=user_id, password=PASSWORD)
 
 
 def _set_up(url: str) -> tuple[Settings, Database, FixedClock, str]:
