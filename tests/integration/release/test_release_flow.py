@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+import pypdfium2 as pdfium
 import pytest
 from tests.conftest import Persona
 from tests.integration.conftest import Trail
@@ -25,12 +26,22 @@ from atmpchain.custody.models import ProductUnit
 from atmpchain.hospital import bedside, orders, receipt
 from atmpchain.hospital import queries as hospital_queries
 from atmpchain.hospital.domain import DoseStatus
+from atmpchain.manufacturing import queries as batch_queries
 from atmpchain.qc import oos
 from atmpchain.qc import queries as qc_queries
-from atmpchain.release import queries, service
+from atmpchain.release import queries, records, service
 from atmpchain.release.domain import Decision, NoticeState, SupplyStep
 from atmpchain.release.errors import CertificationBlocked, ReleaseRuleError
 from atmpchain.uow import UnitOfWork
+
+
+def _text(pdf: bytes) -> str:
+    document = pdfium.PdfDocument(pdf)
+    try:
+        return " ".join(document[n].get_textpage().get_text_range() for n in range(len(document)))
+    finally:
+        document.close()
+
 
 LOG = "time,temperature\n" + "".join(f"2026-01-04T{h:02d}:00:00Z,-170.5\n" for h in range(6, 20))
 
@@ -247,6 +258,15 @@ def test_an_oos_product_is_supplied_after_the_four_signed_steps_and_the_clock_ru
         view = queries.supply_view(session, supply, now=clock.now())
     assert view.clock.state is NoticeState.SENT and view.next_step is None
     assert [s.step for s in view.steps] == list(SupplyStep)
+    # The dose's page and the certificate say the product was supplied out of specification.
+    with uow.db.read_session() as session:
+        status = queries.release_status_of(session, tested.number)
+        record = batch_queries.batch_record(session, tested.number)
+    assert status is not None and status.out_of_specification
+    pdf = records.certificate_pdf(record, decided, view, "Test", clock.now(), "Europe/Vienna")
+    text = " ".join(_text(pdf).split())
+    assert "SUPPLIED OUT OF SPECIFICATION" in text
+    assert "Out of specification Viability" in text
 
 
 def _infuse(
