@@ -40,6 +40,8 @@ PAGES: dict[str, tuple[str, ...]] = {
         "/equipment/EQ-PRODIGY-01",
         "/quality/deviations",
         "/quality/capas/overdue",
+        "/qc",
+        "/qc/notices",
     ),
     "operator": (
         "/",
@@ -56,7 +58,8 @@ PAGES: dict[str, tuple[str, ...]] = {
         "/hospital/doses/3",
     ),
     "nurse": ("/hospital/bedside", "/hospital/doses/3"),
-    "physician": ("/hospital/orders/new",),
+    "physician": ("/hospital/orders/new", "/qc/notices"),
+    "qc": ("/qc",),
     "qp": ("/release",),
 }
 

@@ -63,6 +63,8 @@ PAGES: dict[str, tuple[Permission, ...]] = {
     "/equipment": (Permission.VIEW_EQUIPMENT,),
     "/quality/deviations": (Permission.VIEW_DEVIATIONS,),
     "/quality/capas/overdue": (Permission.VIEW_DEVIATIONS,),
+    "/qc": (Permission.VIEW_QC,),
+    "/qc/notices": (Permission.ACKNOWLEDGE_QC_NOTICE,),
     "/release": (Permission.VIEW_RELEASE,),
 }
 
@@ -83,6 +85,9 @@ API_READS: dict[str, tuple[Permission, ...]] = {
     "/api/equipment/due": (Permission.VIEW_EQUIPMENT,),
     "/api/quality/deviations": (Permission.VIEW_DEVIATIONS,),
     "/api/quality/capas/overdue": (Permission.VIEW_DEVIATIONS,),
+    "/api/qc/specifications": (Permission.VIEW_QC,),
+    "/api/qc/oos": (Permission.VIEW_QC,),
+    "/api/qc/notices": (Permission.ACKNOWLEDGE_QC_NOTICE,),
 }
 
 

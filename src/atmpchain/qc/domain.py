@@ -107,13 +107,20 @@ class Limit:
             and self.low_inclusive
             and self.high_inclusive
         ):
-            return f"{self.low} to {self.high}"
+            return f"{_num(self.low)} to {_num(self.high)}"
         parts = []
         if self.low is not None:
-            parts.append(f"{'>=' if self.low_inclusive else '>'} {self.low}")
+            parts.append(f"{'>=' if self.low_inclusive else '>'} {_num(self.low)}")
         if self.high is not None:
-            parts.append(f"{'<=' if self.high_inclusive else '<'} {self.high}")
+            parts.append(f"{'<=' if self.high_inclusive else '<'} {_num(self.high)}")
         return " and ".join(parts)
+
+
+def _num(number: Decimal) -> str:
+    """A limit's number as people write it: plain below a million, else 5e+5 style."""
+    if number == 0 or abs(number.adjusted()) < 6:
+        return format(number, "f")
+    return format(number, "e")
 
 
 def parse_number(text: str, field: str = "value") -> Decimal:

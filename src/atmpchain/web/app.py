@@ -30,6 +30,7 @@ from atmpchain.web.api import hospital_timeline as hospital_timeline_api
 from atmpchain.web.api import identity as identity_api
 from atmpchain.web.api import manufacturing as manufacturing_api
 from atmpchain.web.api import materials as materials_api
+from atmpchain.web.api import qc as qc_api
 from atmpchain.web.api import quality as quality_api
 from atmpchain.web.api import refusals as refusals_api
 from atmpchain.web.api import release as release_api
@@ -56,6 +57,7 @@ from atmpchain.web.pages import hospital_trace as hospital_trace_pages
 from atmpchain.web.pages import identity as identity_pages
 from atmpchain.web.pages import manufacturing as manufacturing_pages
 from atmpchain.web.pages import materials as materials_pages
+from atmpchain.web.pages import qc as qc_pages
 from atmpchain.web.pages import quality as quality_pages
 from atmpchain.web.pages import refusals as refusals_pages
 from atmpchain.web.pages import release as release_pages
@@ -79,6 +81,7 @@ ROUTERS = (
     refusals_api.router,
     materials_api.router,
     equipment_api.router,
+    qc_api.router,
     auth_pages.router,
     dashboard_pages.router,
     accounts_pages.router,
@@ -100,6 +103,7 @@ ROUTERS = (
     refusals_pages.router,
     materials_pages.router,
     equipment_pages.router,
+    qc_pages.router,
     release_api.router,
     release_pages.router,
 )

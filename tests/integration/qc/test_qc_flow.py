@@ -206,7 +206,6 @@ def test_a_failed_late_result_holds_every_unit_and_notifies_qa_in_the_same_trans
         din = record.units[0].din
         flags = queries.late_result_flags(session, din)
         notes = queries.notifications(session, result_id=entered.id)
-        unit_id = flags[0]
         held = control.open_holds(session)
     assert entered.late.units_held == (din,)
     assert len(flags) == 1 and not flags[0].infused
@@ -214,7 +213,6 @@ def test_a_failed_late_result_holds_every_unit_and_notifies_qa_in_the_same_trans
     assert [h.source for h in held].count(LATE_RESULT) == 1
     assert [n.recipient_role for n in notes] == ["qa"]
     assert din in notes[0].message
-    del unit_id
 
 
 def test_a_lab_error_on_a_late_result_lifts_the_hold(
