@@ -84,6 +84,10 @@ def enum_column(enum_type: type[enum.Enum], length: int = 32) -> SAEnum:
     )
 
 
+#: `Session.info` key set on the sessions of `Database.read_session` (they never write).
+READ_ONLY = "atmpchain.read_only"
+
+
 class Base(DeclarativeBase):
     """Base of every table: named constraints, UTC timestamps."""
 
@@ -154,6 +158,9 @@ class Database:
     def read_session(self) -> Iterator[Session]:
         """A short read-only session; nothing it does is committed."""
         session = self._read()
+        # Read models may keep what they built for the life of this session (nothing in it is
+        # written): e.g. a batch record read by release and again by qc for the same page.
+        session.info[READ_ONLY] = True
         try:
             yield session
         finally:

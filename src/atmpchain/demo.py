@@ -21,6 +21,7 @@ from atmpchain.demo_cleanrooms import demo_cleanrooms
 from atmpchain.demo_gateway import demo_gateway
 from atmpchain.demo_manufacturing import demo_manufacturing
 from atmpchain.demo_translation import demo_translation
+from atmpchain.demo_release import demo_release
 from atmpchain.equipment import service as equipment_service
 from atmpchain.errors import NotFound
 from atmpchain.facility import service as facility_service
@@ -30,6 +31,7 @@ from atmpchain.hospital.entries import starting_catalogue
 from atmpchain.identity import queries as identity_queries
 from atmpchain.identity import service as identity_service
 from atmpchain.identity.din import Din, DonationIdentification
+from atmpchain.manufacturing import mbr_format
 from atmpchain.materials import service as materials_service
 from atmpchain.quality import service as quality_service
 from atmpchain.quality.deviations import raise_deviation
@@ -55,6 +57,7 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("qp", "Petra Qualified", (Role.QUALIFIED_PERSON,)),
     DemoUser("operator", "Otto Operator", (Role.OPERATOR,)),
     DemoUser("qc", "Cora Analyst", (Role.QC_ANALYST,)),
+    DemoUser("qc2", "Quentin Tester", (Role.QC_ANALYST,)),
     DemoUser("scientist", "Sami Process", (Role.PROCESS_SCIENTIST,)),
     DemoUser("researcher", "Rhea Lab", (Role.RESEARCHER,)),
     DemoUser("pharmacist", "Phil Dispenser", (Role.PHARMACIST,)),
@@ -185,7 +188,8 @@ def seed(uow: UnitOfWork) -> DemoResult:
     demo_equipment(uow)
     _demo_quality(uow, qa, operator, therapies[0].bag_scan.lstrip("=")[:13])
     demo_cleanrooms(uow, DEMO_PASSWORD)
-    demo_manufacturing(uow, DEMO_PASSWORD)
+    made = demo_manufacturing(uow, DEMO_PASSWORD)
+    demo_release(uow, DEMO_PASSWORD, made.finished, mbr_format.cart_example().code)
     demo_translation(uow, DEMO_PASSWORD)
     demo_gateway(uow, DEMO_PASSWORD)
     return DemoResult(created=True, device_token=token.token, therapies=(*therapies, ward_dose))

@@ -83,7 +83,9 @@ def _patient(
             product="tisagenlecleucel",
             appointment_at=uow.clock.now() + timedelta(days=16),
             ward="Haematology ward 3",
-            transport_minutes=15,
+            # Kymriah is thawed on the ward (30 min from the thaw to the end of the infusion):
+            # no transport, so the released bag can reach the bedside (demo_release).
+            transport_minutes=0,
             note=f"trial {TRIAL}: product made in the facility's cleanroom",
         ),
     )

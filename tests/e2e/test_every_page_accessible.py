@@ -72,6 +72,7 @@ PAGES: dict[str, tuple[str, ...]] = {
     "sponsor": ("/sponsor/inquiries",),
     "physician": ("/hospital/orders/new", "/qc/notices"),
     "qc": ("/qc",),
+    "qp": ("/release",),
 }
 
 

@@ -80,6 +80,7 @@ PAGES: dict[str, tuple[Permission, ...]] = {
     "/sponsor/inquiries": (Permission.FOLLOW_OWN_INQUIRIES,),
     "/qc": (Permission.VIEW_QC,),
     "/qc/notices": (Permission.ACKNOWLEDGE_QC_NOTICE,),
+    "/release": (Permission.VIEW_RELEASE,),
 }
 
 #: JSON reads that people make with their session, and the permission each needs.

@@ -21,6 +21,7 @@ from atmpchain.cli import (
     manufacturing,
     materials,
     qc,
+    release,
     telemetry,
     translation,
     users,
@@ -62,6 +63,7 @@ app.add_typer(translation.app, name="translate")
 app.add_typer(gateway.inquiry_app, name="inquiry")
 app.add_typer(gateway.trial_app, name="trial")
 app.add_typer(qc.app, name="qc")
+app.add_typer(release.app, name="release")
 
 
 @app.command("init-db")
@@ -231,6 +233,11 @@ def demo(
     console.print(
         "Manufacturing: the CAR-T MBR (CART-CD19) approved; one batch completed and awaiting "
         "release (bags quarantined), one in process: operate it on /manufacturing/batches"
+    )
+    console.print(
+        "Release: the completed batch went through QC with sterility pending, was certified "
+        "before all results by the QP (qp), infused to P-2001, and its late sterility result "
+        "failed: see /release and the QC notices"
     )
     if serve_app:
         _serve(cfg, db, host=None, port=None)

@@ -199,9 +199,7 @@ def bind_donation(uow: UnitOfWork, *, actor: Actor, coi_identifier: str, din_tex
 
 def bind_din_in(uow: UnitOfWork, *, actor: Actor, coi_identifier: str, din: Din) -> None:
     """Inside another service's open unit of work (a receipt checked against its order): bind
-    the DIN to the chain and record it; the caller commits. A DIN already bound to this same
-    chain stays as it is (a bag made for the patient in the facility, received by the hospital
-    against the patient's order: the binding was recorded when the bag was made)."""
+    the DIN to the chain and record it; the caller commits."""
     chain = uow.session.execute(
         select(ChainOfIdentity).where(ChainOfIdentity.identifier == coi_identifier.strip())
     ).scalar_one_or_none()
@@ -209,6 +207,8 @@ def bind_din_in(uow: UnitOfWork, *, actor: Actor, coi_identifier: str, din: Din)
         raise NotFound(f"chain of identity '{coi_identifier}' does not exist", "coi")
     existing = uow.session.get(CoiDonation, din.encode())
     if existing is not None and existing.coi_id == chain.id:
+        # Already bound to this chain (the manufacturer bound its bag; the hospital receives
+        # it): nothing changes, nothing to record.
         return
     if existing is not None:
         owner = uow.session.get(ChainOfIdentity, existing.coi_id)

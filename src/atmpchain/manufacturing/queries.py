@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from atmpchain.accounts.models import User
 from atmpchain.custody import control
+from atmpchain.db import READ_ONLY
 from atmpchain.manufacturing.common import definition, entries, finished, progress
 from atmpchain.manufacturing.common import find_batch as _find
 from atmpchain.manufacturing.domain import (
@@ -110,6 +111,7 @@ class EntryView:
     reason: str | None
     signature: str | None  # printed name (meaning)
     signed_at: datetime | None
+    by_id: int | None = None  # who made the entry (release checks a QP's independence)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +202,7 @@ def _entry_views(session: Session, rows: list[BatchEntry]) -> dict[int, EntryVie
             reason=r.reason,
             signature=f"{sig.signer_name} ({sig.meaning.value})" if sig else None,
             signed_at=sig.signed_at if sig else None,
+            by_id=r.by_id,
         )
     return views
 
@@ -230,8 +233,23 @@ def _steps(
 
 
 def batch_record(session: Session, number: str) -> BatchRecord:
-    """The batch's full record, as the review page, the operator page and the PDF show it."""
+    """The batch's full record, as the review page, the operator page and the PDF show it. In a
+    read-only session the record is built once per batch version (release's review and qc's
+    results both read it for one page)."""
     batch = _find(session, number)
+    if not session.info.get(READ_ONLY):
+        return _batch_record(session, batch)
+    memo: dict[tuple[int, int], BatchRecord] = session.info.setdefault(_MEMO, {})
+    key = (batch.id, batch.version)
+    if key not in memo:
+        memo[key] = _batch_record(session, batch)
+    return memo[key]
+
+
+_MEMO = "atmpchain.manufacturing.batch_records"
+
+
+def _batch_record(session: Session, batch: Batch) -> BatchRecord:
     mbr = session.get(MasterBatchRecord, batch.mbr_id)
     assert mbr is not None
     record = definition(session, batch)

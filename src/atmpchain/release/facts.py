@@ -98,10 +98,26 @@ def _identity_problems(record: batch_queries.BatchRecord, chains: dict[str, str]
     return problems
 
 
+def _signers(
+    record: batch_queries.BatchRecord,
+) -> tuple[dict[str, int | None], dict[str, int | None]]:
+    """Who signed each step as performed and as verified, from the entries in force."""
+    performers: dict[str, int | None] = {}
+    verifiers: dict[str, int | None] = {}
+    for step in record.steps:
+        for entry in step.entries:
+            if entry.corrected:
+                continue
+            if entry.kind == EntryKind.PERFORMED.value:
+                performers.setdefault(step.definition.ref, entry.by_id)
+            elif entry.kind == EntryKind.VERIFIED.value:
+                verifiers.setdefault(step.definition.ref, entry.by_id)
+    return performers, verifiers
+
+
 def batch_facts(session: Session, number: str, *, today: date) -> BatchFacts:
     """Everything the release review and the certification rules need about one batch."""
     record = batch_queries.batch_record(session, number)
-    signers = batch_queries.step_signers(session, record.number)
     total, out = _out_of_range(record)
     lots_used, lot_problems = _lot_problems(session, record.number, today)
     uses, equipment_problems = _equipment_problems(session, record.number, today)
@@ -144,13 +160,7 @@ def batch_facts(session: Session, number: str, *, today: date) -> BatchFacts:
         environment_blocking=em.blocking,
         environment_sessions=em.sessions,
     )
-    return BatchFacts(
-        record,
-        facts,
-        qc,
-        {ref: who[0] for ref, who in signers.items()},
-        {ref: who[1] for ref, who in signers.items()},
-    )
+    return BatchFacts(record, facts, qc, *_signers(record))
 
 
 __all__ = ["BatchFacts", "QcLine", "batch_facts"]

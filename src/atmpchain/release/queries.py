@@ -50,6 +50,7 @@ class CertificationView:
     qp_name: str
     signature_meaning: str
     content_hash: str
+    out_of_specification: tuple[str, ...] = ()  # as signed, for an OOS supply
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +120,7 @@ def certification_of(session: Session, number: str) -> CertificationView | None:
         row.qp_name,
         sig.meaning.value,
         sig.content_hash,
+        tuple(json.loads(sig.content_json).get("out_of_specification") or ()),
     )
 
 
@@ -290,3 +292,29 @@ def supply_view(session: Session, supply_id: int, *, now: datetime) -> SupplyVie
         administered_at=administered_at,
         clock=notice_clock(administered_at, sent, now),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseStatus:
+    """A batch's release as a dose page shows it beside the batch number."""
+
+    batch_number: str
+    decision: Decision
+    pending_tests: tuple[str, ...]
+
+    @property
+    def out_of_specification(self) -> bool:
+        """Supplied out of specification at the physician's request (Part IV §11.5)."""
+        return self.decision is Decision.SUPPLIED_OUT_OF_SPECIFICATION
+
+
+def release_status_of(session: Session, batch_number: str | None) -> ReleaseStatus | None:
+    """The QP's decision on a batch made here (None: not decided, or another maker's batch)."""
+    if not batch_number:
+        return None
+    row = session.execute(
+        select(Certification).where(Certification.batch_number == batch_number.strip().upper())
+    ).scalar_one_or_none()
+    if row is None:
+        return None
+    return ReleaseStatus(row.batch_number, row.decision, tuple(json.loads(row.pending_tests)))

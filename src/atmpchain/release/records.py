@@ -60,6 +60,8 @@ def certification_sections(
     ]
     if c.procedure:
         rows.append(("Written procedure", c.procedure))
+    if c.out_of_specification:
+        rows.append(("Out of specification", ", ".join(c.out_of_specification)))
     if c.comment:
         rows.append(("Comment", c.comment))
     units = [u.din for u in record.units if u.kind == "final"]

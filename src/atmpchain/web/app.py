@@ -128,6 +128,9 @@ ROUTERS = (
     gateway_public_pages.router,
     gateway_pages.router,
     qc_pages.router,
+    qc_pages.router,
+    release_api.router,
+    release_pages.router,
 )
 
 

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the hospital's cryostore fixture is imported to be used by name
 """Release with QC (issue 12, items 5, 7): certification before all results lists the pending
 tests and frees the bag into the hospital's dose flow up to the bedside; blocked by an
 unassessed OOS, allowed once it clears; the Part IV §11.5 supply end to end with its clock."""
@@ -7,30 +8,45 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+import pypdfium2 as pdfium
 import pytest
 from tests.conftest import Persona
 from tests.integration.conftest import Trail
-from tests.integration.hospital.conftest import Staff, dose_row, thaw_and_issue
+from tests.integration.hospital.conftest import (  # noqa: F401 - cryostore: a fixture
+    Staff,
+    cryostore,
+    dose_row,
+    thaw_and_issue,
+)
 from tests.integration.manufacturing.conftest import PASSWORD, Site
 from tests.integration.qc.conftest import Lab, enter
 from tests.integration.release.conftest import GOOD_RESULTS, Release, pass_qc
 
 from atmpchain.accounts.domain import Role
 from atmpchain.clock import FixedClock
-from atmpchain.custody import control, storage
+from atmpchain.custody import control
 from atmpchain.custody import service as custody_service
 from atmpchain.custody.control_rules import HoldKind
-from atmpchain.custody.domain import StorageKind, StorageStatus
 from atmpchain.custody.models import ProductUnit
 from atmpchain.hospital import bedside, orders, receipt
 from atmpchain.hospital import queries as hospital_queries
 from atmpchain.hospital.domain import DoseStatus
+from atmpchain.manufacturing import queries as batch_queries
 from atmpchain.qc import oos
 from atmpchain.qc import queries as qc_queries
-from atmpchain.release import queries, service
+from atmpchain.release import queries, records, service
 from atmpchain.release.domain import Decision, NoticeState, SupplyStep
 from atmpchain.release.errors import CertificationBlocked, ReleaseRuleError
 from atmpchain.uow import UnitOfWork
+
+
+def _text(pdf: bytes) -> str:
+    document = pdfium.PdfDocument(pdf)
+    try:
+        return " ".join(document[n].get_textpage().get_text_range() for n in range(len(document)))
+    finally:
+        document.close()
+
 
 LOG = "time,temperature\n" + "".join(f"2026-01-04T{h:02d}:00:00Z,-170.5\n" for h in range(6, 20))
 
@@ -67,27 +83,6 @@ def staff(site: Site, make_persona: Callable[..., Persona]) -> Staff:
         nurse=make_persona(Role.NURSE, username="nora", full_name="Nora Ward"),
         qa=site.qa,
     )
-
-
-@pytest.fixture
-def cryostore(uow: UnitOfWork, site: Site) -> str:
-    actor = site.qa.actor
-    storage.create_site(uow, actor=actor, code="HOSP", name="University Hospital")
-    storage.create_room(uow, actor=actor, site_code="HOSP", code="CRYO", name="Cryostore")
-    storage.create_storage_unit(
-        uow,
-        actor=actor,
-        site_code="HOSP",
-        room_code="CRYO",
-        code="CRYO1",
-        name="LN2 tank 1",
-        kind=StorageKind.LN2_VAPOUR,
-        layout=(1, 1, 4),
-    )
-    storage.change_storage_status(
-        uow, actor=actor, code="CRYO1", status=StorageStatus.IN_USE, reason="qualified"
-    )
-    return "LOC:CRYO1.R1.B1.S1"
 
 
 def test_certification_before_all_results_lists_the_pending_tests_and_frees_the_bag(
@@ -247,6 +242,15 @@ def test_an_oos_product_is_supplied_after_the_four_signed_steps_and_the_clock_ru
         view = queries.supply_view(session, supply, now=clock.now())
     assert view.clock.state is NoticeState.SENT and view.next_step is None
     assert [s.step for s in view.steps] == list(SupplyStep)
+    # The dose's page and the certificate say the product was supplied out of specification.
+    with uow.db.read_session() as session:
+        status = queries.release_status_of(session, tested.number)
+        record = batch_queries.batch_record(session, tested.number)
+    assert status is not None and status.out_of_specification
+    pdf = records.certificate_pdf(record, decided, view, "Test", clock.now(), "Europe/Vienna")
+    text = " ".join(_text(pdf).split())
+    assert "SUPPLIED OUT OF SPECIFICATION" in text
+    assert "Out of specification Viability" in text
 
 
 def _infuse(

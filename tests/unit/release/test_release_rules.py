@@ -254,3 +254,61 @@ def test_the_48_hour_clock_starts_at_administration_and_runs_until_sent() -> Non
 def test_the_clock_is_overdue_exactly_after_48_hours(minutes: int) -> None:
     clock = notice_clock(T0, None, T0 + timedelta(minutes=minutes))
     assert (clock.state is NoticeState.OVERDUE) == (minutes >= NOTICE_HOURS * 60)
+
+
+_LINES = st.lists(
+    st.builds(
+        QcLine,
+        attribute=st.sampled_from(["Viability", "Sterility", "Dose", "Potency"]),
+        state=st.sampled_from(QcState),
+        release_critical=st.booleans(),
+        may_follow_release=st.booleans(),
+        reviewed=st.booleans(),
+    ),
+    max_size=6,
+).map(tuple)
+_FACTS = st.builds(
+    replace,
+    st.just(GOOD),
+    completed=st.booleans(),
+    steps_not_verified=st.lists(st.sampled_from(["S01", "S04"]), max_size=2).map(tuple),
+    deviations=st.lists(
+        st.builds(
+            DeviationFact,
+            number=st.just("DEV-9"),
+            title=st.just("t"),
+            classification=st.sampled_from([None, "minor", "major", "critical"]),
+            state=st.just("open"),
+        ),
+        max_size=2,
+    ).map(tuple),
+    qc_lines=_LINES,
+    unassessed_oos=st.lists(st.just("Viability"), max_size=1).map(tuple),
+)
+
+
+@given(_FACTS, st.booleans())
+def test_property_rejection_is_never_blocked_and_a_blocking_line_blocks_every_certification(
+    facts: ReviewFacts, accepted: bool
+) -> None:
+    assert blockers(facts, Decision.REJECTED) == ()
+    blocking = [i for i in review_items(facts) if i.blocks]
+    for decision in (Decision.CERTIFIED, Decision.CERTIFIED_BEFORE_ALL_RESULTS):
+        reasons = blockers(facts, decision, supply_accepted=accepted)
+        if any(i.section is not Section.QC for i in blocking) or facts.unassessed_oos:
+            assert reasons
+
+
+@given(_FACTS)
+def test_property_certification_before_all_results_lists_exactly_the_awaited_tests(
+    facts: ReviewFacts,
+) -> None:
+    awaited = [line.attribute for line in facts.qc_lines if line.awaited]
+    assert list(pending_tests(facts.qc_lines)) == awaited
+    if not blockers(facts, Decision.CERTIFIED_BEFORE_ALL_RESULTS):
+        assert awaited  # "every result is in" is refused: certify for release instead
+        assert not [
+            line
+            for line in facts.qc_lines
+            if line.release_critical and line.awaited and not line.may_follow_release
+        ]

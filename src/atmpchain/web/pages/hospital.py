@@ -22,6 +22,7 @@ from atmpchain.errors import DomainError, InvalidInput
 from atmpchain.hospital import lookup, queries, safeguards
 from atmpchain.hospital.domain import TRANSITIONS, DoseStatus, DoseStep
 from atmpchain.moments import MOMENT_RULE, check_moment, day_in_range
+from atmpchain.release import queries as release_queries
 from atmpchain.web.deps import Auth, CurrentAuth, RecordId, State, requires
 from atmpchain.web.templating import render
 
@@ -269,6 +270,8 @@ def dose_page(
     now = state.clock.now()
     with state.db.read_session() as session:
         record = queries.dose_record(session, dose_id)
+        # A batch made and certified here: its release (and a §11.5 supply) beside the batch.
+        released = release_queries.release_status_of(session, record.batch_number)
     forms = forms_for(record, auth.actor)
     if error_form is not None and error is not None:
         focus = (error_form, error.field or FIRST_FIELD[error_form])
@@ -285,6 +288,7 @@ def dose_page(
         auth,
         status_code=error.status if error else 200,
         record=record,
+        released=released,
         line=record.line,
         countdown=countdown(record.line, now),
         forms=forms,
