@@ -37,6 +37,8 @@ from atmpchain.cleanrooms.models import (
     SessionBatch,
     Workstation,
 )
+from atmpchain.equipment.errors import EquipmentNotUsable
+from atmpchain.equipment.usage import check_equipment_usable
 from atmpchain.errors import NotFound
 from atmpchain.uow import UnitOfWork
 
@@ -116,6 +118,12 @@ def _check(
     problem = location_problem(where, required_grade=step.required_grade, on=day)
     if problem:
         raise LocationNotUsable(problem)
+    if workstation is not None and workstation.equipment_code:
+        # The cabinet or isolator as equipment: qualified, calibrated (airflow, filters).
+        try:
+            check_equipment_usable(session, code=workstation.equipment_code, on=day)
+        except EquipmentNotUsable as error:
+            raise LocationNotUsable(f"workstation {where.code}: {error.message}") from None
     if room.grade in GOWNING_CHECKED:
         grade = gowning_grade(room.grade)
         if step.operator_id is None:
