@@ -20,8 +20,8 @@ from atmpchain.custody.domain import StorageKind, StorageStatus
 from atmpchain.demo_cleanrooms import demo_cleanrooms
 from atmpchain.demo_gateway import demo_gateway
 from atmpchain.demo_manufacturing import demo_manufacturing
-from atmpchain.demo_translation import demo_translation
 from atmpchain.demo_release import demo_release
+from atmpchain.demo_translation import demo_translation
 from atmpchain.equipment import service as equipment_service
 from atmpchain.errors import NotFound
 from atmpchain.facility import service as facility_service

@@ -42,6 +42,9 @@ PAGES: dict[str, tuple[str, ...]] = {
         "/quality/capas/overdue",
         "/qc",
         "/qc/notices",
+        "/cleanrooms",
+        "/cleanrooms/rooms/CR-B1",
+        "/cleanrooms/gowning",
     ),
     "operator": (
         "/",
@@ -58,7 +61,6 @@ PAGES: dict[str, tuple[str, ...]] = {
         "/hospital/doses/3",
     ),
     "nurse": ("/hospital/bedside", "/hospital/doses/3"),
-    "physician": ("/hospital/orders/new",),
     "scientist": (
         "/translation",
         "/translation/projects/1",

@@ -81,6 +81,8 @@ PAGES: dict[str, tuple[Permission, ...]] = {
     "/qc": (Permission.VIEW_QC,),
     "/qc/notices": (Permission.ACKNOWLEDGE_QC_NOTICE,),
     "/release": (Permission.VIEW_RELEASE,),
+    "/cleanrooms": (Permission.VIEW_CLEANROOMS,),
+    "/cleanrooms/gowning": (Permission.VIEW_CLEANROOMS,),
 }
 
 #: JSON reads that people make with their session, and the permission each needs.
@@ -98,6 +100,9 @@ API_READS: dict[str, tuple[Permission, ...]] = {
     "/api/materials/stock": (Permission.VIEW_MATERIALS,),
     "/api/equipment": (Permission.VIEW_EQUIPMENT,),
     "/api/equipment/due": (Permission.VIEW_EQUIPMENT,),
+    "/api/cleanrooms/rooms": (Permission.VIEW_CLEANROOMS,),
+    "/api/cleanrooms/gowning": (Permission.VIEW_CLEANROOMS,),
+    "/api/cleanrooms/sessions?batch_number=B26-00001": (Permission.VIEW_CLEANROOMS,),
     "/api/quality/deviations": (Permission.VIEW_DEVIATIONS,),
     "/api/quality/capas/overdue": (Permission.VIEW_DEVIATIONS,),
     "/api/em/limits": (Permission.VIEW_EM,),

@@ -9,6 +9,7 @@ import typer
 from atmpchain.cli import (
     audit,
     audit_keys,
+    cleanrooms,
     common,
     custody,
     deviation,
@@ -64,6 +65,7 @@ app.add_typer(gateway.inquiry_app, name="inquiry")
 app.add_typer(gateway.trial_app, name="trial")
 app.add_typer(qc.app, name="qc")
 app.add_typer(release.app, name="release")
+app.add_typer(cleanrooms.app, name="room")
 
 
 @app.command("init-db")

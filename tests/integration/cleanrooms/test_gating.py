@@ -18,7 +18,7 @@ from tests.integration.manufacturing.conftest import (
     fill_step,
 )
 
-from atmpchain.cleanrooms import gowning, queries, sessions, status
+from atmpchain.cleanrooms import gowning, queries, service, sessions, status
 from atmpchain.cleanrooms.errors import LocationNotFound, LocationNotUsable
 from atmpchain.clock import FixedClock
 from atmpchain.manufacturing import batches, mbr, mbr_format, steps
@@ -266,3 +266,26 @@ def test_requalification_due_refuses_sign_off(
 
 
 approved_mbr = manufacturing.approved_mbr
+
+
+def test_a_cabinet_whose_calibration_is_overdue_refuses_sign_off(
+    uow: UnitOfWork,
+    clock: FixedClock,
+    site: Site,
+    supplies: Supplies,
+    open_mbr: str,
+    make_patient: Callable[[str], TrialPatient],
+) -> None:
+    manufacturing.register_device(uow, site, "BSC-CAB-2", "biosafety-cabinet", calibrated=False)
+    service.create_workstation(
+        uow,
+        actor=site.qa.actor,
+        room="CR-B1",
+        code="BSC-2",
+        name="Cabinet 2",
+        equipment_code="EQ:BSC-CAB-2",
+    )
+    _gown(uow, site, clock.now().date() - timedelta(days=3))
+    number = _ready(uow, site, supplies, make_patient("PSN-0108"))
+    with pytest.raises(LocationNotUsable, match=r"workstation CR-B1/BSC-2: .*calibration overdue"):
+        _sign(uow, site, number, "BSC-2")
