@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from tests.em_support import Suite
 
 from atmpchain.cleanrooms.sessions import close_session
 from atmpchain.cleanrooms.status import record_cleaning
@@ -16,8 +17,6 @@ from atmpchain.environmental_monitoring.domain import Grade, Level, load_em_rule
 from atmpchain.environmental_monitoring.models import EmExcursion, EmGradeLimit, EmResult
 from atmpchain.errors import Conflict, InvalidInput, PermissionDenied
 from atmpchain.quality.models import Deviation, DeviationBatch
-
-from .conftest import Suite
 
 
 def _count(suite: Suite, model: type) -> int:
