@@ -47,6 +47,7 @@ PAGES: dict[str, tuple[str, ...]] = {
         "/identity/check",
         "/identity/labels",
         "/materials/receive",
+        "/em/collect",
     ),
     "pharmacist": (
         "/",
@@ -55,6 +56,7 @@ PAGES: dict[str, tuple[str, ...]] = {
         "/hospital/doses/2",
         "/hospital/doses/3",
     ),
+    "qc": ("/em", "/em/plates", "/em/import", "/em/trends", "/em/batches/B-NONE"),
     "nurse": ("/hospital/bedside", "/hospital/doses/3"),
     "physician": ("/hospital/orders/new",),
 }
