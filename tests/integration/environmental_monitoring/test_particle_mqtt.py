@@ -8,14 +8,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+import pytest
 from tests.conftest import Persona
 from tests.em_support import Suite
 
 from atmpchain.accounts.domain import Role
 from atmpchain.coldchain.settings import TelemetrySettings
-from atmpchain.environmental_monitoring import queries
+from atmpchain.environmental_monitoring import queries, results
 from atmpchain.environmental_monitoring.domain import Level
 from atmpchain.environmental_monitoring.mqtt import ParticleConsumer
+from atmpchain.errors import Conflict, PermissionDenied
 
 
 @dataclass(frozen=True)
@@ -65,3 +67,14 @@ def test_a_batch_of_particle_messages_is_stored_and_evaluated(
     assert [(e.location_code, e.level, e.deviation_number) for e in found] == [
         ("BSC1-CENTRE", Level.ACTION, None)
     ]
+    [event] = found
+    with pytest.raises(PermissionDenied):
+        results.raise_excursion_deviation(em_suite.uow, actor=counter.actor, excursion_id=event.id)
+    number = results.raise_excursion_deviation(
+        em_suite.uow, actor=em_suite.crew.qc.actor, excursion_id=event.id
+    )
+    assert number.startswith("DEV-")
+    with pytest.raises(Conflict, match="already has deviation"):
+        results.raise_excursion_deviation(
+            em_suite.uow, actor=em_suite.crew.qc.actor, excursion_id=event.id
+        )
