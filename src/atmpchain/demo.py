@@ -17,6 +17,7 @@ from atmpchain.clock import FixedClock
 from atmpchain.custody import service as custody_service
 from atmpchain.custody import storage
 from atmpchain.custody.domain import StorageKind, StorageStatus
+from atmpchain.demo_cleanrooms import demo_cleanrooms
 from atmpchain.demo_manufacturing import demo_manufacturing
 from atmpchain.equipment import service as equipment_service
 from atmpchain.errors import NotFound
@@ -181,6 +182,7 @@ def seed(uow: UnitOfWork) -> DemoResult:
     demo_materials(uow)
     demo_equipment(uow)
     _demo_quality(uow, qa, operator, therapies[0].bag_scan.lstrip("=")[:13])
+    demo_cleanrooms(uow, DEMO_PASSWORD)
     demo_manufacturing(uow, DEMO_PASSWORD)
     return DemoResult(created=True, device_token=token.token, therapies=(*therapies, ward_dose))
 

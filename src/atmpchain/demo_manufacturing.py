@@ -14,6 +14,8 @@ from datetime import date, timedelta
 
 from atmpchain.accounts import sessions
 from atmpchain.accounts.domain import Actor
+from atmpchain.cleanrooms import status as room_status
+from atmpchain.cleanrooms import suite
 from atmpchain.clock import FixedClock
 from atmpchain.hospital import orders
 from atmpchain.hospital.models import Dose
@@ -140,7 +142,15 @@ def _step(
             name=parameter.name,
             value=value,
         )
-    steps.sign_performed(uow, actor=operator, batch_number=number, step_ref=ref, password=password)
+    steps.sign_performed(
+        uow,
+        actor=operator,
+        batch_number=number,
+        step_ref=ref,
+        password=password,
+        # Scanned at the room of the step's grade in the demo's suite (demo_cleanrooms).
+        location=suite.ROOM_OF_GRADE[step.room_grade],
+    )
     if step.verify:
         steps.sign_verified(
             uow, actor=verifier, batch_number=number, step_ref=ref, password=password
@@ -208,7 +218,19 @@ def demo_manufacturing(uow: UnitOfWork, password: str) -> DemoBatches:
         _step(past, operator, scientist, password, finished, step_ref, lots)
     units.make_units(past, actor=operator, batch_number=finished, kind=UnitKind.FINAL, count=2)
     units.make_units(past, actor=operator, batch_number=finished, kind=UnitKind.RETAINED)
-    clock.advance(timedelta(hours=2))
+    clock.advance(timedelta(hours=1))
+    # Between two patients' products: the rooms cleaned, with line clearance (issue 13 item 5).
+    for room in ("CR-D1", "CR-C1"):
+        room_status.record_cleaning(
+            past,
+            actor=operator,
+            location=room,
+            agent="Sporicidal disinfectant",
+            agent_lot="DIS-2026-01",
+            contact_minutes=10,
+            line_clearance=f"batch {finished}: no bag, material, label or record left",
+        )
+    clock.advance(timedelta(hours=1))
     in_progress = start(*patients[1])
     clock.advance(timedelta(minutes=30))
     _step(past, operator, scientist, password, in_progress, "S01", lots)

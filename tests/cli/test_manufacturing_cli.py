@@ -61,10 +61,21 @@ def test_an_allogeneic_batch_from_the_command_line(
         "batch", "value", "--as", "olga", number, "S01", "viability", "50"
     )
     _run("batch", "value", "--as", "olga", number, "S01", "cd3_cells", "2")
-    refused = runner.invoke(app, ["batch", "perform", "--as", "olga", number, "S01"])
+    refused = runner.invoke(
+        app, ["batch", "perform", "--as", "olga", number, "S01", "--location", "CR-D1"]
+    )
     assert refused.exit_code != 0 and "deviation" in refused.output
     assert "deviation DEV-" in _run(
-        "batch", "perform", "--as", "olga", number, "S01", "--deviation", "Low viability"
+        "batch",
+        "perform",
+        "--as",
+        "olga",
+        number,
+        "S01",
+        "--location",
+        "CR-D1",
+        "--deviation",
+        "Low viability",
     )
     _run("batch", "verify", "--as", "otto", number, "S01")
     _run(

@@ -61,6 +61,10 @@ def test_an_operator_executes_a_step_with_the_keyboard_only(
     _type(page, "3.0")
     expect(page.locator("#value")).to_be_focused()
     _type(page, "1.8")
+    # The room scanned where the step was done (issue 13 item 6); a scanner ends with Enter,
+    # and the browser moves on to the one field still empty: the password.
+    expect(page.locator("#location")).to_be_focused()
+    _type(page, "RM:CR-C1")
     expect(page.locator("#password")).to_be_focused()
     _type(page, DEMO_PASSWORD)
     expect(page.get_by_test_id("step-title")).to_contain_text("Step S03")

@@ -40,6 +40,9 @@ PAGES: dict[str, tuple[str, ...]] = {
         "/equipment/EQ-PRODIGY-01",
         "/quality/deviations",
         "/quality/capas/overdue",
+        "/cleanrooms",
+        "/cleanrooms/rooms/CR-B1",
+        "/cleanrooms/gowning",
     ),
     "operator": (
         "/",

@@ -472,7 +472,8 @@ def test_the_matrix_covers_every_permission_a_trust_core_service_checks() -> Non
         Permission.VERIFY_BATCH_STEP,
         Permission.REJECT_BATCH,
         Permission.RECORD_RETENTION,
-        # Cleanrooms: every service for every role in tests/integration/cleanrooms/test_cleanrooms_permissions.py.
+        # Cleanrooms: every service for every role in
+        # tests/integration/cleanrooms/test_cleanrooms_permissions.py.
         Permission.MANAGE_CLEANROOMS,
         Permission.QUALIFY_ROOMS,
         Permission.OPERATE_ROOMS,

@@ -114,7 +114,7 @@ def test_a_whole_batch_through_the_http_api(
         _fill(
             client, operator, supplies, number, ref_, {"viability": "65"} if ref_ == "S01" else None
         )
-        body: dict[str, Any] = {"password": PASSWORD}
+        body: dict[str, Any] = {"password": PASSWORD, "location": manufacturing.room_for(ref_)}
         if ref_ == "S01":
             # Viability below the range: the step cannot be signed without a deviation.
             response = client.post(

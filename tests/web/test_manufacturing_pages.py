@@ -58,12 +58,21 @@ def test_the_operator_page_asks_one_thing_at_a_time(
     assert "OUT OF RANGE" in page
     page = _post(client, f"{base}/value", {"step_ref": "S01", "name": "cd3_cells", "value": "2"})
     assert "Raise a deviation" in page
-    page = _post(client, f"{base}/performed", {"step_ref": "S01", "password": PASSWORD})
+    page = _post(
+        client,
+        f"{base}/performed",
+        {"step_ref": "S01", "password": PASSWORD, "location": "RM:CR-D1"},
+    )
     assert "deviation" in page and "Sign step S01 performed" in page
     page = _post(
         client,
         f"{base}/performed",
-        {"step_ref": "S01", "password": PASSWORD, "deviation_title": "Low viability"},
+        {
+            "step_ref": "S01",
+            "password": PASSWORD,
+            "location": "RM:CR-D1",
+            "deviation_title": "Low viability",
+        },
     )
     assert "a second person" in page
     # The performer cannot verify; the second operator can.

@@ -28,6 +28,7 @@ from atmpchain.cleanrooms.domain import (
     parse_grade,
 )
 from atmpchain.cleanrooms.models import GowningRecord, MediaFillParticipation
+from atmpchain.clock import local_date
 from atmpchain.errors import InvalidInput, NotFound
 from atmpchain.moments import check_day
 from atmpchain.uow import UnitOfWork
@@ -131,7 +132,7 @@ def record_gowning(
         user = _operator(uow.session, username)
         if user.id == actor.user_id:
             raise InvalidInput("a gowning session is observed by someone else", "username")
-        if day > uow.clock.now().date():
+        if day > local_date(uow.clock, uow.settings.display_timezone):
             raise InvalidInput("the session cannot be dated in the future", "performed_on")
         before = standing_of(uow.session, user.id, gown, on=day)
         row = GowningRecord(
@@ -189,7 +190,7 @@ def record_media_fill(
         user = _operator(uow.session, username)
         if user.id == actor.user_id:
             raise InvalidInput("a media fill result is recorded by someone else", "username")
-        if day > uow.clock.now().date():
+        if day > local_date(uow.clock, uow.settings.display_timezone):
             raise InvalidInput("the run cannot be dated in the future", "performed_on")
         room_row = find_room(uow.session, room) if room and room.strip() else None
         row = MediaFillParticipation(

@@ -30,6 +30,7 @@ from atmpchain.cleanrooms.models import (
     RoomStateChange,
     Workstation,
 )
+from atmpchain.clock import local_date
 from atmpchain.errors import Conflict, InvalidInput, NotFound
 from atmpchain.moments import check_day
 from atmpchain.signatures.domain import Meaning
@@ -276,7 +277,7 @@ def record_qualification(
     with uow:
         row = find_room(uow.session, room, lock=True)
         before = room_record(row)
-        if day > uow.clock.now().date():
+        if day > local_date(uow.clock, uow.settings.display_timezone):
             raise InvalidInput("the qualification cannot be dated in the future", "performed_on")
         signature = apply_signature(
             uow,

@@ -37,6 +37,8 @@ from atmpchain.cleanrooms.models import (
     SessionBatch,
     Workstation,
 )
+from atmpchain.equipment.errors import EquipmentNotUsable
+from atmpchain.equipment.usage import check_equipment_usable
 from atmpchain.errors import NotFound
 from atmpchain.uow import UnitOfWork
 
@@ -116,6 +118,12 @@ def _check(
     problem = location_problem(where, required_grade=step.required_grade, on=day)
     if problem:
         raise LocationNotUsable(problem)
+    if workstation is not None and workstation.equipment_code:
+        # The cabinet or isolator as equipment: qualified, calibrated (airflow, filters).
+        try:
+            check_equipment_usable(session, code=workstation.equipment_code, on=day)
+        except EquipmentNotUsable as error:
+            raise LocationNotUsable(f"workstation {where.code}: {error.message}") from None
     if room.grade in GOWNING_CHECKED:
         grade = gowning_grade(room.grade)
         if step.operator_id is None:
@@ -247,6 +255,25 @@ def record_step_in(
     return LocationForStep(where.code, room.code, where.workstation_code, where.grade)
 
 
+def _close(
+    uow: UnitOfWork, *, actor: Actor, row: ProductionSession, reason: str, at: datetime
+) -> None:
+    """Close one session (inside the caller's unit of work) with its audit record."""
+    row.open_slot = None
+    row.closed_at = max(at, row.opened_at)
+    row.closed_by_id = actor.user_id
+    row.close_reason = reason[:200]
+    uow.session.flush()
+    uow.audit.record(
+        AuditAction.PRODUCTION_SESSION_CLOSED,
+        actor=actor,
+        record_type=SESSION_RECORD,
+        record_id=row.id,
+        before={"closed_at": None},
+        after={"closed_at": row.closed_at, "reason": row.close_reason},
+    )
+
+
 def close_open_in(
     uow: UnitOfWork,
     *,
@@ -263,29 +290,16 @@ def close_open_in(
     )
     if workstation is not None:
         query = query.where(ProductionSession.workstation_id == workstation.id)
-    closed: list[int] = []
-    when = at or uow.clock.now()
-    for row in uow.session.execute(query.with_for_update()).scalars():
-        row.open_slot = None
-        row.closed_at = max(when, row.opened_at)
-        row.closed_by_id = actor.user_id
-        row.close_reason = reason[:200]
-        uow.session.flush()
-        uow.audit.record(
-            AuditAction.PRODUCTION_SESSION_CLOSED,
-            actor=actor,
-            record_type=SESSION_RECORD,
-            record_id=row.id,
-            before={"closed_at": None},
-            after={"closed_at": row.closed_at, "reason": row.close_reason},
-        )
-        closed.append(row.id)
-    return closed
+    rows = list(uow.session.execute(query.with_for_update()).scalars())
+    for row in rows:
+        _close(uow, actor=actor, row=row, reason=reason, at=at or uow.clock.now())
+    return [row.id for row in rows]
 
 
 def close_session(uow: UnitOfWork, *, actor: Actor, location: str, reason: str = "") -> int:
     """The operator closes the session at a room or workstation (the products taken out of it);
-    returns its id. A room's cleaning or state change closes its sessions as well."""
+    returns its id. Closing a room's session leaves its workstations' open; a room's cleaning or
+    state change closes them all."""
     actor.require(Permission.OPERATE_ROOMS)
     why = text(reason, field="reason", required=False) or "closed by the operator"
     with uow:
@@ -293,22 +307,6 @@ def close_session(uow: UnitOfWork, *, actor: Actor, location: str, reason: str =
         row = _open_session(uow.session, room, workstation)
         if row is None:
             raise NotFound(f"no session is open at {view_of(room, workstation).code}", "location")
-        if workstation is None:
-            # Only the room's own session: a workstation's stays open until it is closed itself.
-            row.open_slot = None
-            row.closed_at = uow.clock.now()
-            row.closed_by_id = actor.user_id
-            row.close_reason = why
-            uow.session.flush()
-            uow.audit.record(
-                AuditAction.PRODUCTION_SESSION_CLOSED,
-                actor=actor,
-                record_type=SESSION_RECORD,
-                record_id=row.id,
-                before={"closed_at": None},
-                after={"closed_at": row.closed_at, "reason": why},
-            )
-        else:
-            close_open_in(uow, actor=actor, room=room, workstation=workstation, reason=why)
+        _close(uow, actor=actor, row=row, reason=why, at=uow.clock.now())
         uow.commit()
         return row.id

@@ -18,6 +18,7 @@ from atmpchain.cleanrooms.domain import (
 )
 from atmpchain.cleanrooms.models import CleaningLog, RoomStateChange
 from atmpchain.cleanrooms.sessions import close_open_in
+from atmpchain.clock import local_date
 from atmpchain.errors import Conflict, InvalidInput
 from atmpchain.moments import check_moment
 from atmpchain.uow import UnitOfWork
@@ -48,7 +49,9 @@ def change_state(uow: UnitOfWork, *, actor: Actor, room: str, state: str, reason
     with uow:
         row = find_room(uow.session, room, lock=True)
         before = room_record(row)
-        current = effective_state(row.state, row.requalification_due, uow.clock.now().date())
+        current = effective_state(
+            row.state, row.requalification_due, local_date(uow.clock, uow.settings.display_timezone)
+        )
         problem = transition_problem(current, target, by_qa=actor.can(Permission.QUALIFY_ROOMS))
         if problem:
             raise Conflict(f"room {row.code}: {problem}", field="state")

@@ -34,6 +34,8 @@ ROOMS = (
 DOORS = (("CR-D1", "CR-C1"), ("CR-C1", "AL-B1"), ("AL-B1", "CR-B1"))
 #: The grade A biosafety cabinet in the grade B room.
 WORKSTATION = ("BSC-1", "CR-B1", "Biosafety cabinet 1")
+#: Where a step of each grade is signed in this suite.
+ROOM_OF_GRADE = {"A": "BSC-1", "B": "CR-B1", "C": "CR-C1", "D": "CR-D1"}
 
 
 def install_suite(

@@ -9,6 +9,7 @@ import typer
 from atmpchain.cli import (
     audit,
     audit_keys,
+    cleanrooms,
     common,
     custody,
     deviation,
@@ -54,6 +55,7 @@ app.add_typer(equipment.app, name="equipment")
 app.add_typer(deviation.app, name="deviation")
 app.add_typer(manufacturing.mbr_app, name="mbr")
 app.add_typer(manufacturing.batch_app, name="batch")
+app.add_typer(cleanrooms.app, name="room")
 app.add_typer(em.app, name="em")
 
 

@@ -244,6 +244,10 @@ def batch_perform(
     acting_as: As,
     number: Number,
     step_ref: StepRef,
+    location: Annotated[
+        str,
+        typer.Option(help="The room or grade A workstation where it was done (RM: label or code)."),
+    ],
     deviation: Annotated[
         str | None, typer.Option(help="Raise a deviation with this title (out of range).")
     ] = None,
@@ -259,6 +263,7 @@ def batch_perform(
             batch_number=number,
             step_ref=step_ref,
             password=password,
+            location=location,
             deviation=dev,
         )
     )

@@ -9,6 +9,7 @@ from decimal import Decimal
 from atmpchain.accounts.domain import Actor, Permission
 from atmpchain.audit.actions import AuditAction
 from atmpchain.audit.reason import required_text
+from atmpchain.cleanrooms import sessions as room_sessions
 from atmpchain.equipment import usage as equipment_usage
 from atmpchain.manufacturing import batches
 from atmpchain.manufacturing.common import (
@@ -267,15 +268,30 @@ def sign_performed(
     batch_number: str,
     step_ref: str,
     password: str,
+    location: str,
     deviation: DeviationIn | None = None,
 ) -> str | None:
-    """The operator signs the step performed. A value out of range or a maximum hold time
-    exceeded needs a deviation linked to the step: raised here (in the same transaction) or
-    before. Returns the number of a deviation raised here."""
+    """The operator signs the step performed in the room or workstation they scanned
+    (`location`). A value out of range or a maximum hold time exceeded needs a deviation linked
+    to the step: raised here (in the same transaction) or before. Returns the number of a
+    deviation raised here.
+
+    The cleanrooms gate the signature (issue 13 item 6): a room (or grade A workstation) of the
+    step's grade or cleaner, in operation, cleaned since another product, no other patient's
+    product open at the workstation, and the operator's gowning in force for grade A/B rooms.
+    The step then joins the location's production session in the same transaction.
+    """
     actor.require(Permission.EXECUTE_BATCH)
     raised: str | None = None
     with uow:
         batch, record, step, rows = _open_step(uow, batch_number, step_ref)
+        where = room_sessions.record_step_in(
+            uow,
+            actor=actor,
+            location=location,
+            step=_step_at(batch, step, actor),
+            on=local_day(uow),
+        )
         steps = progress(record, rows)
         mine = steps[step.ref]
         missing = missing_for_sign_off(step, mine)
@@ -319,7 +335,10 @@ def sign_performed(
             password=password,
             record_type="batch_step",
             record_id=f"{batch.number}/{step.ref}",
-            content=_step_content(batch, step, entries(uow.session, batch.id)),
+            content={
+                **_step_content(batch, step, entries(uow.session, batch.id)),
+                "location": where.code,
+            },
             meaning=Meaning.PERFORMED,
         )
         add_entry(
@@ -328,12 +347,30 @@ def sign_performed(
             batch=batch,
             kind=EntryKind.PERFORMED,
             step_ref=step.ref,
+            # Where it was done: the room or workstation, and the grade the product met there.
+            name=where.code,
+            value=f"grade {where.grade}",
             signature_id=signature.id,
             action=AuditAction.BATCH_STEP_PERFORMED,
         )
         _finish_if_done(uow, actor, batch, record)
         uow.commit()
     return raised
+
+
+def _step_at(batch: Batch, step: StepDef, actor: Actor) -> room_sessions.StepAt:
+    """The step as the cleanrooms see it: whose product (the patient's chain of identity, or the
+    donor lot), which grade, by whom."""
+    patient = f"COI:{batch.patient_coi}" if batch.patient_coi else f"LOT:{batch.donor_lot}"
+    return room_sessions.StepAt(
+        batch_number=batch.number,
+        step_ref=step.ref,
+        required_grade=step.room_grade,
+        patient=patient,
+        din=batch.starting_din,
+        operator_id=actor.user_id,
+        operator_name=actor.full_name,
+    )
 
 
 def _step_content(batch: Batch, step: StepDef, rows: list[BatchEntry]) -> dict[str, object]:

@@ -21,6 +21,7 @@ from atmpchain.uow import UnitOfWork
 from atmpchain.web import errors
 from atmpchain.web.api import accounts as accounts_api
 from atmpchain.web.api import audit as audit_api
+from atmpchain.web.api import cleanrooms as cleanrooms_api
 from atmpchain.web.api import coldchain as coldchain_api
 from atmpchain.web.api import custody as custody_api
 from atmpchain.web.api import environmental_monitoring as em_api
@@ -40,6 +41,7 @@ from atmpchain.web.gate import BodyLimits, LimitBodySize, RefuseAnonymousWrites
 from atmpchain.web.pages import accounts as accounts_pages
 from atmpchain.web.pages import audit as audit_pages
 from atmpchain.web.pages import auth as auth_pages
+from atmpchain.web.pages import cleanrooms as cleanrooms_pages
 from atmpchain.web.pages import coldchain as coldchain_pages
 from atmpchain.web.pages import custody as custody_pages
 from atmpchain.web.pages import dashboard as dashboard_pages
@@ -101,6 +103,8 @@ ROUTERS = (
     refusals_pages.router,
     materials_pages.router,
     equipment_pages.router,
+    cleanrooms_api.router,
+    cleanrooms_pages.router,
     em_pages.router,
 )
 

@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import Persona
 
 from atmpchain.accounts.domain import Role
+from atmpchain.cleanrooms import suite
 from atmpchain.clock import FixedClock
 from atmpchain.equipment import service as equipment_service
 from atmpchain.hospital import catalogue
@@ -154,6 +155,13 @@ ITEMS = {
 }
 UNITS = {"MEDIUM": "mL", "TACT": "vial", "LV-CD19": "mL", "IL2": "vial", "CRYO": "mL"}
 DEVICE = "PRODIGY-01"
+
+
+def room_for(ref: str) -> str:
+    """The room (or grade A workstation) of the suite where the CAR-T MBR's step is signed."""
+    return suite.ROOM_OF_GRADE[mbr_format.cart_example().step(ref).room_grade]
+
+
 FREEZER = "CRF-01"
 
 
@@ -233,7 +241,10 @@ def register_device(
 @pytest.fixture
 def supplies(uow: UnitOfWork, site: Site) -> Supplies:
     """Every material of the CAR-T MBR with a released lot; the device and the freezer qualified
-    and calibrated."""
+    and calibrated; the cleanroom suite qualified, cleaned and in operation."""
+    suite.install_suite(
+        uow, actor=site.qa.actor, password=PASSWORD, qualified_on=uow.clock.now().date()
+    )
     lots = {}
     for item, grade in ITEMS.items():
         material_service.create_item(
@@ -308,7 +319,12 @@ def run_step(
     """Fill the step, sign it performed, and have the second operator verify it if asked."""
     fill_step(uow, site, supplies, number, ref, values)
     steps.sign_performed(
-        uow, actor=site.operator.actor, batch_number=number, step_ref=ref, password=PASSWORD
+        uow,
+        actor=site.operator.actor,
+        batch_number=number,
+        step_ref=ref,
+        password=PASSWORD,
+        location=room_for(ref),
     )
     if mbr_format.cart_example().step(ref).verify:
         steps.sign_verified(

@@ -18,6 +18,7 @@ from tests.integration.manufacturing.conftest import (
     fill_step,
     receive_lot,
     register_device,
+    room_for,
     run_batch,
     run_step,
     start,
@@ -137,7 +138,12 @@ def test_an_out_of_range_value_cannot_be_signed_without_a_deviation(
     fill_step(uow, site, supplies, running, "S01", {"viability": "62"})
     with pytest.raises(DeviationRequired, match="viability out of range"):
         steps.sign_performed(
-            uow, actor=site.operator.actor, batch_number=running, step_ref="S01", password=PASSWORD
+            uow,
+            actor=site.operator.actor,
+            batch_number=running,
+            step_ref="S01",
+            password=PASSWORD,
+            location=room_for("S01"),
         )
     assert not trail.records("manufacturing:batch:step-performed")
     number = steps.sign_performed(
@@ -147,6 +153,7 @@ def test_an_out_of_range_value_cannot_be_signed_without_a_deviation(
         step_ref="S01",
         password=PASSWORD,
         deviation=steps.DeviationIn("Low apheresis viability", "Viability 62 % at receipt"),
+        location=room_for("S01"),
     )
     assert number is not None
     with uow.db.read_session() as session:
@@ -160,7 +167,12 @@ def test_the_same_person_cannot_perform_and_verify(
 ) -> None:
     fill_step(uow, site, supplies, running, "S01")
     steps.sign_performed(
-        uow, actor=site.operator.actor, batch_number=running, step_ref="S01", password=PASSWORD
+        uow,
+        actor=site.operator.actor,
+        batch_number=running,
+        step_ref="S01",
+        password=PASSWORD,
+        location=room_for("S01"),
     )
     with pytest.raises(BatchRuleError, match="second person"):
         steps.sign_verified(
@@ -206,7 +218,12 @@ def test_a_hold_time_exceeded_needs_a_deviation(
     fill_step(uow, site, supplies, running, "S04")
     with pytest.raises(DeviationRequired, match="hold time"):
         steps.sign_performed(
-            uow, actor=site.operator.actor, batch_number=running, step_ref="S04", password=PASSWORD
+            uow,
+            actor=site.operator.actor,
+            batch_number=running,
+            step_ref="S04",
+            password=PASSWORD,
+            location=room_for("S04"),
         )
 
 
@@ -242,7 +259,12 @@ def test_a_correction_is_a_new_entry_with_a_reason(
     assert corrected.reason == "typed 20 for 200"
     # Now in range: the step signs off without a deviation.
     steps.sign_performed(
-        uow, actor=site.operator.actor, batch_number=running, step_ref="S01", password=PASSWORD
+        uow,
+        actor=site.operator.actor,
+        batch_number=running,
+        step_ref="S01",
+        password=PASSWORD,
+        location=room_for("S01"),
     )
 
 

@@ -13,6 +13,7 @@ from tests.integration.manufacturing.conftest import (
     TrialPatient,
     clear,
     fill_step,
+    room_for,
     run_step,
     start,
 )
@@ -58,6 +59,7 @@ def test_the_ebr_carries_every_entry_signature_and_deviation(
         step_ref="S01",
         password=PASSWORD,
         deviation=steps.DeviationIn("Low viability", "65 % at receipt"),
+        location=room_for("S01"),
     )
     steps.sign_verified(
         uow,

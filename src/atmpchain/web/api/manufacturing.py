@@ -234,6 +234,7 @@ def step_performed(
         batch_number=number,
         step_ref=ref,
         password=body.password,
+        location=body.location,
         deviation=deviation,
     )
     return PerformedOut(deviation_number=raised)

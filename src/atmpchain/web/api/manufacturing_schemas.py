@@ -121,6 +121,8 @@ class DeviationBody(Strict):
 
 class PerformedIn(Strict):
     password: Password
+    # The room or grade A workstation scanned where the step was done (its RM: label or code).
+    location: str = Field(min_length=1, max_length=60)
     deviation: DeviationBody | None = None
 
 

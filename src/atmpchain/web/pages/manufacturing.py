@@ -247,6 +247,7 @@ def operate_performed(
     state: State,
     step_ref: Text = "",
     password: Text = "",
+    location: Text = "",
     deviation_title: Text = "",
     deviation_description: Text = "",
 ) -> Response:
@@ -263,6 +264,7 @@ def operate_performed(
             batch_number=number,
             step_ref=step_ref,
             password=password,
+            location=location,
             deviation=deviation,
         )
     except DomainError as exc:
