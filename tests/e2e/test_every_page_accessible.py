@@ -52,6 +52,7 @@ PAGES: dict[str, tuple[str, ...]] = {
         "/identity/check",
         "/identity/labels",
         "/materials/receive",
+        "/em/collect",
     ),
     "pharmacist": (
         "/",
@@ -73,7 +74,7 @@ PAGES: dict[str, tuple[str, ...]] = {
     "coordinator": ("/gateway/inquiries", "/gateway/trials", "/gateway/pipeline", "/inquire"),
     "sponsor": ("/sponsor/inquiries",),
     "physician": ("/hospital/orders/new", "/qc/notices"),
-    "qc": ("/qc",),
+    "qc": ("/qc", "/em", "/em/plates", "/em/import", "/em/trends", "/em/batches/B-NONE"),
     "qp": ("/release",),
 }
 

@@ -478,6 +478,11 @@ def test_the_matrix_covers_every_permission_a_trust_core_service_checks() -> Non
         Permission.QUALIFY_ROOMS,
         Permission.OPERATE_ROOMS,
         Permission.RECORD_GOWNING,
+        # Environmental monitoring: every write for every role in tests/web/test_em_web.py.
+        Permission.MANAGE_EM_PLAN,
+        Permission.COLLECT_EM_SAMPLES,
+        Permission.RECORD_EM_RESULTS,
+        Permission.ASSESS_EM_IMPACT,
     }
     # The rest are checked by the web layer when it shows pages (tests/web covers them).
     assert set(Permission) - checked == {
@@ -494,6 +499,7 @@ def test_the_matrix_covers_every_permission_a_trust_core_service_checks() -> Non
         Permission.VIEW_BATCHES,
         Permission.TRACE_GENEALOGY,
         Permission.VIEW_CLEANROOMS,
+        Permission.VIEW_EM,
     }
 
 

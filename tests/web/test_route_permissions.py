@@ -66,6 +66,8 @@ PAGES: dict[str, tuple[Permission, ...]] = {
     "/equipment": (Permission.VIEW_EQUIPMENT,),
     "/quality/deviations": (Permission.VIEW_DEVIATIONS,),
     "/quality/capas/overdue": (Permission.VIEW_DEVIATIONS,),
+    "/cleanrooms": (Permission.VIEW_CLEANROOMS,),
+    "/cleanrooms/gowning": (Permission.VIEW_CLEANROOMS,),
     "/em": (Permission.VIEW_EM,),
     "/em/collect": (Permission.COLLECT_EM_SAMPLES,),
     "/em/plates": (Permission.RECORD_EM_RESULTS,),
@@ -81,8 +83,6 @@ PAGES: dict[str, tuple[Permission, ...]] = {
     "/qc": (Permission.VIEW_QC,),
     "/qc/notices": (Permission.ACKNOWLEDGE_QC_NOTICE,),
     "/release": (Permission.VIEW_RELEASE,),
-    "/cleanrooms": (Permission.VIEW_CLEANROOMS,),
-    "/cleanrooms/gowning": (Permission.VIEW_CLEANROOMS,),
 }
 
 #: JSON reads that people make with their session, and the permission each needs.

@@ -96,7 +96,10 @@ class Level(enum.Enum):
     @property
     def rank(self) -> int:
         """Order: within < alert < action."""
-        return {Level.WITHIN: 0, Level.ALERT: 1, Level.ACTION: 2}[self]
+        return _RANKS[self.value]
+
+
+_RANKS = {"within": 0, "alert": 1, "action": 2}
 
 
 class TrendKind(enum.Enum):
@@ -326,9 +329,22 @@ def find_trends(rules: Iterable[TrendRule], series: Sequence[TrendPoint]) -> lis
 def new_trends(rules: Iterable[TrendRule], series: Sequence[TrendPoint]) -> list[TrendFinding]:
     """The trends the newest result starts: those that fire now but did not on the result
     before (a fourth alert in a row continues the trend the third raised; it raises no other)."""
+    if not series or not _may_complete(series[-1]):
+        return []
     rules = tuple(rules)
     before = {f.rule.code for f in find_trends(rules, series[:-1])} if len(series) > 1 else set()
     return [f for f in find_trends(rules, series) if f.rule.code not in before]
+
+
+def _may_complete(point: TrendPoint) -> bool:
+    """Whether a result could complete any rule: every rule needs its newest result at or above
+    the alert level, or with an organism (a within-limit count completes none: a cheap test for
+    the many results of an import)."""
+    return (
+        point.level is not Level.WITHIN
+        or point.organism is not None
+        or (point.alert is not None and point.value >= point.alert)
+    )
 
 
 def _fires(rule: TrendRule, series: Sequence[TrendPoint]) -> tuple[TrendPoint, ...] | None:

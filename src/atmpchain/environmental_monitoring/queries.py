@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
@@ -109,33 +110,33 @@ class BatchEm:
 
 
 _END_OF_RANGE = datetime(2199, 12, 31, 23, 59, tzinfo=UTC)
-_RESULT_COLUMNS = (EmResult, EmLocation.code, EmPlanPoint.sample_type, EmSample.code)
 
 
-def _result_query() -> Select[EmResult, str, SampleType, str | None]:
+def _result_query() -> Select[*tuple[Any, ...]]:
+    # Plain columns, not ORM objects: a year of one point is thousands of rows for a chart.
     return (
-        select(*_RESULT_COLUMNS)
+        select(
+            EmResult.id,
+            EmLocation.code,
+            EmPlanPoint.sample_type,
+            EmResult.taken_at,
+            EmResult.value,
+            EmResult.organism,
+            EmResult.level,
+            EmResult.alert_limit,
+            EmResult.action_limit,
+            EmResult.source,
+            EmSample.code,
+            EmResult.session_id,
+        )
         .join(EmPlanPoint, EmPlanPoint.id == EmResult.point_id)
         .join(EmLocation, EmLocation.id == EmPlanPoint.location_id)
         .outerjoin(EmSample, EmSample.id == EmResult.sample_id)
     )
 
 
-def _result_view(row: EmResult, location: str, kind: SampleType, code: str | None) -> ResultView:
-    return ResultView(
-        id=row.id,
-        location_code=location,
-        sample_type=kind,
-        taken_at=row.taken_at,
-        value=row.value,
-        organism=row.organism,
-        level=row.level,
-        alert_limit=row.alert_limit,
-        action_limit=row.action_limit,
-        source=row.source,
-        sample_code=code,
-        session_id=row.session_id,
-    )
+def _result_view(row: Any) -> ResultView:
+    return ResultView(*row)
 
 
 def _session_results(session: Session, info: SessionInfo, now: datetime) -> list[ResultView]:
@@ -156,7 +157,7 @@ def _session_results(session: Session, info: SessionInfo, now: datetime) -> list
         .where(or_(EmResult.session_id == info.id, here))
         .order_by(EmResult.taken_at, EmResult.id)
     ).all()
-    return [_result_view(*row) for row in rows]
+    return [_result_view(row) for row in rows]
 
 
 def excursions_where(session: Session, *conditions: object) -> list[ExcursionView]:
@@ -293,7 +294,7 @@ def trend_series(
         sample_type=sample_type,
         alert_limit=point.alert_limit,
         action_limit=action if action is not None else point.site_action_limit,
-        results=tuple(_result_view(*row) for row in rows),
+        results=tuple(_result_view(row) for row in rows),
     )
 
 

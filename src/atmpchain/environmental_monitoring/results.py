@@ -11,9 +11,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from atmpchain.accounts.domain import Actor, Permission
@@ -58,6 +58,7 @@ EXCURSION_RECORD = "em_excursion"
 RESULT_RECORD = "em_result"
 _HISTORY = 50  # results per point kept in memory for the trend rules
 _CHUNK = 5_000
+_RESULT_TABLE = cast(Table, EmResult.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +220,8 @@ class _Evaluator:
 
     def flush(self) -> None:
         if self.pending:
-            self.uow.session.execute(insert(EmResult), self.pending)
+            # A Core insert of plain rows: the ORM's bulk path costs as much again for nothing.
+            self.uow.session.execute(_RESULT_TABLE.insert(), self.pending)
             self.pending = []
 
     def _excursion(
@@ -568,3 +570,48 @@ def _store_particles(
                 occupancy=occupancy,
             )
     return evaluator
+
+
+def raise_excursion_deviation(uow: UnitOfWork, *, actor: Actor, excursion_id: int) -> str:
+    """Raise the deviation of an action-level excursion that has none (one recorded by a
+    counter, which cannot raise deviations); returns its number."""
+    actor.require(Permission.RAISE_DEVIATION)
+    with uow:
+        session = uow.session
+        excursion = session.get(EmExcursion, excursion_id, with_for_update=True)
+        if excursion is None:
+            raise NotFound(f"there is no EM excursion #{excursion_id}", "excursion_id")
+        if excursion.level is not Level.ACTION:
+            raise InvalidInput(
+                f"EM excursion #{excursion_id} is at alert level: only action level raises a "
+                "deviation",
+                "excursion_id",
+            )
+        if excursion.deviation_number is not None:
+            raise Conflict(
+                f"EM excursion #{excursion_id} already has deviation {excursion.deviation_number}",
+                "excursion_id",
+            )
+        point, location = _point_and_location(session, excursion.point_id)
+        result = session.get(EmResult, excursion.result_id)
+        assert result is not None
+        batches = tuple(b for b in excursion.batch_numbers.split(",") if b)
+        number = _raise_deviation(
+            uow,
+            actor,
+            location,
+            excursion.description,
+            excursion.session_id,
+            batches,
+            result.taken_at,
+        )
+        excursion.deviation_number = number
+        uow.audit.record(
+            AuditAction.EM_EXCURSION_RAISED,
+            actor=actor,
+            record_type=EXCURSION_RECORD,
+            record_id=excursion_id,
+            after={"deviation_number": number, "sample_type": point.sample_type.value},
+        )
+        uow.commit()
+        return number

@@ -130,9 +130,6 @@ ROUTERS = (
     gateway_public_pages.router,
     gateway_pages.router,
     qc_pages.router,
-    qc_pages.router,
-    release_api.router,
-    release_pages.router,
     cleanrooms_api.router,
     cleanrooms_pages.router,
 )

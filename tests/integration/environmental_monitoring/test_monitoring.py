@@ -8,7 +8,9 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from tests.em_support import Suite
 
+from atmpchain.accounts.domain import Role
 from atmpchain.cleanrooms.sessions import close_session
 from atmpchain.cleanrooms.status import record_cleaning
 from atmpchain.environmental_monitoring import assessment, plan, queries, results
@@ -17,8 +19,6 @@ from atmpchain.environmental_monitoring.models import EmExcursion, EmGradeLimit,
 from atmpchain.errors import Conflict, InvalidInput, PermissionDenied
 from atmpchain.quality.models import Deviation, DeviationBatch
 from atmpchain.release.em_link import em_facts
-
-from .conftest import Suite
 
 
 def _count(suite: Suite, model: type) -> int:
@@ -329,10 +329,19 @@ def test_counter_import_keeps_good_rows_and_names_bad_ones(em_suite: Suite) -> N
     assert _count(em_suite, EmResult) == 4
 
 
-def test_telemetry_is_refused_to_people_without_the_readings_permission(em_suite: Suite) -> None:
-    start = em_suite.clock.now()
-    em_suite.clock.advance(timedelta(hours=1))
-    messages = [
+def _climbing_counts(suite: Suite) -> list[dict[str, object]]:
+    """Five counts at C1-AIR, the last four over an alert limit of 300,000 (set here)."""
+    plan.set_alert_limit(
+        suite.uow,
+        actor=suite.crew.qa.actor,
+        location="C1-AIR",
+        sample_type="particles_0_5um",
+        alert_limit=300_000,
+        reason="from the qualification",
+    )
+    start = suite.clock.now()
+    suite.clock.advance(timedelta(hours=1))
+    return [
         {
             "location": "C1-AIR",
             "time": (start + timedelta(minutes=i)).isoformat(),
@@ -341,45 +350,24 @@ def test_telemetry_is_refused_to_people_without_the_readings_permission(em_suite
         }
         for i, value in enumerate([1000, 400_000, 400_000, 400_000, 400_000])
     ]
-    plan.set_alert_limit(
-        em_suite.uow,
-        actor=em_suite.crew.qa.actor,
-        location="C1-AIR",
-        sample_type="particles_0_5um",
-        alert_limit=300_000,
-        reason="from the qualification",
-    )
-    device = em_suite.crew.qc.actor
+
+
+def test_telemetry_is_refused_to_people_without_the_readings_permission(em_suite: Suite) -> None:
+    messages = _climbing_counts(em_suite)
     with pytest.raises(PermissionDenied):
-        results.record_telemetry(em_suite.uow, actor=device, messages=messages)
+        results.record_telemetry(em_suite.uow, actor=em_suite.crew.qc.actor, messages=messages)
+    assert _count(em_suite, EmResult) == 0
 
 
 def test_telemetry_trends_fire_once_and_store_every_reading(
     em_suite: Suite,
     make_persona,  # type: ignore[no-untyped-def]
 ) -> None:
-    from atmpchain.accounts.domain import Role
-
     counter = make_persona(Role.DEVICE, username="counter-1")
-    plan.set_alert_limit(
-        em_suite.uow,
-        actor=em_suite.crew.qa.actor,
-        location="C1-AIR",
-        sample_type="particles_0_5um",
-        alert_limit=300_000,
-        reason="from the qualification",
-    )
-    start = em_suite.clock.now()
-    em_suite.clock.advance(timedelta(hours=1))
-    messages = [
-        {
-            "location": "C1-AIR",
-            "time": (start + timedelta(minutes=i)).isoformat(),
-            "0.5um": value,
-            "5um": 0,
-        }
-        for i, value in enumerate([1000, 400_000, 400_000, 400_000, 400_000])
-    ] + [{"location": "C1-AIR", "time": "nonsense", "0.5um": 1, "5um": 0}]
+    messages: list[object] = [
+        *_climbing_counts(em_suite),
+        {"location": "C1-AIR", "time": "nonsense", "0.5um": 1, "5um": 0},
+    ]
     outcome = results.record_telemetry(em_suite.uow, actor=counter.actor, messages=messages)
     assert outcome.stored == 10
     assert [e.row for e in outcome.errors] == [6]
@@ -387,7 +375,6 @@ def test_telemetry_trends_fire_once_and_store_every_reading(
     alerts = [n for n in outcome.excursions if "above the alert limit" in n.description]
     assert len(alerts) == 4
     assert len(trends) == 1
-    # The device cannot raise deviations; there are none at alert level anyway.
     with em_suite.uow.db.read_session() as session:
         kinds = (
             session.execute(

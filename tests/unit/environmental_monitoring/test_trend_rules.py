@@ -118,3 +118,13 @@ def test_a_continuing_trend_is_raised_once() -> None:
     assert [f.rule.kind for f in new_trends(RULES, points[:3])] == [TrendKind.CONSECUTIVE_ALERTS]
     assert new_trends(RULES, points) == []
     assert new_trends(RULES, []) == []
+
+
+@given(noise_values, st.lists(st.integers(min_value=0, max_value=50), min_size=1, max_size=20))
+def test_the_shortcut_agrees_with_the_full_rules(noise: list[int], tail: list[int]) -> None:
+    points = series([*noise, *tail])
+    for end in range(1, len(points) + 1):
+        part = points[:end]
+        before = {f.rule.code for f in find_trends(RULES, part[:-1])}
+        full = [f for f in find_trends(RULES, part) if f.rule.code not in before]
+        assert new_trends(RULES, part) == full

@@ -291,6 +291,18 @@ def assess(
     return {"id": assessment_id}
 
 
+@router.post(
+    "/excursions/{excursion_id}/deviation",
+    status_code=201,
+    summary="Raise the deviation of an action event recorded without one (from a counter)",
+)
+def raise_deviation(
+    excursion_id: Annotated[int, Path(ge=1, le=2**31 - 1)], actor: CurrentActor, uow: UoW
+) -> dict[str, str]:
+    number = results.raise_excursion_deviation(uow, actor=actor, excursion_id=excursion_id)
+    return {"deviation_number": number}
+
+
 @router.get("/batches/{batch_number}", summary="A batch's EM for the release review")
 def batch_em(batch_number: Code, actor: CurrentActor, state: State) -> dict[str, Any]:
     actor.require(Permission.VIEW_EM)

@@ -178,30 +178,31 @@ def import_page(request: Request, auth: CurrentAuth) -> Response:
 async def import_post(request: Request, uow: UoW, auth: CurrentAuth) -> Response:
     """Import the uploaded file: the good rows are stored, the bad ones listed by row number."""
     auth.actor.require(Permission.RECORD_EM_RESULTS)
-    form = await request.form()
-    upload = form.get("file")
-    occupancy = str(form.get("occupancy") or "in_operation")[:20]
     error: DomainError | None = None
     outcome: results.Outcome | None = None
-    if upload is None or isinstance(upload, str):
-        error = InvalidInput("choose the counter's CSV file", "file")
-    else:
-        data = await upload.read(MAX_UPLOAD + 1)
-        if len(data) > MAX_UPLOAD:
-            error = InvalidInput("the file is larger than 20 MB: split it", "file")
+    # The form's temporary files are closed when the block ends.
+    async with request.form() as form:
+        upload = form.get("file")
+        occupancy = str(form.get("occupancy") or "in_operation")[:20]
+        if upload is None or isinstance(upload, str):
+            error = InvalidInput("choose the counter's CSV file", "file")
         else:
-            try:
-                outcome = results.import_counter_csv(
-                    uow,
-                    actor=auth.actor,
-                    filename=upload.filename or "upload.csv",
-                    text=data.decode("utf-8-sig", errors="replace"),
-                    occupancy=occupancy,
-                )
-            except PermissionDenied:
-                raise
-            except DomainError as exc:
-                error = exc
+            data = await upload.read(MAX_UPLOAD + 1)
+            if len(data) > MAX_UPLOAD:
+                error = InvalidInput("the file is larger than 20 MB: split it", "file")
+            else:
+                try:
+                    outcome = results.import_counter_csv(
+                        uow,
+                        actor=auth.actor,
+                        filename=upload.filename or "upload.csv",
+                        text=data.decode("utf-8-sig", errors="replace"),
+                        occupancy=occupancy,
+                    )
+                except PermissionDenied:
+                    raise
+                except DomainError as exc:
+                    error = exc
     return render(
         request,
         "em/import.html",
