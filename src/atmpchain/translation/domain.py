@@ -296,6 +296,17 @@ def diff(old: ProcessDef, new: ProcessDef) -> list[Change]:
     old_ops = {u.key: u for u in old.unit_operations}
     new_ops = {u.key: u for u in new.unit_operations}
     _diff_named("", dict(old_ops), dict(new_ops), changes)
+    kept_old = [k for k in old_ops if k in new_ops]
+    kept_new = [k for k in new_ops if k in old_ops]
+    if kept_old != kept_new:
+        changes.append(
+            Change(
+                ChangeKind.CHANGED,
+                "order of unit operations",
+                ", ".join(kept_old),
+                ", ".join(kept_new),
+            )
+        )
     for key, op in new_ops.items():
         before = old_ops.get(key)
         if before is None:
