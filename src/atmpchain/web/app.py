@@ -59,6 +59,7 @@ from atmpchain.web.pages import materials as materials_pages
 from atmpchain.web.pages import quality as quality_pages
 from atmpchain.web.pages import refusals as refusals_pages
 from atmpchain.web.pages import translation as translation_pages
+from atmpchain.web.pages import translation_assess as translation_assess_pages
 from atmpchain.web.pages import translation_fmea as translation_fmea_pages
 
 STATIC = Path(__file__).parent / "static"
@@ -103,6 +104,7 @@ ROUTERS = (
     materials_pages.router,
     equipment_pages.router,
     translation_pages.router,
+    translation_assess_pages.router,
     translation_fmea_pages.router,
 )
 
