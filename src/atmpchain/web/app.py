@@ -73,6 +73,7 @@ from atmpchain.web.pages import release as release_pages
 from atmpchain.web.pages import translation as translation_pages
 from atmpchain.web.pages import translation_cost as translation_cost_pages
 from atmpchain.web.pages import translation_doe as translation_doe_pages
+from atmpchain.web.pages import translation_assess as translation_assess_pages
 from atmpchain.web.pages import translation_fmea as translation_fmea_pages
 
 STATIC = Path(__file__).parent / "static"
@@ -125,6 +126,7 @@ ROUTERS = (
     translation_doe_pages.router,
     translation_cost_pages.router,
     translation_pages.router,
+    translation_assess_pages.router,
     translation_fmea_pages.router,
     gateway_api.router,
     gateway_public_pages.router,

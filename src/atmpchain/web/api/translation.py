@@ -11,8 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from atmpchain.accounts.domain import Actor, Permission
@@ -28,6 +30,7 @@ from atmpchain.translation import (
 from atmpchain.translation.assess import GapStatus
 from atmpchain.translation.domain import Stage, diff
 from atmpchain.translation.mbr_draft import ProductFacts
+from atmpchain.translation.package_pdf import transfer_package_pdf
 from atmpchain.web.deps import CurrentActor, RecordId, State, UoW, requires
 
 router = APIRouter(prefix="/api/translation", tags=["translation"])
@@ -353,6 +356,81 @@ def project_stage(project_id: RecordId, body: StageIn, actor: CurrentActor, uow:
 def project_member(project_id: RecordId, body: MemberIn, actor: CurrentActor, uow: UoW) -> None:
     """Put a person on the team."""
     service.add_team_member(uow, actor=actor, project_id=project_id, **body.model_dump())
+
+
+class DocumentAddedOut(BaseModel):
+    """The version a document became, and its SHA-256."""
+
+    version: int
+    sha256: str
+
+
+@router.post("/projects/{project_id}/documents", response_model=DocumentAddedOut, status_code=201)
+async def document_add(
+    project_id: RecordId,
+    actor: CurrentActor,
+    uow: UoW,
+    file: Annotated[UploadFile, File(description="the document")],
+    name: Annotated[
+        str | None, Form(max_length=200, description="the name (default: the file's)")
+    ] = None,
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> DocumentAddedOut:
+    """Attach a document; the same name again is its next version."""
+    content = await file.read(service.MAX_DOCUMENT_BYTES + 1)
+    version, digest = await run_in_threadpool(
+        lambda: service.add_document(
+            uow,
+            actor=actor,
+            project_id=project_id,
+            name=(name or "").strip() or (file.filename or ""),
+            content=content,
+            content_type=file.content_type or "application/octet-stream",
+            note=note,
+        )
+    )
+    return DocumentAddedOut(version=version, sha256=digest)
+
+
+@router.get(
+    "/projects/{project_id}/documents/{document_id}",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}, "description": "the file"}},
+)
+def document_get(
+    project_id: RecordId, document_id: RecordId, actor: Viewer, state: State
+) -> Response:
+    """A document version as it was attached (its SHA-256 is in the project's document list)."""
+    with state.db.read_session() as session:
+        queries.require_visible(session, actor, project_id)
+        name, _, content = queries.document_content(session, project_id, document_id)
+    # Served as bytes to save, never rendered: the type a person declared at upload is theirs.
+    return Response(
+        content,
+        media_type="application/octet-stream",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
+    )
+
+
+@router.get(
+    "/projects/{project_id}/package.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "the package as a PDF"}},
+)
+def package_get(project_id: RecordId, actor: Viewer, state: State) -> Response:
+    """The technology-transfer package: process, materials, gaps, readiness, FMEA, DoE, costs."""
+    with state.db.read_session() as session:
+        queries.require_visible(session, actor, project_id)
+        pdf = transfer_package_pdf(
+            session, project_id, actor.full_name, state.clock.now(), actor.time_zone
+        )
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="transfer-package-{project_id}.pdf"'
+        },
+    )
 
 
 @router.get("/projects/{project_id}/definition", response_model=DefinitionOut)
