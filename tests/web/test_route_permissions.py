@@ -63,6 +63,9 @@ PAGES: dict[str, tuple[Permission, ...]] = {
     "/equipment": (Permission.VIEW_EQUIPMENT,),
     "/quality/deviations": (Permission.VIEW_DEVIATIONS,),
     "/quality/capas/overdue": (Permission.VIEW_DEVIATIONS,),
+    "/translation/doe": (Permission.VIEW_TRANSLATION,),
+    "/translation/doe/new": (Permission.RUN_EXPERIMENTS,),
+    "/translation/cost": (Permission.VIEW_TRANSLATION,),
 }
 
 #: JSON reads that people make with their session, and the permission each needs.
@@ -82,6 +85,8 @@ API_READS: dict[str, tuple[Permission, ...]] = {
     "/api/equipment/due": (Permission.VIEW_EQUIPMENT,),
     "/api/quality/deviations": (Permission.VIEW_DEVIATIONS,),
     "/api/quality/capas/overdue": (Permission.VIEW_DEVIATIONS,),
+    "/api/translation/doe": (Permission.VIEW_TRANSLATION,),
+    "/api/translation/cost": (Permission.VIEW_TRANSLATION,),
 }
 
 

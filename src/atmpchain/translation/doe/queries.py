@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from atmpchain.accounts import queries as account_queries
-from atmpchain.accounts.domain import Actor
+from atmpchain.accounts.domain import Actor, Permission
 from atmpchain.errors import InvalidInput
 from atmpchain.translation.doe.analysis import (
     Fit,
@@ -142,6 +142,7 @@ def project_of(session: Session, study_id: int) -> int:
 
 def visible_study(session: Session, actor: Actor, study_id: int) -> StudyView:
     """The study, if the actor may see its project (otherwise: not found)."""
+    actor.require(Permission.VIEW_TRANSLATION)
     row = _study(session, study_id)
     require_visible(session, actor, row.project_id)
     return study(session, study_id)
@@ -211,6 +212,7 @@ def study(session: Session, study_id: int) -> StudyView:
 
 def studies(session: Session, actor: Actor, project_id: int | None = None) -> list[StudyRow]:
     """The studies the actor may see (of one project, or all), newest first."""
+    actor.require(Permission.VIEW_TRANSLATION)
     query = select(DoeStudy).order_by(DoeStudy.id.desc())
     if project_id is not None:
         require_visible(session, actor, project_id)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from atmpchain.accounts.domain import Permission
 from atmpchain.errors import InvalidInput
 from atmpchain.translation.costing import queries as cost_queries
 from atmpchain.translation.costing import service as cost_service
@@ -267,6 +268,7 @@ def record_results(
     study_id: RecordId, body: ResultsIn, actor: CurrentActor, uow: UoW, state: State
 ) -> WrittenOut:
     """Record measured values by run order and response name."""
+    actor.require(Permission.RUN_EXPERIMENTS)
     view = _study(state, actor, study_id)
     names = [r.response.name for r in view.responses]
     known = {n.casefold() for n in names}

@@ -307,6 +307,7 @@ async def set_goals(
     state: State,
 ) -> Response:
     """The model and each response's goal and limits (fields goal-<n>, lower-<n>, upper-<n>)."""
+    auth.actor.require(Permission.RUN_EXPERIMENTS)
     form = await request.form()
 
     def field(name: str) -> str:
