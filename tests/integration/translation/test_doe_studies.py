@@ -273,5 +273,5 @@ def test_the_demo_seeds_a_screening_experiment_with_results_and_a_cost_model(
     assert any(p.factor == "IL-2" for p in analysis.optimum.proven)
     names = [s.name for s in costs.scenarios]
     assert names == ["Base", "Closed process", "Second supplier", "50 batches a year"]
-    base, closed, second, fifty = (s.cost.per_released_batch for s in costs.scenarios)
+    base, _closed, second, fifty = (s.cost.per_released_batch for s in costs.scenarios)
     assert second < base and fifty < base

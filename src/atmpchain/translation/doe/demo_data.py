@@ -50,7 +50,7 @@ def _fold(x: tuple[float, ...]) -> float:
 
 
 def _viability(x: tuple[float, ...]) -> float:
-    il2, density, beads, moi = x
+    il2, density, _beads, moi = x
     return 88 + 1.0 * il2 - 2.5 * density - 1.5 * moi - 2.0 * density**2
 
 
