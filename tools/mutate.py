@@ -65,7 +65,12 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability("manufacturing", ("manufacturing/domain.py", "manufacturing/retention.py")),
     Capability(
         "translation",
-        ("translation/domain.py", "translation/assess.py", "translation/mbr_draft.py"),
+        (
+            "translation/domain.py",
+            "translation/assess.py",
+            "translation/mbr_draft.py",
+            "translation/process_format.py",
+        ),
     ),
     Capability(
         "translation/doe",

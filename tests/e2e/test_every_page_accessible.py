@@ -57,6 +57,15 @@ PAGES: dict[str, tuple[str, ...]] = {
     ),
     "nurse": ("/hospital/bedside", "/hospital/doses/3"),
     "physician": ("/hospital/orders/new",),
+    "scientist": (
+        "/translation",
+        "/translation/projects/1",
+        "/translation/projects/1/definition",
+        "/translation/projects/1/gaps",
+        "/translation/projects/1/readiness",
+        "/translation/projects/1/fmea",
+        "/translation/projects/1/transfer",
+    ),
 }
 
 

@@ -76,6 +76,21 @@ WRITABLE_TABLES = (
     "batch",
     "batch_entry",
     "batch_unit",
+    # translation (issue 14, ADR 0029)
+    "translation_project",
+    "translation_team_member",
+    "translation_document",
+    "process_definition",
+    "unit_operation",
+    "process_parameter",
+    "process_material",
+    "process_equipment",
+    "translation_gap",
+    "readiness_assessment",
+    "readiness_score",
+    "fmea",
+    "fmea_item",
+    "translation_transfer",
 )
 
 

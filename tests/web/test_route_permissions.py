@@ -63,6 +63,7 @@ PAGES: dict[str, tuple[Permission, ...]] = {
     "/equipment": (Permission.VIEW_EQUIPMENT,),
     "/quality/deviations": (Permission.VIEW_DEVIATIONS,),
     "/quality/capas/overdue": (Permission.VIEW_DEVIATIONS,),
+    "/translation": (Permission.VIEW_TRANSLATION,),
     "/translation/doe": (Permission.VIEW_TRANSLATION,),
     "/translation/doe/new": (Permission.RUN_EXPERIMENTS,),
     "/translation/cost": (Permission.VIEW_TRANSLATION,),
@@ -85,6 +86,7 @@ API_READS: dict[str, tuple[Permission, ...]] = {
     "/api/equipment/due": (Permission.VIEW_EQUIPMENT,),
     "/api/quality/deviations": (Permission.VIEW_DEVIATIONS,),
     "/api/quality/capas/overdue": (Permission.VIEW_DEVIATIONS,),
+    "/api/translation/projects": (Permission.VIEW_TRANSLATION,),
     "/api/translation/doe": (Permission.VIEW_TRANSLATION,),
     "/api/translation/cost": (Permission.VIEW_TRANSLATION,),
 }

@@ -19,6 +19,7 @@ from atmpchain.cli import (
     manufacturing,
     materials,
     telemetry,
+    translation,
     users,
 )
 from atmpchain.cli.common import console
@@ -53,6 +54,7 @@ app.add_typer(equipment.app, name="equipment")
 app.add_typer(deviation.app, name="deviation")
 app.add_typer(manufacturing.mbr_app, name="mbr")
 app.add_typer(manufacturing.batch_app, name="batch")
+app.add_typer(translation.app, name="translate")
 
 
 @app.command("init-db")

@@ -7,14 +7,15 @@ Checked when first read: a file that breaks a rule is refused naming the entry, 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from atmpchain.errors import DomainError
+from atmpchain.errors import DomainError, InvalidInput
 from atmpchain.translation.assess import ReadinessCategory, check_threshold
+from atmpchain.translation.domain import ProcessDef
 
 
 class RulesError(ValueError):
@@ -99,3 +100,25 @@ def rules() -> TranslationRules:
     """The installation's rules (read once)."""
     text = resources.files("atmpchain.translation").joinpath("rules.toml").read_text("utf-8")
     return parse_rules(tomllib.loads(text))
+
+
+def seed_modes(
+    process: ProcessDef, templates: tuple[TemplateMode, ...], template_set: str
+) -> list[TemplateMode]:
+    """The template set's failure modes for this process, each bound to the unit operation it
+    matches ('*open*': every open operation; '*last*': the last one); unmatched ones are left
+    out (a template names operations a routine may not have)."""
+    chosen = [t for t in templates if t.set == template_set]
+    if not chosen:
+        raise InvalidInput(f"template: there is no FMEA template '{template_set}'", "template")
+    ops = process.unit_operations
+    out: list[TemplateMode] = []
+    for t in chosen:
+        if t.unit_operation == "*open*":
+            keys = [u.key for u in ops if not u.closed]
+        elif t.unit_operation == "*last*":
+            keys = [ops[-1].key] if ops else []
+        else:
+            keys = [u.key for u in ops if u.key == t.unit_operation]
+        out.extend(replace(t, unit_operation=k) for k in keys)
+    return out

@@ -197,6 +197,7 @@ def add_document(
     note: str = "",
 ) -> tuple[int, str]:
     """Attach a document; the same name again is its next version. Returns (version, SHA-256)."""
+    actor.require(Permission.EDIT_TRANSLATION)
     title = _text(name, "name", 200)
     if not content:
         raise InvalidInput("file: the document is empty", "file")
@@ -344,6 +345,7 @@ def draft_definition(
     uow: UnitOfWork, *, actor: Actor, project_id: int, process: ProcessDef, reason: str
 ) -> int:
     """Record the next version of the project's process definition; returns its number."""
+    actor.require(Permission.EDIT_TRANSLATION)
     why = required_text(reason, field="reason", ask="say why this version is recorded")
     with uow:
         project = require_editor(uow.session, actor, project_id)
@@ -364,6 +366,7 @@ def set_parameter_range(
     reason: str,
 ) -> int:
     """Write a proven range (e.g. from a DoE) back as the next definition version; returns it."""
+    actor.require(Permission.EDIT_TRANSLATION)
     why = required_text(reason, field="reason", ask="say where the range was proven")
     with uow:
         project = require_editor(uow.session, actor, project_id)

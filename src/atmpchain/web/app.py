@@ -34,6 +34,7 @@ from atmpchain.web.api import quality as quality_api
 from atmpchain.web.api import refusals as refusals_api
 from atmpchain.web.api import shipper_logs as shipper_logs_api
 from atmpchain.web.api import telemetry as telemetry_api
+from atmpchain.web.api import translation as translation_api
 from atmpchain.web.api import translation_doe as translation_doe_api
 from atmpchain.web.deps import AppState, csrf_protect
 from atmpchain.web.gate import BodyLimits, LimitBodySize, RefuseAnonymousWrites
@@ -58,6 +59,8 @@ from atmpchain.web.pages import manufacturing as manufacturing_pages
 from atmpchain.web.pages import materials as materials_pages
 from atmpchain.web.pages import quality as quality_pages
 from atmpchain.web.pages import refusals as refusals_pages
+from atmpchain.web.pages import translation as translation_pages
+from atmpchain.web.pages import translation_fmea as translation_fmea_pages
 from atmpchain.web.pages import translation_cost as translation_cost_pages
 from atmpchain.web.pages import translation_doe as translation_doe_pages
 
@@ -80,6 +83,7 @@ ROUTERS = (
     refusals_api.router,
     materials_api.router,
     equipment_api.router,
+    translation_api.router,
     auth_pages.router,
     dashboard_pages.router,
     accounts_pages.router,
@@ -101,6 +105,8 @@ ROUTERS = (
     refusals_pages.router,
     materials_pages.router,
     equipment_pages.router,
+    translation_pages.router,
+    translation_fmea_pages.router,
     translation_doe_api.router,
     translation_doe_pages.router,
     translation_cost_pages.router,

@@ -3,14 +3,17 @@ research CAR-T routine taken in as a project."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from importlib.resources import files
 
 import pytest
 from tests.conftest import Persona
 
 from atmpchain.accounts.domain import Role
+from atmpchain.materials.domain import Grade
 from atmpchain.translation import process_format, service
 from atmpchain.translation.domain import ProcessDef
 from atmpchain.uow import UnitOfWork
@@ -79,3 +82,44 @@ def defined(uow: UnitOfWork, lab: Lab, project_id: int) -> int:
         reason="the routine as the lab runs it",
     )
     return project_id
+
+
+def gmp_ready(process: ProcessDef) -> ProcessDef:
+    """The routine after optimisation: every parameter has a range, the vector is GMP grade."""
+    ranges = {
+        "seeding_density": (Decimal("0.5"), Decimal("2.0")),
+        "il2": (Decimal("50"), Decimal("200")),
+        "moi": (Decimal("2"), Decimal("10")),
+    }
+    ops = []
+    for op in process.unit_operations:
+        params = tuple(
+            dataclasses.replace(p, low=ranges[p.name][0], high=ranges[p.name][1])
+            if p.name in ranges
+            else p
+            for p in op.parameters
+        )
+        materials = tuple(
+            dataclasses.replace(m, grade=Grade.GMP, supplier="GMP vector manufacturer")
+            if m.item == "LV-CD19"
+            else m
+            for m in op.materials
+        )
+        ops.append(dataclasses.replace(op, parameters=params, materials=materials))
+    return ProcessDef(tuple(ops))
+
+
+@pytest.fixture
+def approved(uow: UnitOfWork, lab: Lab, defined: int) -> int:
+    """Version 2 (GMP-ready) approved by a second pre-GMP scientist; returns the project id."""
+    service.draft_definition(
+        uow,
+        actor=lab.scientist.actor,
+        project_id=defined,
+        process=gmp_ready(research_routine()),
+        reason="ranges proven, GMP vector",
+    )
+    service.approve_definition(
+        uow, actor=lab.second_scientist.actor, project_id=defined, version=2, password=PASSWORD
+    )
+    return defined

@@ -19,7 +19,7 @@ from atmpchain.translation.doe.analysis import parse_order
 from atmpchain.translation.doe.domain import ResultRow
 from atmpchain.translation.doe.service import FactorIn, GoalIn, ResponseIn
 from atmpchain.web.deps import CurrentActor, RecordId, State, UoW
-from atmpchain.web.translation_charts import analysis_data
+from atmpchain.web.doe_charts import analysis_data
 
 router = APIRouter(prefix="/api/translation", tags=["translation: experiments and costs"])
 

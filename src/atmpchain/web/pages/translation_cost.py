@@ -18,7 +18,7 @@ from atmpchain.translation.costing.domain import Category, inputs_to_dict
 from atmpchain.web.deps import Auth, CurrentAuth, RecordId, State, UoW
 from atmpchain.web.pages.coldchain import _plotly_js
 from atmpchain.web.templating import render
-from atmpchain.web.translation_charts import cost_charts, money
+from atmpchain.web.doe_charts import cost_charts, money
 
 router = APIRouter(include_in_schema=False)
 
