@@ -65,6 +65,9 @@ PAGES: dict[str, tuple[str, ...]] = {
         "/translation/projects/1/readiness",
         "/translation/projects/1/fmea",
         "/translation/projects/1/transfer",
+        "/translation/doe",
+        "/translation/doe/new",
+        "/translation/cost",
     ),
 }
 
