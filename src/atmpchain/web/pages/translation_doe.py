@@ -20,9 +20,9 @@ from atmpchain.translation.doe.designs import CCD_FACES, DesignKind
 from atmpchain.translation.doe.optimise import Goal
 from atmpchain.translation.doe.service import FactorIn, GoalIn, ResponseIn
 from atmpchain.web.deps import Auth, CurrentAuth, RecordId, State, UoW
+from atmpchain.web.doe_charts import study_charts
 from atmpchain.web.pages.coldchain import _plotly_js
 from atmpchain.web.templating import render
-from atmpchain.web.doe_charts import study_charts
 
 router = APIRouter(include_in_schema=False)
 
