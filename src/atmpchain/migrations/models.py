@@ -36,7 +36,7 @@ __all__ = [
     "quality_models",
     "signatures_models",
     "translation_assessment_models",
-    "translation_models",
     "translation_costing_models",
     "translation_doe_models",
+    "translation_models",
 ]
