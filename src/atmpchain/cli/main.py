@@ -20,6 +20,7 @@ from atmpchain.cli import (
     materials,
     telemetry,
     translation,
+    translation_doe,
     users,
 )
 from atmpchain.cli.common import console
@@ -55,6 +56,8 @@ app.add_typer(deviation.app, name="deviation")
 app.add_typer(manufacturing.mbr_app, name="mbr")
 app.add_typer(manufacturing.batch_app, name="batch")
 app.add_typer(translation.app, name="translate")
+translation.app.add_typer(translation_doe.doe_app, name="doe")
+translation.app.add_typer(translation_doe.cost_app, name="cost")
 
 
 @app.command("init-db")
