@@ -275,3 +275,28 @@ def test_the_demo_seeds_a_screening_experiment_with_results_and_a_cost_model(
     assert names == ["Base", "Closed process", "Second supplier", "50 batches a year"]
     base, _closed, second, fifty = (s.cost.per_released_batch for s in costs.scenarios)
     assert second < base and fifty < base
+
+
+def test_the_transfer_package_carries_the_experiment_and_cost_sections(
+    uow: UnitOfWork, lab: Lab, defined: int
+) -> None:
+    from atmpchain.translation.doe.demo_data import seed_doe_and_costs
+    from atmpchain.translation.package_pdf import CONTRIBUTED, contributed_section
+
+    with uow.db.read_session() as s:
+        empty = [contributed_section(s, defined, *c) for c in CONTRIBUTED]
+    assert [e.paragraphs for e in empty] == [("No DoE study yet.",), ("No cost model yet.",)]
+    seed_doe_and_costs(
+        uow, researcher=lab.researcher.actor, scientist=lab.scientist.actor, project_id=defined
+    )
+    with uow.db.read_session() as s:
+        doe, cost = (contributed_section(s, defined, *c) for c in CONTRIBUTED)
+    assert doe.table[1][0] == "Activation screen (definitive screening)"
+    assert "IL-2" in doe.table[1][4]
+    assert [row[1] for row in cost.table[1:]] == [
+        "Base",
+        "Closed process",
+        "Second supplier",
+        "50 batches a year",
+    ]
+    assert "HemaSphere" not in cost.paragraphs[1] and "60,000 EUR" in cost.paragraphs[1]
