@@ -169,22 +169,7 @@ def sheet(
     uow, actor = common.acting(ctx, acting_as)
     with uow.db.read_session() as session:
         view = _guard(lambda: doe_queries.visible_study(session, actor, study_id))
-    lines = [
-        ",".join(
-            ["run", "donor", "design_row"]
-            + [f.factor.name for f in view.factors]
-            + [r.response.name for r in view.responses]
-        )
-    ]
-    for r in view.runs:
-        lines.append(
-            ",".join(
-                [str(r.run.order), r.run.block, str(r.run.number)]
-                + [f"{a:g}" for a in r.run.actual]
-                + ["" if v is None else f"{v:g}" for v in r.values]
-            )
-        )
-    text = "\n".join(lines) + "\n"
+    text = doe_queries.sheet_csv(view)
     if out:
         out.write_text(text, encoding="utf-8")
         console.print(f"Run sheet written to {out}.")

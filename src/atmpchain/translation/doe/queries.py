@@ -3,6 +3,8 @@ technology-transfer package: the study with its run sheet and results, and its a
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import json
 from collections.abc import Sequence
@@ -112,6 +114,25 @@ class StudyView:
                 return i
         names = ", ".join(f.factor.name for f in self.factors)
         raise InvalidInput(f"the study has no factor '{name}' (its factors: {names})", "factor")
+
+
+def sheet_csv(view: StudyView) -> str:
+    """The run sheet as CSV: run order, donor, design row, the settings and the results so far
+    (an empty cell where nothing is measured), ready to fill in and import back."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        ["run", "donor", "design_row"]
+        + [f.factor.name for f in view.factors]
+        + [r.response.name for r in view.responses]
+    )
+    for r in view.runs:
+        writer.writerow(
+            [r.run.order, r.run.block, r.run.number]
+            + [f"{a:g}" for a in r.run.actual]
+            + ["" if v is None else f"{v:g}" for v in r.values]
+        )
+    return out.getvalue()
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,6 @@ analysis, plots, optimum and the write-back of a proven range."""
 from __future__ import annotations
 
 import csv
-import io
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
@@ -249,21 +248,8 @@ def run_sheet_csv(study_id: RecordId, auth: CurrentAuth, state: State) -> Respon
     auth.actor.require(Permission.VIEW_TRANSLATION)
     with state.db.read_session() as session:
         view = queries.visible_study(session, auth.actor, study_id)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(
-        ["run", "donor", "design_row"]
-        + [f.factor.name for f in view.factors]
-        + [r.response.name for r in view.responses]
-    )
-    for r in view.runs:
-        writer.writerow(
-            [r.run.order, r.run.block, r.run.number]
-            + [f"{a:g}" for a in r.run.actual]
-            + ["" if v is None else f"{v:g}" for v in r.values]
-        )
     return Response(
-        out.getvalue(),
+        queries.sheet_csv(view),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="experiment-{study_id}.csv"'},
     )
