@@ -96,6 +96,11 @@ def test_a_scientist_designs_enters_results_and_sees_the_analysis_through_the_ap
     terms = {t["key"]: t for t in fit["terms"]}
     assert terms["x1"]["ci_low"] <= 4 <= terms["x1"]["ci_high"]
     assert analysis["optimum"]["proven_ranges"]
+    turned = client.get(f"{P}/doe/{study['id']}/analysis?x=1&y=0").json()
+    assert turned["responses"][0]["surface"]["x"] == "Seeding density"
+    assert client.get(f"{P}/doe/{study['id']}/analysis?x=1&y=1").status_code == 422
+    page = client.get(f"/translation/doe/{study['id']}?x=1&y=0")
+    assert page.status_code == 200 and "<strong>IL-2 × Seeding density</strong>" not in page.text
     back = client.post(
         f"{P}/doe/{study['id']}/write-back",
         json={"factor": "IL-2", "reason": "proven by the CCD"},

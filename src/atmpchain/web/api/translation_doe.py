@@ -322,11 +322,20 @@ def analysis(
     actor: CurrentActor,
     state: State,
     model: Annotated[str | None, Query(max_length=20)] = None,
+    x: Annotated[int | None, Query(ge=0, le=15)] = None,
+    y: Annotated[int | None, Query(ge=0, le=15)] = None,
 ) -> dict[str, Any]:
     """The fitted models (coefficients with 95 % intervals, ANOVA, R2, residual checks), the
-    plot data and the optimum with its proven ranges."""
+    plot data (the surface over factors `x` and `y`, by position) and the optimum with its
+    proven ranges."""
     view = _study(state, actor, study_id)
-    return analysis_data(view, doe_queries.analyse(view, parse_order(model) if model else None))
+    pair = None
+    if x is not None and y is not None:
+        if x == y or max(x, y) >= len(view.factors):
+            raise InvalidInput("x and y must be two different factor positions", "x")
+        pair = (x, y)
+    order = parse_order(model) if model else None
+    return analysis_data(view, doe_queries.analyse(view, order, pair))
 
 
 @router.post("/doe/{study_id}/write-back", response_model=VersionOut)

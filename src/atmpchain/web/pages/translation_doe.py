@@ -201,6 +201,7 @@ def _study_page(
     bad: list[str] | None = None,
     model: str | None = None,
     form: dict[str, str] | None = None,
+    pair: tuple[int, int] | None = None,
 ) -> Response:
     auth.actor.require(Permission.VIEW_TRANSLATION)
     with state.db.read_session() as session:
@@ -211,7 +212,10 @@ def _study_page(
             order = parse_order(model)
         except InvalidInput as exc:
             error = error or exc
-    analysis = queries.analyse(view, order)
+    k = len(view.factors)
+    if pair is not None and not (pair[0] != pair[1] and max(pair) < k):
+        pair = None
+    analysis = queries.analyse(view, order, pair)
     return render(
         request,
         "translation_doe/study.html",
@@ -227,6 +231,9 @@ def _study_page(
         goals=list(Goal),
         plotly=_plotly_js(),
         form=form or {},
+        pairs=[(a, b) for a in range(k) for b in range(a + 1, k)],
+        pair=pair or (0, 1),
+        model=model or "",
     )
 
 
@@ -237,9 +244,13 @@ def study_page(
     auth: CurrentAuth,
     state: State,
     model: Annotated[str | None, Query(max_length=20)] = None,
+    x: Annotated[int | None, Query(ge=0, le=15)] = None,
+    y: Annotated[int | None, Query(ge=0, le=15)] = None,
 ) -> Response:
-    """An experiment: design, run sheet with results, analysis and optimum."""
-    return _study_page(request, auth, state, study_id, model=model)
+    """An experiment: design, run sheet with results, analysis and optimum; `x` and `y` choose
+    the two factors of the response surface."""
+    pair = (x, y) if x is not None and y is not None else None
+    return _study_page(request, auth, state, study_id, model=model, pair=pair)
 
 
 @router.get("/translation/doe/{study_id}/sheet.csv")
