@@ -11,6 +11,8 @@ from tests.conftest import Persona
 from tests.web.conftest import web_login
 
 from atmpchain.accounts.domain import Role
+from atmpchain.demo_translation import gmp_ready, research_routine
+from atmpchain.translation import process_format
 from atmpchain.translation.rules import rules
 
 
@@ -110,3 +112,48 @@ def test_a_researcher_does_not_see_another_groups_project(
     assert "TP-HIDDEN" not in client.get("/translation").text
     assert client.get(base).status_code == 404
     assert client.get(f"{base}/package.pdf").status_code == 404
+
+
+def test_an_approved_definition_is_handed_to_manufacturing_from_the_transfer_page(
+    client: TestClient, make_persona: Callable[..., Persona]
+) -> None:
+    pia = make_persona(Role.PROCESS_SCIENTIST, username="pia")
+    paul = make_persona(Role.PROCESS_SCIENTIST, username="paul")
+    token = web_login(client, pia.actor.username, pia.password)
+    base = client.post(
+        "/translation/projects",
+        data={
+            "csrf_token": token,
+            "code": "TP-T",
+            "title": "t",
+            "research_group": "g",
+            "indication": "i",
+            "product_class": "c",
+        },
+    ).headers["location"]
+    text = process_format.dump(gmp_ready(research_routine()))
+    client.post(
+        f"{base}/definition", data={"csrf_token": token, "definition": text, "reason": "v1"}
+    )
+    client.post("/logout", data={"csrf_token": token})
+    token = web_login(client, paul.actor.username, paul.password)
+    approved = client.post(
+        f"{base}/definition/1/approve", data={"csrf_token": token, "password": paul.password}
+    )
+    assert approved.status_code == 303
+    form = {
+        "csrf_token": token,
+        "version": "1",
+        "code": "CART-WEB",
+        "name": "CAR-T",
+        "product_code": "S1295V00",
+        "autologous": "yes",
+        "shelf_life_hours": "72",
+        "reason": "ready",
+    }
+    bad = client.post(f"{base}/transfer", data={**form, "product_code": "XX"})
+    assert bad.status_code == 422 and "product_code" in bad.text
+    done = client.post(f"{base}/transfer", data=form)
+    assert done.status_code == 200 and "CART-WEB version 1" in done.text
+    page = client.get(f"{base}/transfer")
+    assert "became MBR CART-WEB version 1" in page.text

@@ -133,6 +133,14 @@ def _unique(names: Iterable[str], what: str, field: str) -> None:
         seen.add(name)
 
 
+def _fits(value: Decimal, *, whole: int, places: int) -> bool:
+    """Whether a number is stored exactly: finite, under 10^whole, at most `places` decimals."""
+    if not value.is_finite() or abs(value) >= Decimal(10) ** whole:
+        return False
+    exponent = value.normalize().as_tuple().exponent
+    return isinstance(exponent, int) and exponent >= -places
+
+
 def check_parameter(op: UnitOperation, p: ParameterSpec) -> None:
     """A parameter makes sense: a name, a range whose low is not above its high, a target in it."""
     where = f"{_where(op)}, parameter '{p.name}'"
@@ -140,6 +148,12 @@ def check_parameter(op: UnitOperation, p: ParameterSpec) -> None:
         raise InvalidInput(f"{_where(op)}: a parameter name of 1 to 80 characters", "parameters")
     if len(p.unit) > 30:
         raise InvalidInput(f"{where}: the unit is at most 30 characters", "unit")
+    for value, field in ((p.target, "target"), (p.low, "low"), (p.high, "high")):
+        if value is not None and not _fits(value, whole=14, places=6):
+            raise InvalidInput(
+                f"{where}: {field} {value} must be a number below 1e14 with at most 6 decimals",
+                field,
+            )
     if (p.low is None) != (p.high is None):
         raise InvalidInput(f"{where}: give both limits of the range, or neither", "low")
     if p.low is not None and p.high is not None and p.low > p.high:
@@ -197,6 +211,18 @@ def check_process(process: ProcessDef) -> None:
             if not m.item.strip() or len(m.item) > 40 or not m.name.strip() or len(m.name) > 120:
                 raise InvalidInput(
                     f"{_where(op)}: a material needs an item code (1-40) and a name (1-120)",
+                    "materials",
+                )
+            if not _fits(m.quantity, whole=11, places=3):
+                raise InvalidInput(
+                    f"{_where(op)}, material '{m.item}': a quantity below 1e11 with at most 3 "
+                    "decimals",
+                    "quantity",
+                )
+            if len(m.unit) > 20 or len(m.supplier) > 120:
+                raise InvalidInput(
+                    f"{_where(op)}, material '{m.item}': unit up to 20, supplier up to 120 "
+                    "characters",
                     "materials",
                 )
             if m.quantity <= 0:
@@ -296,6 +322,17 @@ def diff(old: ProcessDef, new: ProcessDef) -> list[Change]:
     old_ops = {u.key: u for u in old.unit_operations}
     new_ops = {u.key: u for u in new.unit_operations}
     _diff_named("", dict(old_ops), dict(new_ops), changes)
+    kept_old = [k for k in old_ops if k in new_ops]
+    kept_new = [k for k in new_ops if k in old_ops]
+    if kept_old != kept_new:
+        changes.append(
+            Change(
+                ChangeKind.CHANGED,
+                "order of unit operations",
+                ", ".join(kept_old),
+                ", ".join(kept_new),
+            )
+        )
     for key, op in new_ops.items():
         before = old_ops.get(key)
         if before is None:

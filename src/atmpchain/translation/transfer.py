@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -125,12 +126,26 @@ def transfer_to_manufacturing(
     return TransferResult(ref.code, ref.version, digest)
 
 
-def transfers(session: Session, project_id: int) -> list[TransferRecord]:
+@dataclass(frozen=True, slots=True)
+class TransferView:
+    """A definition version handed to manufacturing, and the MBR version it became."""
+
+    definition_version: int
+    mbr_code: str
+    mbr_version: int
+    content_hash: str
+    transferred_at: datetime
+
+
+def transfers(session: Session, project_id: int) -> list[TransferView]:
     """The project's transfers, oldest first."""
-    return list(
-        session.execute(
+    return [
+        TransferView(
+            r.definition_version, r.mbr_code, r.mbr_version, r.content_hash, r.transferred_at
+        )
+        for r in session.execute(
             select(TransferRecord)
             .where(TransferRecord.project_id == project_id)
             .order_by(TransferRecord.id)
         ).scalars()
-    )
+    ]

@@ -60,6 +60,7 @@ from atmpchain.web.pages import materials as materials_pages
 from atmpchain.web.pages import quality as quality_pages
 from atmpchain.web.pages import refusals as refusals_pages
 from atmpchain.web.pages import translation as translation_pages
+from atmpchain.web.pages import translation_assess as translation_assess_pages
 from atmpchain.web.pages import translation_cost as translation_cost_pages
 from atmpchain.web.pages import translation_doe as translation_doe_pages
 from atmpchain.web.pages import translation_fmea as translation_fmea_pages
@@ -106,6 +107,7 @@ ROUTERS = (
     materials_pages.router,
     equipment_pages.router,
     translation_pages.router,
+    translation_assess_pages.router,
     translation_fmea_pages.router,
     translation_doe_api.router,
     translation_doe_pages.router,

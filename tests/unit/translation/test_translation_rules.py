@@ -308,3 +308,23 @@ def test_the_shipped_rules_carry_the_documented_defaults() -> None:
         "regulatory",
     ]
     assert set(r.template_sets()) == {"cart", "msc"}
+
+
+def test_a_new_order_of_unit_operations_is_a_change() -> None:
+    second = dataclasses.replace(OPEN_OP, key="expansion")
+    changes = diff(ProcessDef((OPEN_OP, second)), ProcessDef((second, OPEN_OP)))
+    assert [(c.path, c.before, c.after) for c in changes] == [
+        ("order of unit operations", "activation, expansion", "expansion, activation")
+    ]
+
+
+@pytest.mark.parametrize("bad", ["1e14", "0.0000001", "NaN"])
+def test_a_value_the_database_cannot_hold_exactly_is_refused(bad: str) -> None:
+    with pytest.raises(InvalidInput, match="high"):
+        with_parameter_range(
+            ProcessDef((OPEN_OP,)),
+            unit_operation="activation",
+            parameter="il2",
+            low=Decimal(50),
+            high=Decimal(bad),
+        )
