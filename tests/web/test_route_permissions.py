@@ -83,6 +83,9 @@ PAGES: dict[str, tuple[Permission, ...]] = {
     "/qc": (Permission.VIEW_QC,),
     "/qc/notices": (Permission.ACKNOWLEDGE_QC_NOTICE,),
     "/release": (Permission.VIEW_RELEASE,),
+    "/translation/doe": (Permission.VIEW_TRANSLATION,),
+    "/translation/doe/new": (Permission.RUN_EXPERIMENTS,),
+    "/translation/cost": (Permission.VIEW_TRANSLATION,),
 }
 
 #: JSON reads that people make with their session, and the permission each needs.
@@ -117,6 +120,8 @@ API_READS: dict[str, tuple[Permission, ...]] = {
     "/api/qc/specifications": (Permission.VIEW_QC,),
     "/api/qc/oos": (Permission.VIEW_QC,),
     "/api/qc/notices": (Permission.ACKNOWLEDGE_QC_NOTICE,),
+    "/api/translation/doe": (Permission.VIEW_TRANSLATION,),
+    "/api/translation/cost": (Permission.VIEW_TRANSLATION,),
 }
 
 

@@ -25,6 +25,7 @@ from atmpchain.cli import (
     release,
     telemetry,
     translation,
+    translation_doe,
     users,
 )
 from atmpchain.cli.common import console
@@ -66,6 +67,8 @@ app.add_typer(gateway.trial_app, name="trial")
 app.add_typer(qc.app, name="qc")
 app.add_typer(release.app, name="release")
 app.add_typer(cleanrooms.app, name="room")
+translation.app.add_typer(translation_doe.doe_app, name="doe")
+translation.app.add_typer(translation_doe.cost_app, name="cost")
 
 
 @app.command("init-db")

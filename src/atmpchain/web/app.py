@@ -71,9 +71,9 @@ from atmpchain.web.pages import quality as quality_pages
 from atmpchain.web.pages import refusals as refusals_pages
 from atmpchain.web.pages import release as release_pages
 from atmpchain.web.pages import translation as translation_pages
+from atmpchain.web.pages import translation_assess as translation_assess_pages
 from atmpchain.web.pages import translation_cost as translation_cost_pages
 from atmpchain.web.pages import translation_doe as translation_doe_pages
-from atmpchain.web.pages import translation_assess as translation_assess_pages
 from atmpchain.web.pages import translation_fmea as translation_fmea_pages
 
 STATIC = Path(__file__).parent / "static"

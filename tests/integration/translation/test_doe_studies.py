@@ -252,3 +252,51 @@ def test_a_factor_without_a_parameter_cannot_be_written_back(
 def test_an_unknown_study_is_not_found(uow: UnitOfWork, lab: Lab, defined: int) -> None:
     with pytest.raises(StudyNotFound):
         service.record_results(uow, actor=lab.researcher.actor, study_id=999, rows=[])
+
+
+def test_the_demo_seeds_a_screening_experiment_with_results_and_a_cost_model(
+    uow: UnitOfWork, lab: Lab, defined: int
+) -> None:
+    from atmpchain.translation.costing import queries as cost_queries
+    from atmpchain.translation.doe.demo_data import seed_doe_and_costs
+
+    study_id, model_id = seed_doe_and_costs(
+        uow, researcher=lab.researcher.actor, scientist=lab.scientist.actor, project_id=defined
+    )
+    with uow.db.read_session() as s:
+        view = queries.study(s, study_id)
+        analysis = queries.analyse(view)
+        costs = cost_queries.cost_model(s, model_id)
+    assert view.kind is DesignKind.DEFINITIVE_SCREENING and view.measured == len(view.runs) == 18
+    assert all(r.fit is not None for r in analysis.responses)
+    assert analysis.optimum is not None
+    assert any(p.factor == "IL-2" for p in analysis.optimum.proven)
+    names = [s.name for s in costs.scenarios]
+    assert names == ["Base", "Closed process", "Second supplier", "50 batches a year"]
+    base, _closed, second, fifty = (s.cost.per_released_batch for s in costs.scenarios)
+    assert second < base and fifty < base
+
+
+def test_the_transfer_package_carries_the_experiment_and_cost_sections(
+    uow: UnitOfWork, lab: Lab, defined: int
+) -> None:
+    from atmpchain.translation.doe.demo_data import seed_doe_and_costs
+    from atmpchain.translation.package_pdf import CONTRIBUTED, contributed_section
+
+    with uow.db.read_session() as s:
+        empty = [contributed_section(s, defined, *c) for c in CONTRIBUTED]
+    assert [e.paragraphs for e in empty] == [("No DoE study yet.",), ("No cost model yet.",)]
+    seed_doe_and_costs(
+        uow, researcher=lab.researcher.actor, scientist=lab.scientist.actor, project_id=defined
+    )
+    with uow.db.read_session() as s:
+        doe, cost = (contributed_section(s, defined, *c) for c in CONTRIBUTED)
+    assert doe.table[1][0] == "Activation screen (definitive screening)"
+    assert "IL-2" in doe.table[1][4]
+    assert [row[1] for row in cost.table[1:]] == [
+        "Base",
+        "Closed process",
+        "Second supplier",
+        "50 batches a year",
+    ]
+    assert "HemaSphere" not in cost.paragraphs[1] and "60,000 EUR" in cost.paragraphs[1]

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from atmpchain.accounts.domain import Actor
+from atmpchain.accounts.domain import Actor, Permission
 from atmpchain.translation.costing.domain import (
     CostBreakdown,
     CostInputs,
@@ -77,6 +77,7 @@ def _model(session: Session, model_id: int) -> CostModel:
 
 def visible_model(session: Session, actor: Actor, model_id: int) -> CostModelView:
     """The model, if the actor may see its project (otherwise: not found)."""
+    actor.require(Permission.VIEW_TRANSLATION)
     row = _model(session, model_id)
     require_visible(session, actor, row.project_id)
     return cost_model(session, model_id)
@@ -116,6 +117,7 @@ def cost_models(
     session: Session, actor: Actor, project_id: int | None = None
 ) -> list[CostModelRow]:
     """The cost models the actor may see (of one project, or all), newest first."""
+    actor.require(Permission.VIEW_TRANSLATION)
     query = select(CostModel).order_by(CostModel.id.desc())
     if project_id is not None:
         require_visible(session, actor, project_id)

@@ -200,19 +200,23 @@ def fit_model(
     with warnings.catch_warnings():
         # An exact fit has no error left: statsmodels warns and gives NaN; we report it as is.
         warnings.simplefilter("ignore", RuntimeWarning)
+        # Constant results (nothing to explain) give 0/0 for R2 and the tests, answered as NaN.
+        warnings.simplefilter("ignore", UserWarning)
         conf = result.conf_int(alpha=1 - CONFIDENCE)
         table = anova_lm(result, typ=2)
         influence = result.get_influence().resid_studentized_internal
+        bse, pvalues = result.bse, result.pvalues
+        r2, adj_r2 = float(result.rsquared), float(result.rsquared_adj)
     names = [f.name for f in factors]
     terms = tuple(
         Term(
             key=key,
             label=term_label(key, names),
             estimate=float(result.params[key]),
-            std_error=float(result.bse[key]),
+            std_error=float(bse[key]),
             ci_low=float(conf.loc[key, 0]),
             ci_high=float(conf.loc[key, 1]),
-            p_value=float(result.pvalues[key]),
+            p_value=float(pvalues[key]),
         )
         for key in result.params.index
     )
@@ -230,9 +234,16 @@ def fit_model(
     )
     residuals = np.asarray(result.resid, dtype=float)
     by_order = np.argsort(frame["order"].to_numpy())
+    with warnings.catch_warnings():
+        # Residuals of an exact fit are all zero: the tests warn (range zero, 0/0) and answer
+        # NaN, which the pages show as "not available" rather than failing the analysis.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        normality = float(stats.shapiro(residuals).pvalue) if len(residuals) >= 3 else None
+        dw = float(durbin_watson(residuals[by_order]))
     checks = ResidualCheck(
-        normality_p=float(stats.shapiro(residuals).pvalue) if len(residuals) >= 3 else None,
-        durbin_watson=float(durbin_watson(residuals[by_order])),
+        normality_p=normality,
+        durbin_watson=dw,
         outliers=tuple(
             int(frame["order"].iloc[i])
             for i, r in enumerate(influence)
@@ -250,8 +261,8 @@ def fit_model(
         factors=tuple(factors),
         terms=terms,
         anova=anova,
-        r2=float(result.rsquared),
-        adj_r2=float(result.rsquared_adj),
+        r2=r2,
+        adj_r2=adj_r2,
         n=len(frame),
         residual_df=int(result.df_resid),
         checks=checks,

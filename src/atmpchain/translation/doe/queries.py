@@ -3,6 +3,8 @@ technology-transfer package: the study with its run sheet and results, and its a
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import json
 from collections.abc import Sequence
@@ -13,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from atmpchain.accounts import queries as account_queries
-from atmpchain.accounts.domain import Actor
+from atmpchain.accounts.domain import Actor, Permission
 from atmpchain.errors import InvalidInput
 from atmpchain.translation.doe.analysis import (
     Fit,
@@ -114,6 +116,25 @@ class StudyView:
         raise InvalidInput(f"the study has no factor '{name}' (its factors: {names})", "factor")
 
 
+def sheet_csv(view: StudyView) -> str:
+    """The run sheet as CSV: run order, donor, design row, the settings and the results so far
+    (an empty cell where nothing is measured), ready to fill in and import back."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        ["run", "donor", "design_row"]
+        + [f.factor.name for f in view.factors]
+        + [r.response.name for r in view.responses]
+    )
+    for r in view.runs:
+        writer.writerow(
+            [r.run.order, r.run.block, r.run.number]
+            + [f"{a:g}" for a in r.run.actual]
+            + ["" if v is None else f"{v:g}" for v in r.values]
+        )
+    return out.getvalue()
+
+
 @dataclass(frozen=True, slots=True)
 class StudyRow:
     """A study in a list."""
@@ -142,6 +163,7 @@ def project_of(session: Session, study_id: int) -> int:
 
 def visible_study(session: Session, actor: Actor, study_id: int) -> StudyView:
     """The study, if the actor may see its project (otherwise: not found)."""
+    actor.require(Permission.VIEW_TRANSLATION)
     row = _study(session, study_id)
     require_visible(session, actor, row.project_id)
     return study(session, study_id)
@@ -211,6 +233,7 @@ def study(session: Session, study_id: int) -> StudyView:
 
 def studies(session: Session, actor: Actor, project_id: int | None = None) -> list[StudyRow]:
     """The studies the actor may see (of one project, or all), newest first."""
+    actor.require(Permission.VIEW_TRANSLATION)
     query = select(DoeStudy).order_by(DoeStudy.id.desc())
     if project_id is not None:
         require_visible(session, actor, project_id)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from atmpchain.accounts.domain import Permission
 from atmpchain.errors import InvalidInput
 from atmpchain.translation.costing import queries as cost_queries
 from atmpchain.translation.costing import service as cost_service
@@ -18,7 +19,7 @@ from atmpchain.translation.doe.analysis import parse_order
 from atmpchain.translation.doe.domain import ResultRow
 from atmpchain.translation.doe.service import FactorIn, GoalIn, ResponseIn
 from atmpchain.web.deps import CurrentActor, RecordId, State, UoW
-from atmpchain.web.experiment_charts import analysis_data
+from atmpchain.web.doe_charts import analysis_data
 
 router = APIRouter(prefix="/api/translation", tags=["translation: experiments and costs"])
 
@@ -267,6 +268,7 @@ def record_results(
     study_id: RecordId, body: ResultsIn, actor: CurrentActor, uow: UoW, state: State
 ) -> WrittenOut:
     """Record measured values by run order and response name."""
+    actor.require(Permission.RUN_EXPERIMENTS)
     view = _study(state, actor, study_id)
     names = [r.response.name for r in view.responses]
     known = {n.casefold() for n in names}
@@ -320,11 +322,20 @@ def analysis(
     actor: CurrentActor,
     state: State,
     model: Annotated[str | None, Query(max_length=20)] = None,
+    x: Annotated[int | None, Query(ge=0, le=15)] = None,
+    y: Annotated[int | None, Query(ge=0, le=15)] = None,
 ) -> dict[str, Any]:
     """The fitted models (coefficients with 95 % intervals, ANOVA, R2, residual checks), the
-    plot data and the optimum with its proven ranges."""
+    plot data (the surface over factors `x` and `y`, by position) and the optimum with its
+    proven ranges."""
     view = _study(state, actor, study_id)
-    return analysis_data(view, doe_queries.analyse(view, parse_order(model) if model else None))
+    pair = None
+    if x is not None and y is not None:
+        if x == y or max(x, y) >= len(view.factors):
+            raise InvalidInput("x and y must be two different factor positions", "x")
+        pair = (x, y)
+    order = parse_order(model) if model else None
+    return analysis_data(view, doe_queries.analyse(view, order, pair))
 
 
 @router.post("/doe/{study_id}/write-back", response_model=VersionOut)

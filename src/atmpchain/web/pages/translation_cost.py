@@ -16,7 +16,7 @@ from atmpchain.translation import queries as translation_queries
 from atmpchain.translation.costing import queries, service
 from atmpchain.translation.costing.domain import Category, inputs_to_dict
 from atmpchain.web.deps import Auth, CurrentAuth, RecordId, State, UoW
-from atmpchain.web.experiment_charts import cost_charts, money
+from atmpchain.web.doe_charts import cost_charts, money
 from atmpchain.web.pages.coldchain import _plotly_js
 from atmpchain.web.templating import render
 

@@ -5,7 +5,6 @@ analysis, plots, optimum and the write-back of a proven range."""
 from __future__ import annotations
 
 import csv
-import io
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
@@ -20,7 +19,7 @@ from atmpchain.translation.doe.designs import CCD_FACES, DesignKind
 from atmpchain.translation.doe.optimise import Goal
 from atmpchain.translation.doe.service import FactorIn, GoalIn, ResponseIn
 from atmpchain.web.deps import Auth, CurrentAuth, RecordId, State, UoW
-from atmpchain.web.experiment_charts import study_charts
+from atmpchain.web.doe_charts import study_charts
 from atmpchain.web.pages.coldchain import _plotly_js
 from atmpchain.web.templating import render
 
@@ -202,6 +201,7 @@ def _study_page(
     bad: list[str] | None = None,
     model: str | None = None,
     form: dict[str, str] | None = None,
+    pair: tuple[int, int] | None = None,
 ) -> Response:
     auth.actor.require(Permission.VIEW_TRANSLATION)
     with state.db.read_session() as session:
@@ -212,7 +212,10 @@ def _study_page(
             order = parse_order(model)
         except InvalidInput as exc:
             error = error or exc
-    analysis = queries.analyse(view, order)
+    k = len(view.factors)
+    if pair is not None and not (pair[0] != pair[1] and max(pair) < k):
+        pair = None
+    analysis = queries.analyse(view, order, pair)
     return render(
         request,
         "translation_doe/study.html",
@@ -228,6 +231,9 @@ def _study_page(
         goals=list(Goal),
         plotly=_plotly_js(),
         form=form or {},
+        pairs=[(a, b) for a in range(k) for b in range(a + 1, k)],
+        pair=pair or (0, 1),
+        model=model or "",
     )
 
 
@@ -238,9 +244,13 @@ def study_page(
     auth: CurrentAuth,
     state: State,
     model: Annotated[str | None, Query(max_length=20)] = None,
+    x: Annotated[int | None, Query(ge=0, le=15)] = None,
+    y: Annotated[int | None, Query(ge=0, le=15)] = None,
 ) -> Response:
-    """An experiment: design, run sheet with results, analysis and optimum."""
-    return _study_page(request, auth, state, study_id, model=model)
+    """An experiment: design, run sheet with results, analysis and optimum; `x` and `y` choose
+    the two factors of the response surface."""
+    pair = (x, y) if x is not None and y is not None else None
+    return _study_page(request, auth, state, study_id, model=model, pair=pair)
 
 
 @router.get("/translation/doe/{study_id}/sheet.csv")
@@ -249,21 +259,8 @@ def run_sheet_csv(study_id: RecordId, auth: CurrentAuth, state: State) -> Respon
     auth.actor.require(Permission.VIEW_TRANSLATION)
     with state.db.read_session() as session:
         view = queries.visible_study(session, auth.actor, study_id)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(
-        ["run", "donor", "design_row"]
-        + [f.factor.name for f in view.factors]
-        + [r.response.name for r in view.responses]
-    )
-    for r in view.runs:
-        writer.writerow(
-            [r.run.order, r.run.block, r.run.number]
-            + [f"{a:g}" for a in r.run.actual]
-            + ["" if v is None else f"{v:g}" for v in r.values]
-        )
     return Response(
-        out.getvalue(),
+        queries.sheet_csv(view),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="experiment-{study_id}.csv"'},
     )
@@ -307,6 +304,7 @@ async def set_goals(
     state: State,
 ) -> Response:
     """The model and each response's goal and limits (fields goal-<n>, lower-<n>, upper-<n>)."""
+    auth.actor.require(Permission.RUN_EXPERIMENTS)
     form = await request.form()
 
     def field(name: str) -> str:

@@ -335,3 +335,16 @@ def test_model_names_and_term_labels() -> None:
     assert term_label("x1:x3", ["A", "B", "C"]) == "A × C"
     assert term_label("I(x2 ** 2)", ["A", "B", "C"]) == "B²"
     assert term_label("C(block)[T.D2]", ["A"]) == "Donor D2"
+
+
+def test_constant_results_are_analysed_without_failing() -> None:
+    """Nothing to explain: R2 is not a number and the tests say so, but the page still works."""
+    factors = FACTORS[:2]
+    runs = run_sheet(
+        coded_matrix(DesignKind.FULL_FACTORIAL, 2, center_points=2), factors, ("all",), 1
+    )
+    fit = fit_model(runs, [5.0] * len(runs), factors, "y", ModelOrder.LINEAR)
+    assert fit.coefficient("Intercept") == pytest.approx(5.0)
+    assert not np.isfinite(fit.r2)
+    best = optimise([fit], [make_objective("y", "maximise", lower=4.0)])
+    assert best.acceptable_share == 1.0
