@@ -118,3 +118,7 @@ class Permission(enum.Enum):
     SERVICE_EQUIPMENT = "equipment.service"
     QUALIFY_EQUIPMENT = "equipment.qualify"
     VIEW_EQUIPMENT = "equipment.view"
+    # Scheduling (issue 15, ADR 0031): resources and calendars, demand and plans.
+    MANAGE_SCHEDULE_RESOURCES = "scheduling.manage_resources"
+    PLAN_SCHEDULE = "scheduling.plan"
+    VIEW_SCHEDULE = "scheduling.view"

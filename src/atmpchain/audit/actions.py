@@ -173,6 +173,13 @@ class AuditAction(enum.Enum):
     EQUIPMENT_REGISTERED = ("equipment:equipment:registered", ActionKind.CREATE)
     EQUIPMENT_SERVICE_RECORDED = ("equipment:equipment:service-recorded", ActionKind.EVENT)
     EQUIPMENT_USED = ("equipment:equipment:used", ActionKind.EVENT)
+    # scheduling (issue 15, ADR 0031): resources, calendars, templates, rules, demand, plan versions
+    SCHEDULING_RESOURCE_SAVED = ("scheduling:resource:saved", ActionKind.CREATE)
+    SCHEDULING_CLOSURE_ADDED = ("scheduling:closure:added", ActionKind.CREATE)
+    SCHEDULING_TEMPLATE_SAVED = ("scheduling:template:saved", ActionKind.CREATE)
+    SCHEDULING_RULES_SAVED = ("scheduling:rules:saved", ActionKind.CREATE)
+    SCHEDULING_DEMAND_ADDED = ("scheduling:demand:added", ActionKind.CREATE)
+    SCHEDULING_PLAN_SAVED = ("scheduling:plan:saved", ActionKind.CREATE)
     # issue 10 item 11: the shipper's log marked "to follow" at receipt, attached later (by a
     # person, or by the logger's own upload with its API token)
     SHIPPER_LOG_ATTACHED = ("hospital:shipper-log:attached", ActionKind.CREATE)

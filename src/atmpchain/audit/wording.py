@@ -130,6 +130,12 @@ WORDING: dict[AuditAction, str] = {
     A.EQUIPMENT_REGISTERED: "registered a piece of equipment",
     A.EQUIPMENT_SERVICE_RECORDED: "signed a qualification, calibration or maintenance record",
     A.EQUIPMENT_USED: "used a piece of equipment in a batch step",
+    A.SCHEDULING_RESOURCE_SAVED: "saved a scheduling resource",
+    A.SCHEDULING_CLOSURE_ADDED: "closed a resource in the scheduling calendar",
+    A.SCHEDULING_TEMPLATE_SAVED: "saved a process template for scheduling",
+    A.SCHEDULING_RULES_SAVED: "saved the facility's scheduling rules",
+    A.SCHEDULING_DEMAND_ADDED: "entered a patient's batch to schedule",
+    A.SCHEDULING_PLAN_SAVED: "saved a plan version",
 }
 
 _BY_CODE = {action.value: text for action, text in WORDING.items()}

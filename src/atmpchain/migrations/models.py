@@ -13,6 +13,7 @@ from atmpchain.identity import models as identity_models
 from atmpchain.manufacturing import models as manufacturing_models
 from atmpchain.materials import models as materials_models
 from atmpchain.quality import models as quality_models
+from atmpchain.scheduling import models as scheduling_models
 from atmpchain.signatures import models as signatures_models
 
 metadata = Base.metadata
@@ -30,5 +31,6 @@ __all__ = [
     "materials_models",
     "metadata",
     "quality_models",
+    "scheduling_models",
     "signatures_models",
 ]
