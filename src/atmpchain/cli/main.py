@@ -18,6 +18,7 @@ from atmpchain.cli import (
     identity,
     manufacturing,
     materials,
+    schedule,
     telemetry,
     users,
 )
@@ -53,6 +54,7 @@ app.add_typer(equipment.app, name="equipment")
 app.add_typer(deviation.app, name="deviation")
 app.add_typer(manufacturing.mbr_app, name="mbr")
 app.add_typer(manufacturing.batch_app, name="batch")
+app.add_typer(schedule.app, name="schedule")
 
 
 @app.command("init-db")
