@@ -18,6 +18,7 @@ from atmpchain.custody import service as custody_service
 from atmpchain.custody import storage
 from atmpchain.custody.domain import StorageKind, StorageStatus
 from atmpchain.demo_manufacturing import demo_manufacturing
+from atmpchain.demo_scheduling import demo_scheduling
 from atmpchain.equipment import service as equipment_service
 from atmpchain.errors import NotFound
 from atmpchain.facility import service as facility_service
@@ -182,6 +183,7 @@ def seed(uow: UnitOfWork) -> DemoResult:
     demo_equipment(uow)
     _demo_quality(uow, qa, operator, therapies[0].bag_scan.lstrip("=")[:13])
     demo_manufacturing(uow, DEMO_PASSWORD)
+    demo_scheduling(uow, DEMO_PASSWORD)
     return DemoResult(created=True, device_token=token.token, therapies=(*therapies, ward_dose))
 
 
