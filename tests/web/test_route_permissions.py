@@ -63,6 +63,10 @@ PAGES: dict[str, tuple[Permission, ...]] = {
     "/equipment": (Permission.VIEW_EQUIPMENT,),
     "/quality/deviations": (Permission.VIEW_DEVIATIONS,),
     "/quality/capas/overdue": (Permission.VIEW_DEVIATIONS,),
+    "/scheduling": (Permission.VIEW_SCHEDULE,),
+    "/scheduling/gantt": (Permission.VIEW_SCHEDULE,),
+    "/scheduling/mine": (Permission.VIEW_SCHEDULE,),
+    "/scheduling/mine.ics": (Permission.VIEW_SCHEDULE,),
 }
 
 #: JSON reads that people make with their session, and the permission each needs.
@@ -107,6 +111,10 @@ RECORD_READS: dict[str, tuple[Permission, ...]] = {
     "/api/hospital/patients/NOBODY/timeline": (Permission.TRACE_PATIENTS,),
     "/hospital/units/999999/timeline": (Permission.TRACE_PATIENTS,),
     "/api/hospital/units/999999/timeline": (Permission.TRACE_PATIENTS,),
+    # No plan has been made in this test: a reader is told so.
+    "/api/scheduling/plans/latest": (Permission.VIEW_SCHEDULE,),
+    "/api/scheduling/plans/999999": (Permission.VIEW_SCHEDULE,),
+    "/api/scheduling/slot?earliest=2027-01-04": (Permission.VIEW_SCHEDULE,),
 }
 
 

@@ -24,6 +24,7 @@ from atmpchain.web.api import audit as audit_api
 from atmpchain.web.api import coldchain as coldchain_api
 from atmpchain.web.api import custody as custody_api
 from atmpchain.web.api import equipment as equipment_api
+from atmpchain.web.api import scheduling as scheduling_api
 from atmpchain.web.api import facility as facility_api
 from atmpchain.web.api import hospital as hospital_api
 from atmpchain.web.api import hospital_timeline as hospital_timeline_api
@@ -43,6 +44,7 @@ from atmpchain.web.pages import coldchain as coldchain_pages
 from atmpchain.web.pages import custody as custody_pages
 from atmpchain.web.pages import dashboard as dashboard_pages
 from atmpchain.web.pages import equipment as equipment_pages
+from atmpchain.web.pages import scheduling as scheduling_pages
 from atmpchain.web.pages import facility as facility_pages
 from atmpchain.web.pages import hospital as hospital_pages
 from atmpchain.web.pages import hospital_bedside as hospital_bedside_pages
@@ -77,6 +79,7 @@ ROUTERS = (
     refusals_api.router,
     materials_api.router,
     equipment_api.router,
+    scheduling_api.router,
     auth_pages.router,
     dashboard_pages.router,
     accounts_pages.router,
@@ -98,6 +101,7 @@ ROUTERS = (
     refusals_pages.router,
     materials_pages.router,
     equipment_pages.router,
+    scheduling_pages.router,
 )
 
 
