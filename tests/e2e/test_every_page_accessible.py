@@ -40,6 +40,8 @@ PAGES: dict[str, tuple[str, ...]] = {
         "/equipment/EQ-PRODIGY-01",
         "/quality/deviations",
         "/quality/capas/overdue",
+        "/scheduling",
+        "/scheduling/gantt?by=person",
     ),
     "operator": (
         "/",
@@ -47,6 +49,8 @@ PAGES: dict[str, tuple[str, ...]] = {
         "/identity/check",
         "/identity/labels",
         "/materials/receive",
+        "/scheduling/mine",
+        "/scheduling/gantt",
     ),
     "pharmacist": (
         "/",
