@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from atmpchain.accounts.domain import Actor, Permission
 from atmpchain.audit.actions import AuditAction
 from atmpchain.errors import Conflict, InvalidInput, NotFound
+from atmpchain.materials.domain import clean_text as _text
 from atmpchain.scheduling import queries
 from atmpchain.scheduling.check import measure
 from atmpchain.scheduling.codec import to_data
@@ -36,17 +37,6 @@ from atmpchain.scheduling.solver import Settings, solve
 from atmpchain.uow import UnitOfWork
 
 MAX_DAYS = 366
-
-
-def _text(value: str | None, *, field: str, limit: int = 200, required: bool = True) -> str:
-    text = " ".join((value or "").split())
-    if any(ord(c) < 32 or ord(c) == 127 for c in text):
-        raise InvalidInput("control characters are not allowed", field=field)
-    if required and not text:
-        raise InvalidInput("this must be filled in", field=field)
-    if len(text) > limit:
-        raise InvalidInput(f"at most {limit} characters", field=field)
-    return text
 
 
 def _enum(kind: type[Any], value: str, field: str) -> Any:
