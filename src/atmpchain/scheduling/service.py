@@ -8,6 +8,7 @@ take seconds; the database is not held meanwhile); the plan is then saved as a n
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -37,6 +38,7 @@ from atmpchain.scheduling.solver import Settings, solve
 from atmpchain.uow import UnitOfWork
 
 MAX_DAYS = 366
+log = logging.getLogger("atmpchain.scheduling")
 
 
 def _enum(kind: type[Any], value: str, field: str) -> Any:
@@ -375,6 +377,14 @@ def solve_plan(
                 "affected_patients": diff_data["patients"] if diff_data else [],
             },
         )
+        if diff_data and (diff_data["people"] or diff_data["patients"]):
+            told = (version, diff_data["people"], diff_data["patients"])
+            # After commit: the message never speaks of a version that was rolled back.
+            uow.after_commit(
+                lambda: log.warning(
+                    "plan version %s moved work of %s and the infusion of %s", *told
+                )
+            )
         uow.commit()
     return Saved(
         version,

@@ -55,7 +55,7 @@ def test_plan_is_solved_saved_as_a_version_and_audited(
 
 
 def test_replan_after_a_room_closure_keeps_started_steps(
-    uow: UnitOfWork, planner: Persona, clock: FixedClock
+    uow: UnitOfWork, planner: Persona, clock: FixedClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     _small(uow, planner)
     service.solve_plan(uow, actor=planner.actor, start=MONDAY, days=35, settings=FAST)
@@ -82,6 +82,9 @@ def test_replan_after_a_room_closure_keeps_started_steps(
     assert second is not None and second.plan is not None
     assert second.plan.find("B001", "select") == select
     assert second.diff is not None
+    if saved.affected_people or saved.affected_patients:
+        # Whom the change affects is told after commit (the log; the page shows the diff).
+        assert "plan version 2 moved work of" in caplog.text
 
 
 def test_refusals_name_the_field(
