@@ -238,7 +238,7 @@ class SegregationRule:
 @dataclass(frozen=True, slots=True)
 class Weights:
     """The objective's weights: lateness and vein-to-vein time first, then overtime and idle
-    suite time (per minute, per opened room-day)."""
+    suite time (per minute; per cabinet of each opened room-day)."""
 
     lateness: int = 1000
     vein_to_vein: int = 5

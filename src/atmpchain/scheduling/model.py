@@ -380,7 +380,7 @@ class _Builder:
             for d in range(p.days):
                 is_open = m.new_bool_var(f"{room}:{d}")
                 self.room_open[(room, d)] = is_open
-                self.costs.append(rules.weights.room_day * is_open)
+                self.costs.append(rules.weights.room_day * len(stations) * is_open)
                 for ws in stations:
                     for lo, hi in subtract([(d * DAY, (d + 1) * DAY)], fixed[ws]):
                         self.by_ws[ws].append(
