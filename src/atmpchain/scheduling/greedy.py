@@ -84,7 +84,14 @@ class _Greedy:
         for person in problem.people:
             self.s.person[person.code].extend((c.start, c.end) for c in person.absences)
         for a in problem.reserved:
-            self.commit(a, None, "")
+            known = problem.reserved_step(a)
+            if known is None:
+                self.commit(a, None, "")
+            elif a.people:
+                # People's bookings are their hands-on time already.
+                self.commit(a, known[1], known[0].product_class)
+            else:
+                self.commit(a, None, known[0].product_class)
         for x in problem.reserved_assays:
             self.s.lab[(x.lab, x.intake)] += 1
         self.rooms = {w.code: w.room for w in problem.workstations}
