@@ -21,6 +21,7 @@ from atmpchain.demo_cleanrooms import demo_cleanrooms
 from atmpchain.demo_gateway import demo_gateway
 from atmpchain.demo_manufacturing import demo_manufacturing
 from atmpchain.demo_release import demo_release
+from atmpchain.demo_scheduling import demo_scheduling
 from atmpchain.demo_translation import demo_translation
 from atmpchain.equipment import service as equipment_service
 from atmpchain.errors import NotFound
@@ -192,6 +193,7 @@ def seed(uow: UnitOfWork) -> DemoResult:
     demo_release(uow, DEMO_PASSWORD, made.finished, mbr_format.cart_example().code)
     demo_translation(uow, DEMO_PASSWORD)
     demo_gateway(uow, DEMO_PASSWORD)
+    demo_scheduling(uow, DEMO_PASSWORD)
     return DemoResult(created=True, device_token=token.token, therapies=(*therapies, ward_dose))
 
 

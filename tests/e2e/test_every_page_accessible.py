@@ -45,6 +45,8 @@ PAGES: dict[str, tuple[str, ...]] = {
         "/cleanrooms",
         "/cleanrooms/rooms/CR-B1",
         "/cleanrooms/gowning",
+        "/scheduling",
+        "/scheduling/gantt?by=person",
     ),
     "operator": (
         "/",
@@ -53,6 +55,8 @@ PAGES: dict[str, tuple[str, ...]] = {
         "/identity/labels",
         "/materials/receive",
         "/em/collect",
+        "/scheduling/mine",
+        "/scheduling/gantt",
     ),
     "pharmacist": (
         "/",

@@ -86,6 +86,10 @@ PAGES: dict[str, tuple[Permission, ...]] = {
     "/translation/doe": (Permission.VIEW_TRANSLATION,),
     "/translation/doe/new": (Permission.RUN_EXPERIMENTS,),
     "/translation/cost": (Permission.VIEW_TRANSLATION,),
+    "/scheduling": (Permission.VIEW_SCHEDULE,),
+    "/scheduling/gantt": (Permission.VIEW_SCHEDULE,),
+    "/scheduling/mine": (Permission.VIEW_SCHEDULE,),
+    "/scheduling/mine.ics": (Permission.VIEW_SCHEDULE,),
 }
 
 #: JSON reads that people make with their session, and the permission each needs.
@@ -153,6 +157,10 @@ RECORD_READS: dict[str, tuple[Permission, ...]] = {
         Permission.VIEW_INQUIRIES,
         Permission.FOLLOW_OWN_INQUIRIES,
     ),
+    # No plan has been made in this test: a reader is told so.
+    "/api/scheduling/plans/latest": (Permission.VIEW_SCHEDULE,),
+    "/api/scheduling/plans/999999": (Permission.VIEW_SCHEDULE,),
+    "/api/scheduling/slot?earliest=2027-01-04": (Permission.VIEW_SCHEDULE,),
 }
 
 

@@ -162,3 +162,7 @@ class Permission(enum.Enum):
     TRIAGE_INQUIRIES = "gateway.triage"
     FOLLOW_OWN_INQUIRIES = "gateway.follow_own"
     MANAGE_TRIALS = "gateway.manage_trials"
+    # Scheduling (issue 15, ADR 0031): resources and calendars, demand and plans.
+    MANAGE_SCHEDULE_RESOURCES = "scheduling.manage_resources"
+    PLAN_SCHEDULE = "scheduling.plan"
+    VIEW_SCHEDULE = "scheduling.view"

@@ -217,6 +217,13 @@ class AuditAction(enum.Enum):
     EM_COUNTER_IMPORTED = ("environmental_monitoring:counter:imported", ActionKind.CREATE)
     EM_EXCURSION_RAISED = ("environmental_monitoring:excursion:raised", ActionKind.CREATE)
     EM_IMPACT_ASSESSED = ("environmental_monitoring:excursion:impact-assessed", ActionKind.CREATE)
+    # scheduling (issue 15, ADR 0031): resources, calendars, templates, rules, demand, plan versions
+    SCHEDULING_RESOURCE_SAVED = ("scheduling:resource:saved", ActionKind.CREATE)
+    SCHEDULING_CLOSURE_ADDED = ("scheduling:closure:added", ActionKind.CREATE)
+    SCHEDULING_TEMPLATE_SAVED = ("scheduling:template:saved", ActionKind.CREATE)
+    SCHEDULING_RULES_SAVED = ("scheduling:rules:saved", ActionKind.CREATE)
+    SCHEDULING_DEMAND_ADDED = ("scheduling:demand:added", ActionKind.CREATE)
+    SCHEDULING_PLAN_SAVED = ("scheduling:plan:saved", ActionKind.CREATE)
     # issue 10 item 11: the shipper's log marked "to follow" at receipt, attached later (by a
     # person, or by the logger's own upload with its API token)
     SHIPPER_LOG_ATTACHED = ("hospital:shipper-log:attached", ActionKind.CREATE)

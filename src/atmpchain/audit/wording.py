@@ -203,6 +203,12 @@ WORDING: dict[AuditAction, str] = {
     A.INQUIRY_SPONSOR_INVITED: "gave a sponsor's guest account access to an inquiry",
     A.INQUIRY_MESSAGE_POSTED: "wrote a question or an answer on a clinical-trial inquiry",
     A.TRIAL_CREATED: "set up a trial from an accepted inquiry",
+    A.SCHEDULING_RESOURCE_SAVED: "saved a scheduling resource",
+    A.SCHEDULING_CLOSURE_ADDED: "closed a resource in the scheduling calendar",
+    A.SCHEDULING_TEMPLATE_SAVED: "saved a process template for scheduling",
+    A.SCHEDULING_RULES_SAVED: "saved the facility's scheduling rules",
+    A.SCHEDULING_DEMAND_ADDED: "entered a patient's batch to schedule",
+    A.SCHEDULING_PLAN_SAVED: "saved a plan version",
 }
 
 _BY_CODE = {action.value: text for action, text in WORDING.items()}

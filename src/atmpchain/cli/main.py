@@ -23,6 +23,7 @@ from atmpchain.cli import (
     materials,
     qc,
     release,
+    schedule,
     telemetry,
     translation,
     translation_doe,
@@ -69,6 +70,7 @@ app.add_typer(release.app, name="release")
 app.add_typer(cleanrooms.app, name="room")
 translation.app.add_typer(translation_doe.doe_app, name="doe")
 translation.app.add_typer(translation_doe.cost_app, name="cost")
+app.add_typer(schedule.app, name="schedule")
 
 
 @app.command("init-db")

@@ -18,6 +18,7 @@ from atmpchain.materials import models as materials_models
 from atmpchain.qc import models as qc_models
 from atmpchain.quality import models as quality_models
 from atmpchain.release import models as release_models
+from atmpchain.scheduling import models as scheduling_models
 from atmpchain.signatures import models as signatures_models
 from atmpchain.translation import assessment_models as translation_assessment_models
 from atmpchain.translation import models as translation_models
@@ -44,6 +45,7 @@ __all__ = [
     "qc_models",
     "quality_models",
     "release_models",
+    "scheduling_models",
     "signatures_models",
     "translation_assessment_models",
     "translation_costing_models",

@@ -319,6 +319,7 @@ def measure(problem: Problem, plan: Plan) -> Metrics:
         w.lateness * weighted
         + w.vein_to_vein * v2v
         + w.overtime * overtime
-        + w.room_day * len(opened)
+        # An open room-day costs per cabinet in the room: what idle suite time counts.
+        + w.room_day * sum(per_room[r] for r, _ in opened)
     )
     return Metrics(late, weighted, missed, v2v, overtime, len(opened), idle, objective)

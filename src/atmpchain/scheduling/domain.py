@@ -238,7 +238,7 @@ class SegregationRule:
 @dataclass(frozen=True, slots=True)
 class Weights:
     """The objective's weights: lateness and vein-to-vein time first, then overtime and idle
-    suite time (per minute, per opened room-day)."""
+    suite time (per minute; per cabinet of each opened room-day)."""
 
     lateness: int = 1000
     vein_to_vein: int = 5
@@ -281,6 +281,17 @@ class Problem:
     reserved: tuple[Assignment, ...] = ()
     #: QC intakes already booked in the current plan.
     reserved_assays: tuple[AssayBooking, ...] = ()
+    #: The template of each reserved booking's batch, (batch, template code): its product class
+    #: (segregation) and which steps are grade B sessions (rest after them).
+    reserved_templates: tuple[tuple[str, str], ...] = ()
+
+    def reserved_step(self, a: Assignment) -> tuple[Template, Step] | None:
+        """The template and step of a reserved booking, when known."""
+        code = dict(self.reserved_templates).get(a.batch)
+        if code is None:
+            return None
+        t = self.template(code)
+        return t, t.step(a.step)
 
     @property
     def horizon(self) -> int:

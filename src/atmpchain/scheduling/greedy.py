@@ -71,8 +71,9 @@ def _under(busy: list[Span], span: Span, capacity: int) -> bool:
 
 
 class _Greedy:
-    def __init__(self, problem: Problem) -> None:
+    def __init__(self, problem: Problem, *, pack_rooms: bool = False) -> None:
         self.p = problem
+        self.pack_rooms = pack_rooms
         self.s = _State()
         rules = problem.rules
         for w in problem.workstations:
@@ -83,7 +84,14 @@ class _Greedy:
         for person in problem.people:
             self.s.person[person.code].extend((c.start, c.end) for c in person.absences)
         for a in problem.reserved:
-            self.commit(a, None, "")
+            known = problem.reserved_step(a)
+            if known is None:
+                self.commit(a, None, "")
+            elif a.people:
+                # People's bookings are their hands-on time already.
+                self.commit(a, known[1], known[0].product_class)
+            else:
+                self.commit(a, None, known[0].product_class)
         for x in problem.reserved_assays:
             self.s.lab[(x.lab, x.intake)] += 1
         self.rooms = {w.code: w.room for w in problem.workstations}
@@ -121,7 +129,17 @@ class _Greedy:
         ws = dev = None
         if step.grade is not None:
             span = (t, t + step.duration + rules.workstation_changeover)
-            for w in p.workstations:
+            stations = list(p.workstations)
+            if self.pack_rooms:
+                # A room already open on these days first: less idle suite time.
+                days = set(days_used(*span))
+                open_rooms = {
+                    room
+                    for room, used in self.s.rooms.items()
+                    if any(days & set(days_used(a, b)) for a, b, _ in used)
+                }
+                stations.sort(key=lambda w: w.room not in open_rooms)
+            for w in stations:
                 if not w.grade.satisfies(step.grade) or not _free(self.s.ws[w.code], span):
                     continue
                 if not self.segregated(w.room, span, product_class):
@@ -302,12 +320,17 @@ def _snapshot(s: _State) -> _State:
 
 
 def greedy(
-    problem: Problem, *, by_deadline: bool = False, first: tuple[str, ...] = ()
+    problem: Problem,
+    *,
+    by_deadline: bool = False,
+    first: tuple[str, ...] = (),
+    pack_rooms: bool = False,
 ) -> GreedyResult:
-    """First come, first served: by earliest apheresis, then batch code. With `by_deadline`,
-    the most urgent first (latest infusion date, then priority), after the batches named in
-    `first`: not the baseline, a warm start for the solver."""
-    g = _Greedy(problem)
+    """First come, first served: by earliest apheresis, then batch code, each step on the first
+    free resource. With `by_deadline`, the most urgent first (latest infusion date, then
+    priority), after the batches named in `first`; with `pack_rooms`, a cabinet in a room
+    already open that day first. Those two are not the baseline: warm starts for the solver."""
+    g = _Greedy(problem, pack_rooms=pack_rooms)
 
     def order(b: Batch) -> tuple[int, int, int, str]:
         if by_deadline:

@@ -192,15 +192,26 @@ class _Builder:
         rules = self.p.rules
         if a.workstation:
             size = a.end - a.start + rules.workstation_changeover
-            self.by_ws[a.workstation].append(self.m.new_fixed_size_interval_var(a.start, size, ""))
+            interval = self.m.new_fixed_size_interval_var(a.start, size, "")
+            self.by_ws[a.workstation].append(interval)
+            # A booked product's class keeps the other classes out of its room-days.
+            known = self.p.reserved_step(a)
+            if known is not None:
+                self.ws_class[(a.workstation, known[0].product_class)].append(interval)
         if a.device:
             iv, dem = self.by_dev[a.device]
             size = a.end - a.start + rules.device_changeover
             iv.append(self.m.new_fixed_size_interval_var(a.start, size, ""))
             dem.append(1)
+        known = self.p.reserved_step(a)
         for person in a.people:
             hands = max(1, a.end - a.start)
             self.by_person[person].append(self.m.new_fixed_size_interval_var(a.start, hands, ""))
+            if known is not None and is_grade_b(known[1]):
+                rest = hands + rules.grade_b_rest
+                self.grade_b_by_person[person].append(
+                    self.m.new_fixed_size_interval_var(a.start, rest, "")
+                )
 
     def step(self, batch: Batch, t: Template, step: Step) -> StepVars:
         p, m, rules = self.p, self.m, self.p.rules
@@ -369,8 +380,11 @@ class _Builder:
         # Closures and bookings outside the problem already block a workstation: a room-day's
         # blocker covers only the rest of the day (else a closed day would count as open).
         chg = rules.workstation_changeover
+        closed: dict[str, list[Span]] = {
+            w.code: [(c.start, c.end) for c in w.closures] for w in p.workstations
+        }
         fixed: dict[str, list[Span]] = {
-            w.code: [(c.start, c.end) for c in w.closures]
+            w.code: closed[w.code]
             + [(a.start, a.end + chg) for a in p.reserved if a.workstation == w.code]
             for w in p.workstations
         }
@@ -380,7 +394,7 @@ class _Builder:
             for d in range(p.days):
                 is_open = m.new_bool_var(f"{room}:{d}")
                 self.room_open[(room, d)] = is_open
-                self.costs.append(rules.weights.room_day * is_open)
+                self.costs.append(rules.weights.room_day * len(stations) * is_open)
                 for ws in stations:
                     for lo, hi in subtract([(d * DAY, (d + 1) * DAY)], fixed[ws]):
                         self.by_ws[ws].append(
@@ -390,7 +404,7 @@ class _Builder:
                     used[(c, d)] = m.new_bool_var(f"{room}:{c}:{d}")
                     self.class_used[(room, c, d)] = used[(c, d)]
                     for ws in stations:
-                        for lo, hi in subtract([(d * DAY, (d + 1) * DAY)], fixed[ws]):
+                        for lo, hi in subtract([(d * DAY, (d + 1) * DAY)], closed[ws]):
                             self.ws_class[(ws, c)].append(
                                 m.new_optional_fixed_size_interval_var(
                                     lo, hi - lo, ~used[(c, d)], ""

@@ -25,7 +25,7 @@ from atmpchain.scheduling.domain import (
     merge,
     overlaps,
 )
-from atmpchain.scheduling.solver import Outcome, Settings, solve
+from atmpchain.scheduling.solver import Outcome, Settings, Status, solve
 
 # --- what breaks -----------------------------------------------------------------------------
 
@@ -254,6 +254,7 @@ def find_slot(
         batches=(),
         reserved=_busy(problem, current),
         reserved_assays=current.assays,
+        reserved_templates=tuple((b.code, b.template) for b in problem.batches),
     )
     for code in templates or tuple(t.code for t in problem.templates):
         for material in Material:
@@ -353,4 +354,55 @@ __all__ = [
     "disrupt",
     "find_slot",
     "replan",
+    "solve_rolling",
 ]
+
+
+# --- a long horizon, a month at a time -------------------------------------------------------
+
+
+def solve_rolling(problem: Problem, settings: Settings, *, window_days: int = 30) -> Outcome:
+    """Plan a long horizon in windows of apheresis dates: each window's batches are solved with
+    the earlier windows' plans as fixed bookings (and its share of the time limit). Not optimal
+    across windows; what keeps several months within a solvable model size (ADR 0031)."""
+    window = window_days * DAY
+    ordered = sorted(problem.batches, key=lambda b: (b.apheresis[0], b.code))
+    chunks: list[list[Batch]] = []
+    for b in ordered:
+        if chunks and chunks[-1][0].apheresis[0] // window == b.apheresis[0] // window:
+            chunks[-1].append(b)
+        else:
+            chunks.append([b])
+    reserved = list(problem.reserved)
+    assays = list(problem.reserved_assays)
+    templates = list(problem.reserved_templates)
+    plans: list[Plan] = []
+    seconds = 0.0
+    statuses: set[Status] = set()
+    for chunk in chunks:
+        share = settings.time_limit * len(chunk) / max(1, len(ordered))
+        part = replace(
+            problem,
+            batches=tuple(chunk),
+            reserved=tuple(reserved),
+            reserved_assays=tuple(assays),
+            reserved_templates=tuple(templates),
+        )
+        out = solve(part, replace(settings, time_limit=share))
+        seconds += out.seconds
+        if out.plan is None:
+            first = day_label(chunk[0].apheresis[0])
+            why = tuple(f"window from {first}: {line}" for line in out.explanation)
+            return Outcome(out.status, None, None, None, None, seconds, why)
+        statuses.add(out.status)
+        plans.append(out.plan)
+        reserved.extend(_busy(part, out.plan))
+        assays.extend(out.plan.assays)
+        templates.extend((b.code, b.template) for b in chunk)
+    merged = Plan(
+        tuple(a for p in plans for a in p.assignments),
+        tuple(x for p in plans for x in p.assays),
+        tuple(d for p in plans for d in p.dates),
+    )
+    status = Status.OPTIMAL if statuses == {Status.OPTIMAL} else Status.FEASIBLE
+    return Outcome(status, merged, None, None, None, seconds)

@@ -101,14 +101,14 @@ def precheck(problem: Problem) -> list[str]:
 
 
 def _best_greedy(problem: Problem) -> Plan:
-    tried = [greedy(problem), greedy(problem, by_deadline=True)]
+    tried = [greedy(problem), greedy(problem, by_deadline=True, pack_rooms=True)]
     # Most urgent first, except that batches it could not place go first (a fresh batch with a
     # fixed apheresis day cannot wait for a device the urgent ones took).
     for _ in range(2):
         if not tried[-1].unscheduled:
             break
         first = tuple(m.split(":")[0] for m in tried[-1].unscheduled)
-        tried.append(greedy(problem, by_deadline=True, first=first))
+        tried.append(greedy(problem, by_deadline=True, first=first, pack_rooms=True))
     best = min(tried, key=lambda g: (len(g.unscheduled), measure(problem, g.plan).objective))
     return best.plan
 

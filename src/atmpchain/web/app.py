@@ -37,6 +37,7 @@ from atmpchain.web.api import qc as qc_api
 from atmpchain.web.api import quality as quality_api
 from atmpchain.web.api import refusals as refusals_api
 from atmpchain.web.api import release as release_api
+from atmpchain.web.api import scheduling as scheduling_api
 from atmpchain.web.api import shipper_logs as shipper_logs_api
 from atmpchain.web.api import telemetry as telemetry_api
 from atmpchain.web.api import translation as translation_api
@@ -70,6 +71,7 @@ from atmpchain.web.pages import qc as qc_pages
 from atmpchain.web.pages import quality as quality_pages
 from atmpchain.web.pages import refusals as refusals_pages
 from atmpchain.web.pages import release as release_pages
+from atmpchain.web.pages import scheduling as scheduling_pages
 from atmpchain.web.pages import translation as translation_pages
 from atmpchain.web.pages import translation_assess as translation_assess_pages
 from atmpchain.web.pages import translation_cost as translation_cost_pages
@@ -98,6 +100,7 @@ ROUTERS = (
     em_api.router,
     translation_api.router,
     qc_api.router,
+    scheduling_api.router,
     auth_pages.router,
     dashboard_pages.router,
     accounts_pages.router,
@@ -134,6 +137,7 @@ ROUTERS = (
     qc_pages.router,
     cleanrooms_api.router,
     cleanrooms_pages.router,
+    scheduling_pages.router,
 )
 
 

@@ -123,3 +123,16 @@ def test_book_device_says_busy_and_offers_the_earliest_alternatives() -> None:
     free, options = book_device(problem, plan, used.device, used.start, used.start + HOUR)
     assert not free
     assert options[0].start == used.start and options[0].device != used.device
+
+
+def test_rolling_months_keep_every_rule_across_the_windows() -> None:
+    from atmpchain.scheduling.check import violations as broken
+    from atmpchain.scheduling.replan import solve_rolling
+    from atmpchain.scheduling.sample import month_problem
+    from atmpchain.scheduling.solver import Settings
+
+    problem = month_problem(2, batches_per_month=3)
+    outcome = solve_rolling(problem, Settings(time_limit=6.0, seed=1, workers=1))
+    assert outcome.plan is not None, outcome.explanation
+    assert {d.batch for d in outcome.plan.dates} == {b.code for b in problem.batches}
+    assert broken(problem, outcome.plan) == []
