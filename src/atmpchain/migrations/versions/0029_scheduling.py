@@ -1,7 +1,7 @@
 """Scheduling: resources and calendars, templates, rules, patient demand and plan versions.
 
 Revision ID: 0029_scheduling
-Revises: 0022_manufacturing
+Revises: 0028_doe_costing
 Create Date: 2026-11-30
 
 Plan versions are append-only: a new plan or a re-plan is a new version, never an edit.
@@ -16,7 +16,7 @@ import atmpchain.db
 from atmpchain.migrations.append_only import protect, unprotect
 
 revision: str = "0029_scheduling"
-down_revision: str | None = "0022_manufacturing"
+down_revision: str | None = "0028_doe_costing"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

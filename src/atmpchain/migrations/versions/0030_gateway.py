@@ -2,7 +2,7 @@
 throttle, trials; and the trial a hospital dose is given in.
 
 Revision ID: 0030_gateway
-Revises: 0028_doe_costing
+Revises: 0029_scheduling
 Create Date: 2026-11-30
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import atmpchain.db
 
 revision: str = "0030_gateway"
-down_revision: str | None = "0028_doe_costing"
+down_revision: str | None = "0029_scheduling"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
