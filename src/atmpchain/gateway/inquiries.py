@@ -3,7 +3,7 @@ and answers, and the sponsor's guest access. Each is one unit of work with its a
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -273,8 +273,39 @@ def move_inquiry(
         return target
 
 
-def assign_coordinator(uow: UnitOfWork, *, actor: Actor, reference: str, username: str) -> None:
-    """Assign the inquiry to a trial coordinator (someone whose role is in force)."""
+@dataclass(frozen=True, slots=True)
+class _Binding:
+    """A user bound to an inquiry: the column, the field a refusal names, the audit action."""
+
+    column: str
+    field: str
+    action: AuditAction
+    fits: Callable[[frozenset[Role]], bool]
+    rule: str
+    reason: str
+
+
+_COORDINATOR = _Binding(
+    "coordinator_id",
+    "coordinator",
+    AuditAction.INQUIRY_ASSIGNED,
+    lambda roles: Role.TRIAL_COORDINATOR in roles,
+    "is not an active trial coordinator (the role must be in force)",
+    "assigned to {}",
+)
+_SPONSOR = _Binding(
+    "sponsor_user_id",
+    "sponsor_user",
+    AuditAction.INQUIRY_SPONSOR_INVITED,
+    lambda roles: roles == {Role.SPONSOR_GUEST},
+    "must be an active account holding only the sponsor guest role",
+    "sponsor access for {}",
+)
+
+
+def _bind_user(
+    uow: UnitOfWork, actor: Actor, reference: str, username: str, binding: _Binding
+) -> None:
     actor.require(Permission.TRIAGE_INQUIRIES)
     with uow:
         row = _inquiry(uow, reference, lock=True)
@@ -282,27 +313,29 @@ def assign_coordinator(uow: UnitOfWork, *, actor: Actor, reference: str, usernam
             user_id = account_queries.find_user_id(uow.session, username)
         except NotFound:
             raise InvalidInput(
-                f"there is no user '{username.strip()[:64]}'", "coordinator"
+                f"there is no user '{username.strip()[:64]}'", binding.field
             ) from None
         user = account_queries.get_user(uow.session, user_id, uow.clock.now())
-        if Role.TRIAL_COORDINATOR not in user.roles or not user.is_active:
-            raise InvalidInput(
-                f"{user.username} is not an active trial coordinator (the role must be in force)",
-                "coordinator",
-            )
-        before = row.coordinator_id
-        row.coordinator_id = user_id
+        if not binding.fits(frozenset(user.roles)) or not user.is_active:
+            raise InvalidInput(f"{user.username} {binding.rule}", binding.field)
+        before = getattr(row, binding.column)
+        setattr(row, binding.column, user_id)
         row.version += 1
         uow.audit.record(
-            AuditAction.INQUIRY_ASSIGNED,
+            binding.action,
             actor=actor,
             record_type=INQUIRY_RECORD,
             record_id=row.reference,
-            before={"coordinator_id": before},
-            after={"coordinator_id": user_id, "coordinator": user.username},
-            reason=f"assigned to {user.username}",
+            before={binding.column: before},
+            after={binding.column: user_id, binding.field: user.username},
+            reason=binding.reason.format(user.username),
         )
         uow.commit()
+
+
+def assign_coordinator(uow: UnitOfWork, *, actor: Actor, reference: str, username: str) -> None:
+    """Assign the inquiry to a trial coordinator (someone whose role is in force)."""
+    _bind_user(uow, actor, reference, username, _COORDINATOR)
 
 
 def invite_sponsor(uow: UnitOfWork, *, actor: Actor, reference: str, username: str) -> None:
@@ -311,34 +344,7 @@ def invite_sponsor(uow: UnitOfWork, *, actor: Actor, reference: str, username: s
     The account itself is made by an administrator and approved by QA like any other (Annex 11
     §12); the coordinator binds it to the inquiry here. An inquiry has one sponsor account.
     """
-    actor.require(Permission.TRIAGE_INQUIRIES)
-    with uow:
-        row = _inquiry(uow, reference, lock=True)
-        try:
-            user_id = account_queries.find_user_id(uow.session, username)
-        except NotFound:
-            raise InvalidInput(
-                f"there is no user '{username.strip()[:64]}'", "sponsor_user"
-            ) from None
-        user = account_queries.get_user(uow.session, user_id, uow.clock.now())
-        if set(user.roles) != {Role.SPONSOR_GUEST} or not user.is_active:
-            raise InvalidInput(
-                f"{user.username} must be an active account holding only the sponsor guest role",
-                "sponsor_user",
-            )
-        before = row.sponsor_user_id
-        row.sponsor_user_id = user_id
-        row.version += 1
-        uow.audit.record(
-            AuditAction.INQUIRY_SPONSOR_INVITED,
-            actor=actor,
-            record_type=INQUIRY_RECORD,
-            record_id=row.reference,
-            before={"sponsor_user_id": before},
-            after={"sponsor_user_id": user_id, "sponsor_user": user.username},
-            reason=f"sponsor access for {user.username}",
-        )
-        uow.commit()
+    _bind_user(uow, actor, reference, username, _SPONSOR)
 
 
 def post_message(uow: UnitOfWork, *, actor: Actor, reference: str, text: str) -> str:
