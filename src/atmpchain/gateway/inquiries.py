@@ -8,14 +8,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from atmpchain.accounts import queries as account_queries
 from atmpchain.accounts.domain import Actor, Permission, Role
 from atmpchain.accounts.login_rules import ThrottlePolicy, ThrottleState, address_key, minutes_until
 from atmpchain.audit.actions import AuditAction
 from atmpchain.audit.reason import visible_text
-from atmpchain.errors import DomainError, InvalidInput, NotFound
+from atmpchain.errors import Conflict, DomainError, InvalidInput, NotFound
 from atmpchain.gateway.domain import (
     FIELD_LABELS,
     MAX_TEXT,
@@ -35,11 +36,14 @@ from atmpchain.gateway.models import (
     InquiryAttachment,
     InquiryMessage,
     InquiryMove,
+    InquirySequence,
     InquiryThrottle,
 )
 from atmpchain.uow import UnitOfWork
 
 INQUIRY_RECORD = "inquiry"
+#: References run INQ-2026-0001 to INQ-2026-9999 in a year.
+MAX_SEQUENCE = 9999
 #: Who submits the public form: nobody logged in.
 PUBLIC_ACTOR = Actor(user_id=None, username="public", full_name="Public inquiry form")
 #: The public form takes this many submissions per address in a window, then pauses it.
@@ -118,12 +122,24 @@ def count_submission(uow: UnitOfWork, address: str | None) -> None:
 
 
 def _next_reference(uow: UnitOfWork) -> str:
-    now = uow.clock.now().astimezone(ZoneInfo(uow.settings.display_timezone))
-    prefix = f"INQ-{now.year}-"
-    count = uow.session.execute(
-        select(func.count()).select_from(Inquiry).where(Inquiry.reference.like(f"{prefix}%"))
+    """The next reference of this year: the counter row is locked until commit, so two
+    submissions at once never take the same number (as quality numbers its deviations)."""
+    year = uow.clock.now().astimezone(ZoneInfo(uow.settings.display_timezone)).year
+    dialect = uow.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    uow.session.execute(
+        insert(InquirySequence).values(year=year, last_sequence=0).on_conflict_do_nothing()
+    )
+    row = uow.session.execute(
+        select(InquirySequence)
+        .where(InquirySequence.year == year)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).scalar_one()
-    return inquiry_reference(now.year, int(count) + 1)
+    if row.last_sequence >= MAX_SEQUENCE:
+        raise Conflict(f"all {MAX_SEQUENCE} inquiry references of {year} are used", "reference")
+    row.last_sequence += 1
+    return inquiry_reference(year, row.last_sequence)
 
 
 def submit_inquiry(
