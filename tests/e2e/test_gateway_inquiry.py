@@ -41,6 +41,7 @@ def test_a_sponsor_submits_and_a_coordinator_triages_by_keyboard(
     assert reference.startswith("INQ-")
     sponsor.get_by_test_id("status-link").click()
     expect(sponsor.get_by_test_id("status")).to_have_text("received")
+    assert_accessible(sponsor)
 
     coordinator = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     login(coordinator, live_server, "coordinator")

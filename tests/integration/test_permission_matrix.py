@@ -483,6 +483,12 @@ def test_the_matrix_covers_every_permission_a_trust_core_service_checks() -> Non
         Permission.COLLECT_EM_SAMPLES,
         Permission.RECORD_EM_RESULTS,
         Permission.ASSESS_EM_IMPACT,
+        # The clinical-trial gateway: tests/integration/gateway/test_gateway_permissions.py.
+        Permission.TRIAGE_INQUIRIES,
+        Permission.FOLLOW_OWN_INQUIRIES,
+        Permission.MANAGE_TRIALS,
+        # Read by every gateway route for every role: tests/web/test_gateway_isolation.py.
+        Permission.VIEW_INQUIRIES,
     }
     # The rest are checked by the web layer when it shows pages (tests/web covers them).
     assert set(Permission) - checked == {

@@ -3,19 +3,20 @@ and answers, and the sponsor's guest access. Each is one unit of work with its a
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from atmpchain.accounts import queries as account_queries
 from atmpchain.accounts.domain import Actor, Permission, Role
 from atmpchain.accounts.login_rules import ThrottlePolicy, ThrottleState, address_key, minutes_until
 from atmpchain.audit.actions import AuditAction
 from atmpchain.audit.reason import visible_text
-from atmpchain.errors import DomainError, InvalidInput, NotFound
+from atmpchain.errors import Conflict, DomainError, InvalidInput, NotFound
 from atmpchain.gateway.domain import (
     FIELD_LABELS,
     MAX_TEXT,
@@ -35,11 +36,14 @@ from atmpchain.gateway.models import (
     InquiryAttachment,
     InquiryMessage,
     InquiryMove,
+    InquirySequence,
     InquiryThrottle,
 )
 from atmpchain.uow import UnitOfWork
 
 INQUIRY_RECORD = "inquiry"
+#: References run INQ-2026-0001 to INQ-2026-9999 in a year.
+MAX_SEQUENCE = 9999
 #: Who submits the public form: nobody logged in.
 PUBLIC_ACTOR = Actor(user_id=None, username="public", full_name="Public inquiry form")
 #: The public form takes this many submissions per address in a window, then pauses it.
@@ -118,12 +122,24 @@ def count_submission(uow: UnitOfWork, address: str | None) -> None:
 
 
 def _next_reference(uow: UnitOfWork) -> str:
-    now = uow.clock.now().astimezone(ZoneInfo(uow.settings.display_timezone))
-    prefix = f"INQ-{now.year}-"
-    count = uow.session.execute(
-        select(func.count()).select_from(Inquiry).where(Inquiry.reference.like(f"{prefix}%"))
+    """The next reference of this year: the counter row is locked until commit, so two
+    submissions at once never take the same number (as quality numbers its deviations)."""
+    year = uow.clock.now().astimezone(ZoneInfo(uow.settings.display_timezone)).year
+    dialect = uow.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    uow.session.execute(
+        insert(InquirySequence).values(year=year, last_sequence=0).on_conflict_do_nothing()
+    )
+    row = uow.session.execute(
+        select(InquirySequence)
+        .where(InquirySequence.year == year)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).scalar_one()
-    return inquiry_reference(now.year, int(count) + 1)
+    if row.last_sequence >= MAX_SEQUENCE:
+        raise Conflict(f"all {MAX_SEQUENCE} inquiry references of {year} are used", "reference")
+    row.last_sequence += 1
+    return inquiry_reference(year, row.last_sequence)
 
 
 def submit_inquiry(
@@ -273,8 +289,39 @@ def move_inquiry(
         return target
 
 
-def assign_coordinator(uow: UnitOfWork, *, actor: Actor, reference: str, username: str) -> None:
-    """Assign the inquiry to a trial coordinator (someone whose role is in force)."""
+@dataclass(frozen=True, slots=True)
+class _Binding:
+    """A user bound to an inquiry: the column, the field a refusal names, the audit action."""
+
+    column: str
+    field: str
+    action: AuditAction
+    fits: Callable[[frozenset[Role]], bool]
+    rule: str
+    reason: str
+
+
+_COORDINATOR = _Binding(
+    "coordinator_id",
+    "coordinator",
+    AuditAction.INQUIRY_ASSIGNED,
+    lambda roles: Role.TRIAL_COORDINATOR in roles,
+    "is not an active trial coordinator (the role must be in force)",
+    "assigned to {}",
+)
+_SPONSOR = _Binding(
+    "sponsor_user_id",
+    "sponsor_user",
+    AuditAction.INQUIRY_SPONSOR_INVITED,
+    lambda roles: roles == {Role.SPONSOR_GUEST},
+    "must be an active account holding only the sponsor guest role",
+    "sponsor access for {}",
+)
+
+
+def _bind_user(
+    uow: UnitOfWork, actor: Actor, reference: str, username: str, binding: _Binding
+) -> None:
     actor.require(Permission.TRIAGE_INQUIRIES)
     with uow:
         row = _inquiry(uow, reference, lock=True)
@@ -282,27 +329,29 @@ def assign_coordinator(uow: UnitOfWork, *, actor: Actor, reference: str, usernam
             user_id = account_queries.find_user_id(uow.session, username)
         except NotFound:
             raise InvalidInput(
-                f"there is no user '{username.strip()[:64]}'", "coordinator"
+                f"there is no user '{username.strip()[:64]}'", binding.field
             ) from None
         user = account_queries.get_user(uow.session, user_id, uow.clock.now())
-        if Role.TRIAL_COORDINATOR not in user.roles or not user.is_active:
-            raise InvalidInput(
-                f"{user.username} is not an active trial coordinator (the role must be in force)",
-                "coordinator",
-            )
-        before = row.coordinator_id
-        row.coordinator_id = user_id
+        if not binding.fits(frozenset(user.roles)) or not user.is_active:
+            raise InvalidInput(f"{user.username} {binding.rule}", binding.field)
+        before = getattr(row, binding.column)
+        setattr(row, binding.column, user_id)
         row.version += 1
         uow.audit.record(
-            AuditAction.INQUIRY_ASSIGNED,
+            binding.action,
             actor=actor,
             record_type=INQUIRY_RECORD,
             record_id=row.reference,
-            before={"coordinator_id": before},
-            after={"coordinator_id": user_id, "coordinator": user.username},
-            reason=f"assigned to {user.username}",
+            before={binding.column: before},
+            after={binding.column: user_id, binding.field: user.username},
+            reason=binding.reason.format(user.username),
         )
         uow.commit()
+
+
+def assign_coordinator(uow: UnitOfWork, *, actor: Actor, reference: str, username: str) -> None:
+    """Assign the inquiry to a trial coordinator (someone whose role is in force)."""
+    _bind_user(uow, actor, reference, username, _COORDINATOR)
 
 
 def invite_sponsor(uow: UnitOfWork, *, actor: Actor, reference: str, username: str) -> None:
@@ -311,34 +360,7 @@ def invite_sponsor(uow: UnitOfWork, *, actor: Actor, reference: str, username: s
     The account itself is made by an administrator and approved by QA like any other (Annex 11
     §12); the coordinator binds it to the inquiry here. An inquiry has one sponsor account.
     """
-    actor.require(Permission.TRIAGE_INQUIRIES)
-    with uow:
-        row = _inquiry(uow, reference, lock=True)
-        try:
-            user_id = account_queries.find_user_id(uow.session, username)
-        except NotFound:
-            raise InvalidInput(
-                f"there is no user '{username.strip()[:64]}'", "sponsor_user"
-            ) from None
-        user = account_queries.get_user(uow.session, user_id, uow.clock.now())
-        if set(user.roles) != {Role.SPONSOR_GUEST} or not user.is_active:
-            raise InvalidInput(
-                f"{user.username} must be an active account holding only the sponsor guest role",
-                "sponsor_user",
-            )
-        before = row.sponsor_user_id
-        row.sponsor_user_id = user_id
-        row.version += 1
-        uow.audit.record(
-            AuditAction.INQUIRY_SPONSOR_INVITED,
-            actor=actor,
-            record_type=INQUIRY_RECORD,
-            record_id=row.reference,
-            before={"sponsor_user_id": before},
-            after={"sponsor_user_id": user_id, "sponsor_user": user.username},
-            reason=f"sponsor access for {user.username}",
-        )
-        uow.commit()
+    _bind_user(uow, actor, reference, username, _SPONSOR)
 
 
 def post_message(uow: UnitOfWork, *, actor: Actor, reference: str, text: str) -> str:

@@ -148,6 +148,15 @@ class InquiryMessage(Base):
     by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
 
+class InquirySequence(Base):
+    """The last inquiry number issued per year: locked while a number is taken (no two alike)."""
+
+    __tablename__ = "inquiry_sequence"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_sequence: Mapped[int] = mapped_column(Integer)
+
+
 class InquiryThrottle(Base):
     """Submissions of the public form counted per client address (abuse protection)."""
 

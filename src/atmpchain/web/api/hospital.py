@@ -145,6 +145,7 @@ def order(body: OrderIn, actor: CurrentActor, uow: UoW) -> DoseCreatedOut:
             transport_minutes=body.transport_minutes,
             expected_din=body.expected_din,
             note=body.note,
+            trial_code=body.trial_code,
         ),
     )
     return DoseCreatedOut(id=dose_id, number=dose_number(dose_id))

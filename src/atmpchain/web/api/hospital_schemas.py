@@ -57,6 +57,12 @@ class OrderIn(Strict):
     transport_minutes: int = Field(ge=0, le=240)
     expected_din: str | None = Field(default=None, max_length=500)
     note: str | None = Field(default=None, max_length=2000)
+    trial_code: str | None = Field(
+        default=None,
+        max_length=40,
+        description="the trial the dose is given in: its EU CT number or protocol code",
+        examples=["2026-500123-45-00"],
+    )
 
 
 class SignIn(Versioned):

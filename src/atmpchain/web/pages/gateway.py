@@ -210,20 +210,26 @@ def invite_page(
     )
 
 
+def _message(
+    request: Request, uow: UoW, auth: Auth, state: State, reference: str, text: str, base: str
+) -> Response:
+    return _after(
+        request,
+        auth,
+        state,
+        reference,
+        base,
+        lambda: inquiries.post_message(uow, actor=auth.actor, reference=reference, text=text),
+    )
+
+
 @router.post("/gateway/inquiries/{reference}/message")
 def question_page(
     request: Request, uow: UoW, auth: CurrentAuth, state: State, reference: Ref, text: Text = ""
 ) -> Response:
     """A question to the sponsor."""
     auth.actor.require(Permission.TRIAGE_INQUIRIES)
-    return _after(
-        request,
-        auth,
-        state,
-        reference,
-        "/gateway/inquiries",
-        lambda: inquiries.post_message(uow, actor=auth.actor, reference=reference, text=text),
-    )
+    return _message(request, uow, auth, state, reference, text, "/gateway/inquiries")
 
 
 @router.post("/sponsor/inquiries/{reference}/answer")
@@ -232,14 +238,7 @@ def answer_page(
 ) -> Response:
     """The sponsor's answer to the center's questions."""
     auth.actor.require(Permission.FOLLOW_OWN_INQUIRIES)
-    return _after(
-        request,
-        auth,
-        state,
-        reference,
-        "/sponsor/inquiries",
-        lambda: inquiries.post_message(uow, actor=auth.actor, reference=reference, text=text),
-    )
+    return _message(request, uow, auth, state, reference, text, "/sponsor/inquiries")
 
 
 @router.post("/sponsor/inquiries/{reference}/withdraw")

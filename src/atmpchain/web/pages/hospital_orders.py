@@ -76,6 +76,7 @@ def order(
     transport_minutes: Text = "",
     expected_din: Text = "",
     note: Text = "",
+    trial_code: Text = "",
 ) -> Response:
     """Order the dose; the appointment is read in the physician's own time zone."""
     values = {
@@ -88,6 +89,7 @@ def order(
         "transport_minutes": transport_minutes,
         "expected_din": expected_din,
         "note": note,
+        "trial_code": trial_code,
     }
     try:
         dose_id = orders.order_dose(
@@ -103,6 +105,7 @@ def order(
                 transport_minutes=_minutes(transport_minutes),
                 expected_din=expected_din or None,
                 note=note or None,
+                trial_code=trial_code or None,
             ),
         )
     except DomainError as exc:
