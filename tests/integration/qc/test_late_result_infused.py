@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from fastapi.testclient import TestClient
 from tests.conftest import Persona
 from tests.integration.hospital.conftest import (  # noqa: F401 - the cryostore fixture
     CLEAN_LOG,
@@ -24,9 +25,11 @@ from tests.integration.manufacturing.conftest import (
     start,
 )
 from tests.integration.qc.conftest import Lab, approve_spec, enter
+from tests.web.conftest import web_login
 
 from atmpchain.accounts.domain import Role
 from atmpchain.clock import FixedClock
+from atmpchain.config import Settings
 from atmpchain.custody import control
 from atmpchain.custody import queries as custody_queries
 from atmpchain.custody import service as custody
@@ -41,6 +44,7 @@ from atmpchain.manufacturing.models import Batch
 from atmpchain.qc import queries, results
 from atmpchain.qc.domain import ResultKind, Verdict
 from atmpchain.uow import UnitOfWork
+from atmpchain.web.app import create_app
 
 
 def _released_by_hand(uow: UnitOfWork, qa: Persona, number: str, unit_scan: str) -> None:
@@ -78,6 +82,7 @@ def staff(make_persona: Callable[..., Persona], site: Site) -> Staff:
 def test_a_late_sterility_failure_after_infusion_reaches_the_physician_with_the_trace(
     uow: UnitOfWork,
     clock: FixedClock,
+    settings: Settings,
     site: Site,
     lab: Lab,
     staff: Staff,
@@ -169,3 +174,10 @@ def test_a_late_sterility_failure_after_infusion_reaches_the_physician_with_the_
     with uow.db.read_session() as session:
         mine = queries.notifications(session, recipient_id=site.physician.actor.user_id)
     assert [n.acknowledged_at is not None for n in mine] == [True]
+    # The dose's page says it too, to everyone who opens it.
+    app = create_app(settings, db=uow.db, clock=clock)
+    with TestClient(app, base_url="http://127.0.0.1", follow_redirects=False) as client:
+        web_login(client, site.physician.actor.username, site.physician.password)
+        page = client.get(f"/hospital/doses/{dose_id}")
+    assert page.status_code == 200
+    assert "late QC result out of specification (already infused): Sterility" in page.text

@@ -22,6 +22,7 @@ from atmpchain.errors import DomainError, InvalidInput
 from atmpchain.hospital import lookup, queries, safeguards
 from atmpchain.hospital.domain import TRANSITIONS, DoseStatus, DoseStep
 from atmpchain.moments import MOMENT_RULE, check_moment, day_in_range
+from atmpchain.qc import queries as qc_queries
 from atmpchain.release import queries as release_queries
 from atmpchain.web.deps import Auth, CurrentAuth, RecordId, State, requires
 from atmpchain.web.templating import render
@@ -272,6 +273,8 @@ def dose_page(
         record = queries.dose_record(session, dose_id)
         # A batch made and certified here: its release (and a §11.5 supply) beside the batch.
         released = release_queries.release_status_of(session, record.batch_number)
+        # A late QC result that failed (issue 12, item 6): said on the dose's page too.
+        late_flags = qc_queries.late_result_flags(session, record.din) if record.din else ()
     forms = forms_for(record, auth.actor)
     if error_form is not None and error is not None:
         focus = (error_form, error.field or FIRST_FIELD[error_form])
@@ -303,6 +306,7 @@ def dose_page(
         retrieval_early=describe_span(record.line.earliest_thaw - now) if early else None,
         # Received with the shipper's log "to follow", not attached yet (issue 10 item 11).
         awaiting_log=record.custody is not None and not record.shipper_logs,
+        late_flags=late_flags,
     )
 
 
