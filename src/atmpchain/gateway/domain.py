@@ -697,7 +697,8 @@ def overall(criteria: Sequence[Criterion]) -> Rating:
 
 
 def ln2_rating(needed: int, free: int, margin: float = 0.2) -> Rating:
-    """Enough free LN2 positions for every bag, with a margin for green."""
+    """Enough free LN2 positions for every bag, with a margin for green; the same rule holds
+    for free suite-days against the suite-days a trial's batches need."""
     if needed <= 0:
         return Rating.GREEN
     if free < needed:

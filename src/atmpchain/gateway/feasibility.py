@@ -1,15 +1,15 @@
 """Feasibility of an inquiry against the facility's own data: one function per criterion.
 
-Each criterion answers green / amber / red with the evidence it rests on. Criteria whose data
-live in capabilities not yet on main (scheduling's suite-days, translation's cost model) answer
-amber "not connected yet" with the reason: each is its own function below, the seam where the
-lead connects it (ADR 0032).
+Each criterion answers green / amber / red with the evidence it rests on: suite-days from
+scheduling's latest saved plan, the cost estimate from translation's cost-of-goods model, LN2
+positions from custody, the rest from the facility's configured data (ADR 0032).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,10 @@ from atmpchain.gateway.domain import (
 )
 from atmpchain.gateway.models import Inquiry
 from atmpchain.gateway.rules import FacilityOffer, gateway_rules
+from atmpchain.scheduling import queries as scheduling_queries
+from atmpchain.scheduling.domain import Plan, Problem, Workstation, days_used
+from atmpchain.translation.costing import queries as costing_queries
+from atmpchain.translation.costing.domain import compute
 
 MANUFACTURING = frozenset({Service.MANUFACTURE, Service.TECH_TRANSFER})
 
@@ -217,23 +221,62 @@ def cleanroom_grade(session: Session, demand: Demand, offer: FacilityOffer) -> C
 
 
 def suite_days(session: Session, demand: Demand, offer: FacilityOffer) -> Criterion:
-    """Cleanroom suite-days needed against free: scheduling's capacity (issue 15).
+    """Cleanroom suite-days needed against those free in scheduling's latest saved plan.
 
-    Seam: scheduling is being built on its own branch; when it is on main, replace the body with
-    its free suite-days over the campaign window against `demand.patients * process_days`.
+    A suite-day is a room with production cabinets, open for a day. Free: the plan's rooms times
+    its days, less the room-days its steps use and the days every cabinet of a room is closed
+    (holidays, maintenance, requalification, a room closed after an EM action limit).
     """
     name = "Cleanroom suite-days"
     if not demand.manufactures:
         return _not_needed("suite_days", name, "no manufacture requested")
     need = demand.patients * (demand.process_days or 0)
+    asked = (
+        f"{need} suite-days needed ({demand.patients} patients x {demand.process_days or '?'} days)"
+    )
+    if not demand.process_days:
+        return Criterion(
+            "suite_days", name, Rating.AMBER, f"{asked}: the process length is not known"
+        )
+    version = scheduling_queries.latest_plan(session)
+    if version is None or version.plan is None:
+        return Criterion(
+            "suite_days",
+            name,
+            Rating.AMBER,
+            f"{asked}; no schedule is saved yet to count free suite-days from "
+            "(atmpchain schedule solve)",
+        )
+    free, total = free_suite_days(version.problem, version.plan)
+    end = version.horizon_start + timedelta(days=version.problem.days - 1)
     return Criterion(
         "suite_days",
         name,
-        Rating.AMBER,
-        f"not connected yet: {need} suite-days needed ({demand.patients} patients x "
-        f"{demand.process_days or '?'} days); free suite-days come from scheduling (issue 15), "
-        "which is not on main yet",
+        ln2_rating(need, free),
+        f"{asked}; {free} of {total} suite-days free in plan version {version.version} "
+        f"({version.horizon_start} to {end})",
     )
+
+
+def free_suite_days(problem: Problem, plan: Plan) -> tuple[int, int]:
+    """(free, total) room-days of the rooms that hold production cabinets, over the horizon."""
+    rooms: dict[str, list[Workstation]] = {}
+    for station in problem.workstations:
+        rooms.setdefault(station.room, []).append(station)
+    total = len(rooms) * problem.days
+    room_of = {w.code: w.room for w in problem.workstations}
+    taken = {
+        (room_of[a.workstation], day)
+        for a in (*plan.assignments, *problem.reserved)
+        if a.workstation in room_of
+        for day in days_used(a.start, a.end)
+        if 0 <= day < problem.days
+    }
+    for room, stations in rooms.items():
+        closed = [{day for c in w.closures for day in days_used(c.start, c.end)} for w in stations]
+        every = set.intersection(*closed) if closed else set()
+        taken |= {(room, day) for day in every if 0 <= day < problem.days}
+    return max(0, total - len(taken)), total
 
 
 def apheresis(session: Session, demand: Demand, offer: FacilityOffer) -> Criterion:
@@ -249,20 +292,31 @@ def apheresis(session: Session, demand: Demand, offer: FacilityOffer) -> Criteri
 
 
 def cost_estimate(session: Session, demand: Demand, offer: FacilityOffer) -> Criterion:
-    """A cost estimate from translation's cost model (issue 14), when manufacture is asked.
-
-    Seam: translation is being built on its own branch; when it is on main, call its cost model
-    with the process and the number of batches here.
-    """
+    """A cost estimate from translation's cost-of-goods model, when manufacture is asked: the
+    facility's latest model, its base scenario recomputed at the trial's patients a year."""
     name = "Cost estimate"
     if not demand.manufactures:
         return _not_needed("cost", name, "no manufacture requested")
+    model = costing_queries.latest_cost_model(session)
+    base = model.scenarios[0] if model and model.scenarios else None
+    if model is None or base is None:
+        return Criterion(
+            "cost",
+            name,
+            Rating.AMBER,
+            "no cost-of-goods model yet: pre-GMP translation builds one from a process definition",
+        )
+    per_year = max(1, demand.patients)
+    cost = compute(replace(base.inputs, batches_per_year=per_year))
+    total = cost.per_released_batch * demand.patients
     return Criterion(
         "cost",
         name,
-        Rating.AMBER,
-        "not connected yet: the cost model belongs to pre-GMP translation (issue 14), which is "
-        "not on main yet",
+        Rating.GREEN,
+        f"about {cost.per_released_batch:,.0f} {cost.currency} per released batch at "
+        f"{per_year} batches a year ({demand.patients} patients: {total:,.0f} {cost.currency}), "
+        f"from cost model '{model.name}' (scenario '{base.name}'); an estimate to refine with "
+        "the sponsor's process",
     )
 
 

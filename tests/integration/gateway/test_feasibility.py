@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the translation fixtures are imported to be used by name
 """Feasibility against the facility's own data, from constructed data: LN2 positions counted
 from custody's tanks in use, authorisation scope from the configured facility data, and the
 criteria not connected yet shown amber with their reason."""
@@ -7,6 +8,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from tests.gateway_data import inquiry_fields, ln2_tank
+from tests.integration.translation.conftest import (  # noqa: F401 - fixtures used by name
+    Lab,
+    defined,
+    lab,
+    project_id,
+)
+from tests.unit.translation.costing.test_cost_model import CASE
 
 from atmpchain.accounts.domain import Role
 from atmpchain.gateway import inquiries
@@ -16,6 +24,8 @@ from atmpchain.gateway.feasibility import assess
 from atmpchain.gateway.models import Inquiry
 from atmpchain.gateway.rules import gateway_rules
 from atmpchain.moments import parse_day
+from atmpchain.translation.costing import service as costing_service
+from atmpchain.translation.costing.domain import compute, inputs_from_dict
 from atmpchain.uow import UnitOfWork
 
 
@@ -76,4 +86,27 @@ def test_authorisation_scope_and_unconnected_criteria(uow: UnitOfWork) -> None:
         checked = {c.key: c for c in assess(session, row, wider).criteria}
     assert checked["authorisation"].rating is Rating.GREEN
     assert checked["qp"].rating is Rating.RED
-    assert "not connected yet" in checked["suite_days"].evidence
+    # No schedule saved and no cost model yet: amber, saying what is missing.
+    assert "no schedule is saved yet" in checked["suite_days"].evidence
+    assert "no cost-of-goods model yet" in checked["cost"].evidence
+
+
+def test_the_cost_estimate_comes_from_the_latest_cost_model_at_the_trials_patients_a_year(
+    uow: UnitOfWork, lab: Lab, defined: int
+) -> None:
+    costing_service.create_model(
+        uow, actor=lab.scientist.actor, project_id=defined, name="Hand case", inputs=CASE
+    )
+    reference = _submit(uow, ["manufacture"], patients="12")
+    with uow.db.read_session() as session:
+        (cost,) = [
+            c
+            for c in gateway_queries.feasibility_of(session, reference).criteria
+            if c.key == "cost"
+        ]
+    expected = compute(replace(inputs_from_dict(CASE), batches_per_year=12))
+    assert cost.rating is Rating.GREEN
+    assert f"{expected.per_released_batch:,.0f} {expected.currency} per released batch" in (
+        cost.evidence
+    )
+    assert "at 12 batches a year" in cost.evidence and "'Hand case'" in cost.evidence

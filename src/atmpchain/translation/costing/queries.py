@@ -139,3 +139,10 @@ def cost_models(
             )
         )
     return rows
+
+
+def latest_cost_model(session: Session) -> CostModelView | None:
+    """The facility's most recent cost model (the clinical-trial gateway estimates an
+    inquiry's cost with it), or None when there is none yet."""
+    newest = session.execute(select(CostModel.id).order_by(CostModel.id.desc()).limit(1)).scalar()
+    return None if newest is None else cost_model(session, newest)
