@@ -11,6 +11,7 @@ from importlib import resources
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from atmpchain.accounts.domain import Actor, Permission
 from atmpchain.audit.actions import AuditAction
@@ -290,7 +291,14 @@ def bind_in(uow: UnitOfWork, *, actor: Actor, batch_number: str) -> BoundSpec:
                 rule=binding.rule,
             )
         )
-        session.flush()
+        try:
+            session.flush()
+        except IntegrityError:  # a first result of the same batch entered at the same moment
+            raise Conflict(
+                f"batch {record.number} was bound to its specification by someone else just "
+                "now; enter the result again",
+                "batch_number",
+            ) from None
         spec = session.get(Specification, binding.spec_id)
         assert spec is not None
         uow.audit.record(

@@ -4,12 +4,14 @@ and 6), on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
-from tests.integration.manufacturing.conftest import PASSWORD, Site
+from sqlalchemy import delete, select
+from sqlalchemy.exc import DBAPIError
+from tests.integration.manufacturing.conftest import PASSWORD, Site, TrialPatient, start
 from tests.integration.qc.conftest import Lab, approve_spec, enter
 
 from atmpchain.custody import control
 from atmpchain.errors import Conflict, DomainError, InvalidInput
+from atmpchain.manufacturing import mbr
 from atmpchain.manufacturing import queries as manufacturing_queries
 from atmpchain.qc import oos, queries, results, samples, specs
 from atmpchain.qc.domain import LATE_RESULT, ResultKind, Verdict
@@ -291,3 +293,23 @@ def test_samples_are_taken_only_at_the_batch_records_sampling_points(
     with uow.db.read_session() as session:
         (shown,) = queries.results(session, completed)
     assert shown.id == result.id and shown.sample_label == label.label
+
+
+def test_the_database_refuses_to_delete_a_result(uow: UnitOfWork, completed: str, lab: Lab) -> None:
+    enter(uow, lab, completed, "Viability", "92")
+    with uow, pytest.raises(DBAPIError):
+        uow.session.execute(delete(Result))
+        uow.session.flush()
+
+
+def test_without_an_approved_specification_no_result_is_accepted(
+    uow: UnitOfWork, site: Site, lab: Lab, approved_mbr: mbr.MbrRef, patient: TrialPatient
+) -> None:
+    number = start(uow, site, patient)
+    specs.draft_from_published(
+        uow, actor=lab.qa.actor, template_key="ari-0001", code="CART-CD19", reason="draft only"
+    )
+    qc = _qc(uow, number)
+    assert qc.specification is None and qc.lines == ()
+    with pytest.raises(DomainError, match="no approved specification"):
+        enter(uow, lab, number, "Viability", "92")
