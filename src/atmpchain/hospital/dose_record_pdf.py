@@ -166,7 +166,9 @@ def _range(low: Decimal | None, high: Decimal) -> str:
     return f"{_celsius(low)} to {_celsius(high)}"
 
 
-def _story(record: DoseRecord, when: _Clock, styles: _Styles, width: float) -> list[Any]:
+def _story(
+    record: DoseRecord, when: _Clock, styles: _Styles, width: float, batch_release: str | None
+) -> list[Any]:
     line, entry = record.line, record.entry
     story: list[Any] = [
         _p(f"Dose record {line.number}", styles.title),
@@ -205,7 +207,7 @@ def _story(record: DoseRecord, when: _Clock, styles: _Styles, width: float) -> l
         ("Chain of identity", record.coi),
         ("DIN", record.din or f"not received (expected: {record.expected_din or 'not announced'})"),
         ("Product code", record.product_code or "-"),
-        ("Batch", record.batch_number or "-"),
+        ("Batch", (record.batch_number or "-") + (f": {batch_release}" if batch_release else "")),
         ("Ordered", f"{when(record.ordered_at)} by {record.ordered_by}"),
         ("Approved", when(record.approved_at)),
         ("Ward", f"{line.ward} (transport from the pharmacy counted in the window)"),
@@ -398,8 +400,17 @@ def _numbered_canvas(footer: str, font: str) -> type[Canvas]:
     return NumberedCanvas
 
 
-def dose_record_pdf(record: DoseRecord, printed_by: str, printed_at: datetime, zone: str) -> bytes:
-    """The dose's record as an A4 PDF, with times in `zone` and in UTC."""
+def dose_record_pdf(
+    record: DoseRecord,
+    printed_by: str,
+    printed_at: datetime,
+    zone: str,
+    *,
+    batch_release: str | None = None,
+) -> bytes:
+    """The dose's record as an A4 PDF, with times in `zone` and in UTC. `batch_release` is the
+    batch's release as a capability above the hospital words it (e.g. supplied out of
+    specification under Part IV §11.5), printed beside the batch number."""
     when = _Clock(zone)
     styles = _Styles()
     buffer = io.BytesIO()
@@ -422,7 +433,7 @@ def dose_record_pdf(record: DoseRecord, printed_by: str, printed_at: datetime, z
     )
     reader_zone = _READER_ZONE.set(zone)
     try:
-        story = _story(record, when, styles, document.width)
+        story = _story(record, when, styles, document.width, batch_release)
         document.build(story, canvasmaker=_numbered_canvas(footer, styles.regular))
     finally:
         _READER_ZONE.reset(reader_zone)

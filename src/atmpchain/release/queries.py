@@ -307,6 +307,18 @@ class ReleaseStatus:
         """Supplied out of specification at the physician's request (Part IV §11.5)."""
         return self.decision is Decision.SUPPLIED_OUT_OF_SPECIFICATION
 
+    @property
+    def text(self) -> str:
+        """The release in words, as a dose's record prints it beside the batch."""
+        pending = (
+            f"; pending at release: {', '.join(self.pending_tests)}" if self.pending_tests else ""
+        )
+        return (
+            self.decision.label.upper()
+            if self.out_of_specification
+            else self.decision.label + pending
+        )
+
 
 def release_status_of(session: Session, batch_number: str | None) -> ReleaseStatus | None:
     """The QP's decision on a batch made here (None: not decided, or another maker's batch)."""

@@ -31,6 +31,7 @@ from atmpchain.custody.models import ProductUnit
 from atmpchain.hospital import bedside, orders, receipt
 from atmpchain.hospital import queries as hospital_queries
 from atmpchain.hospital.domain import DoseStatus
+from atmpchain.hospital.dose_record_pdf import dose_record_pdf
 from atmpchain.manufacturing import queries as batch_queries
 from atmpchain.qc import oos
 from atmpchain.qc import queries as qc_queries
@@ -251,6 +252,10 @@ def test_an_oos_product_is_supplied_after_the_four_signed_steps_and_the_clock_ru
     text = " ".join(_text(pdf).split())
     assert "SUPPLIED OUT OF SPECIFICATION" in text
     assert "Out of specification Viability" in text
+    with uow.db.read_session() as session:
+        dose = hospital_queries.dose_record(session, tested.patient.dose_id)
+    printed = dose_record_pdf(dose, "Test", clock.now(), "Europe/Vienna", batch_release=status.text)
+    assert "FOR SUPPLY OUT OF SPECIFICATION" in " ".join(_text(printed).split())
 
 
 def _infuse(

@@ -18,6 +18,7 @@ from atmpchain.hospital.common import dose_number, parse_dose_number
 from atmpchain.hospital.dose_record_pdf import dose_record_pdf
 from atmpchain.hospital.fhir import FhirContext, export_dose, import_order
 from atmpchain.hospital.queries import DoseRecord
+from atmpchain.release import queries as release_queries
 from atmpchain.web.deps import AppState, CurrentActor, CurrentAuth, State, UoW
 
 router = APIRouter(tags=["hospital"])
@@ -35,7 +36,15 @@ def record_pdf(dose_id: str, auth: CurrentAuth, state: State) -> Response:
     """The dose's record as a PDF, times in the reader's zone and UTC (a copy, for printing)."""
     auth.actor.require(Permission.VIEW_DOSES)
     record = _record(state, dose_id)
-    pdf = dose_record_pdf(record, auth.actor.full_name, state.clock.now(), auth.actor.time_zone)
+    with state.db.read_session() as session:
+        released = release_queries.release_status_of(session, record.batch_number)
+    pdf = dose_record_pdf(
+        record,
+        auth.actor.full_name,
+        state.clock.now(),
+        auth.actor.time_zone,
+        batch_release=released.text if released else None,
+    )
     return Response(
         pdf,
         media_type="application/pdf",
