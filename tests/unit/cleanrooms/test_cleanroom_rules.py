@@ -352,3 +352,24 @@ def test_an_inverted_cascade_is_named_and_an_equal_grade_is_not_checked() -> Non
         Neighbour("X", None, 1, "Y", "D", 2),
     ]
     assert cascade_problems(doors) == ["AL-B1 (grade B, 20 Pa) is not above CR-C1 (grade C, 25 Pa)"]
+
+
+@given(
+    st.lists(st.sampled_from(["COI:1", "COI:2", "LOT:D7"]), min_size=1, max_size=4),
+    st.sampled_from(["COI:1", "COI:2", "LOT:D7"]),
+)
+def test_a_workstation_never_takes_a_second_patient_a_room_always_may(
+    open_patients: list[str], patient: str
+) -> None:
+    open_now = SessionView(NOW, None, [(f"B{n}", p) for n, p in enumerate(open_patients)])
+    at_cabinet = product_problem(
+        _where(), batch_number="BX", patient=patient, open_session=open_now,
+        last_closed=None, cleaned_at=None,
+    )  # fmt: skip
+    others = {p for p in open_patients if p != patient}
+    assert (at_cabinet is not None) == bool(others)
+    in_room = product_problem(
+        _where(workstation_code=None, workstation_grade=None), batch_number="BX",
+        patient=patient, open_session=open_now, last_closed=None, cleaned_at=None,
+    )  # fmt: skip
+    assert in_room is None
