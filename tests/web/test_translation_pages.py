@@ -85,6 +85,8 @@ def test_a_scientist_takes_a_routine_from_intake_to_an_fmea_in_the_pages(
         },
     )
     assert wrong.status_code == 422 and "1 to 10" in wrong.text
+    overview = client.get(base).text
+    assert "27 of 27 open" in overview and "40.00" in overview and "version 1 (draft)" in overview
     pdf = client.get(f"{base}/package.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 

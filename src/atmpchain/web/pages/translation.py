@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from atmpchain.accounts.domain import Permission
 from atmpchain.errors import DomainError, InvalidInput
 from atmpchain.translation import (
+    assessment_queries,
     process_format,
     queries,
     service,
@@ -116,12 +117,22 @@ def _project(
     context = project_context(state, auth, project_id)
     with state.db.read_session() as session:
         versions = queries.definition_versions(session, project_id)
+        gaps = assessment_queries.gaps(session, project_id)
+        history = assessment_queries.readiness_history(session, project_id)
+        fmeas = assessment_queries.fmea_versions(session, project_id)
+    status = {
+        "open_gaps": sum(1 for g in gaps if g.status.value != "closed"),
+        "gaps": len(gaps),
+        "readiness": history[-1].total if history else None,
+        "fmea": fmeas[0] if fmeas else None,
+    }
     return render(
         request,
         "translation/project.html",
         auth,
         status_code=error.status if error else 200,
         versions=versions,
+        status=status,
         stages=list(Stage),
         error=error,
         **context,
