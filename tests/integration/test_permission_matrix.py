@@ -489,6 +489,32 @@ def test_the_matrix_covers_every_permission_a_trust_core_service_checks() -> Non
         Permission.MANAGE_TRIALS,
         # Read by every gateway route for every role: tests/web/test_gateway_isolation.py.
         Permission.VIEW_INQUIRIES,
+        # Quality control: every write for every role in tests/integration/qc/test_qc_permissions.py
+        # (acknowledging a notice: tests/web/test_qc_web.py).
+        Permission.AUTHOR_SPECIFICATION,
+        Permission.APPROVE_SPECIFICATION,
+        Permission.TAKE_SAMPLE,
+        Permission.ENTER_RESULT,
+        Permission.REVIEW_RESULT,
+        Permission.INVESTIGATE_OOS,
+        Permission.INVALIDATE_RESULT,
+        Permission.CONCLUDE_OOS,
+        Permission.ACKNOWLEDGE_QC_NOTICE,
+        # QP release: every route for every role in tests/web/test_release_permissions.py.
+        Permission.CERTIFY_BATCH,
+        Permission.REQUEST_OOS_SUPPLY,
+        Permission.MANAGE_OOS_SUPPLY,
+        # Translation: every route for every role in tests/web/test_translation_permissions.py;
+        # experiments and cost models in tests/web/test_translation_doe_web.py.
+        Permission.MANAGE_TRANSLATION,
+        Permission.EDIT_TRANSLATION,
+        Permission.APPROVE_TRANSLATION,
+        Permission.TRANSFER_TRANSLATION,
+        Permission.RUN_EXPERIMENTS,
+        Permission.MODEL_COSTS,
+        # Scheduling: every route for every role in tests/web/test_scheduling_web.py.
+        Permission.MANAGE_SCHEDULE_RESOURCES,
+        Permission.PLAN_SCHEDULE,
     }
     # The rest are checked by the web layer when it shows pages (tests/web covers them).
     assert set(Permission) - checked == {
@@ -506,6 +532,11 @@ def test_the_matrix_covers_every_permission_a_trust_core_service_checks() -> Non
         Permission.TRACE_GENEALOGY,
         Permission.VIEW_CLEANROOMS,
         Permission.VIEW_EM,
+        Permission.VIEW_QC,
+        Permission.VIEW_RELEASE,
+        Permission.VIEW_TRANSLATION,
+        Permission.VIEW_ALL_TRANSLATION,
+        Permission.VIEW_SCHEDULE,
     }
 
 
