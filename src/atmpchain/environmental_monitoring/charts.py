@@ -14,7 +14,7 @@ from atmpchain.environmental_monitoring.domain import Level
 WIDTH, HEIGHT = 720, 260
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 28, 40
 _COLOURS = {Level.WITHIN: "#2b6cb0", Level.ALERT: "#b7791f", Level.ACTION: "#c53030"}
-_MAX_POINTS = 2_000
+_MAX_POINTS = 1_000  # a 720-unit-wide chart shows no more distinct points
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +34,9 @@ def _thin(points: Sequence[ChartPoint]) -> list[ChartPoint]:
     over = [p for p in points if p.level is not Level.WITHIN]
     within = [p for p in points if p.level is Level.WITHIN]
     room = max(_MAX_POINTS - len(over), 1)
-    step = max(len(within) // room, 1)
-    return sorted(over + within[::step], key=lambda p: p.taken_at)
+    if len(within) > room:
+        within = [within[i * len(within) // room] for i in range(room)]
+    return sorted(over + within, key=lambda p: p.taken_at)
 
 
 def trend_svg(
@@ -55,8 +56,10 @@ def trend_svg(
     span = max((end - start).total_seconds(), 1.0)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
+    origin = start.timestamp()
+
     def x(moment: datetime) -> float:
-        return LEFT + plot_w * min(max((moment - start).total_seconds() / span, 0.0), 1.0)
+        return LEFT + plot_w * min(max((moment.timestamp() - origin) / span, 0.0), 1.0)
 
     def y(value: float) -> float:
         return TOP + plot_h * (1 - value / top_value)
@@ -102,9 +105,15 @@ def trend_svg(
         path = " ".join(f"{x(p.taken_at):.1f},{y(p.value):.1f}" for p in shown)
         parts.append(f'<polyline points="{path}" fill="none" stroke="#a0aec0" stroke-width="1"/>')
     for p in shown:
-        radius = 2.5 if p.level is Level.WITHIN else 5
+        if p.level is Level.WITHIN:
+            # Within limits: a dot; the page's table and the Plotly chart give the values.
+            parts.append(
+                f'<circle cx="{x(p.taken_at):.1f}" cy="{y(p.value):.1f}" r="2.5" '
+                f'fill="{_COLOURS[p.level]}"/>'
+            )
+            continue
         parts.append(
-            f'<circle cx="{x(p.taken_at):.1f}" cy="{y(p.value):.1f}" r="{radius}" '
+            f'<circle cx="{x(p.taken_at):.1f}" cy="{y(p.value):.1f}" r="5" '
             f'fill="{_COLOURS[p.level]}"><title>{p.taken_at:%Y-%m-%d %H:%M} UTC: {p.value:,} '
             f"({p.level.value})</title></circle>"
         )

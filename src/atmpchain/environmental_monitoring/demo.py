@@ -1,13 +1,17 @@
 """The demo's environmental monitoring: an EM plan for the four-room suite, a month of hourly
 particle counts, alert limits set from that history, one adverse trend (three alerts in a row in
-the grade C room) and, in the demo batch's grade A session, a settle plate with one colony: an
+the grade C room) and, in the demo batch's open session, a plate over its action limit: an
 action-level event with its deviation, blocking certification until QA assesses it.
 
 Called by the lead's demo after the cleanrooms suite exists (`cleanrooms.suite.install_suite`)
-and while the demo batch's session at the biosafety cabinet is open:
+and after demo_manufacturing, while the demo batch's session is open:
 
     from atmpchain.environmental_monitoring.demo import seed_em_demo
-    seed_em_demo(uow, qa=qa_actor, qc=qc_actor, operator=operator_actor, session_id=open_id)
+    seed_em_demo(uow, qa=qa_actor, qc=qc_actor, operator=operator_actor)
+
+It uses the open production session (of `batch_number` when given, else the first open one:
+in today's demo the demo batch B26-00002 in CR-D1); one of that session's plates is read over
+its action limit (one colony at the cabinet in grade A, else the limit plus one).
 
 Everything goes through the services, so every record has its audit row.
 """
@@ -20,7 +24,10 @@ from datetime import datetime, timedelta
 
 from atmpchain.accounts.domain import Actor
 from atmpchain.environmental_monitoring import plan, results
-from atmpchain.environmental_monitoring.domain import SampleType
+from atmpchain.environmental_monitoring.domain import Occupancy
+from atmpchain.environmental_monitoring.links import open_sessions
+from atmpchain.environmental_monitoring.plan import RULES
+from atmpchain.environmental_monitoring.queries import plan_points
 from atmpchain.uow import UnitOfWork
 
 #: code, name, room, workstation, sample types, typical ≥0.5 µm count per m³ in operation.
@@ -101,10 +108,20 @@ def seed_em_demo(
     qa: Actor,
     qc: Actor,
     operator: Actor,
-    session_id: int | None,
+    session_id: int | None = None,
+    batch_number: str | None = None,
 ) -> EmDemo:
-    """Seed the demo's EM (see the module's docstring); `session_id` is the demo batch's open
-    session at the biosafety cabinet (None: no session samples, no action event)."""
+    """Seed the demo's EM (see the module's docstring). The session is the demo batch's open
+    session (at the biosafety cabinet): by its id, or found as the open session holding
+    `batch_number`; with neither (or none open) there are no session samples and no action
+    event."""
+    if session_id is None:
+        with uow.db.read_session() as session:
+            wanted = (batch_number or "").strip().upper()
+            session_id = next(
+                (s.id for s in open_sessions(session) if not wanted or wanted in s.batch_numbers),
+                None,
+            )
     for code, name, room, workstation, types, _ in LOCATIONS:
         plan.create_location(
             uow,
@@ -149,16 +166,25 @@ def seed_em_demo(
         viable = [p for p in planned if p.sample_type.viable]
         for sample in viable:
             plan.collect_sample(uow, actor=operator, code=sample.code)
+        # One plate over its action limit: in grade A one colony, elsewhere the limit plus one.
+        with uow.db.read_session() as session:
+            grades = {(p.location_code, p.sample_type): p.grade for p in plan_points(session)}
+        chosen = next(
+            (s for s in viable if s.location_code == "BSC1-ZONE"),
+            viable[0] if viable else None,
+        )
         for sample in viable:
-            grew = sample.location_code == "BSC1-ZONE" and (
-                sample.sample_type is SampleType.SETTLE_PLATE
-            )
+            count = 0
+            if sample is chosen:
+                grade = grades[(sample.location_code, sample.sample_type)]
+                limit = RULES.limit(grade, sample.sample_type, Occupancy.IN_OPERATION)
+                count = (limit.action_limit or 0) + 1
             outcome = results.read_plate(
                 uow,
                 actor=qc,
                 sample_code=sample.code,
-                cfu=1 if grew else 0,
-                organism="Micrococcus luteus" if grew else None,
+                cfu=count,
+                organism="Micrococcus luteus" if count else None,
             )
             stored += outcome.stored
             for note in outcome.excursions:

@@ -14,7 +14,14 @@ from atmpchain.cleanrooms import queries as cleanrooms
 from atmpchain.cleanrooms.queries import SessionInfo
 from atmpchain.errors import InvalidInput
 
-__all__ = ["SessionInfo", "open_session", "sessions_at", "sessions_in_room", "sessions_of_batch"]
+__all__ = [
+    "SessionInfo",
+    "open_session",
+    "open_sessions",
+    "sessions_at",
+    "sessions_in_room",
+    "sessions_of_batch",
+]
 
 _INSTANT = timedelta(microseconds=1)
 
@@ -46,3 +53,8 @@ def sessions_in_room(
 ) -> list[SessionInfo]:
     """The sessions in a room (or its workstations) overlapping [start, end)."""
     return cleanrooms.sessions_in(session, room_code, start, end)
+
+
+def open_sessions(session: Session) -> list[SessionInfo]:
+    """The production sessions open now."""
+    return cleanrooms.open_sessions(session)

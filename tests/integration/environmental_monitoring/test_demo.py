@@ -18,13 +18,13 @@ def test_demo_seeds_a_month_a_trend_and_an_action_event_in_the_batch_session(
     uow: UnitOfWork, clock: FixedClock, make_persona: Callable[..., Persona]
 ) -> None:
     suite = build_em_suite(uow, clock, make_persona)
-    session_id = suite.open_session("BSC-1", "B26-0777")
+    suite.open_session("BSC-1", "B26-0777")
     demo = seed_em_demo(
         uow,
         qa=suite.crew.qa.actor,
         qc=suite.crew.qc.actor,
         operator=suite.crew.operator.actor,
-        session_id=session_id,
+        batch_number="b26-0777",
     )
     hours = HISTORY_DAYS * 24 - 3
     assert demo.results >= hours * len(LOCATIONS) * 2
