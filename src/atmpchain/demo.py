@@ -23,6 +23,7 @@ from atmpchain.demo_manufacturing import demo_manufacturing
 from atmpchain.demo_release import demo_release
 from atmpchain.demo_scheduling import demo_scheduling
 from atmpchain.demo_translation import demo_translation
+from atmpchain.environmental_monitoring.demo import seed_em_demo
 from atmpchain.equipment import service as equipment_service
 from atmpchain.errors import NotFound
 from atmpchain.facility import service as facility_service
@@ -191,6 +192,14 @@ def seed(uow: UnitOfWork) -> DemoResult:
     demo_cleanrooms(uow, DEMO_PASSWORD)
     made = demo_manufacturing(uow, DEMO_PASSWORD)
     demo_release(uow, DEMO_PASSWORD, made.finished, mbr_format.cart_example().code)
+    # A month of EM in the four-room suite, with an alert trend and an action event in the open
+    # session of the batch still in process (its release review shows it blocking).
+    seed_em_demo(
+        uow,
+        qa=_login(uow, "qa"),
+        qc=_login(uow, "qc"),
+        operator=_login(uow, "operator"),
+    )
     demo_translation(uow, DEMO_PASSWORD)
     demo_gateway(uow, DEMO_PASSWORD)
     demo_scheduling(uow, DEMO_PASSWORD)

@@ -16,6 +16,7 @@ from tests.integration.manufacturing.conftest import (
     TrialPatient,
     clear,
     fill_step,
+    room_for,
     start,
 )
 from tests.integration.release.conftest import Release
@@ -130,7 +131,12 @@ def _run_verified_by(
             clock.advance(timedelta(days=10))
         fill_step(uow, site, supplies, number, ref)
         steps.sign_performed(
-            uow, actor=site.operator.actor, batch_number=number, step_ref=ref, password=PASSWORD
+            uow,
+            actor=site.operator.actor,
+            batch_number=number,
+            step_ref=ref,
+            password=PASSWORD,
+            location=room_for(ref),
         )
         if mbr_format.cart_example().step(ref).verify:
             steps.sign_verified(
