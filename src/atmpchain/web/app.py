@@ -24,7 +24,6 @@ from atmpchain.web.api import audit as audit_api
 from atmpchain.web.api import coldchain as coldchain_api
 from atmpchain.web.api import custody as custody_api
 from atmpchain.web.api import equipment as equipment_api
-from atmpchain.web.api import scheduling as scheduling_api
 from atmpchain.web.api import facility as facility_api
 from atmpchain.web.api import hospital as hospital_api
 from atmpchain.web.api import hospital_timeline as hospital_timeline_api
@@ -33,6 +32,7 @@ from atmpchain.web.api import manufacturing as manufacturing_api
 from atmpchain.web.api import materials as materials_api
 from atmpchain.web.api import quality as quality_api
 from atmpchain.web.api import refusals as refusals_api
+from atmpchain.web.api import scheduling as scheduling_api
 from atmpchain.web.api import shipper_logs as shipper_logs_api
 from atmpchain.web.api import telemetry as telemetry_api
 from atmpchain.web.deps import AppState, csrf_protect
@@ -44,7 +44,6 @@ from atmpchain.web.pages import coldchain as coldchain_pages
 from atmpchain.web.pages import custody as custody_pages
 from atmpchain.web.pages import dashboard as dashboard_pages
 from atmpchain.web.pages import equipment as equipment_pages
-from atmpchain.web.pages import scheduling as scheduling_pages
 from atmpchain.web.pages import facility as facility_pages
 from atmpchain.web.pages import hospital as hospital_pages
 from atmpchain.web.pages import hospital_bedside as hospital_bedside_pages
@@ -59,6 +58,7 @@ from atmpchain.web.pages import manufacturing as manufacturing_pages
 from atmpchain.web.pages import materials as materials_pages
 from atmpchain.web.pages import quality as quality_pages
 from atmpchain.web.pages import refusals as refusals_pages
+from atmpchain.web.pages import scheduling as scheduling_pages
 
 STATIC = Path(__file__).parent / "static"
 
