@@ -472,6 +472,9 @@ def test_the_matrix_covers_every_permission_a_trust_core_service_checks() -> Non
         Permission.VERIFY_BATCH_STEP,
         Permission.REJECT_BATCH,
         Permission.RECORD_RETENTION,
+        # Scheduling: tests/integration/scheduling/test_scheduling_permissions.py.
+        Permission.MANAGE_SCHEDULE_RESOURCES,
+        Permission.PLAN_SCHEDULE,
     }
     # The rest are checked by the web layer when it shows pages (tests/web covers them).
     assert set(Permission) - checked == {
@@ -487,6 +490,7 @@ def test_the_matrix_covers_every_permission_a_trust_core_service_checks() -> Non
         Permission.VIEW_EQUIPMENT,
         Permission.VIEW_BATCHES,
         Permission.TRACE_GENEALOGY,
+        Permission.VIEW_SCHEDULE,
     }
 
 
