@@ -512,7 +512,8 @@ def test_the_matrix_covers_every_permission_a_trust_core_service_checks() -> Non
         Permission.TRANSFER_TRANSLATION,
         Permission.RUN_EXPERIMENTS,
         Permission.MODEL_COSTS,
-        # Scheduling: every route for every role in tests/web/test_scheduling_web.py.
+        # Scheduling: every write for every role in
+        # tests/integration/scheduling/test_scheduling_permissions.py (routes: test_scheduling_web).
         Permission.MANAGE_SCHEDULE_RESOURCES,
         Permission.PLAN_SCHEDULE,
     }
