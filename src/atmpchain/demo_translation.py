@@ -26,6 +26,7 @@ from atmpchain.translation import (
     service,
     transfer,
 )
+from atmpchain.translation.doe.demo_data import seed_doe_and_costs
 from atmpchain.translation.domain import EquipmentSpec, ProcessDef
 from atmpchain.translation.mbr_draft import ProductFacts
 from atmpchain.uow import UnitOfWork
@@ -143,6 +144,9 @@ def demo_translation(uow: UnitOfWork, password: str) -> str:
         process=research_routine(),
         reason="the routine as the research lab runs it",
     )
+    # A screening experiment on the routine (results simulated from a stated model) and a cost
+    # model drafted from it, with its scenarios (issue 14 items 5 and 6).
+    seed_doe_and_costs(uow, researcher=researcher, scientist=scientist, project_id=project_id)
     gap_service.generate_gaps(uow, actor=scientist, project_id=project_id)
     _readiness(
         uow,

@@ -77,6 +77,8 @@ PAGES: dict[str, tuple[str, ...]] = {
         "/translation/doe",
         "/translation/doe/new",
         "/translation/cost",
+        "/translation/doe/1",
+        "/translation/cost/1",
     ),
     "coordinator": ("/gateway/inquiries", "/gateway/trials", "/gateway/pipeline", "/inquire"),
     "sponsor": ("/sponsor/inquiries",),
