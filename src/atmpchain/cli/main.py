@@ -237,15 +237,24 @@ def demo(
         + " and ".join(f"LOC:{slot}" for slot in DEMO_SLOTS)
         + " (put away and retrieve on /custody/scan)"
     )
-    console.print(
-        "Manufacturing: the CAR-T MBR (CART-CD19) approved; one batch completed and awaiting "
-        "release (bags quarantined), one in process: operate it on /manufacturing/batches"
-    )
-    console.print(
+    for line in (
+        "Cleanrooms: the four-room suite (CR-D1, CR-C1, AL-B1, CR-B1 with BSC-1) on /cleanrooms; "
+        "a month of EM on /em, with an alert trend and an action event in the session of the "
+        "batch still in process (its release review shows it blocking)",
+        "Manufacturing: the CAR-T MBR (CART-CD19) approved; one batch completed, one in "
+        "process: operate it on /manufacturing/batches (log in as operator)",
         "Release: the completed batch went through QC with sterility pending, was certified "
         "before all results by the QP (qp), infused to P-2001, and its late sterility result "
-        "failed: see /release and the QC notices"
-    )
+        "failed: see /release and the QC notices",
+        "Translation: the research CAR-T routine TP-CART19 with its gaps, readiness, FMEA, a "
+        "screening DoE, a cost model and the draft MBR it handed to manufacturing: /translation "
+        "(log in as scientist)",
+        "Trial gateway: inquiries in every state on /gateway/pipeline (coordinator); the "
+        "accepted one is trial 2026-500123-45-00 (CART-19-001), whose patients have the demo "
+        "batches; anyone may inquire on /inquire",
+        "Scheduling: a month's plan for the suite on /scheduling",
+    ):
+        console.print(line)
     if serve_app:
         _serve(cfg, db, host=None, port=None)
 
