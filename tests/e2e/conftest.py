@@ -37,16 +37,30 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def live_server(tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
-    """The demo facility served by uvicorn on 127.0.0.1."""
-    path = tmp_path / "e2e.db"
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Path:
+    """The demo facility seeded once for the browser tests (seeding every capability's demo
+    takes half a minute); each test serves its own copy of it."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
     shutil.copyfile(sqlite_template, path)
     settings = Settings(
         database_url=f"sqlite:///{path}", display_timezone="Europe/Vienna", facility_fin="A9999"
     )
     db = Database(settings.database_url)
     seed(UnitOfWork(db, channel="cli", settings=settings))
+    db.dispose()
+    return path
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, demo_database: Path) -> Iterator[str]:
+    """The demo facility served by uvicorn on 127.0.0.1, from a fresh copy of the demo data."""
+    path = tmp_path / "e2e.db"
+    shutil.copyfile(demo_database, path)
+    settings = Settings(
+        database_url=f"sqlite:///{path}", display_timezone="Europe/Vienna", facility_fin="A9999"
+    )
+    db = Database(settings.database_url)
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(
