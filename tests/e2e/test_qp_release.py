@@ -18,6 +18,8 @@ from atmpchain.db import Database
 from atmpchain.demo import DEMO_PASSWORD
 from atmpchain.demo_manufacturing import _lots, _patient, _step
 from atmpchain.demo_release import pass_qc
+from atmpchain.environmental_monitoring import assessment
+from atmpchain.environmental_monitoring import queries as em_queries
 from atmpchain.manufacturing import batches, mbr_format, units
 from atmpchain.manufacturing.domain import UnitKind
 from atmpchain.uow import UnitOfWork
@@ -67,6 +69,20 @@ def _awaiting_release(path: Path) -> str:
         _step(uow, operator, scientist, DEMO_PASSWORD, number, ref, lots)
     units.make_units(uow, actor=operator, batch_number=number, kind=UnitKind.FINAL)
     pass_qc(uow, DEMO_PASSWORD, number)
+    # The batch shared the demo's sessions, where EM had an action event: QA assesses its impact
+    # on this batch before the QP may certify (issue 13 item 8).
+    with db.read_session() as session:
+        waiting = em_queries.em_for_batch(session, number).unassessed_action_events
+    for event in waiting:
+        assessment.assess_impact(
+            uow,
+            actor=login("qa"),
+            excursion_id=event.id,
+            batch_number=number,
+            impact="no_impact",
+            rationale="Receipt area air sample; the product stayed closed in its bag.",
+            password=DEMO_PASSWORD,
+        )
     db.dispose()
     return number
 
@@ -94,7 +110,8 @@ def test_a_qp_reviews_and_certifies_before_all_results_with_the_keyboard_only(
     page.goto(f"{live_server}/release/batches/{number}")
     review = page.get_by_test_id("review")
     expect(review).to_contain_text("Sterility: result pending (negative to date)")
-    expect(review).to_contain_text("not connected")
+    # The EM of the batch's sessions is read (issue 13 item 8): assessed, it no longer blocks.
+    expect(review).to_contain_text("D1-RECEIPT")
     expect(page.get_by_test_id("fine-steps")).to_contain_text("all 8 steps signed")
     assert_accessible(page)
     _tab_to(page, "input[name=decision]")

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from atmpchain.accounts.domain import Actor, Permission
 from atmpchain.audit.actions import AuditAction
 from atmpchain.audit.reason import required_text
+from atmpchain.environmental_monitoring import queries as em_queries
 from atmpchain.environmental_monitoring.domain import EmImpact, Level, parse_impact
 from atmpchain.environmental_monitoring.models import EmExcursion, EmImpactAssessment
 from atmpchain.errors import Conflict, InvalidInput, NotFound
@@ -57,7 +58,12 @@ def assess_impact(
                 "excursion_id",
             )
         batches = [b for b in excursion.batch_numbers.split(",") if b]
-        if batch not in batches:
+        # A batch that joined the session after the event reads it in its release review too
+        # (em_for_batch lists every excursion of the batch's sessions): QA assesses it for that
+        # batch as well, or its certification would stay blocked for good.
+        if batch not in batches and excursion_id not in {
+            e.id for e in em_queries.em_for_batch(session, batch).excursions
+        }:
             raise InvalidInput(
                 f"batch {batch} was not open in the session of EM excursion #{excursion_id} "
                 f"(open there: {', '.join(batches) or 'none'})",

@@ -422,3 +422,36 @@ def test_the_release_review_lists_an_unassessed_action_event_as_blocking_until_q
         after = em_facts(session, "B26-0006")
     assert after.blocking == ()
     assert any("BSC1-CENTRE" in p and "action" in p for p in after.problems)
+
+
+def test_a_batch_that_joins_the_session_after_an_action_event_is_assessed_for_it_too(
+    em_suite: Suite,
+) -> None:
+    # The event came before batch B26-0008 was in the session; its release review still lists
+    # it (same session, no cleaning between), so QA must be able to assess it for that batch.
+    session_id = em_suite.open_session("BSC-1", "B26-0007")
+    planned = plan.plan_session_samples(
+        em_suite.uow, actor=em_suite.crew.operator.actor, session_id=session_id
+    )
+    glove = next(p for p in planned if p.sample_type.value == "glove_print")
+    plan.collect_sample(em_suite.uow, actor=em_suite.crew.operator.actor, code=glove.code)
+    em_suite.clock.advance(timedelta(days=5))
+    results.read_plate(em_suite.uow, actor=em_suite.crew.qc.actor, sample_code=glove.code, cfu=1)
+    em_suite.clock.advance(timedelta(hours=1))
+    assert em_suite.open_session("BSC-1", "B26-0008") == session_id
+    with em_suite.uow.db.read_session() as session:
+        [event] = queries.em_for_batch(session, "B26-0008").unassessed_action_events
+    assert "B26-0008" not in event.batch_numbers
+    assessment.assess_impact(
+        em_suite.uow,
+        actor=em_suite.crew.qa.actor,
+        excursion_id=event.id,
+        batch_number="B26-0008",
+        impact="no_impact",
+        rationale="B26-0008 entered the cabinet after the glove was changed and it was cleaned.",
+        password=em_suite.crew.qa.password,
+    )
+    with em_suite.uow.db.read_session() as session:
+        assert not queries.em_for_batch(session, "B26-0008").blocks_certification
+        # The first batch still waits for its own assessment.
+        assert queries.em_for_batch(session, "B26-0007").blocks_certification
