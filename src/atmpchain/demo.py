@@ -199,6 +199,7 @@ def seed(uow: UnitOfWork) -> DemoResult:
         qa=_login(uow, "qa"),
         qc=_login(uow, "qc"),
         operator=_login(uow, "operator"),
+        batch_number=made.in_progress,
     )
     demo_translation(uow, DEMO_PASSWORD)
     demo_gateway(uow, DEMO_PASSWORD)

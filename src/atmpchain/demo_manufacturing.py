@@ -1,5 +1,5 @@
-"""Demo manufacturing: the CAR-T MBR approved by QA, one batch finished and awaiting release
-(its bags quarantined in custody) and one in progress, for two trial patients whose orders exist
+"""Demo manufacturing: the CAR-T MBR approved by QA, one batch finished (its bags quarantined in
+custody until the release demo certifies it) and one in progress, for two trial patients whose orders exist
 in the hospital. Everything goes through the same audited services as real work.
 
 The 12-day process needs time to pass between steps (transduction 18 to 30 hours after

@@ -80,11 +80,26 @@ PAGES: dict[str, tuple[str, ...]] = {
         "/translation/doe/1",
         "/translation/cost/1",
     ),
-    "coordinator": ("/gateway/inquiries", "/gateway/trials", "/gateway/pipeline", "/inquire"),
+    "coordinator": (
+        "/gateway/inquiries",
+        "/gateway/inquiries/INQ-2026-0001",
+        "/gateway/trials",
+        "/gateway/pipeline",
+        "/inquire",
+    ),
     "sponsor": ("/sponsor/inquiries",),
     "physician": ("/hospital/orders/new", "/qc/notices"),
-    "qc": ("/qc", "/em", "/em/plates", "/em/import", "/em/trends", "/em/batches/B-NONE"),
-    "qp": ("/release",),
+    "qc": (
+        "/qc",
+        "/qc/batches/B26-00001",
+        "/qc/oos/1",
+        "/em",
+        "/em/plates",
+        "/em/import",
+        "/em/trends",
+        "/em/batches/B-NONE",
+    ),
+    "qp": ("/release", "/release/batches/B26-00001", "/release/batches/B26-00002"),
 }
 
 

@@ -224,8 +224,10 @@ def suite_days(session: Session, demand: Demand, offer: FacilityOffer) -> Criter
     """Cleanroom suite-days needed against those free in scheduling's latest saved plan.
 
     A suite-day is a room with production cabinets, open for a day. Free: the plan's rooms times
-    its days, less the room-days its steps use and the days every cabinet of a room is closed
-    (holidays, maintenance, requalification, a room closed after an EM action limit).
+    its days, less the room-days its steps use and the days every cabinet of a room is closed in
+    scheduling's calendars (holidays, maintenance, requalification, closures entered there).
+    Scheduling keeps its own room codes: a room closed in the cleanrooms capability counts only
+    once it is entered as a closure in scheduling (ADR 0031).
     """
     name = "Cleanroom suite-days"
     if not demand.manufactures:

@@ -33,7 +33,7 @@ from atmpchain.gateway.domain import (
     stays,
     time_in_states,
 )
-from atmpchain.gateway.feasibility import Feasibility, assess
+from atmpchain.gateway.feasibility import Feasibility, assess, free_suite_days
 from atmpchain.gateway.models import (
     Inquiry,
     InquiryAttachment,
@@ -42,6 +42,7 @@ from atmpchain.gateway.models import (
     Trial,
 )
 from atmpchain.gateway.rules import gateway_rules
+from atmpchain.scheduling import queries as scheduling_queries
 
 
 def sponsor_scope(actor: Actor) -> int | None:
@@ -333,7 +334,19 @@ def pipeline(session: Session, now: datetime) -> Pipeline:
         ln2_free=sum(u.free for u in tanks),
         ln2_capacity=sum(u.capacity for u in tanks),
         ln2_booked=booked,
-        suite_days="not connected yet: scheduling (issue 15) is not on main",
+        suite_days=_suite_days(session),
+    )
+
+
+def _suite_days(session: Session) -> str:
+    """Suite-days free in scheduling's latest saved plan, as the dashboard says it."""
+    version = scheduling_queries.latest_plan(session)
+    if version is None or version.plan is None:
+        return "no schedule saved yet (atmpchain schedule solve)"
+    free, total = free_suite_days(version.problem, version.plan)
+    return (
+        f"{free} of {total} free in plan version {version.version} "
+        f"(from {version.horizon_start}, {version.problem.days} days)"
     )
 
 

@@ -305,14 +305,6 @@ def _batch_record(session: Session, batch: Batch) -> BatchRecord:
     )
 
 
-def step_signers(session: Session, number: str) -> dict[str, tuple[int | None, int | None]]:
-    """Who signed each step as performed and as verified (user ids, None where not yet): the
-    release capability keeps a QP who took part in the batch from certifying it."""
-    batch = _find(session, number)
-    steps = progress(definition(session, batch), entries(session, batch.id))
-    return {ref: (p.performed_by, p.verified_by) for ref, p in steps.items()}
-
-
 @dataclass(frozen=True, slots=True)
 class TrialBatch:
     """A batch made for a trial patient, as the gateway's pipeline lists it (issue 16)."""

@@ -3,7 +3,8 @@ need no account (issue 16 item 1).
 
 The form is protected like the login form: a double-submit CSRF cookie scoped to its path, a
 body limit the gate applies before reading (`gate.UPLOAD_FORM_PATHS`), and a throttle per
-client address counted before the submission is parsed. Nothing else is reachable from here: the
+client address counted before the submission is judged or stored (the CSRF check, which reads
+the form, comes first). Nothing else is reachable from here: the
 form writes one inquiry, and the status link reads one inquiry by its unguessable token.
 """
 
