@@ -1,6 +1,6 @@
 """Demo manufacturing: the CAR-T MBR approved by QA, one batch finished (its bags quarantined in
-custody until the release demo certifies it) and one in progress, for two trial patients whose orders exist
-in the hospital. Everything goes through the same audited services as real work.
+custody until the release demo certifies it) and one in progress, for two trial patients whose
+orders exist in the hospital. Everything goes through the same audited services as real work.
 
 The 12-day process needs time to pass between steps (transduction 18 to 30 hours after
 activation), so this part of the demo runs on its own clock that starts twelve days ago and moves
