@@ -299,17 +299,29 @@ def request_oos_supply(
                 f"batch {number} has no result out of specification: it is certified the usual way",
                 "batch_number",
             )
-        if dose_id is not None:
-            try:
-                dose = hospital_queries.dose_record(uow.session, dose_id)
-            except NotFound:
-                raise ReleaseRuleError(f"there is no dose {dose_id}", "dose_id") from None
-            if dose.coi != found.record.patient_coi:
-                raise ReleaseRuleError(
-                    f"dose {dose_id} is for chain {dose.coi}; batch {number} was made for "
-                    f"{found.record.patient_coi}",
-                    "dose_id",
-                )
+        if dose_id is None:
+            raise ReleaseRuleError(
+                "name the dose this product is for: the request comes from the treating "
+                "physician who ordered it (Part IV §11.5)",
+                "dose_id",
+            )
+        try:
+            dose = hospital_queries.dose_record(uow.session, dose_id)
+        except NotFound:
+            raise ReleaseRuleError(f"there is no dose {dose_id}", "dose_id") from None
+        treating = hospital_queries.treating_physician(uow.session, dose_id)
+        if treating.user_id != actor.user_id:
+            raise ReleaseRuleError(
+                f"dose {dose_id} was ordered by {treating.name}: only the treating physician "
+                "requests an out-of-specification product for their patient (Part IV §11.5)",
+                "dose_id",
+            )
+        if dose.coi != found.record.patient_coi:
+            raise ReleaseRuleError(
+                f"dose {dose_id} is for chain {dose.coi}; batch {number} was made for "
+                f"{found.record.patient_coi}",
+                "dose_id",
+            )
         assert actor.user_id is not None
         supply = OosSupply(
             batch_number=number,

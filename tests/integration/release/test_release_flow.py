@@ -157,6 +157,7 @@ def test_an_oos_product_is_supplied_after_the_four_signed_steps_and_the_clock_ru
     site: Site,
     staff: Staff,
     cryostore: str,
+    make_persona: Callable[..., Persona],
 ) -> None:
     pass_qc(uow, lab, tested.number, GOOD_RESULTS | {"Viability": "61"})
     with uow.db.read_session() as session:
@@ -169,6 +170,22 @@ def test_an_oos_product_is_supplied_after_the_four_signed_steps_and_the_clock_ru
         assignable_cause="no laboratory error found",
     )
     physician, qp = site.physician, tested.qp
+    # Only the treating physician (who ordered the patient's dose) requests it, for that dose.
+    other = make_persona(Role.PHYSICIAN, username="otto-md", full_name="Otto Other")
+    for actor, dose_id, words in (
+        (other.actor, tested.patient.dose_id, "only the treating physician"),
+        (physician.actor, None, "name the dose"),
+    ):
+        with pytest.raises(ReleaseRuleError, match=words) as refused:
+            service.request_oos_supply(
+                uow,
+                actor=actor,
+                batch_number=tested.number,
+                dose_id=dose_id,
+                clinical_reason="no alternative",
+                password=PASSWORD,
+            )
+        assert refused.value.field == "dose_id"
     supply = service.request_oos_supply(
         uow,
         actor=physician.actor,
