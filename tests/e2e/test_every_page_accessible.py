@@ -97,7 +97,7 @@ PAGES: dict[str, tuple[str, ...]] = {
         "/em/plates",
         "/em/import",
         "/em/trends",
-        "/em/batches/B-NONE",
+        "/em/batches/B26-00002",
     ),
     "qp": ("/release", "/release/batches/B26-00001", "/release/batches/B26-00002"),
 }

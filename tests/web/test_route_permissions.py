@@ -73,7 +73,6 @@ PAGES: dict[str, tuple[Permission, ...]] = {
     "/em/plates": (Permission.RECORD_EM_RESULTS,),
     "/em/import": (Permission.RECORD_EM_RESULTS,),
     "/em/trends": (Permission.VIEW_EM,),
-    "/em/batches/NO-BATCH": (Permission.VIEW_EM,),
     "/translation": (Permission.VIEW_TRANSLATION,),
     "/gateway/inquiries": (Permission.VIEW_INQUIRIES,),
     "/gateway/trials": (Permission.VIEW_INQUIRIES,),
@@ -115,7 +114,6 @@ API_READS: dict[str, tuple[Permission, ...]] = {
     "/api/em/limits": (Permission.VIEW_EM,),
     "/api/em/plan": (Permission.VIEW_EM,),
     "/api/em/excursions": (Permission.VIEW_EM,),
-    "/api/em/batches/NO-BATCH": (Permission.VIEW_EM,),
     "/api/translation/projects": (Permission.VIEW_TRANSLATION,),
     "/api/gateway/inquiries": (Permission.VIEW_INQUIRIES, Permission.FOLLOW_OWN_INQUIRIES),
     "/api/gateway/inquiries/overdue": (Permission.VIEW_INQUIRIES,),
@@ -157,6 +155,9 @@ RECORD_READS: dict[str, tuple[Permission, ...]] = {
         Permission.VIEW_INQUIRIES,
         Permission.FOLLOW_OWN_INQUIRIES,
     ),
+    # A batch with no production session has no EM to show.
+    "/em/batches/NO-BATCH": (Permission.VIEW_EM,),
+    "/api/em/batches/NO-BATCH": (Permission.VIEW_EM,),
     # No plan has been made in this test: a reader is told so.
     "/api/scheduling/plans/latest": (Permission.VIEW_SCHEDULE,),
     "/api/scheduling/plans/999999": (Permission.VIEW_SCHEDULE,),

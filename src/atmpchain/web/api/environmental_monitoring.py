@@ -308,6 +308,12 @@ def batch_em(batch_number: Code, actor: CurrentActor, state: State) -> dict[str,
     actor.require(Permission.VIEW_EM)
     with state.db.read_session() as session:
         em = queries.em_for_batch(session, batch_number, now=state.clock.now())
+    if not em.sessions:
+        raise NotFound(
+            f"no production session is recorded for batch {em.batch_number}: it has no "
+            "environmental monitoring to show",
+            field="batch_number",
+        )
     return {
         "batch_number": em.batch_number,
         "blocks_certification": em.blocks_certification,

@@ -10,6 +10,9 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from atmpchain.accounts.domain import Permission
+from atmpchain.errors import InvalidInput
+from atmpchain.identity.din import Din
+from atmpchain.identity.errors import IdentityFormatError
 from atmpchain.qc import oos, queries, results, samples, specs
 from atmpchain.qc.domain import ResultKind, attribute
 from atmpchain.web.deps import CurrentActor, State, UoW
@@ -378,6 +381,7 @@ def batch(number: Batch, actor: CurrentActor, state: State) -> BatchQcOut:
 def batch_results(number: Batch, actor: CurrentActor, state: State) -> list[ResultOut]:
     actor.require(Permission.VIEW_QC)
     with state.db.read_session() as session:
+        queries.batch_qc(session, number)  # an unknown batch is a 404, not an empty list
         return [ResultOut.model_validate(r) for r in queries.results(session, number)]
 
 
@@ -537,6 +541,10 @@ def flags(
 ) -> list[LateFlagOut]:
     if not (actor.can(Permission.VIEW_QC) or actor.can(Permission.VIEW_DOSES)):
         actor.require(Permission.VIEW_QC)
+    try:
+        Din.parse(din.strip())
+    except IdentityFormatError as exc:
+        raise InvalidInput(f"'{din[:20]}' is not a DIN: {exc}", "din") from None
     with state.db.read_session() as session:
         return [LateFlagOut.model_validate(f) for f in queries.late_result_flags(session, din)]
 

@@ -14,7 +14,7 @@ from atmpchain.errors import NotFound
 from atmpchain.scheduling import queries, service
 from atmpchain.scheduling.replan import find_slot
 from atmpchain.scheduling.solver import Settings
-from atmpchain.web.deps import CurrentActor, State, UoW
+from atmpchain.web.deps import CurrentActor, RecordId, State, UoW
 from atmpchain.web.fields import BoundedDate
 
 router = APIRouter(prefix="/api/scheduling", tags=["scheduling"])
@@ -158,7 +158,7 @@ def latest(actor: CurrentActor, state: State) -> PlanOut:
 
 
 @router.get("/plans/{version}", response_model=PlanOut)
-def by_version(version: int, actor: CurrentActor, state: State) -> PlanOut:
+def by_version(version: RecordId, actor: CurrentActor, state: State) -> PlanOut:
     """A plan version."""
     actor.require(Permission.VIEW_SCHEDULE)
     with state.db.read_session() as session:

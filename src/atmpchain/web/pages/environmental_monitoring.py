@@ -299,6 +299,12 @@ def _batch_page(
     auth.actor.require(Permission.VIEW_EM)
     with state.db.read_session() as session:
         em = queries.em_for_batch(session, batch_number, now=state.clock.now())
+    if not em.sessions:
+        raise NotFound(
+            f"no production session is recorded for batch {em.batch_number}: it has no "
+            "environmental monitoring to show",
+            field="batch_number",
+        )
     return render(
         request,
         "em/batch.html",
