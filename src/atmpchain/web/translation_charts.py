@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 from atmpchain.translation.assess import ParetoBar
 from atmpchain.translation.assessment_queries import AssessmentView
 from atmpchain.web.pages.coldchain import PlotlyBundle
-from atmpchain.web.pages.coldchain import _plotly_js as _coldchain_plotly
+from atmpchain.web.pages.coldchain import plotly_bundle as _coldchain_plotly
 
 WIDTH = 960
 HEIGHT = 320

@@ -223,7 +223,9 @@ class PlotlyBundle:
 
 
 @cache
-def _plotly_js() -> PlotlyBundle:
+def plotly_bundle() -> PlotlyBundle:
+    """The installed Plotly browser bundle (path, version, style id): every chart page serves
+    and references the same file."""
     try:
         version = importlib.metadata.version("plotly")
         resource = importlib.resources.files("plotly") / "package_data" / "plotly.min.js"
@@ -242,7 +244,7 @@ def plotly_js(auth: CurrentAuth) -> Response:
 
     The pages link it with `?v=<version>`, so a long private cache is safe across upgrades.
     """
-    bundle = _plotly_js()
+    bundle = plotly_bundle()
     if bundle.path is None:
         log.error(
             "plotly.min.js not found in the installed 'plotly' package (version %s): "
@@ -313,7 +315,7 @@ def unit_temperatures(
             for e in chart.excursions
         ],
     }
-    bundle = _plotly_js()
+    bundle = plotly_bundle()
     return render(
         request,
         "coldchain/temperatures.html",

@@ -21,7 +21,7 @@ from atmpchain.errors import DomainError, InvalidInput, NotFound, PermissionDeni
 from atmpchain.web.deps import Auth, CurrentAuth, State, UoW
 
 # The Plotly bundle is served once, by the temperature charts' route (/assets/plotly.min.js).
-from atmpchain.web.pages.coldchain import _plotly_js as plotly_bundle
+from atmpchain.web.pages.coldchain import plotly_bundle
 from atmpchain.web.templating import render
 
 router = APIRouter(include_in_schema=False)

@@ -19,7 +19,7 @@ from atmpchain.moments import parse_day
 from atmpchain.scheduling import queries, service
 from atmpchain.scheduling.solver import Settings
 from atmpchain.web.deps import Auth, CurrentAuth, State, UoW
-from atmpchain.web.pages.coldchain import _plotly_js
+from atmpchain.web.pages.coldchain import plotly_bundle
 from atmpchain.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -171,7 +171,7 @@ def gantt(
         lanes=LANES,
         data=data,
         svg=_svg(bars, start, end, zone),
-        plotly=_plotly_js(),
+        plotly=plotly_bundle(),
     )
 
 

@@ -17,7 +17,7 @@ from atmpchain.translation.costing import queries, service
 from atmpchain.translation.costing.domain import Category, inputs_to_dict
 from atmpchain.web.deps import Auth, CurrentAuth, RecordId, State, UoW
 from atmpchain.web.doe_charts import cost_charts, money
-from atmpchain.web.pages.coldchain import _plotly_js
+from atmpchain.web.pages.coldchain import plotly_bundle
 from atmpchain.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -136,7 +136,7 @@ def _model_page(
         charts=cost_charts(view),
         documents={s.name: json.dumps(inputs_to_dict(s.inputs), indent=1) for s in view.scenarios},
         money=money,
-        plotly=_plotly_js(),
+        plotly=plotly_bundle(),
         form=form or {},
     )
 

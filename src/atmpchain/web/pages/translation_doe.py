@@ -20,7 +20,7 @@ from atmpchain.translation.doe.optimise import Goal
 from atmpchain.translation.doe.service import FactorIn, GoalIn, ResponseIn
 from atmpchain.web.deps import Auth, CurrentAuth, RecordId, State, UoW
 from atmpchain.web.doe_charts import study_charts
-from atmpchain.web.pages.coldchain import _plotly_js
+from atmpchain.web.pages.coldchain import plotly_bundle
 from atmpchain.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -229,7 +229,7 @@ def _study_page(
         charts=study_charts(view, analysis),
         orders=list(ModelOrder),
         goals=list(Goal),
-        plotly=_plotly_js(),
+        plotly=plotly_bundle(),
         form=form or {},
         pairs=[(a, b) for a in range(k) for b in range(a + 1, k)],
         pair=pair or (0, 1),
