@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 import benchmarks
+from benchmarks.report import print_aims
 
 PREFIX = "bench_"
 
@@ -52,6 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     for name in wanted:
         _load(name).main(quick=args.quick)
+    print_aims()
     print(f"benchmarks finished in {time.perf_counter() - started:.1f} s")
     return 0
 

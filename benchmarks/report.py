@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -96,3 +97,47 @@ def add_rows(
             f"[bold]{ratio:.1%}[/bold]",
             f"≥ {AIM:.0%} {verdict}",
         )
+
+
+@dataclass(frozen=True, slots=True)
+class AimResult:
+    """One row of the closing table of `make bench`: a measured figure against its issue's aim."""
+
+    work: str  # e.g. "storage map p95, 1M events"
+    backend: str  # "SQLite", "PostgreSQL", or "" when not per database
+    measured: str  # the figure as printed, e.g. "62 ms, 1.31x raw"
+    aim: str  # e.g. "p95 < 100 ms, <= 1.5x raw"
+    met: bool
+    note: str = ""  # e.g. the load average of the run
+
+
+AIMS: list[AimResult] = []
+
+
+def record_aim(
+    work: str, backend: str, measured: str, aim: str, met: bool, note: str = ""
+) -> None:
+    """Remember a figure for the closing table that `python -m benchmarks` prints after all runs."""
+    AIMS.append(AimResult(work, backend, measured, aim, met, note))
+
+
+def load_average() -> str:
+    """The 1/5/15-minute load average, printed beside figures so that noisy runs are visible."""
+    try:
+        one, five, fifteen = os.getloadavg()
+    except OSError:
+        return "load n/a"
+    return f"load {one:.2f}/{five:.2f}/{fifteen:.2f}"
+
+
+def print_aims() -> None:
+    """The closing table: every recorded figure with its aim and met/below, from this one run."""
+    if not AIMS:
+        return
+    table = Table(title="Aims of this run (issue 17 and earlier issues)")
+    for name in ("Work", "Database", "Measured", "Aim", "Verdict", "Note"):
+        table.add_column(name)
+    for row in AIMS:
+        verdict = "[green]met[/green]" if row.met else "[red]below[/red]"
+        table.add_row(row.work, row.backend, row.measured, row.aim, verdict, row.note)
+    console().print(table)
