@@ -180,8 +180,9 @@ def solve_rolling(problem: Problem, settings: Settings, *, window_days: int = 30
             reserved_templates=tuple(templates),
         )
         part = stretch(whole, offset, days)
-        # Each window's share of what is left, so a quick window leaves time to the later ones.
-        left = settings.time_limit - spent
+        # Each window's share of what is left, so a quick window leaves time to the later ones;
+        # a twentieth of the limit is kept for checking the merged plan.
+        left = settings.time_limit * 0.95 - spent
         share = left * len(chunk) / max(1, sum(len(c) for c in chunks[index:]))
         out = solve(part, replace(settings, time_limit=max(0.5, share)))
         spent = time.perf_counter() - began
