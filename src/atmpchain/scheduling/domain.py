@@ -2,7 +2,7 @@
 batches and process templates), the facility's rules as data, and the plan a scheduler returns.
 
 Each subject has its own module (ADR 0035): `spans` (minutes from day 0 and interval
-arithmetic), `resources` (cabinets, devices, QC benches, people and their calendars), `demand`
+arithmetic), `calendars` (cabinets, devices, QC benches, people and their calendars), `processes`
 (templates and batches), `rules` (the facility's rules and weights) and `plan` (the problem and
 the plan). This module re-exports them, so `from atmpchain.scheduling.domain import X` keeps
 working. No SQLAlchemy, FastAPI, Typer or OR-Tools here.
@@ -10,17 +10,7 @@ working. No SQLAlchemy, FastAPI, Typer or OR-Tools here.
 
 from __future__ import annotations
 
-from atmpchain.scheduling.demand import (
-    Assay,
-    Batch,
-    Link,
-    Material,
-    Step,
-    Template,
-    is_grade_b,
-)
-from atmpchain.scheduling.plan import AssayBooking, Assignment, BatchDates, Plan, Problem
-from atmpchain.scheduling.resources import (
+from atmpchain.scheduling.calendars import (
     Closure,
     Device,
     Grade,
@@ -32,6 +22,16 @@ from atmpchain.scheduling.resources import (
     lab_intakes,
     person_starts,
     shift_time,
+)
+from atmpchain.scheduling.plan import AssayBooking, Assignment, BatchDates, Plan, Problem
+from atmpchain.scheduling.processes import (
+    Assay,
+    Batch,
+    Link,
+    Material,
+    Step,
+    Template,
+    is_grade_b,
 )
 from atmpchain.scheduling.rules import (
     Rules,

@@ -22,7 +22,7 @@ from atmpchain.cleanrooms.domain import QualificationStatus as RoomQualification
 from atmpchain.cleanrooms.domain import RoomState
 from atmpchain.equipment import queries as equipment
 from atmpchain.equipment.domain import QualificationStatus as DeviceQualification
-from atmpchain.scheduling.resources import (
+from atmpchain.scheduling.calendars import (
     Closure,
     Device,
     Grade,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from atmpchain.scheduling.demand import Batch, Step, Template
-from atmpchain.scheduling.resources import Device, Person, QcLab, Workstation
+from atmpchain.scheduling.calendars import Device, Person, QcLab, Workstation
+from atmpchain.scheduling.processes import Batch, Step, Template
 from atmpchain.scheduling.rules import Rules
 from atmpchain.scheduling.spans import DAY
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
+from atmpchain.scheduling.calendars import Closure, Person, Qualification
 from atmpchain.scheduling.check import violations
-from atmpchain.scheduling.demand import Batch
 from atmpchain.scheduling.plan import AssayBooking, Assignment, BatchDates, Plan, Problem
-from atmpchain.scheduling.resources import Closure, Person, Qualification
+from atmpchain.scheduling.processes import Batch
 from atmpchain.scheduling.solver import Outcome, Settings, Status, solve
 from atmpchain.scheduling.spans import DAY, day_label
 

@@ -93,3 +93,10 @@ def test_a_window_stretch_starts_on_a_monday_and_its_plan_maps_back() -> None:
     plan = Plan((Assignment("B005", "select", 10, 20, "S1-BSC1"),), (), ())
     assert shifted(plan, offset).assignments[0].start == offset + 10
     assert {b.code for b in first} | {b.code for b in second} == {b.code for b in problem.batches}
+
+
+def test_the_problem_notes_are_saved_with_the_plan_version() -> None:
+    from atmpchain.scheduling.codec import problem_from_data, to_data
+
+    problem = replace(month_problem(1, batches_per_month=2), notes=("room(s) S1 not in ...",))
+    assert problem_from_data(to_data(problem)).notes == ("room(s) S1 not in ...",)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from atmpchain.scheduling.resources import Grade
+from atmpchain.scheduling.calendars import Grade
 from atmpchain.scheduling.spans import DAY, Span
 
 

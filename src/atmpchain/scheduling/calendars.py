@@ -18,8 +18,8 @@ from atmpchain.scheduling.spans import (
     subtract,
 )
 
-if TYPE_CHECKING:  # a step's needs; demand imports this module for Grade
-    from atmpchain.scheduling.demand import Step
+if TYPE_CHECKING:  # a step's needs; processes imports this module for Grade
+    from atmpchain.scheduling.processes import Step
 
 
 class Grade(enum.Enum):
