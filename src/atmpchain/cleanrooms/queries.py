@@ -448,7 +448,8 @@ def gowning_days(
 ) -> list[tuple[date, date]] | None:
     """The day ranges (inclusive) in `start` .. `end` on which an operator's gowning for `grade`
     is in force, as recorded today (a day after today counts the sessions recorded so far, so a
-    qualification that will expire shows its end). None when no account has that username."""
+    qualification that will expire shows its end). None when the records hold no gowning session
+    of that operator for that grade (or no account has that username)."""
     user_id = _user_id(session, username)
     if user_id is None:
         return None
@@ -461,7 +462,9 @@ def gowning_days(
         ).all()
     ]
     known = policy().get(grade)
-    if known is None or not rows:
+    if not rows:
+        return None
+    if known is None:
         return []
     out: list[tuple[date, date]] = []
     day = start

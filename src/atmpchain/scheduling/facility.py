@@ -5,8 +5,9 @@ and maintenance due).
 
 Scheduling keeps its own resource rows as the list of what to plan with; each is linked by its
 room code, workstation or equipment code, or its person's account. A linked record overrides
-scheduling's own copy; a missing one is said in the problem's notes, and scheduling's own copy
-is used as entered (never a guessed state).
+scheduling's own copy; a missing one (no room, device or account by that code, or an account
+with no gowning or media-fill record at all) is said in the problem's notes, and scheduling's
+own copy is used as entered (never a guessed state).
 """
 
 from __future__ import annotations
@@ -208,6 +209,7 @@ def _people(
 ) -> list[Person]:
     end = start + timedelta(days=days - 1)
     unlinked: list[str] = []
+    unrecorded: list[str] = []
     out: list[Person] = []
     for person, username in people:
         owned = [q.name for q in person.qualifications if q.name in GOWNING or q.name == MEDIA_FILL]
@@ -219,19 +221,29 @@ def _people(
             unlinked.append(person.code)
             out.append(person)
             continue
-        kept = [q for q in person.qualifications if q.name not in owned]
+        kept = list(person.qualifications)
         for name in sorted(set(owned)):
+            found: list[tuple[date, date]] | None
             if name == MEDIA_FILL:
-                ranges = [(a, b) for a, b in media_fill_days(fills, media_fill_valid) if b >= start]
+                found = media_fill_days(fills, media_fill_valid) if fills else None
             else:
-                ranges = cleanrooms.gowning_days(session, username, GOWNING[name], start, end) or []
-            kept += _qualification(name, ranges, start)
+                found = cleanrooms.gowning_days(session, username, GOWNING[name], start, end)
+            if found is None:
+                # No record at all is a missing record, not a lapse: the planner's dates stay.
+                unrecorded.append(f"{person.code} ({username}) {name}")
+                continue
+            ranges = [(a, b) for a, b in found if b >= start]
+            kept = [q for q in kept if q.name != name] + _qualification(name, ranges, start)
             notes.extend(_gap(person.code, username, name, ranges, start, end))
         out.append(replace(person, qualifications=tuple(kept)))
     if unlinked:
         notes.append(
             f"person(s) {', '.join(unlinked)} not linked to an account: gowning and media fill "
             "are scheduling's own dates, not the cleanrooms records"
+        )
+    if unrecorded:
+        notes.append(
+            f"no cleanrooms record of {', '.join(unrecorded)}: scheduling's own dates are used"
         )
     return out
 

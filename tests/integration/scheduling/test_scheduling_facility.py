@@ -259,12 +259,16 @@ def test_a_missing_facility_record_is_said_and_scheduling_own_copy_used(
     problem = _problem(10, (_batch("X", 1),))
     extra = Workstation("S9-BSC1", "S9", Grade.B)
     problem = replace(problem, workstations=(*problem.workstations, extra))
-    load_problem(uow, actor=facility.planner.actor, problem=problem, start=MONDAY)
+    # Ana's account has no gowning record at all: missing, not lapsed; Ben has no account.
+    load_problem(
+        uow, actor=facility.planner.actor, problem=problem, start=MONDAY, usernames={"ANA": "ana"}
+    )
     with uow.db.read_session() as session:
         read = queries.problem_for(session, MONDAY, 10)
     said = "\n".join(read.notes)
     assert "room(s) S9 not in the cleanrooms records" in said
     assert "device(s) CD-01, CD-02 not in the equipment records" in said
-    assert "person(s) ANA, BEN not linked to an account" in said
+    assert "person(s) BEN not linked to an account" in said
+    assert "no cleanrooms record of ANA (ana) grade B gowning" in said
     ana = next(p for p in read.people if p.code == "ANA")
     assert [(q.name, q.valid_from, q.valid_until) for q in ana.qualifications] == [(GOWNED, 0, 10)]
