@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -101,6 +101,9 @@ class _Message:
     qos: int
     # Which connection delivered it: a packet id means nothing on a later connection.
     generation: int
+    # When it arrived (time.time()): excursion detection tells readings in flight on another
+    # consumer from late ones by it.
+    arrived: float
 
 
 class MqttConsumer:
@@ -177,7 +180,7 @@ class MqttConsumer:
             )
         # The session keeps the subscription, but a broker that lost its session store (or a
         # first start) needs it again; subscribing twice is harmless.
-        client.subscribe(self.telemetry.mqtt_topic, qos=1)
+        client.subscribe(self.telemetry.mqtt_subscription, qos=1)
 
     def _on_disconnect(
         self,
@@ -195,7 +198,14 @@ class MqttConsumer:
         with self._lock:
             generation = self._generation
         self._inbox.put(
-            _Message(message.topic, bytes(message.payload), message.mid, message.qos, generation)
+            _Message(
+                message.topic,
+                bytes(message.payload),
+                message.mid,
+                message.qos,
+                generation,
+                time.time(),
+            )
         )
 
     # --- consumer thread -----------------------------------------------------------------------
@@ -218,16 +228,48 @@ class MqttConsumer:
             target=self._watch_silence, args=(stop,), name="silent-sensors", daemon=True
         )
         watcher.start()
+        # Parsing and storing overlap: while one batch is written (the database works, this
+        # process waits on it), the next is parsed. At most two parsed batches wait, so a slow
+        # database holds back the broker's redelivery window, not this process's memory.
+        parsed: queue.Queue[tuple[list[_Message], list[Delivery]]] = queue.Queue(maxsize=2)
+        writer = threading.Thread(
+            target=self._write, args=(parsed, stop), name="mqtt-writer", daemon=True
+        )
+        writer.start()
         try:
-            while not stop.is_set():
+            while not stop.is_set() and writer.is_alive():
                 batch = self._collect(stop)
                 if batch:
-                    self._store(batch, stop)
+                    deliveries = self._parse(batch)
+                    while not stop.is_set():
+                        try:
+                            parsed.put((batch, deliveries), timeout=0.5)
+                            break
+                        except queue.Full:
+                            continue
         finally:
             stop.set()
+            writer.join()
             self.client.disconnect()
             self.client.loop_stop()
             watcher.join()
+
+    def _write(
+        self, parsed: queue.Queue[tuple[list[_Message], list[Delivery]]], stop: threading.Event
+    ) -> None:
+        """Store parsed batches in the order parsed; a batch left when stopping is never
+        acknowledged, so the broker hands it over again."""
+        try:
+            while not stop.is_set():
+                try:
+                    batch, deliveries = parsed.get(timeout=0.5)
+                except queue.Empty:
+                    continue
+                self._store(batch, deliveries, stop)
+        except BaseException:
+            log.exception("the MQTT writer stopped")
+            stop.set()
+            raise
 
     def _collect(self, stop: threading.Event) -> list[_Message]:
         wait = self.telemetry.mqtt_batch_milliseconds / 1000
@@ -250,10 +292,16 @@ class MqttConsumer:
                 break
         return batch
 
-    def _store(self, batch: list[_Message], stop: threading.Event) -> None:
+    def _store(
+        self, batch: list[_Message], deliveries: list[Delivery], stop: threading.Event
+    ) -> None:
+        # The first message's arrival, on the clock the batch is stored by (a test's clock may
+        # stand still: never later than its now).
+        now = self.uow.clock.now()
+        arrived = min(now, datetime.fromtimestamp(batch[0].arrived, tz=UTC))
         while True:
             try:
-                outcome = self._store_once(batch)
+                outcome = self._store_once(deliveries, arrived)
                 break
             except Exception as exc:  # the database is down: keep the batch, unacknowledged
                 self.status.last_error = f"{type(exc).__name__}: {exc}"[:300]
@@ -280,8 +328,8 @@ class MqttConsumer:
         if self.on_batch is not None:
             self.on_batch(s)
 
-    def _store_once(self, batch: list[_Message]) -> StoreOutcome:
-        """Store a batch; raises only while the database is unavailable (`is_transient`)."""
+    def _parse(self, batch: list[_Message]) -> list[Delivery]:
+        """Each message's readings and refusals (pure, apart from the list of sensors)."""
         with self.db.read_session() as session:
             known = set(queries.sensors(session))
         now = self.uow.clock.now()
@@ -300,6 +348,10 @@ class MqttConsumer:
                     message.topic, parsed.readings, parsed.errors, parsed.positions, message.payload
                 )
             )
+        return deliveries
+
+    def _store_once(self, deliveries: list[Delivery], arrived: datetime) -> StoreOutcome:
+        """Store a batch; raises only while the database is unavailable (`is_transient`)."""
         return store_deliveries(
             self.uow,
             actor=self.actor,
@@ -308,6 +360,7 @@ class MqttConsumer:
             origin=self.telemetry.mqtt_client_id,
             notifier=self.notifier,
             set_aside_refused=True,
+            received_at=arrived,
         )
 
     def _watch_silence(self, stop: threading.Event) -> None:
