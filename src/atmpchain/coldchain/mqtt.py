@@ -229,8 +229,7 @@ class MqttConsumer:
         )
         watcher.start()
         # Parsing and storing overlap: while one batch is written (the database works, this
-        # process waits on it), the next is parsed. At most two parsed batches wait, so a slow
-        # database holds back the broker's redelivery window, not this process's memory.
+        # process waits on it), the next is parsed. At most two parsed batches wait.
         parsed: queue.Queue[tuple[list[_Message], list[Delivery]]] = queue.Queue(maxsize=2)
         writer = threading.Thread(
             target=self._write, args=(parsed, stop), name="mqtt-writer", daemon=True
@@ -239,8 +238,8 @@ class MqttConsumer:
         try:
             while not stop.is_set() and writer.is_alive():
                 batch = self._collect(stop)
-                if batch:
-                    deliveries = self._parse(batch)
+                deliveries = self._parse_until_done(batch, stop) if batch else None
+                if deliveries is not None:
                     while not stop.is_set():
                         try:
                             parsed.put((batch, deliveries), timeout=0.5)
@@ -327,6 +326,20 @@ class MqttConsumer:
             s.last_error = result.errors[0].message
         if self.on_batch is not None:
             self.on_batch(s)
+
+    def _parse_until_done(
+        self, batch: list[_Message], stop: threading.Event
+    ) -> list[Delivery] | None:
+        """`_parse`, retried while the database (its list of sensors) is unavailable; None
+        when stopping first (the batch is not acknowledged: the broker hands it over again)."""
+        while True:
+            try:
+                return self._parse(batch)
+            except Exception as exc:
+                self.status.last_error = f"{type(exc).__name__}: {exc}"[:300]
+                log.exception("reading the sensors for an MQTT batch failed; retrying")
+                if stop.wait(1.0):
+                    return None
 
     def _parse(self, batch: list[_Message]) -> list[Delivery]:
         """Each message's readings and refusals (pure, apart from the list of sensors)."""
