@@ -106,6 +106,13 @@ class _Message:
     arrived: float
 
 
+class _Batch(list[_Message]):
+    """Messages collected together, with what the parse stage made of them (None when a
+    subclass stores messages its own way, e.g. the particle consumer)."""
+
+    deliveries: list[Delivery] | None = None
+
+
 class MqttConsumer:
     """Subscribes to the readings topic and stores what arrives, batch by batch."""
 
@@ -230,7 +237,9 @@ class MqttConsumer:
         watcher.start()
         # Parsing and storing overlap: while one batch is written (the database works, this
         # process waits on it), the next is parsed. At most two parsed batches wait.
-        parsed: queue.Queue[tuple[list[_Message], list[Delivery]]] = queue.Queue(maxsize=2)
+        parsed: queue.Queue[_Batch] = queue.Queue(maxsize=2)
+        # Only readings are parsed ahead; a subclass storing messages its own way gets them raw.
+        ahead = type(self)._store_once is MqttConsumer._store_once
         writer = threading.Thread(
             target=self._write, args=(parsed, stop), name="mqtt-writer", daemon=True
         )
@@ -238,11 +247,12 @@ class MqttConsumer:
         try:
             while not stop.is_set() and writer.is_alive():
                 batch = self._collect(stop)
-                deliveries = self._parse_until_done(batch, stop) if batch else None
-                if deliveries is not None:
+                if batch and ahead:
+                    batch.deliveries = self._parse_until_done(batch, stop)
+                if batch and (batch.deliveries is not None or not ahead):
                     while not stop.is_set():
                         try:
-                            parsed.put((batch, deliveries), timeout=0.5)
+                            parsed.put(batch, timeout=0.5)
                             break
                         except queue.Full:
                             continue
@@ -253,30 +263,28 @@ class MqttConsumer:
             self.client.loop_stop()
             watcher.join()
 
-    def _write(
-        self, parsed: queue.Queue[tuple[list[_Message], list[Delivery]]], stop: threading.Event
-    ) -> None:
+    def _write(self, parsed: queue.Queue[_Batch], stop: threading.Event) -> None:
         """Store parsed batches in the order parsed; a batch left when stopping is never
         acknowledged, so the broker hands it over again."""
         try:
             while not stop.is_set():
                 try:
-                    batch, deliveries = parsed.get(timeout=0.5)
+                    batch = parsed.get(timeout=0.5)
                 except queue.Empty:
                     continue
-                self._store(batch, deliveries, stop)
+                self._store(batch, stop)
         except BaseException:
             log.exception("the MQTT writer stopped")
             stop.set()
             raise
 
-    def _collect(self, stop: threading.Event) -> list[_Message]:
+    def _collect(self, stop: threading.Event) -> _Batch:
         wait = self.telemetry.mqtt_batch_milliseconds / 1000
         try:
             first = self._inbox.get(timeout=min(wait, 0.5))
         except queue.Empty:
-            return []
-        batch = [first]
+            return _Batch()
+        batch = _Batch([first])
         deadline = time.monotonic() + wait
         limit = self.telemetry.mqtt_batch_messages
         while len(batch) < limit and not stop.is_set():
@@ -291,16 +299,10 @@ class MqttConsumer:
                 break
         return batch
 
-    def _store(
-        self, batch: list[_Message], deliveries: list[Delivery], stop: threading.Event
-    ) -> None:
-        # The first message's arrival, on the clock the batch is stored by (a test's clock may
-        # stand still: never later than its now).
-        now = self.uow.clock.now()
-        arrived = min(now, datetime.fromtimestamp(batch[0].arrived, tz=UTC))
+    def _store(self, batch: list[_Message], stop: threading.Event) -> None:
         while True:
             try:
-                outcome = self._store_once(deliveries, arrived)
+                outcome = self._store_once(batch)
                 break
             except Exception as exc:  # the database is down: keep the batch, unacknowledged
                 self.status.last_error = f"{type(exc).__name__}: {exc}"[:300]
@@ -363,8 +365,14 @@ class MqttConsumer:
             )
         return deliveries
 
-    def _store_once(self, deliveries: list[Delivery], arrived: datetime) -> StoreOutcome:
+    def _store_once(self, batch: list[_Message]) -> StoreOutcome:
         """Store a batch; raises only while the database is unavailable (`is_transient`)."""
+        deliveries = batch.deliveries if isinstance(batch, _Batch) else None
+        if deliveries is None:
+            deliveries = self._parse(batch)
+        # The first message's arrival, on the clock the batch is stored by (a test's clock may
+        # stand still: never later than its now).
+        arrived = min(self.uow.clock.now(), datetime.fromtimestamp(batch[0].arrived, tz=UTC))
         return store_deliveries(
             self.uow,
             actor=self.actor,
