@@ -74,16 +74,40 @@ def _status_table(status: ConsumerStatus, where: str) -> Table:
 
 
 @app.command("listen")
-def listen(ctx: typer.Context) -> None:
+def listen(
+    ctx: typer.Context,
+    client_id: Annotated[
+        str | None,
+        typer.Option(help="This consumer's MQTT client id (each consumer needs its own)."),
+    ] = None,
+    shared: Annotated[
+        str | None,
+        typer.Option(
+            help="Share the stream with the other consumers of this group (MQTT 5 shared "
+            "subscription): each message goes to one of them."
+        ),
+    ] = None,
+) -> None:
     """Run the MQTT consumer with a live status until Ctrl+C.
 
     Broker, topic and batching come from ATMPCHAIN_MQTT_* settings. A message is acknowledged to
-    the broker only after its readings are committed.
+    the broker only after its readings are committed. Several consumers share the stream with
+    the same --shared group and a --client-id each.
     """
     cfg = common.settings()
     db = common.database(cfg, ctx)
     telemetry = _telemetry_settings()
-    where = f"{telemetry.mqtt_host}:{telemetry.mqtt_port} {telemetry.mqtt_topic}"
+    changes = {
+        name: value
+        for name, value in (("mqtt_client_id", client_id), ("mqtt_shared_group", shared))
+        if value is not None
+    }
+    if changes:
+        try:
+            telemetry = TelemetrySettings(**(telemetry.model_dump() | changes))
+        except ValueError as exc:
+            common.fail(f"invalid telemetry option: {exc}", code=2)
+    where = f"{telemetry.mqtt_host}:{telemetry.mqtt_port} {telemetry.mqtt_subscription}"
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     consumer = MqttConsumer(db, telemetry, settings=cfg)

@@ -21,6 +21,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import exc as sa_exc
@@ -188,6 +189,7 @@ def store_deliveries(
     origin: str | None = None,
     notifier: Notifier | None = None,
     set_aside_refused: bool = False,
+    received_at: datetime | None = None,
 ) -> StoreOutcome:
     """Store the deliveries' readings, in one batch when it can be stored and around the
     deliveries that cannot be otherwise; set aside each delivery that cannot be stored (and,
@@ -200,7 +202,7 @@ def store_deliveries(
     while pending:
         group = pending.pop(0)
         try:
-            results.append(_store_group(uow, actor, source, group, origin, notifier))
+            results.append(_store_group(uow, actor, source, group, origin, notifier, received_at))
         except PermissionDenied:
             raise
         except Exception as error:
@@ -237,6 +239,7 @@ def _store_group(
     group: Sequence[Delivery],
     origin: str | None,
     notifier: Notifier | None,
+    received_at: datetime | None,
 ) -> IngestResult:
     return store_readings(
         uow,
@@ -247,6 +250,7 @@ def _store_group(
         positions=[p for d in group for p in _positions(d)],
         origin=origin,
         notifier=notifier,
+        received_at=received_at,
     )
 
 

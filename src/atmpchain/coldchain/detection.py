@@ -20,6 +20,8 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from atmpchain.audit.actions import AuditAction
 from atmpchain.coldchain.alarms import Alarm, excursion_alarm
@@ -42,11 +44,12 @@ from atmpchain.coldchain.models import (
     ColdChainAlarm,
     Excursion,
     ExcursionProduct,
+    ImpactAssessmentRecord,
     SensorState,
     TemperatureReading,
 )
 from atmpchain.coldchain.queries import SensorInfo
-from atmpchain.coldchain.state import dump_state, load_state
+from atmpchain.coldchain.state import dump_state, load_fed_at, load_state
 from atmpchain.custody import queries as custody_queries
 from atmpchain.uow import UnitOfWork
 
@@ -73,12 +76,21 @@ def detect_excursions(
     readings: Sequence[Reading],
     catalogue: dict[str, SensorInfo],
     now: datetime,
+    arrived: datetime | None = None,
 ) -> Detection:
     """Feed each sensor's new readings to its detector; open and close excursion rows.
 
     Late readings re-detect the sensor's excursions from the stored readings (which must
     already hold this batch). Returns the alarms raised and, for the audit trail, each
     excursion started, ended or revised.
+
+    Several consumers share one stream, so a sensor's readings are stored by batches that run
+    at once. Each sensor's detector state is read and written under a row lock: the second
+    batch waits for the first to commit and goes on from its state. Its readings may then be
+    earlier than those fed (the other consumer committed first): when they *arrived*
+    (`arrived`, the batch's first reading) before the state was written, they were in flight,
+    not late, and the excursions recorded meanwhile take what in-order delivery gives, even
+    when that is shorter (`_Sensor.redetect`).
     """
     by_sensor: dict[str, list[Reading]] = defaultdict(list)
     for reading in readings:
@@ -88,25 +100,14 @@ def detect_excursions(
         return done
     session = uow.session
     ids = sorted(catalogue[code].id for code in by_sensor)
-    states = {
-        s.sensor_id: s
-        for s in session.execute(
-            select(SensorState)
-            .where(SensorState.sensor_id.in_(ids))
-            .order_by(SensorState.sensor_id)
-            .with_for_update()
-        ).scalars()
-    }
+    states = _locked_states(uow, ids)
     # Stored alarm texts carry their times in UTC (timetext's one form); each page, e-mail and
     # log shows them in its reader's zone, so no one reads another zone's time (issue 10).
     zone = UTC
     for code in sorted(by_sensor):
         info = catalogue[code]
         batch = sorted(by_sensor[code], key=reading_order)
-        state = states.get(info.id)
-        if state is None:
-            state = SensorState(sensor_id=info.id, detector_json="", last_seen=None)
-            session.add(state)
+        state = states[info.id]
         latest = batch[-1].taken_at.astimezone(UTC)
         if state.last_seen is None or latest > state.last_seen:
             state.last_seen = latest
@@ -114,17 +115,65 @@ def detect_excursions(
         if info.limits is not None and info.storage_unit_id is not None:
             sensor = _Sensor(uow, info, info.limits, now, zone, done)
             saved = load_state(state.detector_json)
+            fed_at = load_fed_at(state.detector_json)
             first = batch[0].taken_at.astimezone(UTC)
             if saved.last_at is not None and first <= saved.last_at:
-                new_state = sensor.redetect(first)
+                quiet = sensor.quiet_late(saved, batch)
+                # Arrived before the state was written by the batch that committed first:
+                # in flight at the same time on another consumer, not late.
+                in_flight = fed_at is not None and (arrived or now) < fed_at
+                new_state = sensor.redetect(first, in_flight) if quiet is None else quiet
             else:
                 new_state = sensor.feed(saved, batch)
-            state.detector_json = dump_state(new_state)
+            # When this state was written (the clock now, just before the commit).
+            written = uow.clock.now()
+            state.detector_json = dump_state(
+                new_state, written if fed_at is None or written > fed_at else fed_at
+            )
         # Otherwise no unit, no range: the readings are kept, nothing to judge them by.
         done.states[code] = state_digest(state)
     # The alarm rows get their ids here: the batch's audit record names them.
     session.flush()
     return done
+
+
+def _locked_states(uow: UnitOfWork, ids: list[int]) -> dict[int, SensorState]:
+    """Each sensor's detector state, locked until the batch commits (in id order, so two
+    batches never wait on each other in a circle).
+
+    The lock is what keeps detection right when one sensor's readings reach several consumers
+    (a shared subscription hands each message to whichever consumer is free): the detector's
+    state lives here, never in a process's memory, and a batch reads it only after the batch
+    that wrote it last has committed. A sensor's first state row is created with INSERT ... ON
+    CONFLICT DO NOTHING: two consumers' first readings of one sensor would otherwise both add
+    it, and the second batch would fail on the primary key.
+    """
+    session = uow.session
+
+    def locked(wanted: list[int]) -> dict[int, SensorState]:
+        return {
+            s.sensor_id: s
+            for s in session.execute(
+                select(SensorState)
+                .where(SensorState.sensor_id.in_(wanted))
+                .order_by(SensorState.sensor_id)
+                .with_for_update()
+                # Re-read the rows another transaction changed while we waited for the lock.
+                .execution_options(populate_existing=True)
+            ).scalars()
+        }
+
+    states = locked(ids)
+    missing = [i for i in ids if i not in states]
+    if missing:
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(
+            insert(SensorState)
+            .values([{"sensor_id": i, "detector_json": "", "last_seen": None} for i in missing])
+            .on_conflict_do_nothing(index_elements=["sensor_id"])
+        )
+        states |= locked(missing)
+    return states
 
 
 def attach_exposed_products(uow: UnitOfWork, excursion: Excursion) -> list[int]:
@@ -195,10 +244,51 @@ class _Sensor:
 
     # --- late readings -------------------------------------------------------------------------
 
-    def redetect(self, earliest: datetime) -> DetectorState:
+    def quiet_late(self, saved: DetectorState, batch: list[Reading]) -> DetectorState | None:
+        """The state after a batch whose late readings cannot change any excursion, without
+        re-reading the stored readings; None when they might (then `redetect` decides).
+
+        Several consumers sharing one stream store one sensor's readings in interleaved
+        batches, so every other batch is late by a few readings. Readings *in range* that come
+        late can only shorten or split runs out of range, never start or lengthen one: with no
+        run going on at the saved state, no recorded excursion around them (whose shortening
+        `redetect` lists for QA) and none at the saved state's very instant (whose keys the
+        state holds), in-order delivery would have left the same state, and the batch's later
+        readings go on from it.
+        """
+        last = saved.last_at
+        assert last is not None
+        if saved.run is not None:
+            return None
+        late = [r for r in batch if r.taken_at.astimezone(UTC) <= last]
+        limits = self.limits
+        if any(not limits.contains(r.temperature) or r.taken_at == last for r in late):
+            return None
+        earliest = min(r.taken_at for r in late)
+        around = self.session.execute(
+            select(Excursion.id)
+            .where(
+                Excursion.sensor_id == self.info.id,
+                Excursion.start_at <= last,
+                (Excursion.end_at.is_(None)) | (Excursion.end_at > earliest),
+            )
+            .limit(1)
+        ).first()
+        if around is not None:
+            return None
+        return self.feed(saved, batch[len(late) :])
+
+    def redetect(self, earliest: datetime, in_flight: bool = False) -> DetectorState:
         """Re-detect from the stored readings after the last instant, before `earliest`, that
         ended in range: the detector's state there is known (no run out of range), so the
-        replay from it gives what in-order delivery would have given."""
+        replay from it gives what in-order delivery would have given.
+
+        `in_flight`: the batch's readings arrived no later than those of the batch that fed
+        the detector last (several consumers share the stream, and the other one committed
+        first). The excursions recorded then were decided without readings already received,
+        so they take what in-order delivery gives, even shorter, unless QA has assessed them;
+        late readings (arrived after the decision) never shorten one.
+        """
         anchor = self._anchor(earliest)
         stmt = select(
             TemperatureReading.taken_at, TemperatureReading.temperature, TemperatureReading.sequence
@@ -222,7 +312,19 @@ class _Sensor:
             found.append(detector.current)
         recorded_rows = list(self.session.execute(rows.order_by(Excursion.start_at)).scalars())
         recorded = [_value(row, code) for row in recorded_rows]
-        result = reconcile(recorded, found, self.limits)
+        narrowable: frozenset[int] = frozenset()
+        if in_flight and recorded_rows:
+            assessed = set(
+                self.session.execute(
+                    select(ImpactAssessmentRecord.excursion_id).where(
+                        ImpactAssessmentRecord.excursion_id.in_([r.id for r in recorded_rows])
+                    )
+                ).scalars()
+            )
+            narrowable = frozenset(
+                i for i, row in enumerate(recorded_rows) if row.id not in assessed
+            )
+        result = reconcile(recorded, found, self.limits, narrowable)
         final = detector.state
         revised = dict(result.revised)
         for index, value in result.revised:

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from atmpchain.audit.domain import canonical_json, format_timestamp
@@ -32,9 +33,13 @@ _MICROSECOND = timedelta(microseconds=1)
 MAX_BLOCKS = 256
 
 
+@lru_cache(maxsize=4096)
 def plain_decimal(value: Decimal) -> str:
     """A number as text without trailing zeros ('12.5', not '12.5000'; '50', not '5E+1'), the
-    same whether it came from a device or back from a NUMERIC column (which has no -0)."""
+    same whether it came from a device or back from a NUMERIC column (which has no -0).
+
+    Cached: a batch's readings share a few dozen temperatures, and equal numbers (4.1, 4.10)
+    have one text here."""
     if value == 0:
         return "0"
     text = f"{value:f}"

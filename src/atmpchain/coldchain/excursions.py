@@ -277,7 +277,10 @@ class Reconciled:
 
 
 def reconcile(
-    recorded: list[Excursion], found: list[Excursion], limits: TemperatureRange
+    recorded: list[Excursion],
+    found: list[Excursion],
+    limits: TemperatureRange,
+    narrowable: frozenset[int] = frozenset(),
 ) -> Reconciled:
     """Match the excursions re-detected from stored readings (`found`) with those recorded.
 
@@ -289,6 +292,11 @@ def reconcile(
     assessed) stays at least as long as recorded, since hiding exposure QA has been told of is
     worse than reporting too much, and it is listed in `kept` for QA to judge. Such an
     excursion still absorbs re-detected runs that overlap it, widened if they reach beyond it.
+
+    The recorded excursions in `narrowable` (by index) were recorded without readings that had
+    already arrived (another consumer held them, in a batch received no later): for them the
+    re-detected run that overlaps them, and only one, is what in-order delivery gives, and they
+    take its value even when it is shorter.
     """
     used: set[int] = set()
     revised: list[tuple[int, Excursion]] = []
@@ -296,7 +304,7 @@ def reconcile(
     for index, old in enumerate(recorded):
         touching = [i for i, e in enumerate(found) if _overlap(old, e) and i not in used]
         used.update(touching)
-        if len(touching) == 1 and _covers(found[touching[0]], old):
+        if len(touching) == 1 and (index in narrowable or _covers(found[touching[0]], old)):
             new = found[touching[0]]
             if changed(old, new):
                 revised.append((index, new))

@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -101,6 +101,16 @@ class _Message:
     qos: int
     # Which connection delivered it: a packet id means nothing on a later connection.
     generation: int
+    # When it arrived (time.time()): excursion detection tells readings in flight on another
+    # consumer from late ones by it.
+    arrived: float
+
+
+class _Batch(list[_Message]):
+    """Messages collected together, with what the parse stage made of them (None when a
+    subclass stores messages its own way, e.g. the particle consumer)."""
+
+    deliveries: list[Delivery] | None = None
 
 
 class MqttConsumer:
@@ -177,7 +187,7 @@ class MqttConsumer:
             )
         # The session keeps the subscription, but a broker that lost its session store (or a
         # first start) needs it again; subscribing twice is harmless.
-        client.subscribe(self.telemetry.mqtt_topic, qos=1)
+        client.subscribe(self.telemetry.mqtt_subscription, qos=1)
 
     def _on_disconnect(
         self,
@@ -195,7 +205,14 @@ class MqttConsumer:
         with self._lock:
             generation = self._generation
         self._inbox.put(
-            _Message(message.topic, bytes(message.payload), message.mid, message.qos, generation)
+            _Message(
+                message.topic,
+                bytes(message.payload),
+                message.mid,
+                message.qos,
+                generation,
+                time.time(),
+            )
         )
 
     # --- consumer thread -----------------------------------------------------------------------
@@ -218,24 +235,56 @@ class MqttConsumer:
             target=self._watch_silence, args=(stop,), name="silent-sensors", daemon=True
         )
         watcher.start()
+        # Parsing and storing overlap: while one batch is written (the database works, this
+        # process waits on it), the next is parsed. At most two parsed batches wait.
+        parsed: queue.Queue[_Batch] = queue.Queue(maxsize=2)
+        # Only readings are parsed ahead; a subclass storing messages its own way gets them raw.
+        ahead = type(self)._store_once is MqttConsumer._store_once
+        writer = threading.Thread(
+            target=self._write, args=(parsed, stop), name="mqtt-writer", daemon=True
+        )
+        writer.start()
         try:
-            while not stop.is_set():
+            while not stop.is_set() and writer.is_alive():
                 batch = self._collect(stop)
-                if batch:
-                    self._store(batch, stop)
+                if batch and ahead:
+                    batch.deliveries = self._parse_until_done(batch, stop)
+                if batch and (batch.deliveries is not None or not ahead):
+                    while not stop.is_set():
+                        try:
+                            parsed.put(batch, timeout=0.5)
+                            break
+                        except queue.Full:
+                            continue
         finally:
             stop.set()
+            writer.join()
             self.client.disconnect()
             self.client.loop_stop()
             watcher.join()
 
-    def _collect(self, stop: threading.Event) -> list[_Message]:
+    def _write(self, parsed: queue.Queue[_Batch], stop: threading.Event) -> None:
+        """Store parsed batches in the order parsed; a batch left when stopping is never
+        acknowledged, so the broker hands it over again."""
+        try:
+            while not stop.is_set():
+                try:
+                    batch = parsed.get(timeout=0.5)
+                except queue.Empty:
+                    continue
+                self._store(batch, stop)
+        except BaseException:
+            log.exception("the MQTT writer stopped")
+            stop.set()
+            raise
+
+    def _collect(self, stop: threading.Event) -> _Batch:
         wait = self.telemetry.mqtt_batch_milliseconds / 1000
         try:
             first = self._inbox.get(timeout=min(wait, 0.5))
         except queue.Empty:
-            return []
-        batch = [first]
+            return _Batch()
+        batch = _Batch([first])
         deadline = time.monotonic() + wait
         limit = self.telemetry.mqtt_batch_messages
         while len(batch) < limit and not stop.is_set():
@@ -280,8 +329,22 @@ class MqttConsumer:
         if self.on_batch is not None:
             self.on_batch(s)
 
-    def _store_once(self, batch: list[_Message]) -> StoreOutcome:
-        """Store a batch; raises only while the database is unavailable (`is_transient`)."""
+    def _parse_until_done(
+        self, batch: list[_Message], stop: threading.Event
+    ) -> list[Delivery] | None:
+        """`_parse`, retried while the database (its list of sensors) is unavailable; None
+        when stopping first (the batch is not acknowledged: the broker hands it over again)."""
+        while True:
+            try:
+                return self._parse(batch)
+            except Exception as exc:
+                self.status.last_error = f"{type(exc).__name__}: {exc}"[:300]
+                log.exception("reading the sensors for an MQTT batch failed; retrying")
+                if stop.wait(1.0):
+                    return None
+
+    def _parse(self, batch: list[_Message]) -> list[Delivery]:
+        """Each message's readings and refusals (pure, apart from the list of sensors)."""
         with self.db.read_session() as session:
             known = set(queries.sensors(session))
         now = self.uow.clock.now()
@@ -300,6 +363,16 @@ class MqttConsumer:
                     message.topic, parsed.readings, parsed.errors, parsed.positions, message.payload
                 )
             )
+        return deliveries
+
+    def _store_once(self, batch: list[_Message]) -> StoreOutcome:
+        """Store a batch; raises only while the database is unavailable (`is_transient`)."""
+        deliveries = batch.deliveries if isinstance(batch, _Batch) else None
+        if deliveries is None:
+            deliveries = self._parse(batch)
+        # The first message's arrival, on the clock the batch is stored by (a test's clock may
+        # stand still: never later than its now).
+        arrived = min(self.uow.clock.now(), datetime.fromtimestamp(batch[0].arrived, tz=UTC))
         return store_deliveries(
             self.uow,
             actor=self.actor,
@@ -308,6 +381,7 @@ class MqttConsumer:
             origin=self.telemetry.mqtt_client_id,
             notifier=self.notifier,
             set_aside_refused=True,
+            received_at=arrived,
         )
 
     def _watch_silence(self, stop: threading.Event) -> None:

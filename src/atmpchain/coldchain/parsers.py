@@ -17,9 +17,11 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+
+import orjson
 
 from atmpchain.coldchain.domain import (
     DEFAULT_LIMITS,
@@ -77,6 +79,33 @@ def decode_json(payload: bytes | str) -> object:
         raise ValueError("nested too deeply") from exc
 
 
+# A number literal long enough that a binary float may not hold it exactly: 16 or more
+# characters of digits, sign, point or exponent in a row. Times ("2026-01-05T07:00:00.000000Z")
+# are broken up by 'T' and ':'; a false hit only costs the exact (slower) parser. Found by
+# mapping those characters to '0' and the rest to ' ' (one pass in C; a regular expression
+# backtracking over every run of digits cost more than parsing the message).
+_NUMERIC = bytes(48 if chr(i) in "-+0123456789.eE" else 32 for i in range(256))
+_LONG_RUN = b"0" * 16
+
+
+def decode_json_fast(payload: bytes) -> object:
+    """`decode_json` for a message, with orjson where that keeps every temperature exact.
+
+    orjson reads a number with a point as a binary float; a literal of at most 15 significant
+    digits comes back from `repr` as the same decimal, so `parse_temperature` sees exactly what
+    the device sent (or an equal value: '4.10' as 4.1). A payload holding a longer number (one a
+    float would round: 4.00000000000000001 must be refused, not stored as 4.0), or anything
+    orjson refuses (NaN, a lone surrogate, an integer past 64 bits, bad UTF-8), goes to
+    `decode_json`, so the result and every refusal are the exact parser's.
+    """
+    if _LONG_RUN not in payload.translate(_NUMERIC):
+        try:
+            return orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            pass
+    return decode_json(payload)
+
+
 def parse_mqtt_payload(
     topic: str,
     payload: bytes,
@@ -105,7 +134,7 @@ def parse_mqtt_payload(
             shown(topic),
         )
     try:
-        document = decode_json(payload)
+        document = decode_json_fast(payload)
     except UnicodeDecodeError:
         return _refused(source, None, "the message is not UTF-8 text")
     except ValueError as exc:
@@ -205,8 +234,14 @@ def _parse_document(
     readings: list[Reading] = []
     positions: list[int | None] = []
     errors: list[ReadingError] = []
+    quick = _QuickCheck(known_sensors, now, limits, fields)
     for index, item in enumerate(items, start=1):
         position = index if numbered else None
+        fast = quick.reading(item, default_sensor)
+        if fast is not None:
+            readings.append(fast)
+            positions.append(position)
+            continue
         outcome = _parse_item(
             item,
             default_sensor=default_sensor,
@@ -234,6 +269,85 @@ def _parse_document(
                 )
             )
     return ParseResult(tuple(readings), tuple(errors), tuple(positions))
+
+
+class _QuickCheck:
+    """The usual reading (an object with a known sensor, an ISO time with a zone, a plain
+    temperature and sequence inside every bound) checked without building a `Problem` path.
+
+    `reading` returns the `Reading` that `build_reading` would return, or None whenever any
+    check might fail or the item has an unusual shape: the full path then gives the answer
+    and names the refusal. Half the cost of a batch used to be these checks one by one.
+    """
+
+    __slots__ = ("fields", "high", "known", "latest", "low", "lowest", "max_seq", "places")
+
+    def __init__(
+        self,
+        known_sensors: Collection[str],
+        now: datetime,
+        limits: ReadingLimits,
+        fields: JsonFields,
+    ) -> None:
+        self.fields = fields
+        self.known = known_sensors
+        self.latest = now + limits.clock_tolerance
+        self.lowest = now - limits.max_age
+        self.low, self.high = limits.lowest, limits.highest
+        self.places = limits.decimal_places
+        self.max_seq = limits.max_sequence
+
+    def reading(self, item: object, default_sensor: str | None) -> Reading | None:
+        if type(item) is not dict:
+            return None
+        f = self.fields
+        sensor = item.get(f.sensor)
+        if sensor is None:
+            sensor = default_sensor
+        elif sensor != default_sensor and default_sensor is not None:
+            return None
+        raw_time = item.get(f.time)
+        value = item.get(f.temperature)
+        sequence = item.get(f.sequence)
+        if (
+            type(sensor) is not str
+            or sensor not in self.known
+            or not sensor.isprintable()
+            or sensor != sensor.strip()
+            or type(raw_time) is not str
+            or len(raw_time) < 11
+            or not raw_time.isprintable()
+            or (sequence is not None and (type(sequence) is not int or sequence < 0))
+            or (sequence is not None and sequence > self.max_seq)
+        ):
+            return None
+        kind = type(value)
+        if kind is float:
+            temperature = Decimal(repr(value))
+        elif kind is int:
+            temperature = Decimal(value)  # type: ignore[arg-type]
+        else:
+            return None
+        if (
+            not self.low <= temperature <= self.high
+            or temperature.as_tuple().exponent < -self.places  # type: ignore[operator]
+        ):
+            return None  # a bound crossed, or too many places: the full path says which
+        try:
+            moment = datetime.fromisoformat(raw_time.strip())
+        except ValueError:
+            return None
+        offset = moment.utcoffset()
+        if offset is None:
+            return None
+        if moment.tzinfo is not UTC:
+            try:
+                moment = moment.astimezone(UTC)
+            except (OverflowError, ValueError):
+                return None
+        if not self.lowest <= moment <= self.latest:
+            return None
+        return Reading(sensor, moment, temperature, sequence)
 
 
 def _parse_item(

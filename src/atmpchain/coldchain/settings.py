@@ -67,6 +67,11 @@ class TelemetrySettings(BaseSettings):
     # A fixed client id and a persistent session: the broker keeps unacknowledged QoS 1
     # messages for this id while the consumer is down and redelivers them when it returns.
     mqtt_client_id: str = "atmpchain-telemetry"
+    # Several consumers share one stream: each subscribes as a member of this MQTT 5 shared
+    # subscription ("$share/<group>/<topic>"), each with its own client id (and so its own
+    # persistent session), and the broker hands every message to one of them. None: the
+    # consumer subscribes alone and receives every message.
+    mqtt_shared_group: str | None = Field(default=None, min_length=1, max_length=64)
     mqtt_session_expiry_seconds: int = Field(default=7 * 24 * 3600, ge=60)
     mqtt_batch_messages: int = Field(default=500, ge=1, le=10_000)
     mqtt_batch_milliseconds: int = Field(default=200, ge=1, le=60_000)
@@ -118,6 +123,20 @@ class TelemetrySettings(BaseSettings):
         if problem is not None:
             raise ValueError(f"'{value}' is not an MQTT topic filter: {problem}")
         return value
+
+    @field_validator("mqtt_shared_group")
+    @classmethod
+    def _check_group(cls, value: str | None) -> str | None:
+        if value is not None and any(c in value for c in "/+#\x00"):
+            raise ValueError(f"'{value}' is not a shared subscription group: no '/', '+' or '#'")
+        return value
+
+    @property
+    def mqtt_subscription(self) -> str:
+        """The topic filter the consumer subscribes to: the shared form when in a group."""
+        if self.mqtt_shared_group is None:
+            return self.mqtt_topic
+        return f"$share/{self.mqtt_shared_group}/{self.mqtt_topic}"
 
     @field_validator("alarm_webhook_url")
     @classmethod

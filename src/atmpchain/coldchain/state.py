@@ -19,8 +19,13 @@ from atmpchain.coldchain.domain import Direction
 from atmpchain.coldchain.excursions import DetectorState, _Run
 
 
-def dump_state(state: DetectorState) -> str:
-    """The state as compact JSON text (Decimals as text, so nothing is rounded)."""
+def dump_state(state: DetectorState, fed_at: datetime | None = None) -> str:
+    """The state as compact JSON text (Decimals as text, so nothing is rounded).
+
+    `fed_at` is when the state was written, just before its batch committed: a batch whose
+    readings arrived before then but was stored after it was in flight at the same time, on
+    another consumer, and its readings are not late (`detection.detect_excursions`).
+    """
     run = state.run
     document: dict[str, Any] = {
         "last_at": state.last_at.isoformat() if state.last_at else None,
@@ -40,7 +45,17 @@ def dump_state(state: DetectorState) -> str:
             "latest": str(run.latest),
         },
     }
+    if fed_at is not None:
+        document["fed_at"] = fed_at.isoformat()
     return json.dumps(document, separators=(",", ":"), sort_keys=True)
+
+
+def load_fed_at(text: str | None) -> datetime | None:
+    """The `fed_at` stored by `dump_state`, or None (none stored)."""
+    if not text:
+        return None
+    value = json.loads(text).get("fed_at")
+    return datetime.fromisoformat(value) if value else None
 
 
 def load_state(text: str | None) -> DetectorState:

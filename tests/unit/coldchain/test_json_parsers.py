@@ -63,7 +63,18 @@ def test_times_with_an_offset_are_stored_in_utc() -> None:
 
 def test_temperatures_are_kept_exactly_as_sent() -> None:
     (reading,) = mqtt(b'{"time": "2026-01-05T06:59:00Z", "temperature": -80.40}').readings
-    assert str(reading.temperature) == "-80.40"
+    # Read as a binary float (orjson), and back as the same decimal, never -80.400000000000006;
+    # the trailing zero is not kept (the NUMERIC(9, 4) column never kept it either).
+    assert reading.temperature == Decimal("-80.40")
+    assert str(reading.temperature) == "-80.4"
+
+
+def test_a_temperature_a_binary_float_would_round_is_refused_not_rounded() -> None:
+    # 17 significant digits: a float reads it as 4.0, which would be stored. The exact parser
+    # sees every digit, and the reading has more than 4 decimal places.
+    result = mqtt(b'{"time": "2026-01-05T06:59:00Z", "temperature": 4.00000000000000001}')
+    assert result.readings == ()
+    assert "more than 4 decimal places" in messages(result)[0]
 
 
 def test_a_list_is_a_batch_and_a_bad_item_does_not_drop_the_good_ones() -> None:
