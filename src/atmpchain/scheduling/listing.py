@@ -58,7 +58,7 @@ def resources(session: Session, kind: str | None = None) -> list[ResourceView]:
 
 def resource(session: Session, code: str) -> ResourceView:
     row = session.execute(
-        select(SchedulingResource).where(SchedulingResource.code == code)
+        select(SchedulingResource).where(SchedulingResource.code == code.strip())
     ).scalar()
     if row is None:
         raise NotFound(f"there is no resource {code}", field="code")
@@ -133,6 +133,14 @@ def demand(session: Session, *, open_only: bool = False) -> list[DemandView]:
         for d in rows
         if not open_only or d.status.value == "open"
     ]
+
+
+def one_demand(session: Session, batch_code: str) -> DemandView:
+    """One batch's demand, whatever its status."""
+    for d in demand(session):
+        if d.batch_code == batch_code.strip():
+            return d
+    raise NotFound(f"there is no demand for batch {batch_code}", field="batch_code")
 
 
 def template_codes(session: Session) -> list[str]:

@@ -282,7 +282,7 @@ class DemandOut(BaseModel):
 
 def _demand_out(state: State, code: str) -> DemandOut:
     with state.db.read_session() as session:
-        [row] = [d for d in listing.demand(session) if d.batch_code == code]
+        row = listing.one_demand(session, code)
     return DemandOut(**{f: getattr(row, f) for f in DemandOut.model_fields})
 
 

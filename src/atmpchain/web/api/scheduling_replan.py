@@ -43,7 +43,7 @@ class DisruptionIn(_In):
     infusion_from: BoundedDatetime | None = None
     infusion_to: BoundedDatetime | None = None
     material: Literal["fresh", "cryopreserved"] = "cryopreserved"
-    time_limit: float = Field(default=10.0, gt=0, le=120)
+    time_limit: float = Field(default=10.0, gt=0, le=30)
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
 
 
