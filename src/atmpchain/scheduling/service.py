@@ -421,8 +421,10 @@ def solve_plan(
             },
         )
         told_count = 0
-        if previous is not None and previous.plan is not None and (change or plan is None):
-            # In the plan version's own transaction: no version without its notices.
+        same = previous is not None and previous.horizon_start == start
+        if same and previous is not None and previous.plan is not None:
+            # In the plan version's own transaction: no version without its notices. Only a
+            # re-plan of the same horizon is told: another horizon's minutes are not comparable.
             told_count = notices.send(
                 uow,
                 notices.Sent(row.id, version, start, outcome.explanation),
