@@ -39,8 +39,8 @@ demo: $(STAMP_RUN)
 # The unit tests run a second time with the local zone set to Vienna: servers and CI run in UTC,
 # where converting a time to "local" cannot be told from converting it to UTC.
 test: $(STAMP_TEST)
-	$(BIN)/python -m pytest
-	TZ=Europe/Vienna $(BIN)/python -m pytest -q tests/unit
+	$(BIN)/python -m pytest -n auto --dist worksteal
+	TZ=Europe/Vienna $(BIN)/python -m pytest -n auto -q tests/unit
 
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check src tests benchmarks tools

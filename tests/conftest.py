@@ -29,6 +29,10 @@ from atmpchain.db import Database
 from atmpchain.migrations.runner import upgrade
 from atmpchain.uow import UnitOfWork
 
+# pytest-xdist starts its workers with COLUMNS=80, and Rich's consoles (created when the CLI is
+# imported) would keep that width for good; the CLI tests set their own width per test.
+os.environ.pop("COLUMNS", None)
+
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_ADMIN_DSN = os.environ.get("ATMPCHAIN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_TEMPLATE = f"atmpchain_test_template_{os.getpid()}"
@@ -106,17 +110,122 @@ def database_url(
         return
     require_service(postgres_template is not None, "PostgreSQL is not reachable at 127.0.0.1:5432")
     name = f"atmpchain_test_{os.getpid()}_{next(_counter)}"
+    _create_database(name, str(postgres_template))
+    yield _pg_url(name)
+    _drop_database(name)
+
+
+class DemoTemplates:
+    """The whole demo facility seeded once per run and database, copied by each test that needs it.
+
+    Seeding every capability's demo takes half a minute or more; a dozen tests read it. A copy
+    (a file copy on SQLite, CREATE DATABASE ... TEMPLATE on PostgreSQL) costs a second. The demo
+    is seeded with the test clock (`FixedClock()`, its fixed instant) or the system clock, as the
+    test will run.
+    """
+
+    def __init__(self, root: Path, sqlite_template: Path, postgres_template: str | None) -> None:
+        self._root = root
+        self._sqlite_template = sqlite_template
+        self._postgres_template = postgres_template
+        self._seeded: dict[tuple[str, bool], str] = {}
+
+    @staticmethod
+    def _seed(url: str, fixed_clock: bool) -> None:
+        from atmpchain.demo import seed  # the whole chain: imported only by the tests that use it
+
+        settings = Settings(
+            database_url=url, display_timezone="Europe/Vienna", facility_fin="A9999"
+        )
+        database = Database(url)
+        seed(UnitOfWork(database, FixedClock() if fixed_clock else None, "cli", settings))
+        if url.startswith("sqlite"):
+            with database.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        database.dispose()
+
+    def copy(self, backend: str, fixed_clock: bool, tmp_path: Path) -> str:
+        """A fresh copy of the seeded demo on `backend`: its URL (dropped by `drop`)."""
+        key = (backend, fixed_clock)
+        if backend == "sqlite":
+            if key not in self._seeded:
+                path = self._root / f"demo-{'fixed' if fixed_clock else 'system'}.db"
+                shutil.copyfile(self._sqlite_template, path)
+                self._seed(f"sqlite:///{path}", fixed_clock)
+                self._seeded[key] = str(path)
+            target = tmp_path / "demo.db"
+            shutil.copyfile(self._seeded[key], target)
+            return f"sqlite:///{target}"
+        require_service(
+            self._postgres_template is not None, "PostgreSQL is not reachable at 127.0.0.1:5432"
+        )
+        if key not in self._seeded:
+            name = f"atmpchain_demo_{os.getpid()}_{'fixed' if fixed_clock else 'system'}"
+            _create_database(name, str(self._postgres_template))
+            self._seed(_pg_url(name), fixed_clock)
+            self._seeded[key] = name
+        name = f"atmpchain_test_{os.getpid()}_{next(_counter)}"
+        _create_database(name, self._seeded[key])
+        return _pg_url(name)
+
+    def drop_all(self) -> None:
+        for (backend, _), name in self._seeded.items():
+            if backend == "postgresql":
+                _drop_database(name)
+
+
+def _create_database(name: str, template: str) -> None:
     with _pg_admin() as conn:
         conn.execute(
             sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(str(postgres_template))
+                sql.Identifier(name), sql.Identifier(template)
             )
         )
-    yield _pg_url(name)
+
+
+def _drop_database(name: str) -> None:
     with _pg_admin() as conn:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
+
+
+@pytest.fixture(scope="session")
+def demo_templates(
+    tmp_path_factory: pytest.TempPathFactory,
+    sqlite_template: Path,
+    postgres_template: str | None,
+) -> Iterator[DemoTemplates]:
+    """The seeded demo per database and clock, made on first use in this run."""
+    templates = DemoTemplates(tmp_path_factory.mktemp("demo"), sqlite_template, postgres_template)
+    yield templates
+    templates.drop_all()
+
+
+def _demo_copy(
+    request: pytest.FixtureRequest, tmp_path: Path, templates: DemoTemplates, fixed_clock: bool
+) -> Iterator[str]:
+    url = templates.copy(str(request.param), fixed_clock, tmp_path)
+    yield url
+    if request.param == "postgresql":
+        _drop_database(url.rsplit("/", 1)[1])
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def demo_database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, demo_templates: DemoTemplates
+) -> Iterator[str]:
+    """A fresh copy of the demo, seeded on the system clock: once on SQLite, once on PostgreSQL.
+    A test module takes it by overriding `database_url` with it."""
+    yield from _demo_copy(request, tmp_path, demo_templates, fixed_clock=False)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def fixed_clock_demo_database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, demo_templates: DemoTemplates
+) -> Iterator[str]:
+    """A fresh copy of the demo seeded at the test clock's instant (`FixedClock()`)."""
+    yield from _demo_copy(request, tmp_path, demo_templates, fixed_clock=True)
 
 
 @pytest.fixture

@@ -11,6 +11,9 @@ from typer.testing import CliRunner
 
 from atmpchain.accounts.domain import Role
 from atmpchain.cli.main import app
+from atmpchain.clock import FixedClock
+from atmpchain.config import Settings
+from atmpchain.db import Database
 from atmpchain.quality import service
 from atmpchain.quality.deviations import open_deviations_for, raise_deviation
 from atmpchain.uow import UnitOfWork
@@ -99,19 +102,21 @@ def test_overdue_capas_are_listed(uow: UnitOfWork, make_persona: Callable[..., P
 
 
 def test_the_demo_has_a_closed_minor_and_an_open_major_deviation_with_an_overdue_capa(
-    uow: UnitOfWork,
+    fixed_clock_demo_database_url: str,
 ) -> None:
-    from atmpchain.demo import seed
     from atmpchain.quality import queries
     from atmpchain.quality.domain import DeviationState, facility_date
 
-    seed(uow)
+    url = fixed_clock_demo_database_url  # the demo, seeded once per run at the test clock's instant
+    settings = Settings(database_url=url, display_timezone="Europe/Vienna", facility_fin="A9999")
+    uow = UnitOfWork(Database(url), FixedClock(), "cli", settings)
     today = facility_date(uow.clock.now(), uow.settings.display_timezone)
     with uow.db.read_session() as session:
         rows = queries.list_deviations(session, today=today)
         overdue = queries.overdue_capas(session, today=today)
         closed = next(r for r in rows if r.state is DeviationState.CLOSED)
         detail = queries.deviation_detail(session, closed.number, today=today)
+    uow.db.dispose()
     # The quality demo's two deviations (the EM and QC demos raise their own besides).
     pairs = [(r.classification.value if r.classification else None, r.state) for r in rows]
     assert ("major", DeviationState.INVESTIGATING) in pairs

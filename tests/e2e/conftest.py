@@ -12,11 +12,10 @@ from pathlib import Path
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
+from tests.conftest import DemoTemplates
 
 from atmpchain.config import Settings
 from atmpchain.db import Database
-from atmpchain.demo import seed
-from atmpchain.uow import UnitOfWork
 from atmpchain.web.app import create_app
 
 # Chromium as root in a container, without the background traffic this closed network refuses.
@@ -38,18 +37,11 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def demo_database(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Path:
+def demo_database(tmp_path_factory: pytest.TempPathFactory, demo_templates: DemoTemplates) -> Path:
     """The demo facility seeded once for the browser tests (seeding every capability's demo
     takes half a minute); each test serves its own copy of it."""
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    shutil.copyfile(sqlite_template, path)
-    settings = Settings(
-        database_url=f"sqlite:///{path}", display_timezone="Europe/Vienna", facility_fin="A9999"
-    )
-    db = Database(settings.database_url)
-    seed(UnitOfWork(db, channel="cli", settings=settings))
-    db.dispose()
-    return path
+    url = demo_templates.copy("sqlite", False, tmp_path_factory.mktemp("e2e-demo"))
+    return Path(url.removeprefix("sqlite:///"))
 
 
 @pytest.fixture

@@ -24,8 +24,7 @@ from tests.web.conftest import web_login
 from atmpchain.clock import FixedClock
 from atmpchain.config import Settings
 from atmpchain.db import Database
-from atmpchain.demo import DEMO_PASSWORD, seed
-from atmpchain.uow import UnitOfWork
+from atmpchain.demo import DEMO_PASSWORD
 from atmpchain.web.app import create_app
 
 #: Examples per operation and phase: with the coverage phase's boundary cases this is about 3,000
@@ -42,12 +41,12 @@ CHECKS = (
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
+def settings(fixed_clock_demo_database_url: str) -> Settings:
     """The test settings, with the lock-out as lenient as the settings allow: the generated
     signatures carry wrong passwords, and a locked account's sessions end at once (issue 9 item
     10), which would turn the rest of the run into 401s that say nothing about the document."""
     return Settings(
-        database_url=database_url,
+        database_url=fixed_clock_demo_database_url,
         display_timezone="Europe/Vienna",
         facility_fin="A9999",
         lockout_threshold=100,
@@ -58,8 +57,8 @@ def settings(database_url: str) -> Settings:
 def live_demo(
     settings: Settings, db: Database, clock: FixedClock
 ) -> Iterator[tuple[str, TestClient]]:
-    """The application on the demo data, served by uvicorn on a free loopback port."""
-    seed(UnitOfWork(db, clock, channel="cli", settings=settings))
+    """The application on the demo data (seeded once per run at the test clock's instant, a copy
+    per test), served by uvicorn on a free loopback port."""
     app = create_app(settings, db=db, clock=clock)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
@@ -71,6 +70,9 @@ def live_demo(
         assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.05)
     port = server.servers[0].sockets[0].getsockname()[1]
+    # Build the OpenAPI document once before schemathesis asks for it: on a busy machine the
+    # first build of a few hundred operations can outlast the client's 10-second read timeout.
+    app.openapi()
     try:
         with TestClient(app, base_url="http://127.0.0.1", follow_redirects=False) as client:
             yield f"http://127.0.0.1:{port}", client

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,11 +16,14 @@ from sqlalchemy.orm import Session
 from atmpchain.accounts.models import User
 from atmpchain.cleanrooms.domain import (
     GRADES,
+    GowningSession,
     GowningStanding,
+    GowningStatus,
     Neighbour,
     RoomState,
     cascade_problems,
     effective_state,
+    gowning_standing,
 )
 from atmpchain.cleanrooms.gowning import policy, standing_of
 from atmpchain.cleanrooms.models import (
@@ -430,3 +433,62 @@ def gowning_overview(session: Session, *, on: date) -> list[GowningLine]:
             )
         )
     return lines
+
+
+# --- qualification over a period, for planners (scheduling, ADR 0035) --------------------------
+
+
+def _user_id(session: Session, username: str) -> int | None:
+    name = username.strip().lower()
+    return session.execute(select(User.id).where(User.username == name)).scalar_one_or_none()
+
+
+def gowning_days(
+    session: Session, username: str, grade: str, start: date, end: date
+) -> list[tuple[date, date]] | None:
+    """The day ranges (inclusive) in `start` .. `end` on which an operator's gowning for `grade`
+    is in force, as recorded today (a day after today counts the sessions recorded so far, so a
+    qualification that will expire shows its end). None when the records hold no gowning session
+    of that operator for that grade (or no account has that username)."""
+    user_id = _user_id(session, username)
+    if user_id is None:
+        return None
+    rows = [
+        GowningSession(on=r.performed_on, passed=r.passed)
+        for r in session.execute(
+            select(GowningRecord.performed_on, GowningRecord.passed).where(
+                GowningRecord.user_id == user_id, GowningRecord.grade == grade
+            )
+        ).all()
+    ]
+    known = policy().get(grade)
+    if not rows:
+        return None
+    if known is None:
+        return []
+    out: list[tuple[date, date]] = []
+    day = start
+    while day <= end:
+        if gowning_standing(rows, known, on=day).status is GowningStatus.QUALIFIED:
+            if out and out[-1][1] == day - timedelta(days=1):
+                out[-1] = (out[-1][0], day)
+            else:
+                out.append((day, day))
+        day += timedelta(days=1)
+    return out
+
+
+def media_fills(session: Session, username: str) -> list[tuple[date, bool]] | None:
+    """An operator's media-fill participations (day, passed), oldest first; None when no account
+    has that username."""
+    user_id = _user_id(session, username)
+    if user_id is None:
+        return None
+    return [
+        (m.performed_on, m.passed)
+        for m in session.execute(
+            select(MediaFillParticipation)
+            .where(MediaFillParticipation.user_id == user_id)
+            .order_by(MediaFillParticipation.performed_on, MediaFillParticipation.id)
+        ).scalars()
+    ]

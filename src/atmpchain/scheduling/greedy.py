@@ -97,6 +97,9 @@ class _Greedy:
         self.rooms = {w.code: w.room for w in problem.workstations}
         self.starts: dict[tuple[str, str], list[Span]] = {}
         self.holidays = rules.holidays
+        # Segregation's clear days and the shifts' first minutes, once (candidates reads them).
+        self.clear = sorted({r.clear_days for r in rules.segregation})
+        self.hours = (0, *sorted({s.start for x in problem.people for s in x.shifts}))
 
     def allowed(self, person: str, step: Step) -> list[Span]:
         key = (person, step.code + "|" + ",".join(step.qualifications) + f"|{step.hands_on}")
@@ -198,28 +201,35 @@ class _Greedy:
             ]
         if step.device_kind is not None:
             lists += [self.s.dev[d.code] for d in p.devices if d.kind == step.device_kind]
-        points = {lo}
+        points = [lo]
         if step.operators:
             for person in p.people:
                 starts = self.allowed(person.code, step)
                 if not starts:
                     continue
                 lists += [self.s.person[person.code], self.s.grade_b[person.code]]
-                points.update(a for a, _ in starts if lo < a <= hi)
+                # The shift starts after `lo` (the ranges are sorted): no scan of the rest.
+                for a, _ in starts[bisect.bisect_right(starts, (lo, 1 << 62)) :]:
+                    if a > hi:
+                        break
+                    points.append(a)
         for busy in lists:
-            points.update(b for _, b in busy if lo < b <= hi)
+            points.extend([b for _, b in busy if lo < b <= hi])
         # A segregated room opens to another class on a later day.
-        clear = [r.clear_days for r in p.rules.segregation]
-        if clear and step.grade is not None:
-            points.update(
-                ((b - 1) // DAY + 1 + k) * DAY + h
-                for r in self.s.rooms.values()
-                for _, b, _ in r
-                for k in set(clear)
-                for h in (0, *sorted({s.start for x in p.people for s in x.shifts}))
-                if lo < ((b - 1) // DAY + 1 + k) * DAY + h <= hi
-            )
-        return sorted(points)
+        if self.clear and step.grade is not None:
+            reach = (max(self.clear) + 1) * DAY + max(self.hours)
+            for r in self.s.rooms.values():
+                for _, b, _ in r:
+                    if b + reach <= lo or b > hi:
+                        continue
+                    base = ((b - 1) // DAY + 1) * DAY
+                    points.extend(
+                        x
+                        for k in self.clear
+                        for h in self.hours
+                        if lo < (x := base + k * DAY + h) <= hi
+                    )
+        return sorted(set(points))
 
     def earliest(self, step: Step, lo: int, hi: int, product_class: str) -> Assignment | None:
         for t in self.candidates(step, lo, hi):

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from atmpchain.errors import NotFound
+from atmpchain.scheduling import facility
 from atmpchain.scheduling.codec import from_data, plan_from_data, problem_from_data
 from atmpchain.scheduling.domain import (
     Batch,
@@ -65,7 +66,10 @@ def rules(session: Session) -> Rules:
 
 def problem_for(session: Session, start: date, days: int) -> Problem:
     """The problem the tables describe for `days` from `start`: active resources with their
-    closures, every template, the facility's rules and the open demand."""
+    closures, every template, the facility's rules and the open demand. Rooms, cabinets,
+    devices and people's gowning and media fill are read from the cleanrooms and equipment
+    records they are linked to (`facility.link`); what is missing there is said in the
+    problem's notes (ADR 0035)."""
     closures: dict[int, list[Closure]] = {}
     for c in session.execute(select(SchedulingClosure)).scalars():
         closures.setdefault(c.resource_id, []).append(
@@ -74,7 +78,7 @@ def problem_for(session: Session, start: date, days: int) -> Problem:
     stations: list[Workstation] = []
     devices: list[Device] = []
     labs: list[QcLab] = []
-    people: list[Person] = []
+    people: list[tuple[Person, str | None]] = []
     rows = session.execute(
         select(SchedulingResource)
         .where(SchedulingResource.active.is_(True))
@@ -98,7 +102,7 @@ def problem_for(session: Session, start: date, days: int) -> Problem:
                 )
             )
         else:
-            people.append(_person(r, spec, shut, start))
+            people.append((_person(r, spec, shut, start), r.username))
     templates = tuple(
         from_data(Template, json.loads(t.template_json))
         for t in session.execute(select(SchedulingTemplate).order_by(SchedulingTemplate.code))
@@ -122,15 +126,26 @@ def problem_for(session: Session, start: date, days: int) -> Problem:
         ).scalars()
         if minute(d.apheresis_from, start) >= 0 and minute(d.apheresis_to, start) < days * 1440
     )
+    facility_rules = rules(session)
+    linked = facility.link(
+        session,
+        start,
+        days,
+        workstations=stations,
+        devices=devices,
+        people=people,
+        media_fill_valid=facility_rules.media_fill_valid_days,
+    )
     return Problem(
         days,
-        tuple(stations),
-        tuple(devices),
+        linked.workstations,
+        linked.devices,
         tuple(labs),
-        tuple(people),
+        linked.people,
         templates,
         demand,
-        rules(session),
+        facility_rules,
+        notes=linked.notes,
     )
 
 

@@ -25,7 +25,8 @@ from atmpchain.scheduling.domain import (
     merge,
     overlaps,
 )
-from atmpchain.scheduling.solver import Outcome, Settings, Status, solve
+from atmpchain.scheduling.rolling import busy, solve_rolling
+from atmpchain.scheduling.solver import Outcome, Settings, solve
 
 # --- what breaks -----------------------------------------------------------------------------
 
@@ -249,10 +250,10 @@ def find_slot(
     """'When can a new patient start?': for each process and material, the earliest apheresis
     at or after `earliest` that fits around the current plan (which stays as it is)."""
     out: list[Slot] = []
-    busy = replace(
+    around = replace(
         problem,
         batches=(),
-        reserved=_busy(problem, current),
+        reserved=busy(problem, current),
         reserved_assays=current.assays,
         reserved_templates=tuple((b.code, b.template) for b in problem.batches),
     )
@@ -266,7 +267,7 @@ def find_slot(
                 (earliest, earliest),
                 material,
             )
-            trial = replace(busy, batches=(new,))
+            trial = replace(around, batches=(new,))
 
             def soonest(built: cpm.Built) -> cp_model.LinearExpr:
                 return 1_000_000 * built.apheresis["NEW"]
@@ -279,23 +280,6 @@ def find_slot(
             assert d is not None
             out.append(Slot(code, material, d.apheresis, d.infusion))
     return out
-
-
-def _busy(problem: Problem, plan: Plan) -> tuple[Assignment, ...]:
-    """The plan's use of each resource as bookings: cabinets and devices for the step's length,
-    people for its hands-on time."""
-    steps = {
-        (b.code, s.code): s for b in problem.batches for s in problem.template(b.template).all_steps
-    }
-    out: list[Assignment] = []
-    for a in plan.assignments:
-        s = steps.get((a.batch, a.step))
-        hands = max(1, s.hands_on) if s else a.end - a.start
-        if a.workstation or a.device:
-            out.append(replace(a, people=()))
-        if a.people:
-            out.append(Assignment(a.batch, a.step, a.start, a.start + hands, None, None, a.people))
-    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,14 +303,14 @@ def book_device(
         target,
         *tuple(x for x in problem.devices if x.kind == target.kind and x.code != device),
     ):
-        busy = merge(
+        taken = merge(
             [(c.start, c.end) for c in d.closures]
             + [(a.start, a.end + chg) for a in plan.assignments if a.device == d.code]
         )
         if d is target:
-            free_here = not any(overlaps(b, (start, end + chg)) for b in busy)
+            free_here = not any(overlaps(b, (start, end + chg)) for b in taken)
         t = start
-        for a, b in busy:
+        for a, b in taken:
             if t + length + chg <= a:
                 break
             t = max(t, b)
@@ -356,53 +340,3 @@ __all__ = [
     "replan",
     "solve_rolling",
 ]
-
-
-# --- a long horizon, a month at a time -------------------------------------------------------
-
-
-def solve_rolling(problem: Problem, settings: Settings, *, window_days: int = 30) -> Outcome:
-    """Plan a long horizon in windows of apheresis dates: each window's batches are solved with
-    the earlier windows' plans as fixed bookings (and its share of the time limit). Not optimal
-    across windows; what keeps several months within a solvable model size (ADR 0031)."""
-    window = window_days * DAY
-    ordered = sorted(problem.batches, key=lambda b: (b.apheresis[0], b.code))
-    chunks: list[list[Batch]] = []
-    for b in ordered:
-        if chunks and chunks[-1][0].apheresis[0] // window == b.apheresis[0] // window:
-            chunks[-1].append(b)
-        else:
-            chunks.append([b])
-    reserved = list(problem.reserved)
-    assays = list(problem.reserved_assays)
-    templates = list(problem.reserved_templates)
-    plans: list[Plan] = []
-    seconds = 0.0
-    statuses: set[Status] = set()
-    for chunk in chunks:
-        share = settings.time_limit * len(chunk) / max(1, len(ordered))
-        part = replace(
-            problem,
-            batches=tuple(chunk),
-            reserved=tuple(reserved),
-            reserved_assays=tuple(assays),
-            reserved_templates=tuple(templates),
-        )
-        out = solve(part, replace(settings, time_limit=share))
-        seconds += out.seconds
-        if out.plan is None:
-            first = day_label(chunk[0].apheresis[0])
-            why = tuple(f"window from {first}: {line}" for line in out.explanation)
-            return Outcome(out.status, None, None, None, None, seconds, why)
-        statuses.add(out.status)
-        plans.append(out.plan)
-        reserved.extend(_busy(part, out.plan))
-        assays.extend(out.plan.assays)
-        templates.extend((b.code, b.template) for b in chunk)
-    merged = Plan(
-        tuple(a for p in plans for a in p.assignments),
-        tuple(x for p in plans for x in p.assays),
-        tuple(d for p in plans for d in p.dates),
-    )
-    status = Status.OPTIMAL if statuses == {Status.OPTIMAL} else Status.FEASIBLE
-    return Outcome(status, merged, None, None, None, seconds)

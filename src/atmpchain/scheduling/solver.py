@@ -21,6 +21,7 @@ from atmpchain.scheduling.domain import (
     AssayBooking,
     Assignment,
     BatchDates,
+    Material,
     Plan,
     Problem,
     is_grade_b,
@@ -102,6 +103,11 @@ def precheck(problem: Problem) -> list[str]:
 
 def _best_greedy(problem: Problem) -> Plan:
     tried = [greedy(problem), greedy(problem, by_deadline=True, pack_rooms=True)]
+    if tried[-1].unscheduled and tried[0].unscheduled:
+        # Fresh material first: its apheresis-to-start hold is a day, a cryopreserved batch's
+        # weeks; placed after the cryopreserved ones, a fresh batch finds the devices taken.
+        fresh = tuple(b.code for b in problem.batches if b.material is Material.FRESH)
+        tried.append(greedy(problem, by_deadline=True, first=fresh, pack_rooms=True))
     # Most urgent first, except that batches it could not place go first (a fresh batch with a
     # fixed apheresis day cannot wait for a device the urgent ones took).
     for _ in range(2):

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
+
 from atmpchain.accounts import sessions
 from atmpchain.config import Settings
 from atmpchain.db import Database
-from atmpchain.demo import DEMO_PASSWORD, seed
+from atmpchain.demo import DEMO_PASSWORD
 from atmpchain.gateway import queries as gateway_queries
 from atmpchain.gateway import trials
 from atmpchain.gateway.domain import InquiryState
@@ -15,11 +17,16 @@ from atmpchain.hospital import orders
 from atmpchain.uow import UnitOfWork
 
 
+@pytest.fixture
+def database_url(demo_database_url: str) -> str:
+    """The demo facility, seeded once per run (a copy per test)."""
+    return demo_database_url
+
+
 def test_the_demo_has_every_state_and_a_trial_with_the_demo_batches(
     db: Database, settings: Settings
 ) -> None:
     uow = UnitOfWork(db, channel="cli", settings=settings)
-    seed(uow)
     with db.read_session() as session:
         lines = gateway_queries.list_inquiries(session, uow.clock.now())
     assert {line.state for line in lines} == set(InquiryState)
@@ -32,7 +39,6 @@ def test_the_demo_has_every_state_and_a_trial_with_the_demo_batches(
 
 def test_a_dose_ordered_for_the_trial_joins_its_patients(db: Database, settings: Settings) -> None:
     uow = UnitOfWork(db, channel="cli", settings=settings)
-    seed(uow)
     physician = sessions.login(uow, username="physician", password=DEMO_PASSWORD).actor
     orders.order_dose(
         uow,

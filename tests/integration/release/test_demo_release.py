@@ -3,23 +3,27 @@ results, its dose infused, and the late sterility result that followed."""
 
 from __future__ import annotations
 
+import pytest
+
 from atmpchain.config import Settings
 from atmpchain.db import Database
-from atmpchain.demo import seed
 from atmpchain.hospital import queries as hospital_queries
 from atmpchain.hospital.domain import DoseStatus
 from atmpchain.manufacturing import queries as batch_queries
 from atmpchain.qc import queries as qc_queries
 from atmpchain.release import queries
 from atmpchain.release.domain import Decision
-from atmpchain.uow import UnitOfWork
+
+
+@pytest.fixture
+def database_url(demo_database_url: str) -> str:
+    """The demo facility, seeded once per run (a copy per test)."""
+    return demo_database_url
 
 
 def test_the_demo_batch_is_certified_before_all_results_infused_and_then_fails_sterility(
     db: Database, settings: Settings
 ) -> None:
-    uow = UnitOfWork(db, channel="cli", settings=settings)
-    seed(uow)
     with db.read_session() as session:
         completed = [b for b in batch_queries.batch_lines(session) if b.status == "completed"]
         (batch,) = completed
