@@ -79,6 +79,12 @@ PAGES: dict[str, tuple[str, ...]] = {
         "/translation/cost",
         "/translation/doe/1",
         "/translation/cost/1",
+        "/scheduling/resources",
+        "/scheduling/resources/OP01",
+        "/scheduling/closures",
+        "/scheduling/demand",
+        "/scheduling/disruptions",
+        "/scheduling/plans/1",
     ),
     "coordinator": (
         "/gateway/inquiries",

@@ -89,6 +89,10 @@ PAGES: dict[str, tuple[Permission, ...]] = {
     "/scheduling/gantt": (Permission.VIEW_SCHEDULE,),
     "/scheduling/mine": (Permission.VIEW_SCHEDULE,),
     "/scheduling/mine.ics": (Permission.VIEW_SCHEDULE,),
+    "/scheduling/resources": (Permission.VIEW_SCHEDULE,),
+    "/scheduling/closures": (Permission.VIEW_SCHEDULE,),
+    "/scheduling/demand": (Permission.VIEW_SCHEDULE,),
+    "/scheduling/disruptions": (Permission.PLAN_SCHEDULE,),
 }
 
 #: JSON reads that people make with their session, and the permission each needs.
@@ -124,6 +128,11 @@ API_READS: dict[str, tuple[Permission, ...]] = {
     "/api/qc/notices": (Permission.ACKNOWLEDGE_QC_NOTICE,),
     "/api/translation/doe": (Permission.VIEW_TRANSLATION,),
     "/api/translation/cost": (Permission.VIEW_TRANSLATION,),
+    "/api/scheduling/resources": (Permission.VIEW_SCHEDULE,),
+    "/api/scheduling/closures": (Permission.VIEW_SCHEDULE,),
+    "/api/scheduling/demand": (Permission.VIEW_SCHEDULE,),
+    "/api/scheduling/notices": (Permission.VIEW_SCHEDULE,),
+    "/api/scheduling/plans/999999/notices": (Permission.VIEW_SCHEDULE,),
 }
 
 
@@ -162,6 +171,8 @@ RECORD_READS: dict[str, tuple[Permission, ...]] = {
     "/api/scheduling/plans/latest": (Permission.VIEW_SCHEDULE,),
     "/api/scheduling/plans/999999": (Permission.VIEW_SCHEDULE,),
     "/api/scheduling/slot?earliest=2027-01-04": (Permission.VIEW_SCHEDULE,),
+    "/scheduling/plans/999999": (Permission.VIEW_SCHEDULE,),
+    "/scheduling/resources/NO-SUCH": (Permission.VIEW_SCHEDULE,),
 }
 
 

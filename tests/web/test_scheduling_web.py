@@ -25,7 +25,13 @@ READERS = [r for r in Role if r is not Role.DEVICE]
 
 
 @pytest.fixture
-def planned(uow: UnitOfWork, make_persona: Callable[..., Persona]) -> Persona:
+def otto(make_persona: Callable[..., Persona]) -> Persona:
+    """An operator whose account is person OP01 of the plan."""
+    return make_persona(Role.OPERATOR, username="otto", full_name="Otto Operator")
+
+
+@pytest.fixture
+def planned(uow: UnitOfWork, make_persona: Callable[..., Persona], otto: Persona) -> Persona:
     """A small plan (three batches) saved as version 1; person OP01 is the account 'otto'."""
     planner = make_persona(Role.PROCESS_SCIENTIST, username="pia", full_name="Pia Planner")
     problem = month_problem(1, batches_per_month=40)
@@ -44,9 +50,8 @@ def planned(uow: UnitOfWork, make_persona: Callable[..., Persona]) -> Persona:
 
 
 def test_plan_gantt_mine_and_calendar_feed(
-    client: TestClient, planned: Persona, make_persona: Callable[..., Persona]
+    client: TestClient, planned: Persona, otto: Persona
 ) -> None:
-    otto = make_persona(Role.OPERATOR, username="otto", full_name="Otto Operator")
     web_login(client, otto.actor.username, otto.password)
     page = client.get("/scheduling")
     assert page.status_code == 200 and "B001" in page.text and "Version 1" in page.text

@@ -224,6 +224,11 @@ class AuditAction(enum.Enum):
     SCHEDULING_RULES_SAVED = ("scheduling:rules:saved", ActionKind.CREATE)
     SCHEDULING_DEMAND_ADDED = ("scheduling:demand:added", ActionKind.CREATE)
     SCHEDULING_PLAN_SAVED = ("scheduling:plan:saved", ActionKind.CREATE)
+    # scheduling entry and re-planning (issue 15, ADR 0034): edits, withdrawals, notices
+    SCHEDULING_RESOURCE_CHANGED = ("scheduling:resource:changed", ActionKind.CHANGE)
+    SCHEDULING_DEMAND_CHANGED = ("scheduling:demand:changed", ActionKind.CHANGE)
+    SCHEDULING_DEMAND_WITHDRAWN = ("scheduling:demand:withdrawn", ActionKind.RETIRE)
+    SCHEDULING_NOTICE_ACKNOWLEDGED = ("scheduling:notice:acknowledged", ActionKind.EVENT)
     # issue 10 item 11: the shipper's log marked "to follow" at receipt, attached later (by a
     # person, or by the logger's own upload with its API token)
     SHIPPER_LOG_ATTACHED = ("hospital:shipper-log:attached", ActionKind.CREATE)

@@ -209,6 +209,10 @@ WORDING: dict[AuditAction, str] = {
     A.SCHEDULING_RULES_SAVED: "saved the facility's scheduling rules",
     A.SCHEDULING_DEMAND_ADDED: "entered a patient's batch to schedule",
     A.SCHEDULING_PLAN_SAVED: "saved a plan version",
+    A.SCHEDULING_RESOURCE_CHANGED: "changed a scheduling resource",
+    A.SCHEDULING_DEMAND_CHANGED: "changed a patient's batch to schedule",
+    A.SCHEDULING_DEMAND_WITHDRAWN: "withdrew a patient's batch from scheduling",
+    A.SCHEDULING_NOTICE_ACKNOWLEDGED: "acknowledged a scheduling notice",
 }
 
 _BY_CODE = {action.value: text for action, text in WORDING.items()}

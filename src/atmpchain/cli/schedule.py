@@ -1,5 +1,6 @@
 """`atmpchain schedule ...`: solve and save a plan, show a plan version, find a slot for a new
-patient or a device booking, and load the sample facility."""
+patient or a device booking, and load the sample facility; entering the planning data, what
+broke and my notices are in `schedule_entry`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import typer
 from rich.table import Table
 
 from atmpchain.accounts.domain import Permission
-from atmpchain.cli import common
+from atmpchain.cli import common, schedule_entry
 from atmpchain.cli.common import console
 from atmpchain.cli.materials import As, guard, parse_day
 from atmpchain.scheduling import queries, service
@@ -23,6 +24,11 @@ app = typer.Typer(
     help="Scheduling: plan rooms, devices, people, QC and patients' windows (CP-SAT).",
     no_args_is_help=True,
 )
+app.add_typer(schedule_entry.resource_app, name="resource")
+app.add_typer(schedule_entry.closure_app, name="closure")
+app.add_typer(schedule_entry.demand_app, name="demand")
+app.command("broke")(schedule_entry.broke)
+app.command("notices")(schedule_entry.my_notices)
 Limit = Annotated[float, typer.Option(help="Seconds the solver may take.")]
 Seed = Annotated[int, typer.Option(help="Random seed (the same seed gives the same plan).")]
 

@@ -123,6 +123,12 @@ class SchedulingDemand(Base):
     status: Mapped[DemandStatus] = mapped_column(enum_column(DemandStatus))
     created_at: Mapped[datetime]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The treating physician's account: told when a re-plan moves this patient's infusion.
+    physician: Mapped[str | None] = mapped_column(String(64))
+    # Why the batch is no longer planned for (withdrawn, failed and remade).
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
+    # For a batch made again after a failure: the batch it replaces.
+    remade_from: Mapped[str | None] = mapped_column(String(40))
 
 
 class SchedulingPlan(Base):
@@ -150,3 +156,35 @@ class SchedulingPlan(Base):
     note: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class NoticeRecipient(enum.Enum):
+    """Whom a scheduling notice is for."""
+
+    PERSON = "person"  # an operator or QP whose work moved (their account)
+    PHYSICIAN = "physician"  # the treating physician of a patient whose infusion moved
+    PLANNERS = "planners"  # no account to tell: whoever plans passes it on
+
+
+class SchedulingNotice(Base):
+    """A notice a re-plan sent, written in the transaction of the plan version that caused it;
+    acknowledged by its recipient (or, for the planners, by any of them)."""
+
+    __tablename__ = "scheduling_notice"
+    __table_args__ = (
+        CheckConstraint(
+            "recipient_kind = 'planners' OR recipient_username IS NOT NULL",
+            name="recipient_named",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("scheduling_plan.id"), index=True)
+    recipient_kind: Mapped[NoticeRecipient] = mapped_column(enum_column(NoticeRecipient))
+    recipient_username: Mapped[str | None] = mapped_column(String(64), index=True)
+    # The person code or the batch the notice is about, for the page's list.
+    subject: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

@@ -15,14 +15,16 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from atmpchain.accounts import queries as account_queries
 from atmpchain.accounts.domain import Actor, Permission
 from atmpchain.audit.actions import AuditAction
 from atmpchain.errors import Conflict, InvalidInput, NotFound
 from atmpchain.materials.domain import clean_text as _text
-from atmpchain.scheduling import queries
+from atmpchain.scheduling import notices, queries
 from atmpchain.scheduling.check import measure
 from atmpchain.scheduling.codec import to_data
 from atmpchain.scheduling.domain import Grade, Material, Rules, Template
+from atmpchain.scheduling.entry import check_spec
 from atmpchain.scheduling.models import (
     DemandStatus,
     ResourceKind,
@@ -47,6 +49,19 @@ def _enum(kind: type[Any], value: str, field: str) -> Any:
     except ValueError:
         options = ", ".join(e.value for e in kind)
         raise InvalidInput(f"{value!r} is not one of {options}", field=field) from None
+
+
+def account(uow: UnitOfWork, username: str | None, field: str) -> str | None:
+    """An existing account's username (lower case), or None for blank; a typo is refused here
+    rather than found when a notice reaches nobody. Call inside the unit of work."""
+    name = (username or "").strip().lower()
+    if not name:
+        return None
+    try:
+        account_queries.find_user_id(uow.session, name)
+    except NotFound:
+        raise InvalidInput(f"there is no account '{name}'", field=field) from None
+    return name
 
 
 def save_resource(
@@ -74,6 +89,7 @@ def save_resource(
         device_kind = _text(device_kind, field="device_kind", limit=80)
     if not 1 <= capacity <= 1000:
         raise InvalidInput("capacity is a whole number from 1 to 1000", field="capacity")
+    spec = check_spec(resource_kind.value, spec or {})
     row = SchedulingResource(
         code=code,
         kind=resource_kind,
@@ -91,6 +107,7 @@ def save_resource(
         s = uow.session
         if s.execute(select(SchedulingResource.id).where(SchedulingResource.code == code)).scalar():
             raise Conflict(f"there is already a resource {code}", field="code")
+        username = row.username = account(uow, username, "username")
         row.created_at = uow.clock.now()
         s.add(row)
         s.flush()
@@ -135,30 +152,42 @@ def add_closure(
         ).scalar()
         if resource is None:
             raise NotFound(f"there is no resource {resource_code}", field="resource_code")
-        row = SchedulingClosure(
-            resource_id=resource.id,
-            starts_at=starts_at,
-            ends_at=ends_at,
-            reason=why,
-            created_at=uow.clock.now(),
-            created_by_id=actor.user_id,
-        )
-        s.add(row)
-        s.flush()
-        uow.audit.record(
-            AuditAction.SCHEDULING_CLOSURE_ADDED,
-            actor=actor,
-            record_type="scheduling_closure",
-            record_id=row.id,
-            after={
-                "resource": resource_code,
-                "starts_at": starts_at,
-                "ends_at": ends_at,
-                "reason": why,
-            },
-        )
+        new_id = close(uow, actor, resource, starts_at, ends_at, why)
         uow.commit()
-        return row.id
+        return new_id
+
+
+def close(
+    uow: UnitOfWork,
+    actor: Actor,
+    resource: SchedulingResource,
+    starts_at: datetime,
+    ends_at: datetime,
+    why: str,
+    room: str | None = None,
+) -> int:
+    """Write one closure and its audit row inside an open unit of work (checked values)."""
+    row = SchedulingClosure(
+        resource_id=resource.id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        reason=why,
+        created_at=uow.clock.now(),
+        created_by_id=actor.user_id,
+    )
+    uow.session.add(row)
+    uow.session.flush()
+    after: dict[str, Any] = {"resource": resource.code}
+    if room is not None:
+        after["room"] = room
+    uow.audit.record(
+        AuditAction.SCHEDULING_CLOSURE_ADDED,
+        actor=actor,
+        record_type="scheduling_closure",
+        record_id=row.id,
+        after={**after, "starts_at": starts_at, "ends_at": ends_at, "reason": why},
+    )
+    return row.id
 
 
 def save_template(uow: UnitOfWork, *, actor: Actor, template: Template) -> str:
@@ -214,6 +243,18 @@ def save_rules(uow: UnitOfWork, *, actor: Actor, rules: Rules) -> None:
         uow.commit()
 
 
+def check_windows(
+    apheresis_from: datetime, apheresis_to: datetime, infusion_from: datetime, infusion_to: datetime
+) -> None:
+    """A patient's windows in order: each ends after it starts, the infusion after apheresis."""
+    if apheresis_to < apheresis_from:
+        raise InvalidInput("the apheresis window ends before it starts", field="apheresis_to")
+    if infusion_to < infusion_from:
+        raise InvalidInput("the infusion window ends before it starts", field="infusion_to")
+    if infusion_to <= apheresis_from:
+        raise InvalidInput("the infusion window ends before apheresis", field="infusion_to")
+
+
 def add_demand(
     uow: UnitOfWork,
     *,
@@ -227,17 +268,14 @@ def add_demand(
     infusion_from: datetime,
     infusion_to: datetime,
     priority: int = 1,
+    physician: str | None = None,
 ) -> str:
-    """Enter one patient's batch to plan."""
+    """Enter one patient's batch to plan; `physician` is the treating physician's account,
+    told when a re-plan moves the infusion (else the planners are)."""
     actor.require(Permission.PLAN_SCHEDULE)
     code = _text(batch_code, field="batch_code", limit=40)
     kind = _enum(Material, material, "material")
-    if apheresis_to < apheresis_from:
-        raise InvalidInput("the apheresis window ends before it starts", field="apheresis_to")
-    if infusion_to < infusion_from:
-        raise InvalidInput("the infusion window ends before it starts", field="infusion_to")
-    if infusion_to <= apheresis_from:
-        raise InvalidInput("the infusion window ends before apheresis", field="infusion_to")
+    check_windows(apheresis_from, apheresis_to, infusion_from, infusion_to)
     if not 1 <= priority <= 10:
         raise InvalidInput("priority is a whole number from 1 to 10", field="priority")
     with uow:
@@ -253,6 +291,7 @@ def add_demand(
             select(SchedulingDemand.id).where(SchedulingDemand.batch_code == code)
         ).scalar():
             raise Conflict(f"batch {code} is already planned for", field="batch_code")
+        doctor = account(uow, physician, "physician")
         row = SchedulingDemand(
             batch_code=code,
             patient_ref=_text(patient_ref, field="patient_ref", limit=64),
@@ -266,6 +305,7 @@ def add_demand(
             status=DemandStatus.OPEN,
             created_at=uow.clock.now(),
             created_by_id=actor.user_id,
+            physician=doctor,
         )
         s.add(row)
         s.flush()
@@ -281,6 +321,7 @@ def add_demand(
                 "priority": priority,
                 "apheresis": [apheresis_from, apheresis_to],
                 "infusion": [infusion_from, infusion_to],
+                "physician": doctor,
             },
         )
         uow.commit()
@@ -294,6 +335,8 @@ class Saved:
     explanation: tuple[str, ...]
     affected_people: tuple[str, ...]
     affected_patients: tuple[str, ...]
+    changes: tuple[str, ...] = ()
+    notices: int = 0
 
 
 def solve_plan(
@@ -377,6 +420,19 @@ def solve_plan(
                 "affected_patients": diff_data["patients"] if diff_data else [],
             },
         )
+        told_count = 0
+        same = previous is not None and previous.horizon_start == start
+        if same and previous is not None and previous.plan is not None:
+            # In the plan version's own transaction: no version without its notices. Only a
+            # re-plan of the same horizon is told: another horizon's minutes are not comparable.
+            told_count = notices.send(
+                uow,
+                notices.Sent(row.id, version, start, outcome.explanation),
+                change,
+                previous.plan,
+                plan,
+                problem,
+            )
         if diff_data and (diff_data["people"] or diff_data["patients"]):
             told = (version, diff_data["people"], diff_data["patients"])
             # After commit: the message never speaks of a version that was rolled back.
@@ -392,4 +448,6 @@ def solve_plan(
         outcome.explanation,
         change.people if change else (),
         change.patients if change else (),
+        tuple(c.text for c in change.changes) if change else (),
+        told_count,
     )

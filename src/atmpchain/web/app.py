@@ -38,6 +38,8 @@ from atmpchain.web.api import quality as quality_api
 from atmpchain.web.api import refusals as refusals_api
 from atmpchain.web.api import release as release_api
 from atmpchain.web.api import scheduling as scheduling_api
+from atmpchain.web.api import scheduling_entry as scheduling_entry_api
+from atmpchain.web.api import scheduling_replan as scheduling_replan_api
 from atmpchain.web.api import shipper_logs as shipper_logs_api
 from atmpchain.web.api import telemetry as telemetry_api
 from atmpchain.web.api import translation as translation_api
@@ -72,6 +74,8 @@ from atmpchain.web.pages import quality as quality_pages
 from atmpchain.web.pages import refusals as refusals_pages
 from atmpchain.web.pages import release as release_pages
 from atmpchain.web.pages import scheduling as scheduling_pages
+from atmpchain.web.pages import scheduling_entry as scheduling_entry_pages
+from atmpchain.web.pages import scheduling_replan as scheduling_replan_pages
 from atmpchain.web.pages import translation as translation_pages
 from atmpchain.web.pages import translation_assess as translation_assess_pages
 from atmpchain.web.pages import translation_cost as translation_cost_pages
@@ -101,6 +105,8 @@ ROUTERS = (
     translation_api.router,
     qc_api.router,
     scheduling_api.router,
+    scheduling_entry_api.router,
+    scheduling_replan_api.router,
     auth_pages.router,
     dashboard_pages.router,
     accounts_pages.router,
@@ -138,6 +144,8 @@ ROUTERS = (
     cleanrooms_api.router,
     cleanrooms_pages.router,
     scheduling_pages.router,
+    scheduling_entry_pages.router,
+    scheduling_replan_pages.router,
 )
 
 

@@ -16,7 +16,7 @@ from markupsafe import Markup
 from atmpchain.accounts.domain import Permission
 from atmpchain.errors import DomainError, InvalidInput
 from atmpchain.moments import parse_day
-from atmpchain.scheduling import queries, service
+from atmpchain.scheduling import notices, queries, service
 from atmpchain.scheduling.solver import Settings
 from atmpchain.web.deps import Auth, CurrentAuth, State, UoW
 from atmpchain.web.pages.coldchain import plotly_bundle
@@ -187,7 +187,11 @@ def _mine(state: State, auth: Auth) -> tuple[queries.PlanVersion | None, list[qu
 def mine(request: Request, auth: CurrentAuth, state: State) -> Response:
     """My own schedule in the latest plan, and the address of my calendar feed."""
     found, bars = _mine(state, auth)
-    return render(request, "scheduling/mine.html", auth, plan=found, bars=bars)
+    with state.db.read_session() as session:
+        told = notices.for_actor(session, auth.actor)
+    # Open notices first, then the last few acknowledged ones for reference.
+    told = [n for n in told if not n.acknowledged_at] + [n for n in told if n.acknowledged_at][:10]
+    return render(request, "scheduling/mine.html", auth, plan=found, bars=bars, notices=told)
 
 
 def _ics_text(value: str) -> str:
