@@ -56,6 +56,8 @@ def test_plan_gantt_mine_and_calendar_feed(
     page = client.get("/scheduling")
     assert page.status_code == 200 and "B001" in page.text and "Version 1" in page.text
     assert "Solve and save" not in page.text  # an operator reads the plan, does not make it
+    # The sample suite's rooms have no cleanrooms record: the plan says so rather than guessing.
+    assert 'data-testid="plan-facility-notes"' in page.text
     for by in ("workstation", "device", "person"):
         chart = client.get(f"/scheduling/gantt?by={by}")
         assert chart.status_code == 200
