@@ -33,6 +33,7 @@ from atmpchain.audit.segments import (
     VERIFY_COLUMNS,
     check_in_parallel,
     shareable,
+    stored_time,
     stream_rows,
 )
 from atmpchain.audit.signing import Checkpoint, Signer, TrustedKey
@@ -231,7 +232,7 @@ def verify(
     else:
         rows = stream_rows(db, on_rows=on_progress)
         try:
-            segment = check_segment(rows, keep=wanted)
+            segment = check_segment(rows, keep=wanted, time=stored_time(db))
         finally:
             rows.close()  # release the server-side cursor at once when the walk stops early
         report = join_segments([segment], anchor=anchor, keep=keep)
