@@ -166,8 +166,12 @@ def check_in_parallel(
     processes: int,
     keep: Collection[int],
     on_stretch: Callable[[SegmentReport], None] | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> list[SegmentReport]:
-    """Check the chain in `processes` stretches at once; the reports in sequence order."""
+    """Check the chain in `processes` stretches at once; the reports in sequence order.
+
+    `meanwhile` runs in this process while the workers walk (the checkpoints' signatures).
+    """
     with db.read_session() as session:
         first, last = session.execute(
             select(func.min(AuditRecord.seq), func.max(AuditRecord.seq))
@@ -181,6 +185,8 @@ def check_in_parallel(
         futures = {
             pool.submit(check_stretch, url, lo, hi, wanted): i for i, (lo, hi) in enumerate(bounds)
         }
+        if meanwhile is not None:
+            meanwhile()
         reports: list[SegmentReport | None] = [None] * len(bounds)
         for future in as_completed(futures):
             report = future.result()

@@ -12,7 +12,7 @@ from sqlalchemy import Table, func, select, text
 from sqlalchemy.orm import Session
 
 from atmpchain.audit.actions import ActionKind, AuditAction
-from atmpchain.audit.checkpoints import Coverage, check_checkpoints
+from atmpchain.audit.checkpoints import Coverage, check_checkpoints, signature_problems
 from atmpchain.audit.domain import (
     GENESIS_HASH,
     Anchor,
@@ -219,6 +219,12 @@ def verify(
     checkpoints = stored_checkpoints(db)
     keep = {c.seq for c in checkpoints}
     wanted = keep if anchor is None else {*keep, anchor.seq}
+    signatures: dict[Checkpoint, str | None] = {}
+
+    def check_signatures() -> None:
+        if keys is not None:
+            signatures.update(signature_problems(checkpoints, keys))
+
     if records is not None:
         report = verify_chain(records, anchor=anchor, keep=keep)
     elif processes > 1 and shareable(db):
@@ -227,6 +233,7 @@ def verify(
             processes=processes,
             keep=wanted,
             on_stretch=None if on_progress is None else lambda s: on_progress(s.checked),
+            meanwhile=check_signatures,
         )
         report = join_segments(segments, anchor=anchor, keep=keep)
     else:
@@ -244,6 +251,7 @@ def verify(
         walked_to=report.verified_to,
         keys=keys,
         coverage=coverage,
+        signatures=signatures or None,  # made while the workers walked, or now
     )
     report = replace(report, checkpoints=verdict)
     if report.ok and not verdict.ok:
