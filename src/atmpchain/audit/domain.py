@@ -300,6 +300,7 @@ def check_segment(
     checked = 0
     hashed = 0
     quick = time.quick
+    framed: dict[tuple[Any, ...], str] = {}
     for row in records:
         seq, at, actor_id, user, channel, action, rtype, rid, why, old, new, prev, digest = row
         if first is None:
@@ -314,11 +315,20 @@ def check_segment(
             stamp = quick(at)
         except (TypeError, IndexError, ValueError, AttributeError):
             stamp = ""  # a value the quick reading does not expect: the exact one decides
+        # Who, where and what repeat across many records: their framed text is made once each.
+        # The value's type is part of the key, so that 1.0 or True never reuses the text of 1.
+        key = (actor_id, actor_id.__class__, user, channel, action, rtype)
+        who = framed.get(key)
+        if who is None:
+            if len(framed) >= _FRAMED_LIMIT:
+                framed.clear()
+            who = framed[key] = (
+                f"{'~' if actor_id is None else f'{len(str(actor_id))}:{actor_id}'}"
+                f"{len(user)}:{user}{len(channel)}:{channel}{len(action)}:{action}"
+                f"{len(rtype)}:{rtype}"
+            )
         data = (
-            f"{len(n)}:{n}{len(stamp)}:{stamp}"
-            f"{'~' if actor_id is None else f'{len(str(actor_id))}:{actor_id}'}"
-            f"{len(user)}:{user}{len(channel)}:{channel}{len(action)}:{action}"
-            f"{len(rtype)}:{rtype}{len(rid)}:{rid}"
+            f"{len(n)}:{n}{len(stamp)}:{stamp}{who}{len(rid)}:{rid}"
             f"{'~' if why is None else f'{len(why)}:{why}'}"
             f"{'~' if old is None else f'{len(old)}:{old}'}"
             f"{'~' if new is None else f'{len(new)}:{new}'}{len(prev)}:{prev}"
@@ -341,6 +351,10 @@ def check_segment(
         expected_seq = seq + 1
         last = (seq, digest)
     return SegmentReport(first, last, checked, hashed, kept)
+
+
+#: At most this many framed (actor, channel, action, record type) texts are kept during a walk.
+_FRAMED_LIMIT = 50_000
 
 
 def _exact_input(time: StoredTime, row: Sequence[Any]) -> bytes | None:
