@@ -47,7 +47,17 @@ from atmpchain.clock import SystemClock
 from atmpchain.config import Settings
 from atmpchain.db import Database
 from atmpchain.uow import UnitOfWork
-from benchmarks.report import MB, Measured, Row, Skipped, add_rows, fastest
+from benchmarks.report import (
+    AIM,
+    MB,
+    Measured,
+    Row,
+    Skipped,
+    add_rows,
+    fastest,
+    load_average,
+    record_aim,
+)
 from benchmarks.report import console as report_console
 from benchmarks.scratch import BACKENDS, Unavailable, scratch_database
 
@@ -60,6 +70,13 @@ INSERT_BATCH = 5_000
 CHECKPOINT_EVERY = 1_000
 #: Worker processes for the parallel verify row (issue 17, item 4): this machine's two cores.
 PROCESSES = 2
+RAW_WRITE_PATH = "raw INSERT + COMMIT (exec_driver_sql)"
+AUDITED_WRITE_PATH = "users.update_details (service layer)"
+FETCH_PATH = "DBAPI fetch of the same rows only (no hashing)"
+VERIFY_PATH = "audit.service.verify(db)"
+PARALLEL_PATH = f"verify(db, processes={PROCESSES}): stretches checked at once"
+SIGNED_PATH = f"verify(db) + a signed checkpoint per {CHECKPOINT_EVERY:,} records"
+SIGNED_PARALLEL_PATH = f"the same, processes={PROCESSES}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,8 +180,8 @@ def measure_writes(backend: str, url: str, counts: Counts) -> list[Measured]:
     finally:
         db.dispose()
     return [
-        Measured(backend, "raw INSERT + COMMIT (exec_driver_sql)", n, raw_seconds, baseline=True),
-        Measured(backend, "users.update_details (service layer)", n, service_seconds),
+        Measured(backend, RAW_WRITE_PATH, n, raw_seconds, baseline=True),
+        Measured(backend, AUDITED_WRITE_PATH, n, service_seconds),
     ]
 
 
@@ -176,7 +193,8 @@ def _writes_table(rows: list[Row], counts: Counts) -> Table:
             f"blocks after {counts.warmup} untimed ones. Service path: UnitOfWork, SELECT ... "
             "FOR UPDATE, UPDATE user_account, audit row with hash chain, COMMIT. Password hashing "
             "(Argon2id, only for creating and logging in the acting admin) is not in the measured "
-            "loop. Raw path: a plain bench_raw(id, payload) table on the same engine."
+            "loop. Raw path: a plain bench_raw(id, payload) table on the same engine. "
+            f"{load_average()} at the end of the run: commits slow unevenly on a busy machine."
         ),
         caption_justify="left",
     )
@@ -336,9 +354,14 @@ def measure_verify(backend: str, url: str, counts: Counts, console: Console) -> 
         signed_seconds = fastest(
             counts.repeats, lambda: signed.append(audit_service.verify(db, keys=keys))
         )
-        checked = signed[-1].checkpoints
-        if not signed[-1].ok or checked is None or checked.verified != length // CHECKPOINT_EVERY:
-            raise RuntimeError(f"the signed benchmark chain does not verify: {signed[-1]}")
+        signed_parallel_seconds = fastest(
+            counts.repeats,
+            lambda: signed.append(audit_service.verify(db, keys=keys, processes=PROCESSES)),
+        )
+        for run in (signed[0], signed[-1]):
+            checked = run.checkpoints
+            if not run.ok or checked is None or checked.verified != length // CHECKPOINT_EVERY:
+                raise RuntimeError(f"the signed benchmark chain does not verify: {run}")
     finally:
         db.dispose()
     blobs = [hash_input(*record[:12]) for record in records]
@@ -349,14 +372,7 @@ def measure_verify(backend: str, url: str, counts: Counts, console: Console) -> 
     memory_seconds = fastest(counts.repeats, lambda: verify_chain(records))
     return [
         # Issue 17's baseline: reading the same rows through the bare driver, nothing else.
-        Measured(
-            backend,
-            "DBAPI fetch of the same rows only (no hashing)",
-            length,
-            fetch_seconds,
-            nbytes,
-            True,
-        ),
+        Measured(backend, FETCH_PATH, length, fetch_seconds, nbytes, True),
         Measured(
             backend, "raw hashlib.sha256 over the bytes", length, raw_seconds, nbytes, aimed=False
         ),
@@ -368,21 +384,10 @@ def measure_verify(backend: str, url: str, counts: Counts, console: Console) -> 
             nbytes,
             aimed=False,
         ),
-        Measured(backend, "audit.service.verify(db)", length, verify_seconds, nbytes),
-        Measured(
-            backend,
-            f"verify(db, processes={PROCESSES}): stretches checked at once",
-            length,
-            parallel_seconds,
-            nbytes,
-        ),
-        Measured(
-            backend,
-            f"verify(db) + a signed checkpoint per {CHECKPOINT_EVERY:,} records",
-            length,
-            signed_seconds,
-            nbytes,
-        ),
+        Measured(backend, VERIFY_PATH, length, verify_seconds, nbytes),
+        Measured(backend, PARALLEL_PATH, length, parallel_seconds, nbytes),
+        Measured(backend, SIGNED_PATH, length, signed_seconds, nbytes),
+        Measured(backend, SIGNED_PARALLEL_PATH, length, signed_parallel_seconds, nbytes),
     ]
 
 
@@ -414,8 +419,9 @@ def _verify_table(rows: list[Row], counts: Counts) -> Table:
             "only split the cost: sha256 over the bytes already in memory, and verify_chain "
             "over StoredRecords already in memory (hash_input + sha256 + link checks, no "
             f"database). The parallel row checks {PROCESSES} stretches in {PROCESSES} worker "
-            "processes (their start-up included). The last row adds one Ed25519 "
-            f"checkpoint per {CHECKPOINT_EVERY:,} records, each signature and hash checked."
+            "processes (their start-up included). The last two rows add one Ed25519 "
+            f"checkpoint per {CHECKPOINT_EVERY:,} records, each signature and hash checked, in "
+            f"1 and {PROCESSES} processes. {load_average()} at the end of the run."
         ),
         caption_justify="left",
     )
@@ -463,6 +469,53 @@ def main(*, quick: bool = False) -> None:
         console.print("[yellow]--quick: small counts, a smoke run; the numbers are noisy.[/yellow]")
     console.print(_writes_table(write_rows, counts))
     console.print(_verify_table(verify_rows, counts))
+    record_aims(write_rows, verify_rows, counts)
+
+
+def record_aims(write_rows: list[Row], verify_rows: list[Row], counts: Counts) -> None:
+    """Issue 17's aims for the audit trail, for the closing table of `make bench`: audited writes
+    at half a raw INSERT + COMMIT (with the load average: a busy machine slows commits unevenly),
+    and verify in 1 and 2 processes, with and without signed checkpoints, at half the bare
+    fetch and faster with 2 processes than with 1."""
+    load = load_average()
+    rates = {
+        (m.backend, m.path): m.per_second
+        for m in [*write_rows, *verify_rows]
+        if isinstance(m, Measured)
+    }
+    for backend in BACKENDS:
+        raw, audited = (
+            rates.get((backend, RAW_WRITE_PATH)),
+            rates.get((backend, AUDITED_WRITE_PATH)),
+        )
+        if raw and audited:
+            ratio = audited / raw
+            record_aim(
+                "audited write (service write + audit row, one transaction)",
+                backend,
+                f"{audited:,.0f}/s, {ratio:.0%} of raw INSERT+COMMIT ({raw:,.0f}/s)",
+                ">= 50% of raw INSERT+COMMIT",
+                ratio >= AIM,
+                load,
+            )
+        fetch = rates.get((backend, FETCH_PATH))
+        if not fetch:
+            continue
+        for one, many, what in (
+            (VERIFY_PATH, PARALLEL_PATH, f"audit verify, {counts.chain:,} records"),
+            (SIGNED_PATH, SIGNED_PARALLEL_PATH, "audit verify with signed checkpoints"),
+        ):
+            single, parallel = rates[(backend, one)], rates[(backend, many)]
+            for processes, rate in ((1, single), (PROCESSES, parallel)):
+                faster = processes == 1 or parallel > single
+                record_aim(
+                    f"{what}, {processes} process{'es' if processes > 1 else ''}",
+                    backend,
+                    f"{rate:,.0f}/s, {rate / fetch:.0%} of bare fetch ({fetch:,.0f}/s)",
+                    ">= 50% of bare fetch, faster with 2 processes",
+                    rate / fetch >= AIM and faster,
+                    load,
+                )
 
 
 if __name__ == "__main__":

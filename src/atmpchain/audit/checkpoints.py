@@ -187,20 +187,24 @@ def check_checkpoints(
     walked_to: int,
     keys: Mapping[str, TrustedKey] | None,
     coverage: Coverage | None = None,
+    signatures: Mapping[Checkpoint, str | None] | None = None,
 ) -> CheckpointReport:
     """Check every checkpoint's signature, and its hash against the walked chain; with
     `coverage` (a key is configured), also that none is missing.
 
     `hashes` holds the hash the walk found at each checkpoint's record; records up to `walked_to`
     verified, and the stored chain ends at `head_seq`. `keys` are the trusted keys by id (None:
-    none configured, so nothing can be checked).
+    none configured, so nothing can be checked). `signatures` are the checkpoints' signature
+    verdicts from `signature_problems`, when they were made already (while the chain was walked).
     """
-    report = _check_each(checkpoints, hashes, head_seq=head_seq, walked_to=walked_to, keys=keys)
-    if coverage is None or keys is None or report.status is CheckpointStatus.FAILED:
-        return report
-    good = sorted(
-        c.seq for c in checkpoints if c.seq <= walked_to and _signature_problem(c, keys) is None
+    if keys is not None and signatures is None:
+        signatures = signature_problems(checkpoints, keys)
+    report = _check_each(
+        checkpoints, hashes, head_seq=head_seq, walked_to=walked_to, signatures=signatures
     )
+    if coverage is None or signatures is None or report.status is CheckpointStatus.FAILED:
+        return report
+    good = sorted(c.seq for c in checkpoints if c.seq <= walked_to and signatures[c] is None)
     found = coverage_problem(good, head_seq, coverage)
     if found is None:
         return report
@@ -216,21 +220,19 @@ def _check_each(
     *,
     head_seq: int,
     walked_to: int,
-    keys: Mapping[str, TrustedKey] | None,
+    signatures: Mapping[Checkpoint, str | None] | None,
 ) -> CheckpointReport:
     ordered = sorted(checkpoints, key=lambda c: (c.seq, c.signed_at))
     if not ordered:
         return CheckpointReport(CheckpointStatus.NONE, 0, 0, None, head_seq=head_seq)
-    if keys is None:
+    if signatures is None:
         return CheckpointReport(
             CheckpointStatus.UNCHECKED, len(ordered), 0, None, head_seq=head_seq
         )
     findings: list[CheckpointFinding] = []
     good: list[Checkpoint] = []
     for checkpoint in ordered:
-        problem = _signature_problem(checkpoint, keys) or _hash_problem(
-            checkpoint, hashes, head_seq, walked_to
-        )
+        problem = signatures[checkpoint] or _hash_problem(checkpoint, hashes, head_seq, walked_to)
         if problem is not None:
             findings.append(CheckpointFinding(checkpoint, problem))
         elif checkpoint.seq <= walked_to:
@@ -254,6 +256,14 @@ def _check_each(
         (last_good.seq if last_good else 0) + 1,
         head_seq,
     )
+
+
+def signature_problems(
+    checkpoints: Sequence[Checkpoint], keys: Mapping[str, TrustedKey]
+) -> dict[Checkpoint, str | None]:
+    """Each checkpoint's signature verdict (None: good). An Ed25519 check each, the costly part
+    of checking checkpoints: made once, and made while worker processes walk the chain."""
+    return {c: _signature_problem(c, keys) for c in checkpoints}
 
 
 def _signature_problem(checkpoint: Checkpoint, keys: Mapping[str, TrustedKey]) -> str | None:

@@ -11,7 +11,7 @@ import enum
 import hashlib
 import json
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -119,7 +119,8 @@ def hash_input(
     separator, say) can be made to read as another field; None is told apart from any text.
     """
     # A text is written as "<length>:<text>"; None as "~", which no length prefix can start with.
-    # One f-string rather than a loop: verification builds this for every record.
+    # One f-string rather than a loop; check_segment repeats this expression inline (a call per
+    # record costs more than the hashing), and a Hypothesis test holds the two equal.
     seq_text = str(seq)
     stamp = format_timestamp(occurred_at)
     actor = "~" if actor_id is None else f"{len(str(actor_id))}:{actor_id}"
@@ -254,13 +255,43 @@ class SegmentReport:
     problem: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class StoredTime:
+    """How verification reads the stored time of a record.
+
+    `quick` rearranges the value as the database hands it out straight into the hashed text; for
+    a value it does not expect it may return another text, but never one that matches a hash the
+    exact reading would not (the writer hashed only times in that one form). `exact` reads any
+    value into an aware datetime as the ORM would, and is used only for a record that does not
+    match its hash the quick way: so the verdict is always the exact reading's.
+    """
+
+    quick: Callable[[Any], str]
+    exact: Callable[[Any], datetime]
+
+
+def _as_is(moment: datetime) -> datetime:
+    return moment
+
+
+#: Records whose time is an aware datetime already (the ORM's, or records built in memory).
+AWARE_DATETIME = StoredTime(format_timestamp, _as_is)
+
+
 def check_segment(
     records: Iterable[StoredRecord] | Iterable[Sequence[Any]],
     *,
     keep: Collection[int] = frozenset(),
+    time: StoredTime = AWARE_DATETIME,
 ) -> SegmentReport:
     """Check one stretch of records in sequence order: each record's content against its hash and
-    its link to the record before it within the stretch; stop at the first that fails."""
+    its link to the record before it within the stretch; stop at the first that fails.
+
+    A record is 13 plain values in `StoredRecord`'s order; its time is read with `time`. The
+    hashed bytes are built here in one expression, the same as `hash_input` builds them (a
+    Hypothesis test holds them equal): a call and a timestamp conversion per record cost more
+    than the SHA-256 itself.
+    """
     kept: dict[int, str] = {}
     first: tuple[int, str] | None = None
     last: tuple[int, str] | None = None
@@ -268,24 +299,51 @@ def check_segment(
     prev_hash = ""
     checked = 0
     hashed = 0
+    quick = time.quick
+    framed: dict[tuple[Any, ...], str] = {}
     for row in records:
-        seq: int = row[0]
+        seq, at, actor_id, user, channel, action, rtype, rid, why, old, new, prev, digest = row
         if first is None:
             # How the stretch joins the record before it is checked by join_segments.
-            first = (seq, row[11])
-        else:
-            broken = _link_problem(seq, row[11], expected_seq, prev_hash)
-            if broken is not None:
-                return SegmentReport(first, last, checked, hashed, kept, *broken)
-        data = hash_input(*row[:12])
-        hashed += len(data)
-        digest: str = row[12]
-        if sha256(data).hexdigest() != digest:
-            problem = (
-                f"record {seq} ({row[5]} on {row[6]} {row[7]}) does not match its hash: its "
-                "stored content was changed after it was written"
+            first = (seq, prev)
+        elif seq != expected_seq or prev != prev_hash:
+            broken = _link_problem(seq, prev, expected_seq, prev_hash)
+            assert broken is not None
+            return SegmentReport(first, last, checked, hashed, kept, *broken)
+        n = str(seq)
+        try:
+            stamp = quick(at)
+        except (TypeError, IndexError, ValueError, AttributeError):
+            stamp = ""  # a value the quick reading does not expect: the exact one decides
+        # Who, where and what repeat across many records: their framed text is made once each.
+        # The value's type is part of the key, so that 1.0 or True never reuses the text of 1.
+        key = (actor_id, actor_id.__class__, user, channel, action, rtype)
+        who = framed.get(key)
+        if who is None:
+            if len(framed) >= _FRAMED_LIMIT:
+                framed.clear()
+            who = framed[key] = (
+                f"{'~' if actor_id is None else f'{len(str(actor_id))}:{actor_id}'}"
+                f"{len(user)}:{user}{len(channel)}:{channel}{len(action)}:{action}"
+                f"{len(rtype)}:{rtype}"
             )
-            return SegmentReport(first, last, checked, hashed, kept, seq, problem)
+        data = (
+            f"{len(n)}:{n}{len(stamp)}:{stamp}{who}{len(rid)}:{rid}"
+            f"{'~' if why is None else f'{len(why)}:{why}'}"
+            f"{'~' if old is None else f'{len(old)}:{old}'}"
+            f"{'~' if new is None else f'{len(new)}:{new}'}{len(prev)}:{prev}"
+        ).encode()
+        if sha256(data).hexdigest() != digest:
+            exact = _exact_input(time, row)
+            if exact is None or sha256(exact).hexdigest() != digest:
+                hashed += len(exact if exact is not None else data)
+                problem = (
+                    f"record {seq} ({action} on {rtype} {rid}) does not match its hash: its "
+                    "stored content was changed after it was written"
+                )
+                return SegmentReport(first, last, checked, hashed, kept, seq, problem)
+            data = exact
+        hashed += len(data)
         checked += 1
         if seq in keep:
             kept[seq] = digest
@@ -293,6 +351,20 @@ def check_segment(
         expected_seq = seq + 1
         last = (seq, digest)
     return SegmentReport(first, last, checked, hashed, kept)
+
+
+#: At most this many framed (actor, channel, action, record type) texts are kept during a walk.
+_FRAMED_LIMIT = 50_000
+
+
+def _exact_input(time: StoredTime, row: Sequence[Any]) -> bytes | None:
+    """`hash_input` of `row` with its time read exactly; None when the stored time cannot be read
+    as a time at all (it was changed)."""
+    try:
+        moment = time.exact(row[1])
+    except (ValueError, TypeError, OverflowError, AttributeError):
+        return None
+    return hash_input(row[0], moment, *row[2:12])
 
 
 def join_segments(

@@ -12,7 +12,7 @@ from sqlalchemy import Table, func, select, text
 from sqlalchemy.orm import Session
 
 from atmpchain.audit.actions import ActionKind, AuditAction
-from atmpchain.audit.checkpoints import Coverage, check_checkpoints
+from atmpchain.audit.checkpoints import Coverage, check_checkpoints, signature_problems
 from atmpchain.audit.domain import (
     GENESIS_HASH,
     Anchor,
@@ -33,6 +33,7 @@ from atmpchain.audit.segments import (
     VERIFY_COLUMNS,
     check_in_parallel,
     shareable,
+    stored_time,
     stream_rows,
 )
 from atmpchain.audit.signing import Checkpoint, Signer, TrustedKey
@@ -49,6 +50,7 @@ _CHAIN_LOCK_KEY = 0x41544D50434841  # "ATMPCHA"
 _INSERT_RECORD = cast(Table, AuditRecord.__table__).insert()
 _INSERT_CHECKPOINT = cast(Table, AuditCheckpoint.__table__).insert()
 _HEAD = select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)
+_CHAIN_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 _CHECKPOINT_COLUMNS = (
     AuditCheckpoint.seq,
     AuditCheckpoint.record_hash,
@@ -139,9 +141,10 @@ class AuditWriter:
             after_json=after_json,
         )
         digest = record_hash(seq, content, prev_hash)
-        # A plain Core INSERT: the audit row is never read back or changed through the ORM, and
-        # skipping the unit-of-work bookkeeping makes every audited write cheaper.
-        self._session.execute(_INSERT_RECORD, content.columns(seq, prev_hash, digest))
+        # A plain Core INSERT on the transaction's connection: the audit row is never read back or
+        # changed through the ORM, and skipping the session's ORM execution path (and its
+        # unit-of-work bookkeeping) makes every audited write cheaper.
+        self._session.connection().execute(_INSERT_RECORD, content.columns(seq, prev_hash, digest))
         self._head = (seq, digest)
         policy = self._checkpoints
         if policy is not None and seq % policy.every == 0:
@@ -164,7 +167,7 @@ class AuditWriter:
         return self._insert_checkpoint(signer.sign(seq, digest, self._clock.now()))
 
     def _insert_checkpoint(self, checkpoint: Checkpoint) -> Checkpoint:
-        self._session.execute(_INSERT_CHECKPOINT, checkpoint.columns())
+        self._session.connection().execute(_INSERT_CHECKPOINT, checkpoint.columns())
         return checkpoint
 
     def _next_link(self) -> tuple[int, str]:
@@ -174,11 +177,11 @@ class AuditWriter:
     def _locked_head(self) -> tuple[int, str]:
         """The chain's head, read under the chain lock (held until the transaction ends)."""
         if self._head is None:
-            if self._session.get_bind().dialect.name == "postgresql":
-                self._session.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY}
-                )
-            head = self._session.execute(_HEAD).first()
+            # The transaction's own connection: a Core statement needs no ORM execution path.
+            conn = self._session.connection()
+            if conn.dialect.name == "postgresql":
+                conn.execute(_CHAIN_LOCK, {"key": _CHAIN_LOCK_KEY})
+            head = conn.execute(_HEAD).first()
             self._head = (head[0], head[1]) if head else (0, GENESIS_HASH)
         return self._head
 
@@ -218,6 +221,12 @@ def verify(
     checkpoints = stored_checkpoints(db)
     keep = {c.seq for c in checkpoints}
     wanted = keep if anchor is None else {*keep, anchor.seq}
+    signatures: dict[Checkpoint, str | None] = {}
+
+    def check_signatures() -> None:
+        if keys is not None:
+            signatures.update(signature_problems(checkpoints, keys))
+
     if records is not None:
         report = verify_chain(records, anchor=anchor, keep=keep)
     elif processes > 1 and shareable(db):
@@ -226,12 +235,13 @@ def verify(
             processes=processes,
             keep=wanted,
             on_stretch=None if on_progress is None else lambda s: on_progress(s.checked),
+            meanwhile=check_signatures,
         )
         report = join_segments(segments, anchor=anchor, keep=keep)
     else:
         rows = stream_rows(db, on_rows=on_progress)
         try:
-            segment = check_segment(rows, keep=wanted)
+            segment = check_segment(rows, keep=wanted, time=stored_time(db))
         finally:
             rows.close()  # release the server-side cursor at once when the walk stops early
         report = join_segments([segment], anchor=anchor, keep=keep)
@@ -243,6 +253,7 @@ def verify(
         walked_to=report.verified_to,
         keys=keys,
         coverage=coverage,
+        signatures=signatures or None,  # made while the workers walked, or now
     )
     report = replace(report, checkpoints=verdict)
     if report.ok and not verdict.ok:

@@ -8,6 +8,7 @@ of records checked, the same head and the same kept checkpoint hashes as `verify
 from __future__ import annotations
 
 import itertools
+from datetime import datetime
 from types import SimpleNamespace
 
 from hypothesis import given
@@ -19,11 +20,12 @@ from atmpchain.audit.domain import (
     Anchor,
     StoredRecord,
     check_segment,
+    format_timestamp,
     join_segments,
     record_hash,
     verify_chain,
 )
-from atmpchain.audit.segments import stretches
+from atmpchain.audit.segments import POSTGRESQL_TIME, SQLITE_TIME, stretches
 
 
 @st.composite
@@ -80,3 +82,42 @@ def test_stretches_cover_every_record_once_in_order(first: int, length: int, cou
     tail = last - bounds[-1][0] + 1
     assert sum(closed) + tail == length + 1
     assert max([*closed, tail]) - min([*closed, tail]) <= 1  # about equal shares
+
+
+def _as_stored(moment: datetime, how: str) -> str:
+    """A UTC time as a database hands it to verification: SQLite's stored text, PostgreSQL's
+    ISO output (trailing zeros of the fraction dropped), or other spellings of the same time."""
+    utc = format_timestamp(moment)  # 2026-01-05T07:00:01.337000Z
+    if how == "sqlite":
+        return f"{utc[:10]} {utc[11:26]}"
+    if how == "postgresql":
+        whole, fraction = utc[11:19], utc[20:26].rstrip("0")
+        return f"{utc[:10]} {whole}{'.' + fraction if fraction else ''}+00"
+    if how == "iso with offset":
+        return f"{utc[:26]}+00:00"
+    return f"{utc[:10]} {utc[11:19]}"  # seconds only: a different time unless they were whole
+
+
+@given(tampered_chains(), st.sampled_from(["sqlite", "postgresql", "iso with offset", "short"]))
+def test_stored_time_text_gives_the_verdict_of_the_datetime_it_spells(
+    chains_: tuple[list[StoredRecord], list[StoredRecord]], how: str
+) -> None:
+    """Verification reads each database's time as text and rearranges it into the hashed text; a
+    spelling it does not expect is parsed as the ORM would. Either way the verdict is the one
+    the same records give with their times as aware datetimes."""
+    _, rows = chains_
+    expected = check_segment(rows)
+    if how == "short":
+        # The time loses its microseconds, so the record is changed unless they were zero.
+        expected = check_segment(
+            [r._replace(occurred_at=r.occurred_at.replace(microsecond=0)) for r in rows]
+        )
+    readings = {
+        "sqlite": [SQLITE_TIME],
+        "postgresql": [POSTGRESQL_TIME],
+        "iso with offset": [SQLITE_TIME, POSTGRESQL_TIME],
+        "short": [SQLITE_TIME],  # naive, as SQLite stores it
+    }[how]
+    as_text = [r._replace(occurred_at=_as_stored(r.occurred_at, how)) for r in rows]
+    for reading in readings:
+        assert check_segment(as_text, time=reading) == expected
