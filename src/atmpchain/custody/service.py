@@ -330,9 +330,11 @@ def _apply(
     if current is not None and current.kind is PlaceKind.POSITION:
         assert current.position_id is not None
         _lock_position(session, current.position_id).occupied -= 1
+    storage_unit_id: int | None = None  # kept beside the position (ADR 0038)
     if target.kind is PlaceKind.POSITION:
         assert target.position_id is not None
         position = _lock_position(session, target.position_id)
+        storage_unit_id = position.storage_unit_id
         storage = session.get(StorageUnit, position.storage_unit_id)
         assert storage is not None
         check_receives(f"{storage.name} ({storage.code})", storage.status)
@@ -364,6 +366,7 @@ def _apply(
         session.add(row)
     row.kind = target.kind
     row.position_id = target.position_id
+    row.storage_unit_id = storage_unit_id
     row.user_id = target.user_id
     row.party = target.party
     row.version = seq

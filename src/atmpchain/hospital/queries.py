@@ -277,43 +277,48 @@ class DoseRecord:
         return tuple(line for line in self.checks if line.missing)
 
 
-def _events(
-    session: Session, dose_ids: list[int], people: set[int]
-) -> tuple[dict[int, list[DoseEventView]], dict[int, str]]:
-    """The history of each dose, and the names of everyone in it and in `people`, in two
-    queries (only the signature's manifestation is read, not the content it signed)."""
+def _events(session: Session, dose_ids: list[int]) -> dict[int, list[DoseEventView]]:
+    """The history of each dose in one query, with who acted named by a join (only the
+    signature's manifestation is read, not the content it signed)."""
+    actor = account_queries.people("actor")
     rows = session.execute(
         select(
-            DoseEvent,
+            DoseEvent.dose_id,
+            DoseEvent.seq,
+            DoseEvent.step,
+            DoseEvent.at,
+            DoseEvent.actor_id,
+            actor.c.full_name,
+            DoseEvent.detail,
+            DoseEvent.note,
             ElectronicSignature.signer_name,
             ElectronicSignature.meaning,
             ElectronicSignature.signed_at,
+            DoseEvent.custody_seq,
         )
+        .outerjoin(actor, actor.c.id == DoseEvent.actor_id)
         .outerjoin(ElectronicSignature, ElectronicSignature.id == DoseEvent.signature_id)
         .where(DoseEvent.dose_id.in_(dose_ids))
         .order_by(DoseEvent.dose_id, DoseEvent.seq)
     ).all()
-    names = account_queries.full_names(
-        session, people | {e.actor_id for e, *_ in rows if e.actor_id is not None}
-    )
     found: dict[int, list[DoseEventView]] = {i: [] for i in dose_ids}
-    for event, signer, meaning, signed_at in rows:
-        found[event.dose_id].append(
+    for dose_id, seq, step, at, actor_id, name, detail, note, signer, meaning, signed, c in rows:
+        found[dose_id].append(
             DoseEventView(
-                dose_id=event.dose_id,
-                seq=event.seq,
-                step=event.step,
-                at=event.at,
-                actor=names.get(event.actor_id, "?") if event.actor_id is not None else "system",
-                detail=json.loads(event.detail),
-                note=event.note,
+                dose_id=dose_id,
+                seq=seq,
+                step=step,
+                at=at,
+                actor=(name or "?") if actor_id is not None else "system",
+                detail=json.loads(detail),
+                note=note,
                 signed_by=signer,
                 meaning=meaning.value if meaning is not None else None,
-                signed_at=signed_at,
-                custody_seq=event.custody_seq,
+                signed_at=signed,
+                custody_seq=c,
             )
         )
-    return found, names
+    return found
 
 
 def _exposures(session: Session, unit_ids: list[int]) -> dict[int, list[ExposureView]]:
@@ -348,32 +353,44 @@ def _log_view(log: ShipperLog) -> ShipperLogView:
 
 
 def _dose_records(session: Session, dose_ids: list[int]) -> list[DoseRecord]:
-    """The records of several doses with one query per kind of row, not per dose."""
+    """The records of several doses with one query per kind of row, not per dose: the custody
+    timelines of all their bags included (two queries, whatever the number of doses)."""
+    if not dose_ids:
+        return []
+    orderer = account_queries.people("orderer")
     rows = session.execute(
-        select(Dose, Patient, CatalogueRevision, CatalogueProduct.code, ProductUnit)
+        select(
+            Dose,
+            Patient,
+            CatalogueRevision,
+            CatalogueProduct.code,
+            ProductUnit,
+            orderer.c.full_name,
+        )
         .join(Patient, Patient.id == Dose.patient_id)
         .join(CatalogueRevision, CatalogueRevision.id == Dose.revision_id)
         .join(CatalogueProduct, CatalogueProduct.id == CatalogueRevision.product_id)
         .outerjoin(ProductUnit, ProductUnit.id == Dose.product_unit_id)
+        .outerjoin(orderer, orderer.c.id == Dose.ordered_by_id)
         .where(Dose.id.in_(dose_ids))
     ).all()
     by_id = {row[0].id: row for row in rows}
     ids = [i for i in dose_ids if i in by_id]
-    events, names = _events(
-        session, ids, {r[0].ordered_by_id for r in rows if r[0].ordered_by_id is not None}
-    )
+    events = _events(session, ids)
     logs: dict[int, list[ShipperLogView]] = {i: [] for i in ids}
-    if ids:
-        for log in session.execute(
-            select(ShipperLog).where(ShipperLog.dose_id.in_(ids)).order_by(ShipperLog.id)
-        ).scalars():
-            logs[log.dose_id].append(_log_view(log))
-    exposures = _exposures(session, [r[4].id for r in rows if r[4] is not None])
-    holds = _holds(session, [r[0] for r in rows])
+    for log in session.execute(
+        select(ShipperLog).where(ShipperLog.dose_id.in_(ids)).order_by(ShipperLog.id)
+    ).scalars():
+        logs[log.dose_id].append(_log_view(log))
+    unit_ids = [r[4].id for r in rows if r[4] is not None]
+    exposures = _exposures(session, unit_ids)
+    # Every bag's custody chain, where it is now and its control and holds: two queries.
+    chains = custody_queries.timelines(session, unit_ids)
     flags = flags_of(session, ids)
     records: list[DoseRecord] = []
     for dose_id in ids:
-        dose, patient, revision, code, unit = by_id[dose_id]
+        dose, patient, revision, code, unit, ordered_by = by_id[dose_id]
+        chain = chains.get(unit.id) if unit else None
         done = [
             CheckDone(int(e.detail["check"]), e.signed_by or e.actor, e.signed_at or e.at)
             for e in events[dose_id]
@@ -381,7 +398,7 @@ def _dose_records(session: Session, dose_ids: list[int]) -> list[DoseRecord]:
         ]
         records.append(
             DoseRecord(
-                line=_line(dose, patient, revision, holds.get(unit.id, ()) if unit else ()),
+                line=_line(dose, patient, revision, chain.unit.holds if chain else ()),
                 dose_id=dose.id,
                 coi=dose.coi,
                 birth_date=patient.birth_date,
@@ -393,7 +410,7 @@ def _dose_records(session: Session, dose_ids: list[int]) -> list[DoseRecord]:
                 product_code=unit.product_code if unit else None,
                 batch_number=dose.batch_number,
                 ordered_at=dose.ordered_at,
-                ordered_by=names.get(dose.ordered_by_id, "?") if dose.ordered_by_id else "?",
+                ordered_by=(ordered_by or "?") if dose.ordered_by_id else "?",
                 approved_at=dose.approved_at,
                 issued_at=dose.issued_at,
                 thaw_ended_at=dose.thaw_ended_at,
@@ -402,7 +419,7 @@ def _dose_records(session: Session, dose_ids: list[int]) -> list[DoseRecord]:
                 external_ref=dose.external_ref,
                 events=tuple(events[dose_id]),
                 shipper_logs=tuple(logs[dose_id]),
-                custody=custody_queries.timeline(session, unit.id) if unit else None,
+                custody=chain,
                 exposures=tuple(exposures[unit.id]) if unit else (),
                 checks=check_lines(checks_of(revision), done),
                 received_at_ward_at=dose.received_at_ward_at,
@@ -432,21 +449,20 @@ class PatientTrace:
 
 def patient_trace(session: Session, patient_ref: str) -> PatientTrace:
     """The full chain of a patient: every dose, its custody and temperatures."""
-    patient = session.execute(
-        select(Patient).where(Patient.patient_ref == patient_ref.strip())
-    ).scalar_one_or_none()
-    if patient is None:
+    rows = session.execute(
+        select(Patient, Dose.id)
+        .outerjoin(Dose, Dose.patient_id == Patient.id)
+        .where(Patient.patient_ref == patient_ref.strip())
+        .order_by(Dose.appointment_at, Dose.id)
+    ).all()
+    if not rows:
         raise NotFound(f"there is no patient {patient_ref.strip()}", field="patient_ref")
-    dose_ids = list(
-        session.execute(
-            select(Dose.id).where(Dose.patient_id == patient.id).order_by(Dose.appointment_at)
-        ).scalars()
-    )
+    patient = rows[0][0]
     return PatientTrace(
         patient_ref=patient.patient_ref,
         display_name=patient.display_name,
         birth_date=patient.birth_date,
-        doses=tuple(_dose_records(session, dose_ids)),
+        doses=tuple(_dose_records(session, [i for _, i in rows if i is not None])),
     )
 
 
