@@ -84,8 +84,10 @@ class StoragePosition(Base):
             name="capacity",
         ),
         # The pair current_custody points at, so that a unit's storage unit is its position's
-        # (ADR 0038); its index also reads a storage unit's positions in order.
-        UniqueConstraint("storage_unit_id", "id"),
+        # (ADR 0038); it also reads a storage unit's positions in order. A unique index, not a
+        # constraint: SQLite adds it without rebuilding the table (whose rebuild would check
+        # every custody event's foreign keys).
+        Index("uq_storage_position_unit_position", "storage_unit_id", "id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

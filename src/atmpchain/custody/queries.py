@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import BindParameter, Integer, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from atmpchain.accounts import queries as account_queries
@@ -157,9 +158,12 @@ def storage_overview(session: Session) -> list[StorageUnitSummary]:
     return _summaries(session)
 
 
-def _contents_statement(storage_unit_id: int) -> Select[*tuple[Any, ...]]:
-    """Every position of a storage unit with the product units in it now, each unit's active
-    control and active holds: one row per position, unit and hold, in position order."""
+@cache
+def _contents_statement() -> Select[*tuple[Any, ...]]:
+    """Every position of the storage unit bound as `storage_unit_id` with the product units in
+    it now, each unit's active control and active holds: one row per position, unit and hold,
+    in position order (built once: building it costs more than running it)."""
+    storage_unit_id: BindParameter[int] = bindparam("storage_unit_id", type_=Integer)
     placer = account_queries.people("placer")
     return (
         select(
@@ -240,12 +244,13 @@ def storage_map(session: Session, code: str) -> StorageMap:
         raise NotFound(f"there is no storage unit '{code}'", field="code")
     unit, site, room = found
     # One statement for the positions, what is in them and the units' controls and holds, as
-    # plain columns (issue 17, item 2): a tank has about two thousand positions and units, and
-    # an ORM object per row, or a query per kind of row, cost more than the join itself.
+    # plain columns through the session's connection (issue 17, item 2): a tank has about two
+    # thousand positions and units, and the ORM's per-row work or a query per kind of row cost
+    # more than the join itself.
     positions: dict[int, Any] = {}
     contents: dict[int, list[StoredUnit]] = {}
     holds: list[ActiveHold] = []
-    for row in session.execute(_contents_statement(unit.id)):
+    for row in session.connection().execute(_contents_statement(), {"storage_unit_id": unit.id}):
         position_id = row[0]
         if position_id not in positions:
             positions[position_id] = row

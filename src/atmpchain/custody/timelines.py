@@ -4,7 +4,8 @@ Two statements answer for every unit asked about, however many: one for each uni
 current place (named: position and storage unit, person), its active control and holds; one for
 every event of all of them, each with who did it and from/to where (issue 17: a patient's trace
 reads the custody timeline of all of the patient's units in one query, not one per unit). The
-names come from the same statements by joins, not from lookups per event.
+names come from the same statements by joins, not from lookups per event. Both run as plain
+columns through the session's connection, without the ORM's per-row work.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, NoReturn
 
-from sqlalchemy import Select, and_, select
+from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from atmpchain.accounts import queries as account_queries
@@ -93,9 +95,12 @@ def _words(
     return place_in_words(kind, position=position, person=person, party=party)
 
 
-def _units_statement(ids: Sequence[int] | Select[int]) -> Select[*tuple[Any, ...]]:
-    """Each unit, where it is now (named), its active control and its active holds (one row per
-    hold; one row when it has none), holds oldest first."""
+@cache
+def _units_statement() -> Select[*tuple[Any, ...]]:
+    """Each unit of the list bound as `unit_ids`, where it is now (named), its active control
+    and its active holds (one row per hold; one row when it has none), holds oldest first.
+
+    Built once: building a statement of this size costs more than running it."""
     mover = account_queries.people("mover")
     holder = account_queries.people("holder")
     placer = account_queries.people("placer")
@@ -152,7 +157,7 @@ def _units_statement(ids: Sequence[int] | Select[int]) -> Select[*tuple[Any, ...
             and_(CustodyHold.product_unit_id == ProductUnit.id, CustodyHold.lifted_at.is_(None)),
         )
         .outerjoin(placer, placer.c.id == CustodyHold.placed_by_id)
-        .where(ProductUnit.id.in_(ids))
+        .where(ProductUnit.id.in_(bindparam("unit_ids", expanding=True)))
         .order_by(ProductUnit.id, CustodyHold.placed_at, CustodyHold.id)
     )
 
@@ -194,17 +199,15 @@ _CONTROL_AT = 17  # where the control's columns start in a row of _units_stateme
 _HOLD_AT = 23  # and the hold's
 
 
-def whereabouts_of(
-    session: Session, unit_ids: Iterable[int] | Select[int]
-) -> dict[int, UnitWhereabouts]:
+def whereabouts_of(session: Session, unit_ids: Iterable[int]) -> dict[int, UnitWhereabouts]:
     """Where each of these units is now, with its control and holds (one query). A unit that
     does not exist or has no custody record is left out."""
-    ids = unit_ids if isinstance(unit_ids, Select) else sorted(set(unit_ids))
-    if not isinstance(ids, Select) and not ids:
+    ids = sorted(set(unit_ids))
+    if not ids:
         return {}
     found: dict[int, UnitWhereabouts] = {}
     holds: dict[int, list[ActiveHold]] = {}
-    for row in session.execute(_units_statement(ids)):
+    for row in session.connection().execute(_units_statement(), {"unit_ids": ids}):
         unit_id = row[0]
         if row[5] is None:  # no custody record
             continue
@@ -247,8 +250,10 @@ def whereabouts_of(
     return found
 
 
-def _events_statement(ids: Sequence[int]) -> Select[*tuple[Any, ...]]:
-    """Every event of these units, oldest first per unit, with who acted and both places named."""
+@cache
+def _events_statement() -> Select[*tuple[Any, ...]]:
+    """Every event of the units bound as `unit_ids`, oldest first per unit, with who acted and
+    both places named (built once)."""
     actor = account_queries.people("actor")
     from_user = account_queries.people("from_user")
     to_user = account_queries.people("to_user")
@@ -287,7 +292,7 @@ def _events_statement(ids: Sequence[int]) -> Select[*tuple[Any, ...]]:
         .outerjoin(to_position, to_position.id == CustodyEvent.to_position_id)
         .outerjoin(to_unit, to_unit.id == to_position.storage_unit_id)
         .outerjoin(to_user, to_user.c.id == CustodyEvent.to_user_id)
-        .where(CustodyEvent.product_unit_id.in_(ids))
+        .where(CustodyEvent.product_unit_id.in_(bindparam("unit_ids", expanding=True)))
         .order_by(CustodyEvent.product_unit_id, CustodyEvent.seq)
     )
 
@@ -300,7 +305,8 @@ def timelines(session: Session, unit_ids: Iterable[int]) -> dict[int, Timeline]:
     if not now:
         return {}
     events: dict[int, list[TimelineEntry]] = {unit_id: [] for unit_id in now}
-    for r in session.execute(_events_statement(sorted(now))):
+    events_of = {"unit_ids": sorted(now)}
+    for r in session.connection().execute(_events_statement(), events_of):
         events[r[0]].append(
             TimelineEntry(
                 r[1],

@@ -11,10 +11,11 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select, union
+from sqlalchemy import Select, String, bindparam, or_, select, union
 from sqlalchemy.orm import Session
 
 from atmpchain.accounts import queries as account_queries
@@ -277,11 +278,12 @@ class DoseRecord:
         return tuple(line for line in self.checks if line.missing)
 
 
-def _events(session: Session, dose_ids: list[int]) -> dict[int, list[DoseEventView]]:
-    """The history of each dose in one query, with who acted named by a join (only the
-    signature's manifestation is read, not the content it signed)."""
+@cache
+def _events_statement() -> Select[*tuple[Any, ...]]:
+    """The events of the doses bound as `dose_ids`, with who acted named by a join and the
+    signature's manifestation (not the content it signed); built once."""
     actor = account_queries.people("actor")
-    rows = session.execute(
+    return (
         select(
             DoseEvent.dose_id,
             DoseEvent.seq,
@@ -298,9 +300,14 @@ def _events(session: Session, dose_ids: list[int]) -> dict[int, list[DoseEventVi
         )
         .outerjoin(actor, actor.c.id == DoseEvent.actor_id)
         .outerjoin(ElectronicSignature, ElectronicSignature.id == DoseEvent.signature_id)
-        .where(DoseEvent.dose_id.in_(dose_ids))
+        .where(DoseEvent.dose_id.in_(bindparam("dose_ids", expanding=True)))
         .order_by(DoseEvent.dose_id, DoseEvent.seq)
-    ).all()
+    )
+
+
+def _events(session: Session, dose_ids: list[int]) -> dict[int, list[DoseEventView]]:
+    """The history of each dose in one query."""
+    rows = session.connection().execute(_events_statement(), {"dose_ids": dose_ids})
     found: dict[int, list[DoseEventView]] = {i: [] for i in dose_ids}
     for dose_id, seq, step, at, actor_id, name, detail, note, signer, meaning, signed, c in rows:
         found[dose_id].append(
@@ -352,13 +359,12 @@ def _log_view(log: ShipperLog) -> ShipperLogView:
     )
 
 
-def _dose_records(session: Session, dose_ids: list[int]) -> list[DoseRecord]:
-    """The records of several doses with one query per kind of row, not per dose: the custody
-    timelines of all their bags included (two queries, whatever the number of doses)."""
-    if not dose_ids:
-        return []
+@cache
+def _doses_statement() -> Select[*tuple[Any, ...]]:
+    """The doses bound as `dose_ids` with patient, catalogue revision, bag and who ordered
+    them; built once."""
     orderer = account_queries.people("orderer")
-    rows = session.execute(
+    return (
         select(
             Dose,
             Patient,
@@ -372,8 +378,16 @@ def _dose_records(session: Session, dose_ids: list[int]) -> list[DoseRecord]:
         .join(CatalogueProduct, CatalogueProduct.id == CatalogueRevision.product_id)
         .outerjoin(ProductUnit, ProductUnit.id == Dose.product_unit_id)
         .outerjoin(orderer, orderer.c.id == Dose.ordered_by_id)
-        .where(Dose.id.in_(dose_ids))
-    ).all()
+        .where(Dose.id.in_(bindparam("dose_ids", expanding=True)))
+    )
+
+
+def _dose_records(session: Session, dose_ids: list[int]) -> list[DoseRecord]:
+    """The records of several doses with one query per kind of row, not per dose: the custody
+    timelines of all their bags included (two queries, whatever the number of doses)."""
+    if not dose_ids:
+        return []
+    rows = session.execute(_doses_statement(), {"dose_ids": dose_ids}).all()
     by_id = {row[0].id: row for row in rows}
     ids = [i for i in dose_ids if i in by_id]
     events = _events(session, ids)
@@ -481,22 +495,20 @@ class Recipient:
     infusion_started_at: datetime | None
 
 
-def recipients(session: Session, lot: str) -> list[Recipient]:
-    """Every patient whose dose came from `lot`: a manufacturer's batch number or a DIN."""
-    text = lot.strip()
-    if not text:
-        raise NotFound("give a batch number or a DIN", field="lot")
-    din = text.upper().replace(" ", "")[:13]
+@cache
+def _recipients_statement() -> Select[*tuple[Any, ...]]:
+    """The doses of the batch bound as `lot` or of the bag whose DIN is bound as `din`, with
+    their patients (built once: building it cost as much as running it)."""
     # Two index look-ups (batch, DIN) merged: an OR across the joined tables would read every
     # dose of the archive (150 ms on 120,000 doses; see benchmarks/bench_hospital.py).
-    by_batch = select(Dose.id).where(Dose.batch_number == text)
+    by_batch = select(Dose.id).where(Dose.batch_number == bindparam("lot", type_=String))
     by_din = (
         select(Dose.id)
         .join(ProductUnit, ProductUnit.id == Dose.product_unit_id)
-        .where(ProductUnit.din == din)
+        .where(ProductUnit.din == bindparam("din", type_=String))
     )
-    # Only the columns shown: loading whole rows as objects doubled the time of this lookup.
-    rows = session.execute(
+    # Only the columns shown, as plain rows: ORM objects doubled the time of this lookup.
+    return (
         select(
             Patient.patient_ref,
             Patient.display_name,
@@ -512,7 +524,16 @@ def recipients(session: Session, lot: str) -> list[Recipient]:
         .join(CatalogueRevision, CatalogueRevision.id == Dose.revision_id)
         .where(Dose.id.in_(union(by_batch, by_din)))
         .order_by(Dose.infusion_started_at, Dose.id)
-    ).all()
+    )
+
+
+def recipients(session: Session, lot: str) -> list[Recipient]:
+    """Every patient whose dose came from `lot`: a manufacturer's batch number or a DIN."""
+    text = lot.strip()
+    if not text:
+        raise NotFound("give a batch number or a DIN", field="lot")
+    din = text.upper().replace(" ", "")[:13]
+    rows = session.connection().execute(_recipients_statement(), {"lot": text, "din": din})
     return [
         Recipient(
             patient_ref=ref,

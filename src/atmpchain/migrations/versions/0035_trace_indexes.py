@@ -21,10 +21,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("storage_position", schema=None) as batch_op:
-        batch_op.create_unique_constraint(
-            batch_op.f("uq_storage_position_storage_unit_id_id"), ["storage_unit_id", "id"]
-        )
+    # A unique index (no table rebuild on SQLite, where rebuilding storage_position would check
+    # every custody event's foreign keys against it).
+    op.create_index(
+        "uq_storage_position_unit_position",
+        "storage_position",
+        ["storage_unit_id", "id"],
+        unique=True,
+    )
     with op.batch_alter_table("current_custody", schema=None) as batch_op:
         batch_op.add_column(sa.Column("storage_unit_id", sa.Integer(), nullable=True))
     # Backfill: every unit now in a position gets that position's storage unit.
@@ -61,7 +65,4 @@ def downgrade() -> None:
             batch_op.f("ck_current_custody_storage_unit_with_position"), type_="check"
         )
         batch_op.drop_column("storage_unit_id")
-    with op.batch_alter_table("storage_position", schema=None) as batch_op:
-        batch_op.drop_constraint(
-            batch_op.f("uq_storage_position_storage_unit_id_id"), type_="unique"
-        )
+    op.drop_index("uq_storage_position_unit_position", table_name="storage_position")
