@@ -8,6 +8,7 @@ every patient who received it. Nothing here writes.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -359,10 +360,8 @@ def _log_view(log: ShipperLog) -> ShipperLogView:
     )
 
 
-@cache
-def _doses_statement() -> Select[*tuple[Any, ...]]:
-    """The doses bound as `dose_ids` with patient, catalogue revision, bag and who ordered
-    them; built once."""
+def _doses_base() -> Select[*tuple[Any, ...]]:
+    """Doses with patient, catalogue revision, bag and who ordered them."""
     orderer = account_queries.people("orderer")
     return (
         select(
@@ -378,16 +377,35 @@ def _doses_statement() -> Select[*tuple[Any, ...]]:
         .join(CatalogueProduct, CatalogueProduct.id == CatalogueRevision.product_id)
         .outerjoin(ProductUnit, ProductUnit.id == Dose.product_unit_id)
         .outerjoin(orderer, orderer.c.id == Dose.ordered_by_id)
-        .where(Dose.id.in_(bindparam("dose_ids", expanding=True)))
     )
 
 
-def _dose_records(session: Session, dose_ids: list[int]) -> list[DoseRecord]:
+@cache
+def _doses_statement() -> Select[*tuple[Any, ...]]:
+    """The doses bound as `dose_ids` (built once)."""
+    return _doses_base().where(Dose.id.in_(bindparam("dose_ids", expanding=True)))
+
+
+@cache
+def _patient_doses_statement() -> Select[*tuple[Any, ...]]:
+    """The doses of the patient bound as `patient_ref`, by appointment (built once)."""
+    return (
+        _doses_base()
+        .where(Patient.patient_ref == bindparam("patient_ref", type_=String))
+        .order_by(Dose.appointment_at, Dose.id)
+    )
+
+
+def _dose_records(
+    session: Session, dose_ids: list[int], rows: Sequence[Any] | None = None
+) -> list[DoseRecord]:
     """The records of several doses with one query per kind of row, not per dose: the custody
-    timelines of all their bags included (two queries, whatever the number of doses)."""
+    timelines of all their bags included (two queries, whatever the number of doses). `rows`:
+    the doses' rows of `_doses_base`, when the caller has read them already."""
     if not dose_ids:
         return []
-    rows = session.execute(_doses_statement(), {"dose_ids": dose_ids}).all()
+    if rows is None:
+        rows = session.execute(_doses_statement(), {"dose_ids": dose_ids}).all()
     by_id = {row[0].id: row for row in rows}
     ids = [i for i in dose_ids if i in by_id]
     events = _events(session, ids)
@@ -463,20 +481,20 @@ class PatientTrace:
 
 def patient_trace(session: Session, patient_ref: str) -> PatientTrace:
     """The full chain of a patient: every dose, its custody and temperatures."""
-    rows = session.execute(
-        select(Patient, Dose.id)
-        .outerjoin(Dose, Dose.patient_id == Patient.id)
-        .where(Patient.patient_ref == patient_ref.strip())
-        .order_by(Dose.appointment_at, Dose.id)
-    ).all()
-    if not rows:
-        raise NotFound(f"there is no patient {patient_ref.strip()}", field="patient_ref")
-    patient = rows[0][0]
+    ref = patient_ref.strip()
+    rows = session.execute(_patient_doses_statement(), {"patient_ref": ref}).all()
+    patient = (
+        rows[0][1]
+        if rows
+        else session.execute(select(Patient).where(Patient.patient_ref == ref)).scalar_one_or_none()
+    )
+    if patient is None:
+        raise NotFound(f"there is no patient {ref}", field="patient_ref")
     return PatientTrace(
         patient_ref=patient.patient_ref,
         display_name=patient.display_name,
         birth_date=patient.birth_date,
-        doses=tuple(_dose_records(session, [i for _, i in rows if i is not None])),
+        doses=tuple(_dose_records(session, [r[0].id for r in rows], rows)),
     )
 
 
