@@ -41,6 +41,7 @@ from atmpchain.custody.domain import (
     check_receives,
     next_place,
     parse_location_scan,
+    place_in_words,
 )
 from atmpchain.custody.errors import CustodyRuleError, UnitMoved
 from atmpchain.custody.models import (
@@ -251,16 +252,14 @@ def describe_place(
         assert position is not None
         unit = session.get(StorageUnit, position.storage_unit_id)
         assert unit is not None
-        return f"in {unit.name}, {position.name} ({position.code})"
+        return place_in_words(place.kind, position=(unit.name, position.name, position.code))
     if place.kind is PlaceKind.PERSON:
         assert place.user_id is not None
         if names is not None and place.user_id in names:
-            return f"with {names[place.user_id]}"
+            return place_in_words(place.kind, person=names[place.user_id])
         name = account_queries.full_names(session, [place.user_id]).get(place.user_id, "?")
-        return f"with {name}"
-    if place.kind is PlaceKind.PARTY:
-        return f"with {place.party} (outside)"
-    return "disposed of"
+        return place_in_words(place.kind, person=name)
+    return place_in_words(place.kind, party=place.party)
 
 
 def _place_json(place: Place | None) -> dict[str, Any] | None:
