@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Subquery, select
 from sqlalchemy.orm import Session
 
 from atmpchain.accounts.domain import Role, is_locked, roles_in_force, roles_pending
@@ -135,6 +135,13 @@ def full_names(session: Session, user_ids: Iterable[int]) -> dict[int, str]:
         return {}
     rows = session.execute(select(User.id, User.full_name).where(User.id.in_(wanted)))
     return {user_id: name for user_id, name in rows}
+
+
+def people(name: str) -> Subquery:
+    """Every user's id and printed name, as a selectable named `name` to join in a read model's
+    own statement: a list that shows who did what on many rows names them in one query instead
+    of collecting ids first (issue 17). Columns: `id`, `full_name`."""
+    return select(User.id, User.full_name).subquery(name)
 
 
 def usernames(session: Session, user_ids: Iterable[int]) -> dict[int, str]:

@@ -342,6 +342,26 @@ class Place:
         return cls(PlaceKind.DISPOSED)
 
 
+def place_in_words(
+    kind: PlaceKind,
+    *,
+    position: tuple[str, str, str] | None = None,
+    person: str | None = None,
+    party: str | None = None,
+) -> str:
+    """Where a unit is, in words, from what names the place: `position` is (storage unit's
+    name, position's name, position's code); `person` the holder's printed name."""
+    if kind is PlaceKind.POSITION:
+        assert position is not None
+        unit, name, code = position
+        return f"in {unit}, {name} ({code})"
+    if kind is PlaceKind.PERSON:
+        return f"with {person or '?'}"
+    if kind is PlaceKind.PARTY:
+        return f"with {party} (outside)"
+    return "disposed of"
+
+
 class EventKind(enum.Enum):
     """The custody events: every physical movement or hand-off is one of these."""
 

@@ -8,6 +8,8 @@ from decimal import Decimal
 from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
+    ForeignKeyConstraint,
+    Index,
     Integer,
     Numeric,
     String,
@@ -81,6 +83,11 @@ class StoragePosition(Base):
             "(capacity > 0 AND occupied >= 0 AND occupied <= capacity)",
             name="capacity",
         ),
+        # The pair current_custody points at, so that a unit's storage unit is its position's
+        # (ADR 0038); it also reads a storage unit's positions in order. A unique index, not a
+        # constraint: SQLite adds it without rebuilding the table (whose rebuild would check
+        # every custody event's foreign keys).
+        Index("uq_storage_position_unit_position", "storage_unit_id", "id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -160,11 +167,25 @@ class CurrentCustody(Base):
     """
 
     __tablename__ = "current_custody"
-    __table_args__ = (CheckConstraint(_PLACE_RULE, name="one_place"),)
+    __table_args__ = (
+        CheckConstraint(_PLACE_RULE, name="one_place"),
+        CheckConstraint(
+            "(position_id IS NULL) = (storage_unit_id IS NULL)", name="storage_unit_with_position"
+        ),
+        ForeignKeyConstraint(
+            ["storage_unit_id", "position_id"],
+            ["storage_position.storage_unit_id", "storage_position.id"],
+        ),
+        Index("ix_current_custody_storage_unit_position", "storage_unit_id", "position_id"),
+    )
 
     product_unit_id: Mapped[int] = mapped_column(ForeignKey("product_unit.id"), primary_key=True)
     kind: Mapped[PlaceKind] = mapped_column(enum_column(PlaceKind))
     position_id: Mapped[int | None] = mapped_column(ForeignKey("storage_position.id"), index=True)
+    # The storage unit of that position, kept with it (the composite foreign key holds it equal
+    # to the position's): a storage map finds what is inside a tank by one index range instead
+    # of a probe per position (issue 17, ADR 0038).
+    storage_unit_id: Mapped[int | None] = mapped_column(Integer)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     party: Mapped[str | None] = mapped_column(String(200))
     # The seq of the last event: a client that saw version N may only move the unit from N.

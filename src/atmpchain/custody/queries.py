@@ -6,22 +6,20 @@ stops it being handed on, and what that waits for), so every custody page can sh
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import BindParameter, Integer, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from atmpchain.accounts import queries as account_queries
-from atmpchain.custody import control
+from atmpchain.custody.control_models import CustodyControl, CustodyHold
 from atmpchain.custody.control_rules import ActiveControl, ActiveHold
 from atmpchain.custody.domain import (
-    EventKind,
     Place,
-    PlaceKind,
     StorageKind,
     StorageStatus,
     location_label,
@@ -35,13 +33,15 @@ from atmpchain.custody.models import (
     StorageSite,
     StorageUnit,
 )
-from atmpchain.custody.service import (
-    describe_place,
-    find_unit,
-    place_of,
-    read_unit_scan,
-    unit_label,
-)
+from atmpchain.custody.service import find_unit, place_of, read_unit_scan, unit_label
+
+# Where units are and their chains of custody live in timelines.py; their names stay here too.
+from atmpchain.custody.timelines import Timeline as Timeline
+from atmpchain.custody.timelines import TimelineEntry as TimelineEntry
+from atmpchain.custody.timelines import UnitWhereabouts as UnitWhereabouts
+from atmpchain.custody.timelines import control_of, hold_of, whereabouts, whereabouts_of
+from atmpchain.custody.timelines import timeline as timeline
+from atmpchain.custody.timelines import timelines as timelines
 from atmpchain.errors import NotFound
 
 
@@ -115,48 +115,6 @@ class StorageMap:
     positions: tuple[PositionView, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class TimelineEntry:
-    """One custody event of a unit, as people read it."""
-
-    seq: int
-    kind: EventKind
-    at: datetime
-    by: str
-    from_where: str
-    to_where: str
-    unit_scan: str
-    location_scan: str | None
-    note: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class UnitWhereabouts:
-    """Where a product unit is now, and since when."""
-
-    unit_id: int
-    unit: str
-    din: str
-    product_code: str
-    coi: str | None
-    description: str
-    place: Place
-    where: str
-    version: int
-    since: datetime
-    moved_by: str
-    control: ActiveControl | None = None
-    holds: tuple[ActiveHold, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Timeline:
-    """A product unit's whole chain of custody, oldest first, and where it is now."""
-
-    unit: UnitWhereabouts
-    events: tuple[TimelineEntry, ...]
-
-
 def _summaries(session: Session, where: object = None) -> list[StorageUnitSummary]:
     totals = (
         select(
@@ -200,10 +158,82 @@ def storage_overview(session: Session) -> list[StorageUnitSummary]:
     return _summaries(session)
 
 
+@cache
+def _contents_statement() -> Select[*tuple[Any, ...]]:
+    """Every position of the storage unit bound as `storage_unit_id` with the product units in
+    it now, each unit's active control and active holds: one row per position, unit and hold,
+    in position order (built once: building it costs more than running it)."""
+    storage_unit_id: BindParameter[int] = bindparam("storage_unit_id", type_=Integer)
+    placer = account_queries.people("placer")
+    return (
+        select(
+            StoragePosition.id,
+            StoragePosition.parent_id,
+            StoragePosition.code,
+            StoragePosition.name,
+            StoragePosition.level,
+            StoragePosition.capacity,
+            StoragePosition.occupied,
+            CurrentCustody.moved_at,
+            ProductUnit.id,
+            ProductUnit.din,
+            ProductUnit.product_code,
+            ProductUnit.coi,
+            CustodyControl.id,
+            CustodyControl.capability,
+            CustodyControl.reference,
+            CustodyControl.label,
+            CustodyControl.page,
+            CustodyControl.placed_at,
+            CustodyHold.id,
+            CustodyHold.source,
+            CustodyHold.reference,
+            CustodyHold.kind,
+            CustodyHold.reason,
+            CustodyHold.waits_for,
+            CustodyHold.page,
+            CustodyHold.placed_at,
+            CustodyHold.placed_by_id,
+            placer.c.full_name,
+        )
+        .outerjoin(
+            CurrentCustody,
+            and_(
+                # One index range of what is inside this storage unit (ADR 0038).
+                CurrentCustody.storage_unit_id == storage_unit_id,
+                CurrentCustody.position_id == StoragePosition.id,
+            ),
+        )
+        .outerjoin(ProductUnit, ProductUnit.id == CurrentCustody.product_unit_id)
+        .outerjoin(
+            CustodyControl,
+            and_(
+                CustodyControl.product_unit_id == ProductUnit.id,
+                CustodyControl.ended_at.is_(None),
+            ),
+        )
+        .outerjoin(
+            CustodyHold,
+            and_(CustodyHold.product_unit_id == ProductUnit.id, CustodyHold.lifted_at.is_(None)),
+        )
+        .outerjoin(placer, placer.c.id == CustodyHold.placed_by_id)
+        .where(StoragePosition.storage_unit_id == storage_unit_id)
+        .order_by(
+            StoragePosition.id,
+            CurrentCustody.moved_at,
+            ProductUnit.id,
+            CustodyHold.placed_at,
+            CustodyHold.id,
+        )
+    )
+
+
+_CONTROL_AT = 12  # where a unit's control starts in a row of _contents_statement
+_HOLD_AT = 18  # and its hold
+
+
 def storage_map(session: Session, code: str) -> StorageMap:
     """What is in each position of a storage unit, with free capacity."""
-    # One unit, its site and room, then its positions: the capacity totals are summed from the
-    # positions read anyway, not aggregated over every storage unit first.
     found = session.execute(
         select(StorageUnit, StorageSite.code, StorageRoom.name)
         .join(StorageRoom, StorageRoom.id == StorageUnit.room_id)
@@ -213,21 +243,36 @@ def storage_map(session: Session, code: str) -> StorageMap:
     if found is None:
         raise NotFound(f"there is no storage unit '{code}'", field="code")
     unit, site, room = found
-    # Plain columns, not ORM objects: a tank has about two thousand positions and units, and
-    # building an object per row cost more than the queries (issue 17, item 2).
-    positions = session.execute(
-        select(
-            StoragePosition.id,
-            StoragePosition.parent_id,
-            StoragePosition.code,
-            StoragePosition.name,
-            StoragePosition.level,
-            StoragePosition.capacity,
-            StoragePosition.occupied,
-        )
-        .where(StoragePosition.storage_unit_id == unit.id)
-        .order_by(StoragePosition.id)
-    ).all()
+    # One statement for the positions, what is in them and the units' controls and holds, as
+    # plain columns through the session's connection (issue 17, item 2): a tank has about two
+    # thousand positions and units, and the ORM's per-row work or a query per kind of row cost
+    # more than the join itself.
+    positions: dict[int, Any] = {}
+    contents: dict[int, list[StoredUnit]] = {}
+    holds: list[ActiveHold] = []
+    for row in session.connection().execute(_contents_statement(), {"storage_unit_id": unit.id}):
+        position_id = row[0]
+        if position_id not in positions:
+            positions[position_id] = row
+        product_id = row[8]
+        if product_id is None:
+            continue
+        stored = contents.setdefault(position_id, [])
+        if not stored or stored[-1].unit_id != product_id:
+            holds = []
+            stored.append(
+                StoredUnit(
+                    product_id,
+                    unit_label(row[9], row[10]),
+                    row[11],
+                    row[7],
+                    control_of(row, _CONTROL_AT, product_id),
+                )
+            )
+        if row[_HOLD_AT] is not None:
+            # A unit's holds come on consecutive rows, oldest first.
+            holds.append(hold_of(row, _HOLD_AT, product_id))
+            stored[-1] = replace(stored[-1], holds=tuple(holds))
     summary = StorageUnitSummary(
         unit.code,
         unit.name,
@@ -237,180 +282,33 @@ def storage_map(session: Session, code: str) -> StorageMap:
         room,
         unit.temperature_low_c,
         unit.temperature_high_c,
-        sum(p.capacity or 0 for p in positions),
-        sum(p.occupied or 0 for p in positions),
+        sum(p[5] or 0 for p in positions.values()),
+        sum(p[6] or 0 for p in positions.values()),
     )
-    in_this_unit = (
-        select(CurrentCustody.product_unit_id)
-        .join(StoragePosition, StoragePosition.id == CurrentCustody.position_id)
-        .where(StoragePosition.storage_unit_id == unit.id)
-    )
-    stored = session.execute(
-        select(
-            CurrentCustody.position_id,
-            CurrentCustody.moved_at,
-            ProductUnit.id,
-            ProductUnit.din,
-            ProductUnit.product_code,
-            ProductUnit.coi,
-        )
-        .join(ProductUnit, ProductUnit.id == CurrentCustody.product_unit_id)
-        .join(StoragePosition, StoragePosition.id == CurrentCustody.position_id)
-        .where(StoragePosition.storage_unit_id == unit.id)
-        .order_by(CurrentCustody.moved_at)
-    ).all()
-    # Controls and holds of the units in this storage unit, selected by the same join rather
-    # than by a list of a few thousand ids.
-    controls = control.active_controls(session, in_this_unit)
-    holds = control.holds_of(session, in_this_unit)
-    contents: dict[int, list[StoredUnit]] = {}
-    for position_id, moved_at, product_id, din, product_code, coi in stored:
-        assert position_id is not None  # joined to a position
-        contents.setdefault(position_id, []).append(
-            StoredUnit(
-                product_id,
-                unit_label(din, product_code),
-                coi,
-                moved_at,
-                controls.get(product_id),
-                holds.get(product_id, ()),
-            )
-        )
     children: dict[int | None, list[Any]] = {}
-    for position in positions:
-        children.setdefault(position.parent_id, []).append(position)
+    for position in positions.values():
+        children.setdefault(position[1], []).append(position)
     ordered: list[PositionView] = []
 
     def walk(parent: int | None, level: int) -> None:
-        for position in children.get(parent, []):
+        for p in children.get(parent, ()):
             ordered.append(
-                PositionView(
-                    position.code,
-                    position.name,
-                    position.level,
-                    level,
-                    position.capacity,
-                    position.occupied,
-                    tuple(contents.get(position.id, ())),
-                )
+                PositionView(p[2], p[3], p[4], level, p[5], p[6], tuple(contents.get(p[0], ())))
             )
-            walk(position.id, level + 1)
+            walk(p[0], level + 1)
 
     walk(None, 0)
     return StorageMap(summary, tuple(unit.levels.split(",")), tuple(ordered))
 
 
-def _whereabouts(
-    session: Session,
-    unit: ProductUnit,
-    names: Mapping[int, str] | None = None,
-    row: CurrentCustody | None = None,
-) -> UnitWhereabouts:
-    row = row or session.get(CurrentCustody, unit.id)
-    if row is None:
-        raise NotFound(f"unit {unit.id} has no custody record", field="unit")
-    place = Place(row.kind, row.position_id, row.user_id, row.party)
-    if names is None or (row.moved_by_id is not None and row.moved_by_id not in names):
-        names = account_queries.full_names(
-            session, [i for i in (row.moved_by_id, row.user_id) if i is not None]
-        )
-    mover = names.get(row.moved_by_id, "?") if row.moved_by_id is not None else "system"
-    return UnitWhereabouts(
-        unit.id,
-        unit_label(unit.din, unit.product_code),
-        unit.din,
-        unit.product_code,
-        unit.coi,
-        unit.description,
-        place,
-        describe_place(session, place, names),
-        row.version,
-        row.moved_at,
-        mover,
-        control.active_control(session, unit.id),
-        control.active_holds(session, unit.id),
-    )
-
-
 def where_is(session: Session, unit_scan: str) -> UnitWhereabouts:
     """Where the unit a scan names is now (position, person, party or disposed)."""
-    return _whereabouts(session, find_unit(session, read_unit_scan(unit_scan)))
+    return whereabouts(session, find_unit(session, read_unit_scan(unit_scan)).id)
 
 
 def unit_by_id(session: Session, unit_id: int) -> UnitWhereabouts:
     """Where the unit with this id is now."""
-    unit = session.get(ProductUnit, unit_id)
-    if unit is None:
-        raise NotFound(f"there is no product unit {unit_id}", field="unit")
-    return _whereabouts(session, unit)
-
-
-def _event_place(
-    kind: PlaceKind | None, position: int | None, user: int | None, party: str | None
-) -> Place | None:
-    return None if kind is None else Place(kind, position, user, party)
-
-
-def timeline(session: Session, unit_id: int) -> Timeline:
-    """The unit's chain of custody from receipt, event by event, and where it is now."""
-    unit = session.get(ProductUnit, unit_id)
-    if unit is None:
-        raise NotFound(f"there is no product unit {unit_id}", field="unit")
-    row = session.get(CurrentCustody, unit_id)
-    if row is None:
-        raise NotFound(f"unit {unit_id} has no custody record", field="unit")
-    events = list(
-        session.execute(
-            select(CustodyEvent)
-            .where(CustodyEvent.product_unit_id == unit_id)
-            .order_by(CustodyEvent.seq)
-        ).scalars()
-    )
-    # Everyone in the chain (who acted, who held it) in one lookup, not one query per event.
-    people = {
-        user_id
-        for e in events
-        for user_id in (e.actor_id, e.from_user_id, e.to_user_id)
-        if user_id is not None
-    } | {i for i in (row.moved_by_id, row.user_id) if i is not None}
-    names = account_queries.full_names(session, list(people))
-    # Every position the unit passed through, with its storage unit, in one query: describing
-    # each place then finds them in the session instead of asking the database per event.
-    positions = {
-        p for e in events for p in (e.from_position_id, e.to_position_id) if p is not None
-    } | ({row.position_id} if row.position_id is not None else set())
-    if positions:
-        session.execute(
-            select(StoragePosition, StorageUnit)
-            .join(StorageUnit, StorageUnit.id == StoragePosition.storage_unit_id)
-            .where(StoragePosition.id.in_(positions))
-        ).all()
-    current = _whereabouts(session, unit, names, row)
-    entries = tuple(
-        TimelineEntry(
-            e.seq,
-            e.kind,
-            e.at,
-            names.get(e.actor_id, "?") if e.actor_id is not None else "system",
-            describe_place(
-                session,
-                _event_place(e.from_kind, e.from_position_id, e.from_user_id, e.from_party),
-                names,
-            )
-            if e.from_kind is not None
-            else (e.note or "outside"),
-            describe_place(
-                session,
-                _event_place(e.to_kind, e.to_position_id, e.to_user_id, e.to_party),
-                names,
-            ),
-            e.unit_scan,
-            e.location_scan,
-            e.note,
-        )
-        for e in events
-    )
-    return Timeline(current, entries)
+    return whereabouts(session, unit_id)
 
 
 def replay_moves(session: Session, unit_id: int) -> list[Place]:
@@ -426,14 +324,16 @@ def replay_moves(session: Session, unit_id: int) -> list[Place]:
 
 
 def recent_units(session: Session, limit: int = 50) -> list[UnitWhereabouts]:
-    """The most recently moved product units and where each is now."""
-    units = session.execute(
-        select(ProductUnit)
-        .join(CurrentCustody, CurrentCustody.product_unit_id == ProductUnit.id)
-        .order_by(CurrentCustody.moved_at.desc(), ProductUnit.id.desc())
-        .limit(limit)
-    ).scalars()
-    return [_whereabouts(session, unit) for unit in units]
+    """The most recently moved product units and where each is now (two queries)."""
+    ids = list(
+        session.execute(
+            select(CurrentCustody.product_unit_id)
+            .order_by(CurrentCustody.moved_at.desc(), CurrentCustody.product_unit_id.desc())
+            .limit(limit)
+        ).scalars()
+    )
+    found = whereabouts_of(session, ids)
+    return [found[i] for i in ids if i in found]
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ from atmpchain.custody.domain import (
     check_receives,
     next_place,
     parse_location_scan,
+    place_in_words,
 )
 from atmpchain.custody.errors import CustodyRuleError, UnitMoved
 from atmpchain.custody.models import (
@@ -251,16 +252,14 @@ def describe_place(
         assert position is not None
         unit = session.get(StorageUnit, position.storage_unit_id)
         assert unit is not None
-        return f"in {unit.name}, {position.name} ({position.code})"
+        return place_in_words(place.kind, position=(unit.name, position.name, position.code))
     if place.kind is PlaceKind.PERSON:
         assert place.user_id is not None
         if names is not None and place.user_id in names:
-            return f"with {names[place.user_id]}"
+            return place_in_words(place.kind, person=names[place.user_id])
         name = account_queries.full_names(session, [place.user_id]).get(place.user_id, "?")
-        return f"with {name}"
-    if place.kind is PlaceKind.PARTY:
-        return f"with {place.party} (outside)"
-    return "disposed of"
+        return place_in_words(place.kind, person=name)
+    return place_in_words(place.kind, party=place.party)
 
 
 def _place_json(place: Place | None) -> dict[str, Any] | None:
@@ -330,9 +329,11 @@ def _apply(
     if current is not None and current.kind is PlaceKind.POSITION:
         assert current.position_id is not None
         _lock_position(session, current.position_id).occupied -= 1
+    storage_unit_id: int | None = None  # kept beside the position (ADR 0038)
     if target.kind is PlaceKind.POSITION:
         assert target.position_id is not None
         position = _lock_position(session, target.position_id)
+        storage_unit_id = position.storage_unit_id
         storage = session.get(StorageUnit, position.storage_unit_id)
         assert storage is not None
         check_receives(f"{storage.name} ({storage.code})", storage.status)
@@ -364,6 +365,7 @@ def _apply(
         session.add(row)
     row.kind = target.kind
     row.position_id = target.position_id
+    row.storage_unit_id = storage_unit_id
     row.user_id = target.user_id
     row.party = target.party
     row.version = seq

@@ -8,13 +8,15 @@ every patient who received it. Nothing here writes.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select, union
+from sqlalchemy import Select, String, bindparam, or_, select, union
 from sqlalchemy.orm import Session
 
 from atmpchain.accounts import queries as account_queries
@@ -277,43 +279,54 @@ class DoseRecord:
         return tuple(line for line in self.checks if line.missing)
 
 
-def _events(
-    session: Session, dose_ids: list[int], people: set[int]
-) -> tuple[dict[int, list[DoseEventView]], dict[int, str]]:
-    """The history of each dose, and the names of everyone in it and in `people`, in two
-    queries (only the signature's manifestation is read, not the content it signed)."""
-    rows = session.execute(
+@cache
+def _events_statement() -> Select[*tuple[Any, ...]]:
+    """The events of the doses bound as `dose_ids`, with who acted named by a join and the
+    signature's manifestation (not the content it signed); built once."""
+    actor = account_queries.people("actor")
+    return (
         select(
-            DoseEvent,
+            DoseEvent.dose_id,
+            DoseEvent.seq,
+            DoseEvent.step,
+            DoseEvent.at,
+            DoseEvent.actor_id,
+            actor.c.full_name,
+            DoseEvent.detail,
+            DoseEvent.note,
             ElectronicSignature.signer_name,
             ElectronicSignature.meaning,
             ElectronicSignature.signed_at,
+            DoseEvent.custody_seq,
         )
+        .outerjoin(actor, actor.c.id == DoseEvent.actor_id)
         .outerjoin(ElectronicSignature, ElectronicSignature.id == DoseEvent.signature_id)
-        .where(DoseEvent.dose_id.in_(dose_ids))
+        .where(DoseEvent.dose_id.in_(bindparam("dose_ids", expanding=True)))
         .order_by(DoseEvent.dose_id, DoseEvent.seq)
-    ).all()
-    names = account_queries.full_names(
-        session, people | {e.actor_id for e, *_ in rows if e.actor_id is not None}
     )
+
+
+def _events(session: Session, dose_ids: list[int]) -> dict[int, list[DoseEventView]]:
+    """The history of each dose in one query."""
+    rows = session.connection().execute(_events_statement(), {"dose_ids": dose_ids})
     found: dict[int, list[DoseEventView]] = {i: [] for i in dose_ids}
-    for event, signer, meaning, signed_at in rows:
-        found[event.dose_id].append(
+    for dose_id, seq, step, at, actor_id, name, detail, note, signer, meaning, signed, c in rows:
+        found[dose_id].append(
             DoseEventView(
-                dose_id=event.dose_id,
-                seq=event.seq,
-                step=event.step,
-                at=event.at,
-                actor=names.get(event.actor_id, "?") if event.actor_id is not None else "system",
-                detail=json.loads(event.detail),
-                note=event.note,
+                dose_id=dose_id,
+                seq=seq,
+                step=step,
+                at=at,
+                actor=(name or "?") if actor_id is not None else "system",
+                detail=json.loads(detail),
+                note=note,
                 signed_by=signer,
                 meaning=meaning.value if meaning is not None else None,
-                signed_at=signed_at,
-                custody_seq=event.custody_seq,
+                signed_at=signed,
+                custody_seq=c,
             )
         )
-    return found, names
+    return found
 
 
 def _exposures(session: Session, unit_ids: list[int]) -> dict[int, list[ExposureView]]:
@@ -347,33 +360,69 @@ def _log_view(log: ShipperLog) -> ShipperLogView:
     )
 
 
-def _dose_records(session: Session, dose_ids: list[int]) -> list[DoseRecord]:
-    """The records of several doses with one query per kind of row, not per dose."""
-    rows = session.execute(
-        select(Dose, Patient, CatalogueRevision, CatalogueProduct.code, ProductUnit)
+def _doses_base() -> Select[*tuple[Any, ...]]:
+    """Doses with patient, catalogue revision, bag and who ordered them."""
+    orderer = account_queries.people("orderer")
+    return (
+        select(
+            Dose,
+            Patient,
+            CatalogueRevision,
+            CatalogueProduct.code,
+            ProductUnit,
+            orderer.c.full_name,
+        )
         .join(Patient, Patient.id == Dose.patient_id)
         .join(CatalogueRevision, CatalogueRevision.id == Dose.revision_id)
         .join(CatalogueProduct, CatalogueProduct.id == CatalogueRevision.product_id)
         .outerjoin(ProductUnit, ProductUnit.id == Dose.product_unit_id)
-        .where(Dose.id.in_(dose_ids))
-    ).all()
+        .outerjoin(orderer, orderer.c.id == Dose.ordered_by_id)
+    )
+
+
+@cache
+def _doses_statement() -> Select[*tuple[Any, ...]]:
+    """The doses bound as `dose_ids` (built once)."""
+    return _doses_base().where(Dose.id.in_(bindparam("dose_ids", expanding=True)))
+
+
+@cache
+def _patient_doses_statement() -> Select[*tuple[Any, ...]]:
+    """The doses of the patient bound as `patient_ref`, by appointment (built once)."""
+    return (
+        _doses_base()
+        .where(Patient.patient_ref == bindparam("patient_ref", type_=String))
+        .order_by(Dose.appointment_at, Dose.id)
+    )
+
+
+def _dose_records(
+    session: Session, dose_ids: list[int], rows: Sequence[Any] | None = None
+) -> list[DoseRecord]:
+    """The records of several doses with one query per kind of row, not per dose: the custody
+    timelines of all their bags included (two queries, whatever the number of doses). `rows`:
+    the doses' rows of `_doses_base`, when the caller has read them already."""
+    if not dose_ids:
+        return []
+    if rows is None:
+        rows = session.execute(_doses_statement(), {"dose_ids": dose_ids}).all()
     by_id = {row[0].id: row for row in rows}
     ids = [i for i in dose_ids if i in by_id]
-    events, names = _events(
-        session, ids, {r[0].ordered_by_id for r in rows if r[0].ordered_by_id is not None}
-    )
+    events = _events(session, ids)
     logs: dict[int, list[ShipperLogView]] = {i: [] for i in ids}
-    if ids:
-        for log in session.execute(
-            select(ShipperLog).where(ShipperLog.dose_id.in_(ids)).order_by(ShipperLog.id)
-        ).scalars():
-            logs[log.dose_id].append(_log_view(log))
-    exposures = _exposures(session, [r[4].id for r in rows if r[4] is not None])
-    holds = _holds(session, [r[0] for r in rows])
+    for log in session.execute(
+        select(ShipperLog).where(ShipperLog.dose_id.in_(ids)).order_by(ShipperLog.id)
+    ).scalars():
+        logs[log.dose_id].append(_log_view(log))
+    unit_ids = [r[4].id for r in rows if r[4] is not None]
+    exposures = _exposures(session, unit_ids)
+    # Every bag's custody chain, where it is now and its control and holds: two queries.
+    chains = custody_queries.timelines(session, unit_ids)
     flags = flags_of(session, ids)
     records: list[DoseRecord] = []
     for dose_id in ids:
-        dose, patient, revision, code, unit = by_id[dose_id]
+        dose, patient, revision, code, unit, ordered_by = by_id[dose_id]
+        chain = chains.get(unit.id) if unit else None
         done = [
             CheckDone(int(e.detail["check"]), e.signed_by or e.actor, e.signed_at or e.at)
             for e in events[dose_id]
@@ -381,7 +430,7 @@ def _dose_records(session: Session, dose_ids: list[int]) -> list[DoseRecord]:
         ]
         records.append(
             DoseRecord(
-                line=_line(dose, patient, revision, holds.get(unit.id, ()) if unit else ()),
+                line=_line(dose, patient, revision, chain.unit.holds if chain else ()),
                 dose_id=dose.id,
                 coi=dose.coi,
                 birth_date=patient.birth_date,
@@ -393,7 +442,7 @@ def _dose_records(session: Session, dose_ids: list[int]) -> list[DoseRecord]:
                 product_code=unit.product_code if unit else None,
                 batch_number=dose.batch_number,
                 ordered_at=dose.ordered_at,
-                ordered_by=names.get(dose.ordered_by_id, "?") if dose.ordered_by_id else "?",
+                ordered_by=(ordered_by or "?") if dose.ordered_by_id else "?",
                 approved_at=dose.approved_at,
                 issued_at=dose.issued_at,
                 thaw_ended_at=dose.thaw_ended_at,
@@ -402,7 +451,7 @@ def _dose_records(session: Session, dose_ids: list[int]) -> list[DoseRecord]:
                 external_ref=dose.external_ref,
                 events=tuple(events[dose_id]),
                 shipper_logs=tuple(logs[dose_id]),
-                custody=custody_queries.timeline(session, unit.id) if unit else None,
+                custody=chain,
                 exposures=tuple(exposures[unit.id]) if unit else (),
                 checks=check_lines(checks_of(revision), done),
                 received_at_ward_at=dose.received_at_ward_at,
@@ -432,21 +481,20 @@ class PatientTrace:
 
 def patient_trace(session: Session, patient_ref: str) -> PatientTrace:
     """The full chain of a patient: every dose, its custody and temperatures."""
-    patient = session.execute(
-        select(Patient).where(Patient.patient_ref == patient_ref.strip())
-    ).scalar_one_or_none()
-    if patient is None:
-        raise NotFound(f"there is no patient {patient_ref.strip()}", field="patient_ref")
-    dose_ids = list(
-        session.execute(
-            select(Dose.id).where(Dose.patient_id == patient.id).order_by(Dose.appointment_at)
-        ).scalars()
+    ref = patient_ref.strip()
+    rows = session.execute(_patient_doses_statement(), {"patient_ref": ref}).all()
+    patient = (
+        rows[0][1]
+        if rows
+        else session.execute(select(Patient).where(Patient.patient_ref == ref)).scalar_one_or_none()
     )
+    if patient is None:
+        raise NotFound(f"there is no patient {ref}", field="patient_ref")
     return PatientTrace(
         patient_ref=patient.patient_ref,
         display_name=patient.display_name,
         birth_date=patient.birth_date,
-        doses=tuple(_dose_records(session, dose_ids)),
+        doses=tuple(_dose_records(session, [r[0].id for r in rows], rows)),
     )
 
 
@@ -465,22 +513,20 @@ class Recipient:
     infusion_started_at: datetime | None
 
 
-def recipients(session: Session, lot: str) -> list[Recipient]:
-    """Every patient whose dose came from `lot`: a manufacturer's batch number or a DIN."""
-    text = lot.strip()
-    if not text:
-        raise NotFound("give a batch number or a DIN", field="lot")
-    din = text.upper().replace(" ", "")[:13]
+@cache
+def _recipients_statement() -> Select[*tuple[Any, ...]]:
+    """The doses of the batch bound as `lot` or of the bag whose DIN is bound as `din`, with
+    their patients (built once: building it cost as much as running it)."""
     # Two index look-ups (batch, DIN) merged: an OR across the joined tables would read every
     # dose of the archive (150 ms on 120,000 doses; see benchmarks/bench_hospital.py).
-    by_batch = select(Dose.id).where(Dose.batch_number == text)
+    by_batch = select(Dose.id).where(Dose.batch_number == bindparam("lot", type_=String))
     by_din = (
         select(Dose.id)
         .join(ProductUnit, ProductUnit.id == Dose.product_unit_id)
-        .where(ProductUnit.din == din)
+        .where(ProductUnit.din == bindparam("din", type_=String))
     )
-    # Only the columns shown: loading whole rows as objects doubled the time of this lookup.
-    rows = session.execute(
+    # Only the columns shown, as plain rows: ORM objects doubled the time of this lookup.
+    return (
         select(
             Patient.patient_ref,
             Patient.display_name,
@@ -496,7 +542,16 @@ def recipients(session: Session, lot: str) -> list[Recipient]:
         .join(CatalogueRevision, CatalogueRevision.id == Dose.revision_id)
         .where(Dose.id.in_(union(by_batch, by_din)))
         .order_by(Dose.infusion_started_at, Dose.id)
-    ).all()
+    )
+
+
+def recipients(session: Session, lot: str) -> list[Recipient]:
+    """Every patient whose dose came from `lot`: a manufacturer's batch number or a DIN."""
+    text = lot.strip()
+    if not text:
+        raise NotFound("give a batch number or a DIN", field="lot")
+    din = text.upper().replace(" ", "")[:13]
+    rows = session.connection().execute(_recipients_statement(), {"lot": text, "din": din})
     return [
         Recipient(
             patient_ref=ref,
