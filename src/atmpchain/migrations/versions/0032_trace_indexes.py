@@ -4,8 +4,8 @@ A storage map reads what is inside one tank by an index range on (storage unit, 
 instead of probing current_custody once per position (issue 17, ADR 0038). A composite foreign
 key to storage_position (storage_unit_id, id) holds the copy equal to the position's own.
 
-Revision ID: 0035_trace_indexes
-Revises: 0030_gateway
+Revision ID: 0032_trace_indexes
+Revises: 0031_scheduling_notices
 Create Date: 2026-11-30
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0035_trace_indexes"
-down_revision: str | None = "0030_gateway"
+revision: str = "0032_trace_indexes"
+down_revision: str | None = "0031_scheduling_notices"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
