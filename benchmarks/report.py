@@ -114,9 +114,7 @@ class AimResult:
 AIMS: list[AimResult] = []
 
 
-def record_aim(
-    work: str, backend: str, measured: str, aim: str, met: bool, note: str = ""
-) -> None:
+def record_aim(work: str, backend: str, measured: str, aim: str, met: bool, note: str = "") -> None:
     """Remember a figure for the closing table that `python -m benchmarks` prints after all runs."""
     AIMS.append(AimResult(work, backend, measured, aim, met, note))
 
