@@ -38,6 +38,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as daytime
+from http.client import HTTPConnection
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -59,6 +60,8 @@ TANK_LAYOUT = (4, 4, 10)  # racks x boxes x slots: 160 positions
 ZONE = ZoneInfo("Europe/Vienna")
 READERS = ("qa", "qp")  # both may open all five pages; the clients log in as them in turn
 BARE_SIZE_ENV = "ATMPCHAIN_BENCH_BARE_BYTES"
+SERVE_ENV = "ATMPCHAIN_BENCH_SERVE"
+STARTUP_SECONDS = 300  # a server importing the application on a loaded 2-core machine is slow
 # argon2-cffi's defaults (RFC 9106's second recommendation), which the application uses.
 DEFAULT_HASHING = {"time_cost": 3, "memory_cost": 65536, "parallelism": 4}
 
@@ -261,17 +264,22 @@ def server(command: list[str], env: dict[str, str], port: int, log: Path) -> Ite
             command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + STARTUP_SECONDS
             while True:
                 if proc.poll() is not None:
                     raise RuntimeError(f"{command[0]} ended: {log.read_text()[-2000:]}")
                 try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                        break
+                    # An answer, not only a listening socket: with several workers the parent
+                    # listens long before a worker has imported the application.
+                    conn = HTTPConnection("127.0.0.1", port, timeout=STARTUP_SECONDS)
+                    conn.request("GET", "/login" if "serve" in command else "/")
+                    conn.getresponse().read()
+                    conn.close()
+                    break
                 except OSError:
                     if time.monotonic() > deadline:
                         raise RuntimeError(f"no answer on port {port}") from None
-                    time.sleep(0.2)
+                    time.sleep(0.5)
             yield
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -283,8 +291,14 @@ def server(command: list[str], env: dict[str, str], port: int, log: Path) -> Ite
 
 
 def app_command(port: int, workers: int) -> list[str]:
-    exe = shutil.which("atmpchain", path=str(Path(sys.executable).parent)) or "atmpchain"
-    return [exe, "serve", "--port", str(port), "--workers", str(workers)]
+    # ATMPCHAIN_BENCH_SERVE names another installation's `atmpchain` (e.g. the main branch's,
+    # for a before/after comparison in one run); one worker is asked without --workers, which
+    # older installations do not know.
+    exe = os.environ.get(SERVE_ENV) or shutil.which(
+        "atmpchain", path=str(Path(sys.executable).parent)
+    )
+    command = [exe or "atmpchain", "serve", "--port", str(port)]
+    return command + (["--workers", str(workers)] if workers > 1 else [])
 
 
 def bare_command(port: int, workers: int) -> list[str]:

@@ -190,7 +190,7 @@ def _serve(
 
     processes = workers or serving.default_workers(cfg)
     try:
-        serving.check_workers(cfg, processes)
+        serving.check_workers(processes)
     except serving.ServeRefused as exc:
         common.fail(str(exc), code=2)
     listen_host = host or cfg.host
@@ -209,6 +209,9 @@ def _serve(
         "atmpchain.web.serving:app_from_environment" if several else create_app(cfg, db=db),
         factory=several,
         workers=processes if several else None,
+        # A worker is replaced when it does not answer the supervisor for this long; importing
+        # the application on a busy machine takes longer than uvicorn's 5 s.
+        timeout_worker_healthcheck=serving.HEALTHCHECK_SECONDS,
         host=listen_host,
         port=listen_port,
         log_level="info",

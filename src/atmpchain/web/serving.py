@@ -20,6 +20,8 @@ SETTINGS_ENV = "ATMPCHAIN_SERVE_SETTINGS"
 #: The most processes `serve` starts on its own on PostgreSQL: each holds a pool of up to 30
 #: connections, and PostgreSQL allows 100 by default.
 MAX_DEFAULT_WORKERS = 4
+#: How long the supervisor waits for a worker's answer before replacing it.
+HEALTHCHECK_SECONDS = 60
 
 
 class ServeRefused(Exception):
@@ -34,20 +36,16 @@ def default_workers(settings: Settings) -> int:
     return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS))
 
 
-def check_workers(settings: Settings, workers: int) -> None:
-    """Refuse a number of processes the database cannot share safely."""
+def check_workers(workers: int) -> None:
+    """Refuse a number of processes the database cannot share safely.
+
+    Several processes on one SQLite file are safe: the file is in WAL mode (readers never wait
+    for the writer), every writer begins with BEGIN IMMEDIATE and waits up to 30 s for the lock
+    (`db.make_engine`). An in-memory database, which each process would have for itself, is
+    refused by the settings already.
+    """
     if workers < 1:
         raise ServeRefused(f"--workers must be 1 or more, not {workers}")
-    if workers == 1 or not settings.database_url.startswith("sqlite"):
-        return
-    path = settings.database_url.split(":///", 1)[1] if ":///" in settings.database_url else ""
-    if path in ("", ":memory:") or "mode=memory" in path:
-        # Each process would have a database of its own: sessions made in one unknown to another.
-        raise ServeRefused(
-            "--workers above 1 needs a database every process shares; an in-memory SQLite "
-            "database belongs to one process: use a file (sqlite:///var/atmpchain.db) or "
-            "PostgreSQL"
-        )
 
 
 def settings_for_workers(settings: Settings) -> str:
