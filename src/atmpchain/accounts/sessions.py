@@ -284,8 +284,10 @@ def resolve_session(uow: UnitOfWork, *, session_token: str) -> SessionInfo | Non
         rows = conn.execute(_LIVE_SESSION, {"digest": sha256_hex(session_token)}).all()
     if not rows:
         return None
-    session_id, csrf, created_at, last_seen_at, user_id, username, full_name, zone = rows[0][:8]
-    is_active, locked_until, must_change_password = rows[0][8:11]
+    first = rows[0]  # indexed one by one: each column keeps its type
+    session_id, csrf, created_at, last_seen_at = first[0], first[1], first[2], first[3]
+    user_id, username, full_name, zone = first[4], first[5], first[6], first[7]
+    is_active, locked_until, must_change_password = first[8], first[9], first[10]
     grants = tuple(
         RoleGrant(role, granted_by, approved_at is not None)
         for *_, role, granted_by, approved_at in rows

@@ -185,8 +185,7 @@ def _serve(
 ) -> None:
     import uvicorn
 
-    from atmpchain.web import serving
-    from atmpchain.web.app import create_app
+    from atmpchain.web.app import create_app, serving
 
     processes = workers or serving.default_workers(cfg)
     try:

@@ -19,6 +19,9 @@ from atmpchain.config import Settings
 from atmpchain.db import Database
 from atmpchain.uow import UnitOfWork
 from atmpchain.web import errors
+
+# `atmpchain serve` reaches the web only through this module (the layers contract, ADR 0015).
+from atmpchain.web import serving as serving
 from atmpchain.web.api import accounts as accounts_api
 from atmpchain.web.api import audit as audit_api
 from atmpchain.web.api import cleanrooms as cleanrooms_api

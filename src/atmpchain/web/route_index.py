@@ -77,6 +77,6 @@ def index_routes(app: FastAPI) -> int:
         heads = _heads(inner.routes)
         if heads is None:
             continue
-        route.matches = _indexed(route.matches, heads)  # type: ignore[method-assign]
+        route.matches = _indexed(route.matches, heads)  # type: ignore[method-assign,assignment]
         indexed += 1
     return indexed
