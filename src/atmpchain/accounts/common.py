@@ -14,6 +14,7 @@ from atmpchain.accounts.domain import (
     MACHINE_ROLES,
     Actor,
     Role,
+    RoleGrant,
     roles_in_force,
     roles_pending,
 )
@@ -41,13 +42,27 @@ def user_snapshot(user: User) -> dict[str, Any]:
 
 def actor_of(user: User, default_zone: str = "UTC") -> Actor:
     """The Actor a user acts as: only the roles QA has approved grant permissions."""
+    return actor_from(
+        user.id, user.username, user.full_name, user.time_zone, user.grants, default_zone
+    )
+
+
+def actor_from(
+    user_id: int,
+    username: str,
+    full_name: str,
+    time_zone: str | None,
+    grants: tuple[RoleGrant, ...],
+    default_zone: str = "UTC",
+) -> Actor:
+    """The Actor of a user read as plain columns (the session lookup reads no ORM objects)."""
     return Actor(
-        user_id=user.id,
-        username=user.username,
-        full_name=user.full_name,
-        roles=roles_in_force(user.grants),
-        time_zone=user.time_zone or default_zone,
-        pending_roles=roles_pending(user.grants),
+        user_id=user_id,
+        username=username,
+        full_name=full_name,
+        roles=roles_in_force(grants),
+        time_zone=time_zone or default_zone,
+        pending_roles=roles_pending(grants),
     )
 
 

@@ -5,19 +5,21 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, bindparam, select, update
 
 from atmpchain.accounts import throttle
-from atmpchain.accounts.common import actor_of, get_user_for_update, sha256_hex
+from atmpchain.accounts.common import actor_from, actor_of, get_user_for_update, sha256_hex
 from atmpchain.accounts.domain import (
     MACHINE_ROLES,
     Actor,
     LockoutPolicy,
+    RoleGrant,
     SessionPolicy,
     is_locked,
 )
-from atmpchain.accounts.models import LoginSession, User
+from atmpchain.accounts.models import LoginSession, User, UserRole
 from atmpchain.accounts.passwords import hash_password, needs_rehash, verify_password
 from atmpchain.audit.actions import AuditAction
 from atmpchain.errors import DomainError
@@ -245,56 +247,112 @@ def logout(uow: UnitOfWork, *, session_token: str) -> None:
         uow.commit()
 
 
+#: The live session behind a token's digest, its user and the user's roles: one row per role.
+_LIVE_SESSION = (
+    select(
+        LoginSession.id,
+        LoginSession.csrf_token,
+        LoginSession.created_at,
+        LoginSession.last_seen_at,
+        User.id,
+        User.username,
+        User.full_name,
+        User.time_zone,
+        User.is_active,
+        User.locked_until,
+        User.must_change_password,
+        UserRole.role,
+        UserRole.granted_by_id,
+        UserRole.approved_at,
+    )
+    .join(User, User.id == LoginSession.user_id)
+    .outerjoin(UserRole, UserRole.user_id == User.id)
+    .where(LoginSession.token_hash == bindparam("digest"), LoginSession.ended_at.is_(None))
+)
+
+
 def resolve_session(uow: UnitOfWork, *, session_token: str) -> SessionInfo | None:
-    """The live session behind a cookie, or None; an expired one is ended and audited."""
-    with uow:
-        row = uow.session.execute(
-            select(LoginSession, User)
-            .join(User, User.id == LoginSession.user_id)
-            .where(
-                LoginSession.token_hash == sha256_hex(session_token),
-                LoginSession.ended_at.is_(None),
+    """The live session behind a cookie, or None; an expired one is ended and audited.
+
+    Asked on every request, so the common case is one read statement (the session, its user and
+    the user's roles) built once, and no write transaction: on SQLite a writer holds the
+    database's one write lock, and every page would wait for every other (ADR 0036). The
+    session is written only when its last-seen time is TOUCH_EVERY old, or when it ends.
+    """
+    now = uow.clock.now()
+    with uow.db.engine.connect() as conn:
+        rows = conn.execute(_LIVE_SESSION, {"digest": sha256_hex(session_token)}).all()
+    if not rows:
+        return None
+    first = rows[0]  # indexed one by one: each column keeps its type
+    session_id, csrf, created_at, last_seen_at = first[0], first[1], first[2], first[3]
+    user_id, username, full_name, zone = first[4], first[5], first[6], first[7]
+    is_active, locked_until, must_change_password = first[8], first[9], first[10]
+    grants = tuple(
+        RoleGrant(role, granted_by, approved_at is not None)
+        for *_, role, granted_by, approved_at in rows
+        if role is not None
+    )
+    reason = _session_policy(uow).expiry_reason(
+        created_at=created_at, last_seen_at=last_seen_at, now=now
+    )
+    if reason is None:
+        # The session follows the account: whatever ended the account's access ends the
+        # session too, even one that the state change itself did not reach.
+        reason = refusal_of(is_active=is_active, locked_until=locked_until, now=now)
+    if reason is not None:
+        actor = actor_from(user_id, username, full_name, zone, grants)
+        _end_session(uow, session_id, actor, reason)
+        return None
+    if now - last_seen_at >= TOUCH_EVERY:
+        with uow:
+            uow.session.execute(
+                update(LoginSession)
+                .where(LoginSession.id == session_id, LoginSession.ended_at.is_(None))
+                .values(last_seen_at=now)
             )
-        ).first()
-        if row is None:
-            return None
-        session, user = row
-        now = uow.clock.now()
-        reason = _session_policy(uow).expiry_reason(
-            created_at=session.created_at, last_seen_at=session.last_seen_at, now=now
+            uow.commit()
+    return SessionInfo(
+        session_id=session_id,
+        csrf_token=csrf,
+        actor=actor_from(user_id, username, full_name, zone, grants, uow.settings.display_timezone),
+        must_change_password=must_change_password,
+    )
+
+
+def _end_session(uow: UnitOfWork, session_id: int, actor: Actor, reason: str) -> None:
+    """End a session that timed out or whose account may no longer act, with its audit row.
+
+    Two requests of the same session may both find it expired: the first to take the write
+    transaction ends and audits it, the second finds it ended and writes nothing.
+    """
+    with uow:
+        ended = uow.session.execute(
+            update(LoginSession)
+            .where(LoginSession.id == session_id, LoginSession.ended_at.is_(None))
+            .values(ended_at=uow.clock.now(), end_reason=reason[:64])
         )
-        if reason is None:
-            # The session follows the account: whatever ended the account's access ends the
-            # session too, even one that the state change itself did not reach.
-            reason = account_refusal(user, now)
-        if reason is not None:
-            session.ended_at = now
-            session.end_reason = reason
+        if cast(CursorResult[Any], ended).rowcount == 1:
             uow.audit.record(
                 AuditAction.SESSION_TIMED_OUT,
-                actor=actor_of(user),
+                actor=actor,
                 record_type="login_session",
-                record_id=session.id,
-                after={"reason": session.end_reason},
+                record_id=session_id,
+                after={"reason": reason[:64]},
             )
-            uow.commit()
-            return None
-        if now - session.last_seen_at >= TOUCH_EVERY:
-            session.last_seen_at = now
-            uow.commit()
-        return SessionInfo(
-            session_id=session.id,
-            csrf_token=session.csrf_token,
-            actor=actor_of(user, uow.settings.display_timezone),
-            must_change_password=user.must_change_password,
-        )
+        uow.commit()
 
 
 def account_refusal(user: User, now: datetime) -> str | None:
     """Why the account may not act now (deactivated, locked), or None."""
-    if not user.is_active:
+    return refusal_of(is_active=user.is_active, locked_until=user.locked_until, now=now)
+
+
+def refusal_of(*, is_active: bool, locked_until: datetime | None, now: datetime) -> str | None:
+    """Why an account in this state may not act now (deactivated, locked), or None."""
+    if not is_active:
         return "account deactivated"
-    if is_locked(user.locked_until, now):
+    if is_locked(locked_until, now):
         return "account locked after failed logins"
     return None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -159,24 +160,57 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Server processes sharing the port (default: 1 on SQLite; on PostgreSQL one "
+            "per core, at most 4). Sessions live in the database, so any process answers anyone.",
+            min=1,
+            max=64,
+        ),
+    ] = None,
 ) -> None:
     """Serve the web application and API."""
     cfg = common.settings()
-    _serve(cfg, common.database(cfg, ctx), host=host, port=port)
+    _serve(cfg, common.database(cfg, ctx), host=host, port=port, workers=workers)
 
 
-def _serve(cfg: Settings, db: Database, *, host: str | None, port: int | None) -> None:
+def _serve(
+    cfg: Settings,
+    db: Database,
+    *,
+    host: str | None,
+    port: int | None,
+    workers: int | None = None,
+) -> None:
     import uvicorn
 
-    from atmpchain.web.app import create_app
+    from atmpchain.web.app import create_app, serving
 
-    app_ = create_app(cfg, db=db)
+    processes = workers or serving.default_workers(cfg)
+    try:
+        serving.check_workers(processes)
+    except serving.ServeRefused as exc:
+        common.fail(str(exc), code=2)
     listen_host = host or cfg.host
     listen_port = port or cfg.port
-    console.print(f"Serving atmpchain at [bold]http://{listen_host}:{listen_port}[/]")
+    console.print(
+        f"Serving atmpchain at [bold]http://{listen_host}:{listen_port}[/]"
+        + (f" with {processes} processes" if processes > 1 else "")
+    )
     trusted = cfg.trusted_proxies.strip()
+    several = processes > 1
+    if several:
+        # Each worker builds its own application (and database pool) from these settings.
+        db.dispose()
+        os.environ[serving.SETTINGS_ENV] = serving.settings_for_workers(cfg)
     uvicorn.run(
-        app_,
+        "atmpchain.web.serving:app_from_environment" if several else create_app(cfg, db=db),
+        factory=several,
+        workers=processes if several else None,
+        # A worker is replaced when it does not answer the supervisor for this long; importing
+        # the application on a busy machine takes longer than uvicorn's 5 s.
+        timeout_worker_healthcheck=serving.HEALTHCHECK_SECONDS,
         host=listen_host,
         port=listen_port,
         log_level="info",

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
@@ -19,6 +19,9 @@ from atmpchain.config import Settings
 from atmpchain.db import Database
 from atmpchain.uow import UnitOfWork
 from atmpchain.web import errors
+
+# `atmpchain serve` reaches the web only through this module (the layers contract, ADR 0015).
+from atmpchain.web import serving as serving
 from atmpchain.web.api import accounts as accounts_api
 from atmpchain.web.api import audit as audit_api
 from atmpchain.web.api import cleanrooms as cleanrooms_api
@@ -46,6 +49,7 @@ from atmpchain.web.api import translation as translation_api
 from atmpchain.web.api import translation_doe as translation_doe_api
 from atmpchain.web.deps import AppState, csrf_protect
 from atmpchain.web.gate import BodyLimits, LimitBodySize, RefuseAnonymousWrites
+from atmpchain.web.headers import SecurityHeaders
 from atmpchain.web.pages import accounts as accounts_pages
 from atmpchain.web.pages import audit as audit_pages
 from atmpchain.web.pages import auth as auth_pages
@@ -81,6 +85,7 @@ from atmpchain.web.pages import translation_assess as translation_assess_pages
 from atmpchain.web.pages import translation_cost as translation_cost_pages
 from atmpchain.web.pages import translation_doe as translation_doe_pages
 from atmpchain.web.pages import translation_fmea as translation_fmea_pages
+from atmpchain.web.route_index import index_routes
 
 STATIC = Path(__file__).parent / "static"
 
@@ -182,28 +187,15 @@ def create_app(
     app.add_middleware(RefuseAnonymousWrites)
     app.add_middleware(LimitBodySize, limits=BodyLimits.from_settings(settings))
 
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if not request.url.path.startswith(("/docs", "/openapi.json")):
-            response.headers.setdefault(
-                "Content-Security-Policy",
-                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                "frame-ancestors 'none'; form-action 'self'",
-            )
-            # GMP pages must not be served from a browser cache after logout.
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    # Outermost: the security headers go on every answer, refusals included (headers.py).
+    app.add_middleware(SecurityHeaders)
 
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in ROUTERS:
         app.include_router(router, dependencies=[Depends(csrf_protect)])
+    # Each router skips paths none of its routes starts like (route_index.py, ADR 0036).
+    index_routes(app)
 
     def openapi() -> dict[str, Any]:
         # Every API operation declares the error bodies it may answer with (errors.ErrorOut).

@@ -1,5 +1,10 @@
 """Typed dependencies: the unit of work, who is asking, and CSRF protection.
 
+Dependencies that only read what is already at hand are `async def`: FastAPI runs a plain `def`
+in a worker thread, and a hop to a thread and back for every one of them cost more than the
+page's own queries under load (ADR 0036). Only the lookup of the caller's session or token,
+which reads the database, runs in a thread.
+
 A request is authenticated either by the login-session cookie (browsers) or by an
 `Authorization: Bearer atc_...` API token (devices and integrations). Permissions are checked again
 in the service layer; the checks here only decide what to show and where to send people.
@@ -102,7 +107,7 @@ class Auth:
         return self.session.csrf_token if self.session else None
 
 
-def app_state(request: Request) -> AppState:
+async def app_state(request: Request) -> AppState:
     """The application's shared state."""
     state: AppState = request.app.state.atmpchain
     return state
@@ -121,7 +126,7 @@ def channel_of(conn: HTTPConnection) -> str:
     return "api" if conn.url.path.startswith("/api/") else "web"
 
 
-def get_uow(request: Request, state: State) -> UnitOfWork:
+async def get_uow(request: Request, state: State) -> UnitOfWork:
     """A unit of work tagged with how the request came in (web page or API)."""
     return new_uow(state, channel_of(request))
 
@@ -219,7 +224,7 @@ class PasswordChangeRequired(DomainError):
 _PASSWORD_CHANGE_PATHS = frozenset({"/account/password", "/logout"})
 
 
-def require_auth(request: Request, auth: OptionalAuth) -> Auth:
+async def require_auth(request: Request, auth: OptionalAuth) -> Auth:
     """The authenticated caller; refuses anonymous requests."""
     if auth is None:
         raise NotAuthenticated()
@@ -235,7 +240,7 @@ def require_auth(request: Request, auth: OptionalAuth) -> Auth:
 CurrentAuth = Annotated[Auth, Depends(require_auth)]
 
 
-def current_actor(auth: CurrentAuth) -> Actor:
+async def current_actor(auth: CurrentAuth) -> Actor:
     """The acting user."""
     return auth.actor
 
@@ -246,7 +251,7 @@ CurrentActor = Annotated[Actor, Depends(current_actor)]
 def requires(permission: Permission) -> object:
     """A dependency that refuses callers without `permission` (the service checks again)."""
 
-    def check(actor: CurrentActor) -> Actor:
+    async def check(actor: CurrentActor) -> Actor:
         if not actor.can(permission):
             raise PermissionDenied(
                 f"{actor.username} may not open this: it needs '{permission.value}'"
