@@ -74,10 +74,11 @@ class Server:
     def start(self) -> None:
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                [CLI, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                [CLI, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1"],
                 env=self.env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: the kill takes all of it
             )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -90,7 +91,7 @@ class Server:
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
+            os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(10)
         self.process = None
 
