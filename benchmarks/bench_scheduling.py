@@ -31,6 +31,8 @@ from atmpchain.scheduling.solver import Settings, solve
 from benchmarks.report import console, load_average, record_aim
 
 LIMIT = 10.0  # seconds for the month, everything included (warm start, model, search)
+#: The search's share of it: building the model and the warm starts take the rest.
+SEARCH = LIMIT - 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,11 +123,13 @@ def main(quick: bool = False) -> None:
     """Run the month side by side, then the scaling curve."""
     out = console()
     per_month = 20 if quick else 40
-    limit = 4.0 if quick else LIMIT
+    limit = 4.0 if quick else SEARCH
     print("scheduling: a month of the six-suite facility ...")
     problem = month_problem(1, batches_per_month=per_month)
     base, best = _greedy(problem), _solver(problem, limit)
-    table = Table(title=f"One month, {per_month} batches, limit {limit:.0f} s (aim: within 10 s)")
+    table = Table(
+        title=f"One month, {per_month} batches, search limit {limit:.0f} s (aim: within 10 s)"
+    )
     for h in HEAD:
         table.add_column(h, justify="left" if h == "plan" else "right")
     for run in (base, best):
@@ -140,7 +144,7 @@ def main(quick: bool = False) -> None:
             *["", "", f"{ratios[0]:.2f}", "", "", "", "", f"{ratios[1]:.2f}"],
         )
         met = (
-            best.seconds <= LIMIT + 0.5
+            best.seconds <= LIMIT
             and best.metrics.missed_windows < base.metrics.missed_windows
             and best.metrics.idle_minutes < base.metrics.idle_minutes
         )
@@ -164,7 +168,7 @@ def main(quick: bool = False) -> None:
         load_average(),
     )
     curve = Table(
-        title="Scaling: months of demand at 40 batches a month, limit 10 s a month; beyond a "
+        title="Scaling: months of demand at 40 batches a month, search 9 s a month; beyond a "
         "month, rolling month windows (each on its own stretch, earlier windows reserved)"
     )
     for h in ("months", "batches", *HEAD, "missed / greedy", "idle / greedy"):
@@ -186,7 +190,7 @@ def main(quick: bool = False) -> None:
                 best.metrics is not None
                 and base.metrics is not None
                 and best.broken == 0
-                and best.seconds <= limit * months * 1.1
+                and best.seconds <= LIMIT * months
                 and best.metrics.missed_windows <= base.metrics.missed_windows
             )
             record_aim(
