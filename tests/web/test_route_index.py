@@ -52,3 +52,33 @@ def test_a_router_skips_only_paths_none_of_its_routes_starts_with() -> None:
     routes = [r for r in app.router.routes if "matches" in vars(r)]
     hits = [r for r in routes if r.matches(_scope("/hospital/board", "GET"))[0] is not Match.NONE]
     assert len(hits) == 1
+
+
+def test_a_router_included_under_a_prefix_is_left_unindexed_and_still_answers() -> None:
+    # Its routes' paths lack the prefix the requests carry: indexing them by their own first
+    # segment would turn every request to it into a 404.
+    from fastapi import APIRouter, FastAPI
+    from fastapi.testclient import TestClient
+
+    from atmpchain.web.route_index import index_routes
+
+    versioned = APIRouter()
+
+    @versioned.get("/x")
+    def x() -> dict[str, int]:
+        return {"x": 1}
+
+    plain = APIRouter()
+
+    @plain.get("/y")
+    def y() -> dict[str, int]:
+        return {"y": 2}
+
+    app = FastAPI()
+    app.include_router(versioned, prefix="/v2")
+    app.include_router(plain)
+    assert index_routes(app) == 1  # only the router included as it is
+    with TestClient(app) as client:
+        assert client.get("/v2/x").json() == {"x": 1}
+        assert client.get("/y").json() == {"y": 2}
+        assert client.get("/x").status_code == 404

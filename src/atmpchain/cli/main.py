@@ -164,7 +164,7 @@ def serve(
         int | None,
         typer.Option(
             help="Server processes sharing the port (default: 1 on SQLite; on PostgreSQL one "
-            "per core, at most 4). Sessions live in the database, so any process answers anyone.",
+            "per core, at most 3). Sessions live in the database, so any process answers anyone.",
             min=1,
             max=64,
         ),

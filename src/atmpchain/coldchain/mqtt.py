@@ -370,9 +370,12 @@ class MqttConsumer:
         deliveries = batch.deliveries if isinstance(batch, _Batch) else None
         if deliveries is None:
             deliveries = self._parse(batch)
-        # The first message's arrival, on the clock the batch is stored by (a test's clock may
-        # stand still: never later than its now).
-        arrived = min(self.uow.clock.now(), datetime.fromtimestamp(batch[0].arrived, tz=UTC))
+        # The last message's arrival, on the clock the batch is stored by (a test's clock may
+        # stand still: never later than its now). The last, not the first: a batch is collected
+        # over a window, and a reading that came after another consumer decided must not count
+        # as in flight (ADR 0037).
+        last = max(m.arrived for m in batch)
+        arrived = min(self.uow.clock.now(), datetime.fromtimestamp(last, tz=UTC))
         return store_deliveries(
             self.uow,
             actor=self.actor,

@@ -21,8 +21,11 @@ from atmpchain.uow import UnitOfWork
 
 
 def _open(uow: UnitOfWork, batch_code: str) -> SchedulingDemand:
+    # Locked for the change: a withdrawal committed meanwhile is seen, not written over.
     row = uow.session.execute(
-        select(SchedulingDemand).where(SchedulingDemand.batch_code == batch_code.strip())
+        select(SchedulingDemand)
+        .where(SchedulingDemand.batch_code == batch_code.strip())
+        .with_for_update()
     ).scalar()
     if row is None:
         raise NotFound(f"there is no demand for batch {batch_code}", field="batch_code")

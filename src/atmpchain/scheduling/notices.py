@@ -149,8 +149,9 @@ def send(
     before: Plan,
     after: Plan | None,
     problem: Problem,
-) -> int:
-    """Write the notices of a new plan version inside its open unit of work; returns how many."""
+) -> list[dict[str, str | None]]:
+    """Write the notices of a new plan version inside its open unit of work; returns each one as
+    the plan version's audit record keeps it (recipient, subject, message)."""
     s = uow.session
     codes = list(change.people) if change else []
     batches = list(change.patients) if change else []
@@ -198,7 +199,15 @@ def send(
             )
         )
     s.flush()
-    return len(found)
+    return [
+        {
+            "recipient": d.kind.value,
+            "username": d.username,
+            "subject": d.subject[:40],
+            "message": d.message,
+        }
+        for d in found
+    ]
 
 
 def acknowledge(uow: UnitOfWork, *, actor: Actor, notice_id: int) -> None:
@@ -206,7 +215,9 @@ def acknowledge(uow: UnitOfWork, *, actor: Actor, notice_id: int) -> None:
     actor.require(Permission.VIEW_SCHEDULE)
     with uow:
         s = uow.session
-        row = s.get(SchedulingNotice, notice_id)
+        # Locked: two planners acknowledging one planners' notice at once are one after the
+        # other, and the second is told it was already acknowledged.
+        row = s.get(SchedulingNotice, notice_id, with_for_update=True)
         if row is None:
             raise NotFound(f"there is no scheduling notice {notice_id}", field="notice")
         if not _mine(row, actor):

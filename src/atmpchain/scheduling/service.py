@@ -403,6 +403,20 @@ def solve_plan(
         )
         s.add(row)
         s.flush()
+        told: list[dict[str, str | None]] = []
+        same = previous is not None and previous.horizon_start == start
+        if same and previous is not None and previous.plan is not None:
+            # In the plan version's own transaction: no version without its notices. Only a
+            # re-plan of the same horizon is told: another horizon's minutes are not comparable.
+            told = notices.send(
+                uow,
+                notices.Sent(row.id, version, start, outcome.explanation),
+                change,
+                previous.plan,
+                plan,
+                problem,
+            )
+        told_count = len(told)
         uow.audit.record(
             AuditAction.SCHEDULING_PLAN_SAVED,
             actor=actor,
@@ -418,27 +432,16 @@ def solve_plan(
                 "explanation": list(outcome.explanation),
                 "affected_people": diff_data["people"] if diff_data else [],
                 "affected_patients": diff_data["patients"] if diff_data else [],
+                # Who was told what: the notices are GMP records of their own, kept in the chain.
+                "notices": told,
             },
         )
-        told_count = 0
-        same = previous is not None and previous.horizon_start == start
-        if same and previous is not None and previous.plan is not None:
-            # In the plan version's own transaction: no version without its notices. Only a
-            # re-plan of the same horizon is told: another horizon's minutes are not comparable.
-            told_count = notices.send(
-                uow,
-                notices.Sent(row.id, version, start, outcome.explanation),
-                change,
-                previous.plan,
-                plan,
-                problem,
-            )
         if diff_data and (diff_data["people"] or diff_data["patients"]):
-            told = (version, diff_data["people"], diff_data["patients"])
+            moved = (version, diff_data["people"], diff_data["patients"])
             # After commit: the message never speaks of a version that was rolled back.
             uow.after_commit(
                 lambda: log.warning(
-                    "plan version %s moved work of %s and the infusion of %s", *told
+                    "plan version %s moved work of %s and the infusion of %s", *moved
                 )
             )
         uow.commit()

@@ -25,12 +25,21 @@ def first_segment(path: str) -> str:
     return path[1:].split("/", 1)[0]
 
 
+def _unprefixed(route: BaseRoute) -> bool:
+    """Whether an included router was included without a path prefix: its routes' paths are then
+    the paths requests carry. A prefixed one (`include_router(r, prefix="/v2")`) is left alone."""
+    context = getattr(route, "include_context", None)
+    return getattr(context, "prefix", None) == ""
+
+
 def _heads(routes: Iterable[BaseRoute]) -> frozenset[str] | None:
     """The first segments the routes' paths start with; None when any may start with anything."""
     heads: set[str] = set()
     for route in routes:
         inner = getattr(route, "original_router", None)  # a router included in this one
         if inner is not None:
+            if not _unprefixed(route):
+                return None
             nested = _heads(inner.routes)
             if nested is None:
                 return None
@@ -47,9 +56,15 @@ def _heads(routes: Iterable[BaseRoute]) -> frozenset[str] | None:
 
 
 def _route_path(scope: Scope) -> str:
+    """The path the routes see: without the root path, when the root path is a whole leading
+    segment of it (as Starlette's own routing takes it: `/app` is no prefix of `/application`)."""
     path: str = scope["path"]
     root: str = scope.get("root_path", "")
-    return path[len(root) :] if root and path.startswith(root) else path
+    if not root or not path.startswith(root):
+        return path
+    if path == root:
+        return ""
+    return path[len(root) :] if path[len(root)] == "/" else path
 
 
 def _indexed(original: Matcher, heads: frozenset[str]) -> Matcher:
@@ -72,7 +87,7 @@ def index_routes(app: FastAPI) -> int:
     indexed = 0
     for route in app.router.routes:
         inner: Any = getattr(route, "original_router", None)
-        if inner is None:
+        if inner is None or not _unprefixed(route):
             continue
         heads = _heads(inner.routes)
         if heads is None:

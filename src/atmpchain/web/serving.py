@@ -18,8 +18,9 @@ from atmpchain.config import Settings, load_settings
 #: environment's: it adds a signing key).
 SETTINGS_ENV = "ATMPCHAIN_SERVE_SETTINGS"
 #: The most processes `serve` starts on its own on PostgreSQL: each holds a pool of up to 30
-#: connections, and PostgreSQL allows 100 by default.
-MAX_DEFAULT_WORKERS = 4
+#: connections, and PostgreSQL allows 100 by default (3 x 30 leaves room for a consumer and the
+#: command line; more workers need a larger max_connections, docs/deploy.md).
+MAX_DEFAULT_WORKERS = 3
 #: How long the supervisor waits for a worker's answer before replacing it.
 HEALTHCHECK_SECONDS = 60
 

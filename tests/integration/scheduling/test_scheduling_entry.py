@@ -181,6 +181,14 @@ def test_operator_off_sick_is_replanned_and_told(
     assert about_sick[0].username == "otto" and about_sick[0].recipient == "person"
     [closure] = trail.records("scheduling:closure:added")[-1:]
     assert trail.after(closure)["reason"] == "off sick"
+    # Who was told what is in the audit trail with the plan version it came with.
+    saved = trail.records("scheduling:plan:saved")[-1]
+    told = trail.after(saved)["notices"]
+    assert len(told) == len(sent)
+    assert {"recipient": "person", "username": "otto", "subject": sick} in [
+        {k: n[k] for k in ("recipient", "username", "subject")} for n in told
+    ]
+    assert about_sick[0].message in [n["message"] for n in told]
 
     # Only its recipient acknowledges a notice (the planners' ones: any planner), once.
     mine = about_sick[0]
