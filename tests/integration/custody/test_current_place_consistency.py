@@ -92,3 +92,39 @@ def test_database_refuses_a_storage_unit_that_is_not_the_positions(
             {"unit": got.unit_id},
         )
     _same_as_history(db, got.unit_id)
+
+
+def test_the_migration_backfills_the_storage_unit_of_places_already_held(
+    uow: UnitOfWork,
+    db: Database,
+    tank: str,
+    handler: Persona,
+    make_therapy: Callable[[str], Therapy],
+) -> None:
+    # Custody made before migration 0032: rolled back (the column goes), applied again (it is
+    # filled from each position's storage unit); the places are what the history says.
+    from alembic import command
+
+    from atmpchain.migrations.runner import alembic_config, upgrade
+
+    stored, carried = make_therapy("P-1"), make_therapy("P-2")
+    units = []
+    for therapy in (stored, carried):
+        got = service.receive(
+            uow, actor=handler.actor, unit_scan=therapy.full_scan, from_party="Courier"
+        )
+        units.append(got.unit_id)
+    service.put_away(
+        uow, actor=handler.actor, unit_scan=stored.bag_scan, location_scan="LOC:TANK1.R1.B1.S1"
+    )
+    before = [_same_as_history(db, unit) for unit in units]
+    db.dispose()
+    cfg = alembic_config()
+    with db.engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, "0031_scheduling_notices")
+    upgrade(db.engine)
+    db.dispose()
+    after = [_same_as_history(db, unit) for unit in units]
+    assert after == before
+    assert after[0][2] is not None and after[1][2] is None  # in the tank; with a person
