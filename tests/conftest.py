@@ -16,6 +16,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from psycopg import sql
 
 from atmpchain.access import service as access
@@ -37,6 +39,14 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_ADMIN_DSN = os.environ.get("ATMPCHAIN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_TEMPLATE = f"atmpchain_test_template_{os.getpid()}"
 _counter = itertools.count()
+
+# Hypothesis checks rules, not speed: no per-example deadline and no "generation is slow" health
+# check, which a core shared with a database and a browser (one xdist worker per core) trips at
+# random. Speed is measured in benchmarks/. `--hypothesis-profile mutation` still takes its own.
+hypothesis_settings.register_profile(
+    "atmpchain", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("atmpchain")
 
 # Cheap hashes in tests: the same Argon2id code path, a fraction of the cost.
 passwords.use_parameters(time_cost=1, memory_cost=1024)
