@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 
 from rich.table import Table
 
-from atmpchain.accounts import access, passwords, sessions, users
+from atmpchain.access import service as access
+from atmpchain.accounts import passwords, sessions, users
 from atmpchain.accounts.domain import SYSTEM_ACTOR, Role
 from atmpchain.clock import FixedClock
 from atmpchain.config import Settings
