@@ -164,55 +164,6 @@ class _Client(mqtt.Client):
         super().__init__(*args, **kwargs)
         self._chunk = b""
         self._at = 0
-        self._filtered = False
-
-    def _handle_publish(self) -> MQTTErrorCode:
-        """A QoS 1 PUBLISH without properties (MQTT 5), decoded here; anything else by paho.
-
-        paho builds and parses a `Properties` object for every MQTT 5 message, empty or not:
-        about 7 times the cost of the rest of decoding it, and with one reading per message
-        the largest single cost of the consumer. Our messages carry none; the first one that
-        does (or QoS 0 or 2, or a malformed packet) takes paho's own path.
-        """
-        header = self._in_packet["command"]
-        packet = self._in_packet["packet"]
-        if header & 0x06 != 0x02 or self._protocol != mqtt.MQTTv5 or len(packet) < 2:
-            return super()._handle_publish()
-        at = 2 + int.from_bytes(packet[:2], "big")  # after the topic
-        # The packet id, then the properties' length: a single 0 byte for none.
-        if len(packet) < at + 3 or packet[at + 2] != 0:
-            return super()._handle_publish()
-        message = mqtt.MQTTMessage(int.from_bytes(packet[at : at + 2], "big"), bytes(packet[2:at]))
-        message.dup = bool(header & 0x08)
-        message.qos = 1
-        message.retain = bool(header & 0x01)
-        message.payload = bytes(packet[at + 3 :])
-        message.timestamp = time.monotonic()  # paho's own clock for it
-        self._handle_on_message(message)
-        if self._manual_ack:
-            return MQTTErrorCode.MQTT_ERR_SUCCESS
-        return self._send_puback(message.mid)
-
-    def message_callback_add(self, sub: str, callback: Any) -> None:
-        self._filtered = True
-        super().message_callback_add(sub, callback)
-
-    def _handle_on_message(self, message: mqtt.MQTTMessage) -> None:
-        # paho matches each message's topic against the callbacks added per topic (a tree walk
-        # per message); with none added, on_message is the one to call, as paho would.
-        if self._filtered:
-            super()._handle_on_message(message)
-            return
-        on_message = self.on_message
-        if on_message is None:
-            return
-        with self._in_callback_mutex:
-            try:
-                on_message(self, self._userdata, message)
-            except Exception as err:
-                self._easy_log(mqtt.MQTT_LOG_ERR, "Caught exception in on_message: %s", err)
-                if not self.suppress_exceptions:
-                    raise
 
     def _sock_recv(self, bufsize: int) -> bytes:
         if self._at >= len(self._chunk):
