@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from atmpchain.audit.domain import diff_values
 from atmpchain.audit.models import AuditRecord
+from atmpchain.audit.segments import VERIFY_COLUMNS
 from atmpchain.moments import check_moment
 
 
@@ -84,23 +85,10 @@ def _load(text: str | None) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else {"value": value}
 
 
-#: What an entry shows, read as plain columns: the trail is read-only, and building an ORM
-#: object per record (identity map, instance state) cost as much as the rest of the query.
-_ENTRY_COLUMNS = (
-    AuditRecord.seq,
-    AuditRecord.occurred_at,
-    AuditRecord.actor_id,
-    AuditRecord.actor_username,
-    AuditRecord.channel,
-    AuditRecord.action,
-    AuditRecord.record_type,
-    AuditRecord.record_id,
-    AuditRecord.reason,
-    AuditRecord.before_json,
-    AuditRecord.after_json,
-    AuditRecord.prev_hash,
-    AuditRecord.hash,
-)
+#: What an entry shows, read as plain columns: every column of the record, as verification
+#: reads them. The trail is read-only, and an ORM object per record (identity map, instance
+#: state) cost as much as the rest of the query.
+_ENTRY_COLUMNS = VERIFY_COLUMNS
 
 
 def _entry(row: Row[Any]) -> AuditEntry:
