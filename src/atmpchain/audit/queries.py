@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import Session
 
 from atmpchain.audit.domain import diff_values
 from atmpchain.audit.models import AuditRecord
+from atmpchain.audit.segments import VERIFY_COLUMNS
 from atmpchain.moments import check_moment
 
 
@@ -84,7 +85,13 @@ def _load(text: str | None) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else {"value": value}
 
 
-def _entry(row: AuditRecord) -> AuditEntry:
+#: What an entry shows, read as plain columns: every column of the record, as verification
+#: reads them. The trail is read-only, and an ORM object per record (identity map, instance
+#: state) cost as much as the rest of the query.
+_ENTRY_COLUMNS = VERIFY_COLUMNS
+
+
+def _entry(row: Row[Any]) -> AuditEntry:
     return AuditEntry(
         seq=row.seq,
         occurred_at=row.occurred_at,
@@ -102,8 +109,8 @@ def _entry(row: AuditRecord) -> AuditEntry:
     )
 
 
-def _filtered(flt: AuditFilter) -> Select[AuditRecord]:
-    stmt = select(AuditRecord)
+def _filtered(flt: AuditFilter) -> Select[*tuple[Any, ...]]:
+    stmt = select(*_ENTRY_COLUMNS)
     if flt.username:
         stmt = stmt.where(AuditRecord.actor_username == flt.username.strip().lower())
     if flt.record_type:
@@ -127,13 +134,13 @@ def search(
     if before_seq is not None:
         stmt = stmt.where(AuditRecord.seq < before_seq)
     stmt = stmt.order_by(AuditRecord.seq.desc()).limit(limit)
-    return [_entry(r) for r in session.execute(stmt).scalars()]
+    return [_entry(r) for r in session.execute(stmt)]
 
 
 def iter_entries(session: Session, flt: AuditFilter, *, batch: int = 5_000) -> Iterator[AuditEntry]:
     """Every matching record, oldest first, streamed for export."""
     stmt = _filtered(flt).order_by(AuditRecord.seq).execution_options(yield_per=batch)
-    for row in session.execute(stmt).scalars():
+    for row in session.execute(stmt):
         yield _entry(row)
 
 

@@ -313,5 +313,11 @@ def checkpoint_due(db: Database, signer: Signer, now_: datetime, max_age: timede
 def head(db: Database) -> Anchor | None:
     """The chain's current head, to be kept somewhere else as an anchor."""
     with db.read_session() as session:
-        row = session.execute(_HEAD).first()
+        return head_in(session)
+
+
+def head_in(session: Session) -> Anchor | None:
+    """The chain's head as `session` reads it: for a page that reads the rest in the same
+    transaction."""
+    row = session.execute(_HEAD).first()
     return Anchor(row[0], row[1]) if row else None

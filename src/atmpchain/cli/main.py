@@ -204,8 +204,14 @@ def _serve(
         # Each worker builds its own application (and database pool) from these settings.
         db.dispose()
         os.environ[serving.SETTINGS_ENV] = serving.settings_for_workers(cfg)
+    # Several workers build (and freeze) their own application; one process serves this one.
+    application = (
+        "atmpchain.web.serving:app_from_environment" if several else create_app(cfg, db=db)
+    )
+    if not several:
+        serving.freeze_startup_objects()
     uvicorn.run(
-        "atmpchain.web.serving:app_from_environment" if several else create_app(cfg, db=db),
+        application,
         factory=several,
         workers=processes if several else None,
         # A worker is replaced when it does not answer the supervisor for this long; importing

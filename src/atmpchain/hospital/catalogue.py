@@ -247,25 +247,30 @@ class CatalogueLine:
 
 
 def catalogue_lines(session: Session) -> list[CatalogueLine]:
-    """Every product, with its revision in force and its pending proposal."""
+    """Every product, with its revision in force and its pending proposal.
+
+    One query for all products and their revisions (the dashboard and the catalogue page read
+    it on every request): newest revision first within each product, products by code."""
+    rows = session.execute(
+        select(CatalogueProduct.id, CatalogueProduct.code, CatalogueRevision)
+        .outerjoin(CatalogueRevision, CatalogueRevision.product_id == CatalogueProduct.id)
+        .order_by(CatalogueProduct.code, CatalogueRevision.revision.desc())
+    ).all()
+    revisions: dict[tuple[int, str], list[CatalogueRevision]] = {}
+    for product_id, code, revision in rows:
+        found = revisions.setdefault((product_id, code), [])
+        if revision is not None:
+            found.append(revision)
     lines: list[CatalogueLine] = []
-    products = session.execute(select(CatalogueProduct).order_by(CatalogueProduct.code)).scalars()
-    for product in products:
-        revisions = list(
-            session.execute(
-                select(CatalogueRevision)
-                .where(CatalogueRevision.product_id == product.id)
-                .order_by(CatalogueRevision.revision.desc())
-            ).scalars()
-        )
-        current = next((r for r in revisions if r.status is RevisionStatus.APPROVED), None)
-        pending = next((r for r in revisions if r.status is RevisionStatus.PROPOSED), None)
+    for (_, code), found in revisions.items():
+        current = next((r for r in found if r.status is RevisionStatus.APPROVED), None)
+        pending = next((r for r in found if r.status is RevisionStatus.PROPOSED), None)
         lines.append(
             CatalogueLine(
-                code=product.code,
-                current=entry_of(current, product.code) if current else None,
+                code=code,
+                current=entry_of(current, code) if current else None,
                 current_revision=current.revision if current else None,
-                pending=entry_of(pending, product.code) if pending else None,
+                pending=entry_of(pending, code) if pending else None,
                 pending_revision=pending.revision if pending else None,
                 pending_reason=pending.reason if pending else None,
             )

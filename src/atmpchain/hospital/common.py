@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +19,7 @@ from atmpchain.hospital import control
 from atmpchain.hospital.domain import (
     DoseStatus,
     DoseStep,
+    LimitBasis,
     ThawRule,
     ThawWindow,
     next_status,
@@ -44,7 +45,31 @@ def parse_dose_number(text: str, field: str = "dose") -> int:
     return int(value)
 
 
-def rule_of(revision: CatalogueRevision) -> ThawRule:
+class RuleFields(Protocol):
+    """What a thaw rule is made of: a catalogue revision, or a row that selected these columns."""
+
+    @property
+    def thaw_minutes(self) -> int: ...
+    @property
+    def preparation_minutes(self) -> int: ...
+    @property
+    def infusion_minutes(self) -> int: ...
+    @property
+    def limit_minutes(self) -> int: ...
+    @property
+    def limit_basis(self) -> LimitBasis: ...
+
+
+class WindowFields(Protocol):
+    """What a dose's thaw window is made of: a dose, or a row that selected these columns."""
+
+    @property
+    def appointment_at(self) -> datetime: ...
+    @property
+    def transport_minutes(self) -> int: ...
+
+
+def rule_of(revision: RuleFields) -> ThawRule:
     """The thaw rule a catalogue revision sets."""
     return ThawRule(
         thaw_minutes=revision.thaw_minutes,
@@ -60,7 +85,7 @@ def checks_of(revision: CatalogueRevision) -> tuple[str, ...]:
     return tuple(line for line in revision.checks.splitlines() if line)
 
 
-def window_of(dose: Dose, revision: CatalogueRevision) -> ThawWindow:
+def window_of(dose: WindowFields, revision: RuleFields) -> ThawWindow:
     """The dose's thaw window for its current appointment."""
     return thaw_window(dose.appointment_at, rule_of(revision), dose.transport_minutes)
 

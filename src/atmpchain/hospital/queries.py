@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, String, bindparam, or_, select, union
@@ -27,7 +27,14 @@ from atmpchain.custody.control_rules import ActiveHold
 from atmpchain.custody.models import ProductUnit, StorageUnit
 from atmpchain.errors import NotFound
 from atmpchain.hospital.catalogue import entry_of
-from atmpchain.hospital.common import checks_of, dose_number, rule_of, window_of
+from atmpchain.hospital.common import (
+    RuleFields,
+    WindowFields,
+    checks_of,
+    dose_number,
+    rule_of,
+    window_of,
+)
 from atmpchain.hospital.domain import (
     DoseStatus,
     DoseStep,
@@ -107,7 +114,42 @@ class BoardLine:
         )
 
 
-def next_action(dose: Dose, holds: tuple[ActiveHold, ...]) -> str:
+class DoseFields(WindowFields, Protocol):
+    """What a board line shows of a dose: a dose, or a row of `_BOARD_COLUMNS`."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def ward(self) -> str: ...
+    @property
+    def status(self) -> DoseStatus: ...
+    @property
+    def hold(self) -> str | None: ...
+    @property
+    def thaw_started_at(self) -> datetime | None: ...
+    @property
+    def retrieved_at(self) -> datetime | None: ...
+    @property
+    def received_at_ward_at(self) -> datetime | None: ...
+
+
+class PatientFields(Protocol):
+    @property
+    def patient_ref(self) -> str: ...
+    @property
+    def display_name(self) -> str: ...
+
+
+class RevisionFields(RuleFields, Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def verified(self) -> bool: ...
+
+
+def next_action(dose: DoseFields, holds: tuple[ActiveHold, ...]) -> str:
     """What happens next: the pharmacy's or ward's next step, or what the holds on the bag wait
     for."""
     if holds:
@@ -120,7 +162,10 @@ def next_action(dose: Dose, holds: tuple[ActiveHold, ...]) -> str:
 
 
 def _line(
-    dose: Dose, patient: Patient, revision: CatalogueRevision, holds: tuple[ActiveHold, ...] = ()
+    dose: DoseFields,
+    patient: PatientFields,
+    revision: RevisionFields,
+    holds: tuple[ActiveHold, ...] = (),
 ) -> BoardLine:
     window = window_of(dose, revision)
     rule = rule_of(revision)
@@ -160,9 +205,7 @@ def board(session: Session, *, now: datetime, zone: str, days: int = 2) -> list[
     end = datetime.combine(today + timedelta(days=days), time.min, local)
     running = (DoseStatus.RETRIEVED, DoseStatus.THAWING, DoseStatus.THAWED, DoseStatus.ISSUED)
     rows = session.execute(
-        select(Dose, Patient, CatalogueRevision)
-        .join(Patient, Patient.id == Dose.patient_id)
-        .join(CatalogueRevision, CatalogueRevision.id == Dose.revision_id)
+        _board_select()
         .where(
             or_(
                 Dose.appointment_at.between(start, end),
@@ -172,29 +215,59 @@ def board(session: Session, *, now: datetime, zone: str, days: int = 2) -> list[
         )
         .order_by(Dose.appointment_at, Dose.id)
     ).all()
-    holds = _holds(session, [dose for dose, _, _ in rows])
-    return [
-        _line(dose, patient, revision, holds.get(dose.product_unit_id or 0, ()))
-        for dose, patient, revision in rows
-    ]
+    holds = control.holds_of(session, [row.product_unit_id for row in rows if row.product_unit_id])
+    return [_board_line(row, holds.get(row.product_unit_id or 0, ())) for row in rows]
 
 
 def awaiting_approval(session: Session, *, limit: int = 50) -> list[BoardLine]:
     """Orders waiting for a pharmacist's approval, whatever their appointment, soonest first."""
     rows = session.execute(
-        select(Dose, Patient, CatalogueRevision)
-        .join(Patient, Patient.id == Dose.patient_id)
-        .join(CatalogueRevision, CatalogueRevision.id == Dose.revision_id)
+        _board_select()
         .where(Dose.status == DoseStatus.ORDERED)
         .order_by(Dose.appointment_at, Dose.id)
         .limit(limit)
     ).all()
-    return [_line(dose, patient, revision) for dose, patient, revision in rows]
+    return [_board_line(row) for row in rows]
 
 
-def _holds(session: Session, doses: list[Dose]) -> dict[int, tuple[ActiveHold, ...]]:
-    """The custody holds on the doses' bags, by unit, in one query."""
-    return control.holds_of(session, [d.product_unit_id for d in doses if d.product_unit_id])
+#: What a board line reads of a dose, its patient and its catalogue revision, as plain columns
+#: (no two share a name): the board and the dashboard load no ORM objects for their lines.
+_BOARD_COLUMNS = (
+    Dose.id,
+    Dose.version,
+    Dose.ward,
+    Dose.appointment_at,
+    Dose.transport_minutes,
+    Dose.status,
+    Dose.hold,
+    Dose.thaw_started_at,
+    Dose.retrieved_at,
+    Dose.received_at_ward_at,
+    Dose.product_unit_id,
+    Patient.patient_ref,
+    Patient.display_name,
+    CatalogueRevision.name,
+    CatalogueRevision.verified,
+    CatalogueRevision.thaw_minutes,
+    CatalogueRevision.preparation_minutes,
+    CatalogueRevision.infusion_minutes,
+    CatalogueRevision.limit_minutes,
+    CatalogueRevision.limit_basis,
+)
+
+
+def _board_select() -> Select[*tuple[Any, ...]]:
+    return (
+        select(*_BOARD_COLUMNS)
+        .join(Patient, Patient.id == Dose.patient_id)
+        .join(CatalogueRevision, CatalogueRevision.id == Dose.revision_id)
+    )
+
+
+def _board_line(row: Any, holds: tuple[ActiveHold, ...] = ()) -> BoardLine:
+    """A board line from a row of `_BOARD_COLUMNS`, which has the dose's, the patient's and the
+    revision's fields under their own names."""
+    return _line(row, row, row, holds)
 
 
 @dataclass(frozen=True, slots=True)

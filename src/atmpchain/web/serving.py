@@ -8,6 +8,7 @@ timers of several processes sign a head once (`audit.service.AuditWriter.checkpo
 
 from __future__ import annotations
 
+import gc
 import os
 
 from fastapi import FastAPI
@@ -54,10 +55,23 @@ def settings_for_workers(settings: Settings) -> str:
     return settings.model_dump_json()
 
 
+def freeze_startup_objects() -> None:
+    """Leave what the process built before serving out of every later garbage collection.
+
+    The imported modules, the ORM mappings, the routes and the compiled templates are some
+    400,000 objects that live as long as the process; a full collection walked all of them
+    (tens of ms, every request of the process waiting) and found nothing to free. Frozen, a
+    collection walks only what requests made since (ADR 0043)."""
+    gc.collect()
+    gc.freeze()
+
+
 def app_from_environment() -> FastAPI:
     """The application of one worker process, with the settings its parent handed down."""
     from atmpchain.web.app import create_app
 
     handed = os.environ.get(SETTINGS_ENV)
     settings = Settings.model_validate_json(handed) if handed else load_settings()
-    return create_app(settings)
+    application = create_app(settings)
+    freeze_startup_objects()
+    return application

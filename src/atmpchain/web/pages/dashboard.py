@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
 from atmpchain.accounts import queries as account_queries
 from atmpchain.accounts.domain import Actor, Permission
@@ -66,45 +67,41 @@ class Worklist:
     waiting_for_qa: list[account_queries.UserSummary] | None = None
 
 
-def worklist(actor: Actor, state: AppState) -> Worklist:
-    """Gather the person's work for today from each capability they work in."""
+def worklist(actor: Actor, state: AppState, session: Session) -> Worklist:
+    """Gather the person's work for today from each capability they work in (read in the
+    page's own read session)."""
     work = Worklist()
     now = state.clock.now()
-    with state.db.read_session() as session:
-        if actor.can(Permission.VIEW_DOSES):
-            lines = hospital_queries.board(session, now=now, zone=actor.time_zone, days=1)
-            if actor.can(Permission.HANDLE_DOSE) and not actor.can(Permission.PREPARE_DOSE):
-                # A technician's own tasks: the doses waiting for hands-on work.
-                lines = [line for line in lines if line.status in _HANDS_ON]
-            work.doses_today = lines
-        if actor.can(Permission.APPROVE_DOSE_ORDER):
-            work.to_approve = hospital_queries.awaiting_approval(session)
-        if actor.can(Permission.DECIDE_RECEIPT):
-            work.holds = custody_control.open_holds(
-                session, kinds=[k for k in HoldKind if k is not HoldKind.PENDING_ASSESSMENT]
-            )
-        if actor.can(Permission.ASSESS_IMPACT):
-            work.assessments = custody_control.open_holds(
-                session, kinds=[HoldKind.PENDING_ASSESSMENT]
-            )
-        if actor.can(Permission.DECIDE_RECEIPT):
-            work.flags = hospital_flags.flagged(session, limit=10).items
-        if actor.can(Permission.APPROVE_CATALOGUE_CHANGE):
-            work.catalogue = [
-                line
-                for line in hospital_catalogue.catalogue_lines(session)
-                if line.pending is not None
-            ]
-        if actor.can(Permission.APPROVE_USER_ACCESS) or actor.can(Permission.MANAGE_USERS):
-            waiting = [
-                u
-                for u in account_queries.list_users(session, now, include_inactive=False)
-                if u.pending_roles
-            ]
-            if actor.can(Permission.APPROVE_USER_ACCESS):
-                work.access = waiting
-            if actor.can(Permission.MANAGE_USERS):
-                work.waiting_for_qa = waiting
+    if actor.can(Permission.VIEW_DOSES):
+        lines = hospital_queries.board(session, now=now, zone=actor.time_zone, days=1)
+        if actor.can(Permission.HANDLE_DOSE) and not actor.can(Permission.PREPARE_DOSE):
+            # A technician's own tasks: the doses waiting for hands-on work.
+            lines = [line for line in lines if line.status in _HANDS_ON]
+        work.doses_today = lines
+    if actor.can(Permission.APPROVE_DOSE_ORDER):
+        work.to_approve = hospital_queries.awaiting_approval(session)
+    if actor.can(Permission.DECIDE_RECEIPT):
+        work.holds = custody_control.open_holds(
+            session, kinds=[k for k in HoldKind if k is not HoldKind.PENDING_ASSESSMENT]
+        )
+    if actor.can(Permission.ASSESS_IMPACT):
+        work.assessments = custody_control.open_holds(session, kinds=[HoldKind.PENDING_ASSESSMENT])
+    if actor.can(Permission.DECIDE_RECEIPT):
+        work.flags = hospital_flags.flagged(session, limit=10).items
+    if actor.can(Permission.APPROVE_CATALOGUE_CHANGE):
+        work.catalogue = [
+            line for line in hospital_catalogue.catalogue_lines(session) if line.pending is not None
+        ]
+    if actor.can(Permission.APPROVE_USER_ACCESS) or actor.can(Permission.MANAGE_USERS):
+        waiting = [
+            u
+            for u in account_queries.list_users(session, now, include_inactive=False)
+            if u.pending_roles
+        ]
+        if actor.can(Permission.APPROVE_USER_ACCESS):
+            work.access = waiting
+        if actor.can(Permission.MANAGE_USERS):
+            work.waiting_for_qa = waiting
     if actor.can(Permission.MANAGE_FACILITY):
         work.facility = current_facility(state.db, state.settings)
         work.facility_missing_fin = facility_fin(state.db, state.settings) is None
@@ -136,12 +133,14 @@ def dashboard(
             if actor.can(Permission.VIEW_DEVIATIONS)
             else None
         )
-    head = audit_service.head(state.db) if actor.can(Permission.READ_AUDIT_TRAIL) else None
+        head = audit_service.head_in(session) if actor.can(Permission.READ_AUDIT_TRAIL) else None
+        # One read transaction for the whole page (a connection and a BEGIN, not three).
+        work = worklist(actor, state, session)
     return render(
         request,
         "dashboard.html",
         auth,
-        work=worklist(actor, state),
+        work=work,
         own_activity=own,
         head=head,
         alarms=alarms,
