@@ -274,24 +274,28 @@ def storage_map(session: Session, code: str) -> StorageMap:
     # The columns' own converters (UTC times, the hold's kind), as the typed columns would apply.
     moment = _converter(CurrentCustody.moved_at.type, dialect)
     kind = _converter(CustodyHold.kind.type, dialect)
-    positions: list[Any] = []  # each position's first row, in id order
-    contents: dict[int, list[StoredUnit]] = {}
-    stored: list[StoredUnit] = []
-    holds: list[ActiveHold] = []
+    # What is kept until the map is built are tuples of plain values, no rows or lists: the
+    # garbage collector stops tracking such tuples at its first pass, so a map's few thousand
+    # values do not pile up in its older generations and set off full collections (which, not
+    # the map itself, made the p95).
+    positions: list[tuple[Any, ...]] = []  # each position's columns, in id order
+    contents: dict[int, tuple[StoredUnit, ...]] = {}
+    stored: list[StoredUnit] = []  # the units of the position being read
+    holds: list[ActiveHold] = []  # the holds of the unit being read
     last_position: int | None = None
-    for row in connection.execute(_contents_statement(), {"storage_unit_id": unit.id}).all():
+    for row in connection.execute(_contents_statement(), {"storage_unit_id": unit.id}):
         position_id = row[0]
         if position_id != last_position:
+            if stored:
+                contents[last_position] = tuple(stored)  # type: ignore[index]
+                stored.clear()
             last_position = position_id
-            positions.append(row)
-            stored = []
+            positions.append(row[:7])
         product_id = row[8]
         if product_id is None:
             continue
         if not stored or stored[-1].unit_id != product_id:
-            if not stored:
-                contents[position_id] = stored
-            holds = []
+            holds.clear()
             control = None
             if row[_CONTROL_AT] is not None:
                 typed = list(row)
@@ -309,6 +313,8 @@ def storage_map(session: Session, code: str) -> StorageMap:
             typed[_HOLD_AT + 7] = moment(typed[_HOLD_AT + 7])
             holds.append(hold_of(typed, _HOLD_AT, product_id))
             stored[-1] = stored[-1]._replace(holds=tuple(holds))
+    if stored:
+        contents[last_position] = tuple(stored)  # type: ignore[index]
     ordered, capacity, occupied = _tree(positions, contents)
     summary = StorageUnitSummary(
         unit.code,
@@ -340,7 +346,7 @@ _new = tuple.__new__
 
 
 def _tree(
-    positions: list[Any], contents: dict[int, list[StoredUnit]]
+    positions: list[Any], contents: dict[int, tuple[StoredUnit, ...]]
 ) -> tuple[tuple[PositionView, ...], int, int]:
     """The positions depth first from the outermost, each after its parent and its siblings in
     id order, with its depth and units (a position whose parent is not among them is left out);
@@ -369,7 +375,7 @@ def _tree(
             tuple(
                 _new(
                     PositionView,
-                    (p[2], p[3], p[4], depth, p[5], p[6], tuple(contents.get(p[0], empty))),
+                    (p[2], p[3], p[4], depth, p[5], p[6], contents.get(p[0], empty)),
                 )
                 for p, depth in zip(positions, depths, strict=True)
             ),
@@ -388,7 +394,7 @@ def _tree(
         ordered.append(
             _new(
                 PositionView,
-                (p[2], p[3], p[4], depth, p[5], p[6], tuple(contents.get(position_id, empty))),
+                (p[2], p[3], p[4], depth, p[5], p[6], contents.get(position_id, empty)),
             )
         )
         inside = children.get(position_id)

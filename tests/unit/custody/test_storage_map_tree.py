@@ -12,8 +12,10 @@ from hypothesis import strategies as st
 
 from atmpchain.custody.queries import PositionView, StoredUnit, _tree
 
+Contents = dict[int, tuple[StoredUnit, ...]]
 
-def _walk(positions: list[Any], contents: dict[int, list[StoredUnit]]) -> list[tuple[Any, ...]]:
+
+def _walk(positions: list[Any], contents: Contents) -> list[tuple[Any, ...]]:
     """The walk as the storage map first did it: recursively from the outermost positions."""
     children: dict[int | None, list[Any]] = {}
     for p in positions:
@@ -34,7 +36,7 @@ def _row(position_id: int, parent: int | None, capacity: int | None, occupied: i
             capacity, occupied)  # fmt: skip
 
 
-def _check(positions: list[Any], contents: dict[int, list[StoredUnit]]) -> None:
+def _check(positions: list[Any], contents: Contents) -> None:
     ordered, capacity, occupied = _tree(positions, contents)
     assert [tuple(p) for p in ordered] == _walk(positions, contents)
     assert all(isinstance(p, PositionView) for p in ordered)
@@ -48,7 +50,7 @@ def test_a_layout_numbered_parents_first_is_listed_with_depths_and_units() -> No
                  _row(4, 2, 1, 0), _row(5, None, None, 0), _row(6, 5, None, 0),
                  _row(7, 6, 2, 1)]  # fmt: skip
     unit = StoredUnit(9, "A9999 26 000009 / S1295V00", None, datetime(2026, 1, 1, tzinfo=UTC))
-    ordered, capacity, occupied = _tree(positions, {3: [unit], 7: [unit]})
+    ordered, capacity, occupied = _tree(positions, {3: (unit,), 7: (unit,)})
     assert [(p.code, p.depth, len(p.units), p.free) for p in ordered] == [
         ("T.1", 0, 0, 0), ("T.2", 1, 0, 0), ("T.3", 2, 1, 0), ("T.4", 2, 0, 1),
         ("T.5", 0, 0, 0), ("T.6", 1, 0, 0), ("T.7", 2, 1, 1),
