@@ -282,12 +282,12 @@ def storage_map(session: Session, code: str) -> StorageMap:
     contents: dict[int, tuple[StoredUnit, ...]] = {}
     stored: list[StoredUnit] = []  # the units of the position being read
     holds: list[ActiveHold] = []  # the holds of the unit being read
-    last_position: int | None = None
+    last_position = 0  # none read yet (ids start at 1)
     for row in connection.execute(_contents_statement(), {"storage_unit_id": unit.id}):
         position_id = row[0]
         if position_id != last_position:
             if stored:
-                contents[last_position] = tuple(stored)  # type: ignore[index]
+                contents[last_position] = tuple(stored)
                 stored.clear()
             last_position = position_id
             positions.append(row[:7])
@@ -314,7 +314,7 @@ def storage_map(session: Session, code: str) -> StorageMap:
             holds.append(hold_of(typed, _HOLD_AT, product_id))
             stored[-1] = stored[-1]._replace(holds=tuple(holds))
     if stored:
-        contents[last_position] = tuple(stored)  # type: ignore[index]
+        contents[last_position] = tuple(stored)
     ordered, capacity, occupied = _tree(positions, contents)
     summary = StorageUnitSummary(
         unit.code,
