@@ -274,10 +274,11 @@ def storage_map(session: Session, code: str) -> StorageMap:
     # The columns' own converters (UTC times, the hold's kind), as the typed columns would apply.
     moment = _converter(CurrentCustody.moved_at.type, dialect)
     kind = _converter(CustodyHold.kind.type, dialect)
-    # What is kept until the map is built are tuples of plain values, no rows or lists: the
-    # garbage collector stops tracking such tuples at its first pass, so a map's few thousand
-    # values do not pile up in its older generations and set off full collections (which, not
-    # the map itself, made the p95).
+    # Nothing else is kept while the map is built: no rows, no list per position. A position's
+    # columns are a plain tuple of plain values, which the garbage collector stops tracking at
+    # its first pass; every object a map keeps alive while it is built is otherwise promoted to
+    # the collector's oldest generation and brings the next full collection nearer (those, not
+    # the map itself, made most of the p95; ADR 0042).
     positions: list[tuple[Any, ...]] = []  # each position's columns, in id order
     contents: dict[int, tuple[StoredUnit, ...]] = {}
     stored: list[StoredUnit] = []  # the units of the position being read
