@@ -6,14 +6,27 @@ stops it being handed on, and what that waits for), so every custody page can sh
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import BindParameter, Integer, Select, and_, bindparam, func, or_, select
+from sqlalchemy import (
+    BindParameter,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    type_coerce,
+)
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.types import NullType, TypeEngine
 
 from atmpchain.accounts import queries as account_queries
 from atmpchain.custody.control_models import CustodyControl, CustodyHold
@@ -71,9 +84,11 @@ class StorageUnitSummary:
         return location_label(self.code)
 
 
-@dataclass(frozen=True, slots=True)
-class StoredUnit:
-    """A product unit as it sits in a position."""
+class StoredUnit(NamedTuple):
+    """A product unit as it sits in a position.
+
+    A named tuple, like PositionView: a tank's map makes about two thousand of each, and a frozen
+    dataclass's field-by-field __init__ took about 3 µs each, some 10 ms a map (ADR 0042)."""
 
     unit_id: int
     unit: str
@@ -83,8 +98,7 @@ class StoredUnit:
     holds: tuple[ActiveHold, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class PositionView:
+class PositionView(NamedTuple):
     """One position of a storage map: its place in the tree, capacity and contents."""
 
     code: str
@@ -158,6 +172,13 @@ def storage_overview(session: Session) -> list[StorageUnitSummary]:
     return _summaries(session)
 
 
+def _untyped(column: Any) -> Any:
+    """A column read as the driver gives it, without its type's conversion on every row: the
+    storage map converts a unit's time, control and holds itself, with the same type's converter,
+    only on the rows that have them (most rows of a tank have no control and no hold)."""
+    return type_coerce(column, NullType())
+
+
 @cache
 def _contents_statement() -> Select[*tuple[Any, ...]]:
     """Every position of the storage unit bound as `storage_unit_id` with the product units in
@@ -174,7 +195,7 @@ def _contents_statement() -> Select[*tuple[Any, ...]]:
             StoragePosition.level,
             StoragePosition.capacity,
             StoragePosition.occupied,
-            CurrentCustody.moved_at,
+            _untyped(CurrentCustody.moved_at),
             ProductUnit.id,
             ProductUnit.din,
             ProductUnit.product_code,
@@ -184,15 +205,15 @@ def _contents_statement() -> Select[*tuple[Any, ...]]:
             CustodyControl.reference,
             CustodyControl.label,
             CustodyControl.page,
-            CustodyControl.placed_at,
+            _untyped(CustodyControl.placed_at),
             CustodyHold.id,
             CustodyHold.source,
             CustodyHold.reference,
-            CustodyHold.kind,
+            _untyped(CustodyHold.kind),
             CustodyHold.reason,
             CustodyHold.waits_for,
             CustodyHold.page,
-            CustodyHold.placed_at,
+            _untyped(CustodyHold.placed_at),
             CustodyHold.placed_by_id,
             placer.c.full_name,
         )
@@ -246,33 +267,56 @@ def storage_map(session: Session, code: str) -> StorageMap:
     # One statement for the positions, what is in them and the units' controls and holds, as
     # plain columns through the session's connection (issue 17, item 2): a tank has about two
     # thousand positions and units, and the ORM's per-row work or a query per kind of row cost
-    # more than the join itself.
-    positions: dict[int, Any] = {}
-    contents: dict[int, list[StoredUnit]] = {}
-    holds: list[ActiveHold] = []
-    for row in session.connection().execute(_contents_statement(), {"storage_unit_id": unit.id}):
+    # more than the join itself. The rows come in position order, each position's units
+    # together and each unit's holds on consecutive rows, oldest first: one pass groups them.
+    connection = session.connection()
+    dialect = connection.dialect
+    # The columns' own converters (UTC times, the hold's kind), as the typed columns would apply.
+    moment = _converter(CurrentCustody.moved_at.type, dialect)
+    kind = _converter(CustodyHold.kind.type, dialect)
+    # Nothing else is kept while the map is built: no rows, no list per position. A position's
+    # columns are a plain tuple of plain values, which the garbage collector stops tracking at
+    # its first pass; every object a map keeps alive while it is built is otherwise promoted to
+    # the collector's oldest generation and brings the next full collection nearer (those, not
+    # the map itself, made most of the p95; ADR 0042).
+    positions: list[tuple[Any, ...]] = []  # each position's columns, in id order
+    contents: dict[int, tuple[StoredUnit, ...]] = {}
+    stored: list[StoredUnit] = []  # the units of the position being read
+    holds: list[ActiveHold] = []  # the holds of the unit being read
+    last_position = 0  # none read yet (ids start at 1)
+    for row in connection.execute(_contents_statement(), {"storage_unit_id": unit.id}):
         position_id = row[0]
-        if position_id not in positions:
-            positions[position_id] = row
+        if position_id != last_position:
+            if stored:
+                contents[last_position] = tuple(stored)
+                stored.clear()
+            last_position = position_id
+            positions.append(row[:7])
         product_id = row[8]
         if product_id is None:
             continue
-        stored = contents.setdefault(position_id, [])
         if not stored or stored[-1].unit_id != product_id:
-            holds = []
+            holds.clear()
+            control = None
+            if row[_CONTROL_AT] is not None:
+                typed = list(row)
+                typed[_CONTROL_AT + 5] = moment(typed[_CONTROL_AT + 5])
+                control = control_of(typed, _CONTROL_AT, product_id)
             stored.append(
-                StoredUnit(
-                    product_id,
-                    unit_label(row[9], row[10]),
-                    row[11],
-                    row[7],
-                    control_of(row, _CONTROL_AT, product_id),
+                _new(
+                    StoredUnit,
+                    (product_id, unit_label(row[9], row[10]), row[11], moment(row[7]), control, ()),
                 )
             )
         if row[_HOLD_AT] is not None:
-            # A unit's holds come on consecutive rows, oldest first.
-            holds.append(hold_of(row, _HOLD_AT, product_id))
-            stored[-1] = replace(stored[-1], holds=tuple(holds))
+            typed = list(row)
+            typed[_HOLD_AT + 3] = kind(typed[_HOLD_AT + 3])
+            typed[_HOLD_AT + 7] = moment(typed[_HOLD_AT + 7])
+            holds.append(hold_of(typed, _HOLD_AT, product_id))
+            stored[-1] = stored[-1]._replace(holds=tuple(holds))
+    if stored:
+        contents[last_position] = tuple(stored)
+    ordered, capacity, occupied = _tree(positions, contents)
     summary = StorageUnitSummary(
         unit.code,
         unit.name,
@@ -282,23 +326,82 @@ def storage_map(session: Session, code: str) -> StorageMap:
         room,
         unit.temperature_low_c,
         unit.temperature_high_c,
-        sum(p[5] or 0 for p in positions.values()),
-        sum(p[6] or 0 for p in positions.values()),
+        capacity,
+        occupied,
     )
+    return StorageMap(summary, tuple(unit.levels.split(",")), ordered)
+
+
+def _converter(type_: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any]:
+    """What the type does to a value it reads on this database (as a typed column would)."""
+    process = type_.dialect_impl(dialect).result_processor(dialect, None)
+    return process if process is not None else _same
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+# A named tuple from a tuple of its fields in one call (its generated __new__ is a Python frame).
+_new = tuple.__new__
+
+
+def _tree(
+    positions: list[Any], contents: dict[int, tuple[StoredUnit, ...]]
+) -> tuple[tuple[PositionView, ...], int, int]:
+    """The positions depth first from the outermost, each after its parent and its siblings in
+    id order, with its depth and units (a position whose parent is not among them is left out);
+    and their total capacity and occupied count.
+
+    Positions are numbered as a storage unit is laid out, parents first, so their id order is
+    usually that walk already: then one pass with the chain of ancestors gives each depth.
+    Otherwise the tree is walked."""
+    empty: tuple[StoredUnit, ...] = ()
+    capacity = occupied = 0
+    for p in positions:
+        capacity += p[5] or 0
+        occupied += p[6] or 0
+    ancestors: list[int] = []  # the chain from the outermost to the previous position
+    depths: list[int] = []
+    for p in positions:
+        parent = p[1]
+        while ancestors and ancestors[-1] != parent:
+            ancestors.pop()
+        if parent is not None and not ancestors:
+            break  # its parent is not on the chain: id order is not the walk
+        depths.append(len(ancestors))
+        ancestors.append(p[0])
+    else:
+        return (
+            tuple(
+                _new(
+                    PositionView,
+                    (p[2], p[3], p[4], depth, p[5], p[6], contents.get(p[0], empty)),
+                )
+                for p, depth in zip(positions, depths, strict=True)
+            ),
+            capacity,
+            occupied,
+        )
     children: dict[int | None, list[Any]] = {}
-    for position in positions.values():
+    for position in positions:
         children.setdefault(position[1], []).append(position)
     ordered: list[PositionView] = []
-
-    def walk(parent: int | None, level: int) -> None:
-        for p in children.get(parent, ()):
-            ordered.append(
-                PositionView(p[2], p[3], p[4], level, p[5], p[6], tuple(contents.get(p[0], ())))
+    # A stack of (position, depth), next on top: no call per position.
+    stack = [(p, 0) for p in reversed(children.get(None, ()))]
+    while stack:
+        p, depth = stack.pop()
+        position_id = p[0]
+        ordered.append(
+            _new(
+                PositionView,
+                (p[2], p[3], p[4], depth, p[5], p[6], contents.get(position_id, empty)),
             )
-            walk(p[0], level + 1)
-
-    walk(None, 0)
-    return StorageMap(summary, tuple(unit.levels.split(",")), tuple(ordered))
+        )
+        inside = children.get(position_id)
+        if inside:
+            stack.extend([(c, depth + 1) for c in reversed(inside)])
+    return tuple(ordered), capacity, occupied
 
 
 def where_is(session: Session, unit_scan: str) -> UnitWhereabouts:
