@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 from tests.conftest import Persona
 from tests.integration.hospital import conftest as hospital
 from tests.integration.hospital.conftest import PASSWORD, WARM_LOG, Staff, manufactured
@@ -13,6 +14,7 @@ from tests.web.conftest import web_login
 
 from atmpchain.accounts import users
 from atmpchain.accounts.domain import SYSTEM_ACTOR, Role
+from atmpchain.db import Database
 from atmpchain.hospital import receipt
 from atmpchain.hospital.domain import dose_number
 from atmpchain.uow import UnitOfWork
@@ -102,6 +104,34 @@ def test_an_admin_lands_on_the_facility_and_users_waiting_for_qa(
     assert "/facility" in _section(page, "work-facility")
     assert "Ned Newnurse" in _section(page, "work-users")
     assert 'data-testid="work-doses"' not in page
+
+
+def test_the_dashboard_never_holds_two_connections_at_once(
+    client: TestClient, db: Database, make_persona: Callable[..., Persona]
+) -> None:
+    """A request that waits for a second pooled connection while holding one can, under load,
+    wait on itself until the pool's timeout: every role's dashboard reads on one at a time."""
+    held = {"now": 0, "most": 0}
+
+    def out(*_: object) -> None:
+        held["now"] += 1
+        held["most"] = max(held["most"], held["now"])
+
+    def back(*_: object) -> None:
+        held["now"] -= 1
+
+    personas = [
+        make_persona(role, username=f"p-{role.value}") for role in Role if role is not Role.DEVICE
+    ]
+    event.listen(db.engine, "checkout", out)
+    event.listen(db.engine, "checkin", back)
+    try:
+        for persona in personas:
+            _landing(client, persona)
+    finally:
+        event.remove(db.engine, "checkout", out)
+        event.remove(db.engine, "checkin", back)
+    assert held["most"] == 1
 
 
 def test_a_technician_lands_on_the_doses_waiting_for_hands_on_work(

@@ -102,10 +102,16 @@ def worklist(actor: Actor, state: AppState, session: Session) -> Worklist:
             work.access = waiting
         if actor.can(Permission.MANAGE_USERS):
             work.waiting_for_qa = waiting
+    return work
+
+
+def add_facility(work: Worklist, actor: Actor, state: AppState) -> None:
+    """The facility's settings for those who manage them. Read after the page's own session
+    has closed: these open a session of their own, and one request never holds two
+    connections at once (a pool of them could otherwise wait on itself)."""
     if actor.can(Permission.MANAGE_FACILITY):
         work.facility = current_facility(state.db, state.settings)
         work.facility_missing_fin = facility_fin(state.db, state.settings) is None
-    return work
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -136,6 +142,7 @@ def dashboard(
         head = audit_service.head_in(session) if actor.can(Permission.READ_AUDIT_TRAIL) else None
         # One read transaction for the whole page (a connection and a BEGIN, not three).
         work = worklist(actor, state, session)
+    add_facility(work, actor, state)
     return render(
         request,
         "dashboard.html",
