@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from atmpchain.db import make_engine
+from atmpchain.migrations.comparing import include_object_for
 from atmpchain.migrations.models import metadata
 
 config = context.config
@@ -17,6 +18,7 @@ def _run(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object_for(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()
