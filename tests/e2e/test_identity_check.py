@@ -82,3 +82,18 @@ def test_unreadable_scan_is_refused_with_the_rule(page: Page, live_server: str) 
     expect(page.get_by_test_id("scan-error")).to_contain_text("DIN (001)")
     expect(page.get_by_test_id("scan-error")).to_contain_text("position")
     expect(page.locator("#first_scan")).to_be_focused()
+
+
+def test_a_scan_begun_before_the_page_finished_loading_keeps_its_first_characters(
+    page: Page, live_server: str
+) -> None:
+    """On a slow page the scanner may type before forms.js runs. What it typed is not the text
+    the page came back with, so it is not selected and typed over ('&' lost, '/C...' refused)."""
+    _login(page, live_server, "nurse")
+    _open_check(page, live_server)
+    _scan(page, BAG_1)
+    expect(page.locator("#second_scan")).to_be_focused()
+    page.keyboard.type(WRISTBAND_1[:2], delay=5)  # the scanner's first characters ...
+    page.add_script_tag(url="/static/forms.js")  # ... and then the page's script runs
+    _scan(page, WRISTBAND_1[2:])  # ... and the rest arrives
+    expect(page.get_by_test_id("verdict-match")).to_contain_text("MATCH")

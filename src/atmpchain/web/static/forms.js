@@ -10,7 +10,9 @@
     if (!field || typeof field.select !== "function" || field.type === "password") {
       return;
     }
-    if (field.value) {
+    // Only the text the page came back with: a scanner that starts typing before this runs (a
+    // slow page) must not have its first characters selected and then typed over.
+    if (field.value && field.value === field.defaultValue) {
       field.focus();
       field.select();
     }
