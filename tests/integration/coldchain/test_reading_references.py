@@ -5,6 +5,7 @@ foreign keys refused, and the same after the migration is rolled back and applie
 from __future__ import annotations
 
 import itertools
+import threading
 from datetime import timedelta
 
 import pytest
@@ -100,7 +101,6 @@ def test_a_delete_of_a_referenced_sensor_waits_for_the_readings_and_is_refused(
     # deletes its sensor. The delete waits for the reading's transaction and is then refused.
     if db.dialect != "postgresql":
         pytest.skip("one SQLite writer at a time: no race to close")
-    import threading
 
     sensor, batch = stored
     outcome: list[BaseException | None] = []
